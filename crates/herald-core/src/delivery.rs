@@ -1,0 +1,143 @@
+//! Delivery states and the categories of failed attempts.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a delivery (one event to one webhook) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its first attempt (or held while the webhook is paused).
+    Pending,
+    /// Claimed by a worker; an attempt is under way.
+    Delivering,
+    /// An attempt failed; the next one is scheduled.
+    Retrying,
+    Delivered,
+    /// Gave up: the dead letter state. Can be re-queued by hand.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 5] = [
+        Self::Pending,
+        Self::Delivering,
+        Self::Retrying,
+        Self::Delivered,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivering => "delivering",
+            Self::Retrying => "retrying",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DeliveryStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("unknown delivery status `{s}`"))
+    }
+}
+
+/// Why an attempt failed, coarse enough to filter and alert on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCategory {
+    Timeout,
+    Connect,
+    Dns,
+    Tls,
+    Http3xx,
+    Http4xx,
+    Http5xx,
+    /// The response started but could not be read.
+    Response,
+    /// The request could not be built (a bug or an unusable URL).
+    Request,
+}
+
+impl ErrorCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Connect => "connect",
+            Self::Dns => "dns",
+            Self::Tls => "tls",
+            Self::Http3xx => "http_3xx",
+            Self::Http4xx => "http_4xx",
+            Self::Http5xx => "http_5xx",
+            Self::Response => "response",
+            Self::Request => "request",
+        }
+    }
+
+    pub fn for_status(status: u16) -> Option<Self> {
+        match status {
+            300..=399 => Some(Self::Http3xx),
+            400..=499 => Some(Self::Http4xx),
+            500..=599 => Some(Self::Http5xx),
+            _ => None,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Timeout,
+            Self::Connect,
+            Self::Dns,
+            Self::Tls,
+            Self::Http3xx,
+            Self::Http4xx,
+            Self::Http5xx,
+            Self::Response,
+            Self::Request,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// What one attempt decided for its delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    Success,
+    Retry,
+    Failed,
+}
+
+impl AttemptOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Retry => "retry",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "success" => Some(Self::Success),
+            "retry" => Some(Self::Retry),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}

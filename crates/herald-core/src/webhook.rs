@@ -1,0 +1,407 @@
+//! Webhooks: what a subscriber configures, the rules those settings obey,
+//! and the stored record.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::EventTypePattern;
+use crate::retry::RetryPolicy;
+use crate::signing::SigningSecret;
+use crate::validation::{ValidationError, check_len};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookStatus {
+    #[default]
+    Active,
+    /// Deliveries are created and held until the webhook is active again.
+    Paused,
+}
+
+impl WebhookStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Paused => "paused",
+        }
+    }
+}
+
+/// How Herald authenticates itself to the destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Auth {
+    #[default]
+    None,
+    Bearer {
+        token: String,
+    },
+    ApiKey {
+        key: String,
+        #[serde(default = "default_api_key_header")]
+        header: String,
+    },
+    Basic {
+        username: String,
+        password: String,
+    },
+}
+
+fn default_api_key_header() -> String {
+    "X-API-Key".to_string()
+}
+
+impl Auth {
+    /// The request header this auth setting writes, lower-cased.
+    pub fn header_name(&self) -> Option<String> {
+        match self {
+            Auth::None => None,
+            Auth::Bearer { .. } | Auth::Basic { .. } => Some("authorization".to_string()),
+            Auth::ApiKey { header, .. } => Some(header.to_ascii_lowercase()),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        match self {
+            Auth::None => Ok(()),
+            Auth::Bearer { token } => {
+                check_len("token", token, 1, 4096)?;
+                check_header_value("token", token)
+            }
+            Auth::ApiKey { key, header } => {
+                check_len("key", key, 1, 4096)?;
+                check_header_value("key", key)?;
+                check_header_name("header", header)?;
+                if RESERVED_HEADERS.contains(&header.to_ascii_lowercase().as_str()) {
+                    return Err(ValidationError::new(
+                        "header",
+                        format!("`{header}` is set by Herald and cannot carry the API key"),
+                    ));
+                }
+                Ok(())
+            }
+            Auth::Basic { username, password } => {
+                check_len("username", username, 1, 1024)?;
+                if username.contains(':') {
+                    return Err(ValidationError::new("username", "must not contain `:`"));
+                }
+                check_header_value("username", username)?;
+                check_len("password", password, 0, 4096)?;
+                check_header_value("password", password)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureScheme {
+    /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+    #[default]
+    Standard,
+    /// `X-Webhook-Signature: sha256=<hex>` over the raw body.
+    HmacSha256Hex,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignatureConfig {
+    pub scheme: SignatureScheme,
+}
+
+/// Headers Herald itself sets on every delivery; custom headers may not
+/// replace them.
+pub const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "user-agent",
+    "transfer-encoding",
+    "connection",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "x-webhook-id",
+    "x-webhook-event",
+    "x-webhook-signature",
+];
+
+/// Everything a subscriber sets on a webhook: the body of a create request
+/// and, after validation, the stored configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSpec {
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "default_event_types")]
+    pub event_types: Vec<String>,
+    #[serde(default)]
+    pub status: WebhookStatus,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub auth: Auth,
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default)]
+    pub signature: SignatureConfig,
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: u32,
+    #[serde(default = "empty_object")]
+    pub metadata: serde_json::Value,
+}
+
+fn default_event_types() -> Vec<String> {
+    vec!["*".to_string()]
+}
+fn default_timeout_ms() -> u64 {
+    30_000
+}
+fn default_max_in_flight() -> u32 {
+    10
+}
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(Default::default())
+}
+
+/// What the environment allows destinations to be.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UrlPolicy {
+    /// `--dev`: `http://` and any host are accepted.
+    pub allow_http: bool,
+}
+
+impl WebhookSpec {
+    /// Checks every rule and returns the parsed subscription patterns.
+    pub fn validate(&self, urls: UrlPolicy) -> Result<Vec<EventTypePattern>, ValidationError> {
+        check_len("name", &self.name, 1, 255)?;
+        validate_url("url", &self.url, urls)?;
+        if let Some(d) = &self.description {
+            check_len("description", d, 0, 1000)?;
+        }
+        if self.event_types.is_empty() || self.event_types.len() > 100 {
+            return Err(ValidationError::new(
+                "event_types",
+                "must list 1 to 100 event types",
+            ));
+        }
+        let patterns = self
+            .event_types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| EventTypePattern::parse(&format!("event_types[{i}]"), t))
+            .collect::<Result<Vec<_>, _>>()?;
+        if self.tags.len() > 50 {
+            return Err(ValidationError::new("tags", "may hold at most 50 tags"));
+        }
+        for (i, tag) in self.tags.iter().enumerate() {
+            check_len(&format!("tags[{i}]"), tag, 1, 64)?;
+        }
+        self.auth.validate().map_err(|e| e.within("auth"))?;
+        self.validate_headers()?;
+        self.retry.validate().map_err(|e| e.within("retry"))?;
+        if !(1_000..=300_000).contains(&self.timeout_ms) {
+            return Err(ValidationError::new(
+                "timeout_ms",
+                "must be between 1000 and 300000",
+            ));
+        }
+        if !(1..=1000).contains(&self.max_in_flight) {
+            return Err(ValidationError::new(
+                "max_in_flight",
+                "must be between 1 and 1000",
+            ));
+        }
+        if self.metadata.to_string().len() > 64 * 1024 {
+            return Err(ValidationError::new(
+                "metadata",
+                "must be at most 64 KiB of JSON",
+            ));
+        }
+        Ok(patterns)
+    }
+
+    fn validate_headers(&self) -> Result<(), ValidationError> {
+        if self.headers.len() > 50 {
+            return Err(ValidationError::new(
+                "headers",
+                "may hold at most 50 headers",
+            ));
+        }
+        let auth_header = self.auth.header_name();
+        for (name, value) in &self.headers {
+            let field = format!("headers.{name}");
+            check_header_name(&field, name)?;
+            let lower = name.to_ascii_lowercase();
+            if RESERVED_HEADERS.contains(&lower.as_str()) {
+                return Err(ValidationError::new(
+                    field,
+                    format!("`{name}` is set by Herald and cannot be overridden"),
+                ));
+            }
+            if auth_header.as_deref() == Some(lower.as_str()) {
+                return Err(ValidationError::new(
+                    field,
+                    format!("`{name}` is already set by `auth`"),
+                ));
+            }
+            check_len(&field, value, 0, 4096)?;
+            check_header_value(&field, value)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_header_name(field: &str, name: &str) -> Result<(), ValidationError> {
+    check_len(field, name, 1, 256)?;
+    // RFC 9110 token characters.
+    let ok = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
+    if !ok {
+        return Err(ValidationError::new(
+            field,
+            "is not a valid HTTP header name",
+        ));
+    }
+    Ok(())
+}
+
+fn check_header_value(field: &str, value: &str) -> Result<(), ValidationError> {
+    if value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+        return Err(ValidationError::new(
+            field,
+            "must not contain line breaks or NUL characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a destination URL: absolute, `https://` (or `http://` when allowed),
+/// with a host and without embedded credentials.
+pub fn validate_url(
+    field: &str,
+    raw: &str,
+    policy: UrlPolicy,
+) -> Result<url::Url, ValidationError> {
+    check_len(field, raw, 1, 2048)?;
+    let url = url::Url::parse(raw)
+        .map_err(|e| ValidationError::new(field, format!("is not a valid absolute URL ({e})")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if policy.allow_http => {}
+        "http" => {
+            return Err(ValidationError::new(
+                field,
+                "must use https:// (http:// is accepted only in --dev mode)",
+            ));
+        }
+        other => {
+            return Err(ValidationError::new(
+                field,
+                format!("must use https:// (got `{other}:`)"),
+            ));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ValidationError::new(field, "must name a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ValidationError::new(
+            field,
+            "must not embed credentials; use `auth` instead",
+        ));
+    }
+    Ok(url)
+}
+
+/// A stored webhook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: String,
+    pub tenant_id: String,
+    #[serde(flatten)]
+    pub spec: WebhookSpec,
+    pub secret: SigningSecret,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: serde_json::Value) -> WebhookSpec {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn err(json: serde_json::Value) -> String {
+        spec(json)
+            .validate(UrlPolicy { allow_http: true })
+            .unwrap_err()
+            .field
+    }
+
+    #[test]
+    fn defaults_fill_in() {
+        let s = spec(serde_json::json!({"name": "a", "url": "https://example.com/h"}));
+        assert_eq!(s.event_types, vec!["*"]);
+        assert_eq!(s.timeout_ms, 30_000);
+        assert_eq!(s.max_in_flight, 10);
+        assert_eq!(s.auth, Auth::None);
+        assert!(s.validate(UrlPolicy::default()).is_ok());
+    }
+
+    #[test]
+    fn fields_are_named_in_errors() {
+        use serde_json::json;
+        assert_eq!(err(json!({"name": "", "url": "https://a.b"})), "name");
+        assert_eq!(err(json!({"name": "a", "url": "ftp://a.b"})), "url");
+        assert_eq!(err(json!({"name": "a", "url": "https://u:p@a.b"})), "url");
+        assert_eq!(
+            err(json!({"name": "a", "url": "https://a.b", "timeout_ms": 999})),
+            "timeout_ms"
+        );
+        assert_eq!(
+            err(json!({"name": "a", "url": "https://a.b", "headers": {"Webhook-Signature": "x"}})),
+            "headers.Webhook-Signature"
+        );
+        assert_eq!(
+            err(json!({"name": "a", "url": "https://a.b", "headers": {"X-A": "a\r\nb"}})),
+            "headers.X-A"
+        );
+        assert_eq!(
+            err(
+                json!({"name": "a", "url": "https://a.b", "auth": {"type": "bearer", "token": ""}})
+            ),
+            "auth.token"
+        );
+        assert_eq!(
+            err(
+                json!({"name": "a", "url": "https://a.b", "auth": {"type": "bearer", "token": "t"},
+                       "headers": {"Authorization": "x"}})
+            ),
+            "headers.Authorization"
+        );
+        assert_eq!(
+            err(json!({"name": "a", "url": "https://a.b", "retry": {"max_retries": 21}})),
+            "retry.max_retries"
+        );
+    }
+
+    #[test]
+    fn http_needs_dev_mode() {
+        let s = spec(serde_json::json!({"name": "a", "url": "http://127.0.0.1:9/h"}));
+        assert_eq!(s.validate(UrlPolicy::default()).unwrap_err().field, "url");
+        assert!(s.validate(UrlPolicy { allow_http: true }).is_ok());
+    }
+}

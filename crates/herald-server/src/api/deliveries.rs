@@ -1,0 +1,144 @@
+//! `/api/v1/deliveries` and a webhook's delivery log.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use herald_core::delivery::DeliveryStatus;
+use herald_store::{DeliveryFilter, Requeue};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::extract::QueryParams;
+use super::pagination::{self, encode_seq, page};
+use super::views;
+use super::{AppState, Caller};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    status: Option<DeliveryStatus>,
+    webhook_id: Option<String>,
+    event_id: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+async fn list_page(
+    state: &AppState,
+    filter: DeliveryFilter,
+    limit: usize,
+) -> ApiResult<Json<Value>> {
+    let rows = state.store().list_deliveries(filter).await?;
+    let p = page(rows, limit, |d| encode_seq(d.seq), |d| views::delivery(&d));
+    Ok(Json(json!(p)))
+}
+
+fn filter(caller: &Caller, q: ListQuery) -> ApiResult<(DeliveryFilter, usize)> {
+    let limit = pagination::limit(q.limit)?;
+    Ok((
+        DeliveryFilter {
+            tenant_id: caller.tenant_id.clone(),
+            webhook_id: q.webhook_id,
+            event_id: q.event_id,
+            status: q.status,
+            before_seq: pagination::seq_cursor(q.cursor.as_deref())?,
+            limit: limit + 1,
+        },
+        limit,
+    ))
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let (filter, limit) = filter(&caller, q)?;
+    list_page(&state, filter, limit).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WebhookListQuery {
+    status: Option<DeliveryStatus>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+pub(crate) async fn list_for_webhook(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<WebhookListQuery>,
+) -> ApiResult<Json<Value>> {
+    if state
+        .store()
+        .get_webhook(&caller.tenant_id, &id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found("webhook", &id));
+    }
+    let (filter, limit) = filter(
+        &caller,
+        ListQuery {
+            status: q.status,
+            webhook_id: Some(id),
+            event_id: None,
+            limit: q.limit,
+            cursor: q.cursor,
+        },
+    )?;
+    list_page(&state, filter, limit).await
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (delivery, attempts) = state
+        .store()
+        .get_delivery(&caller.tenant_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("delivery", &id))?;
+    let mut body = views::delivery(&delivery);
+    body["attempts"] = attempts
+        .iter()
+        .map(|a| views::attempt(a, delivery.test))
+        .collect();
+    Ok(Json(body))
+}
+
+pub(crate) async fn retry(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let now = herald_store::now_ms();
+    match state
+        .store()
+        .requeue_failed(&caller.tenant_id, &id, now)
+        .await?
+    {
+        Requeue::NotFound => Err(ApiError::not_found("delivery", &id)),
+        Requeue::NotFailed(status) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_state",
+            format!("only a failed delivery can be retried; this one is {status}"),
+        )
+        .with_field("id")),
+        Requeue::Requeued { webhook_id } => {
+            state.dispatcher().wake(&webhook_id);
+            let (delivery, _) = state
+                .store()
+                .get_delivery(&caller.tenant_id, &id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("delivery", &id))?;
+            Ok((StatusCode::ACCEPTED, Json(views::delivery(&delivery))).into_response())
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! `/api/v1/events`: ingest (single and batch) and reads.
+
+use std::collections::BTreeSet;
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use herald_core::ValidationError;
+use herald_core::event::{EventType, parse_event_id, webhook_body};
+use herald_core::ids;
+use herald_store::{Ingested, NewEvent};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use super::extract::{JsonBody, QueryParams};
+use super::pagination::{self, encode_seq, page};
+use super::views;
+use super::{AppState, Caller};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventInput {
+    #[serde(rename = "type")]
+    event_type: String,
+    data: Option<Box<RawValue>>,
+    id: Option<String>,
+    source: Option<String>,
+}
+
+impl EventInput {
+    /// Validates and prepares an event for the store, matching it to its
+    /// subscribers. `prefix` locates it in a batch (`events[3].`).
+    fn prepare(
+        self,
+        prefix: &str,
+        idempotency_key: Option<String>,
+        state: &AppState,
+        tenant_id: &str,
+    ) -> Result<NewEvent, ValidationError> {
+        let event_type = EventType::parse(&format!("{prefix}type"), &self.event_type)?;
+        let id = match self.id {
+            Some(id) => parse_event_id(&format!("{prefix}id"), &id)?,
+            None => ids::new_id(ids::EVENT),
+        };
+        if let Some(source) = &self.source {
+            herald_core::validation::check_len(&format!("{prefix}source"), source, 1, 255)?;
+        }
+        let now = Utc::now();
+        let empty;
+        let data: &RawValue = match &self.data {
+            Some(d) => d,
+            None => {
+                empty = RawValue::from_string("{}".to_string()).expect("valid JSON");
+                &empty
+            }
+        };
+        Ok(NewEvent {
+            body: webhook_body(&id, event_type.as_str(), now, data),
+            webhook_ids: state.registry().subscribers(tenant_id, event_type.as_str()),
+            id,
+            event_type: event_type.to_string(),
+            source: self.source,
+            idempotency_key,
+            created_at_ms: now.timestamp_millis(),
+        })
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| (1..=255).contains(&k.len()))
+        .ok_or_else(|| {
+            ApiError::validation(
+                "Idempotency-Key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )
+        })?;
+    Ok(Some(key.to_string()))
+}
+
+/// Wakes the worker of every webhook that got a new delivery.
+fn wake_subscribers(state: &AppState, events: &[NewEvent], answers: &[Ingested]) {
+    let woken: BTreeSet<&str> = events
+        .iter()
+        .zip(answers)
+        .filter(|(_, a)| !a.replayed)
+        .flat_map(|(e, _)| e.webhook_ids.iter().map(String::as_str))
+        .collect();
+    for webhook_id in woken {
+        state.dispatcher().wake(webhook_id);
+    }
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<EventInput>,
+) -> ApiResult<Response> {
+    let key = idempotency_key(&headers)?;
+    let event = input.prepare("", key, &state, &caller.tenant_id)?;
+    let events = vec![event];
+    let answers = state
+        .store()
+        .ingest(&caller.tenant_id, events.clone())
+        .await?;
+    wake_subscribers(&state, &events, &answers);
+    let answer = &answers[0];
+    let mut response = (
+        StatusCode::ACCEPTED,
+        Json(json!({"id": answer.id, "deliveries": answer.deliveries})),
+    )
+        .into_response();
+    if answer.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BatchInput {
+    events: Vec<EventInput>,
+}
+
+pub(crate) async fn create_batch(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(input): JsonBody<BatchInput>,
+) -> ApiResult<Response> {
+    if input.events.is_empty() || input.events.len() > 1000 {
+        return Err(ApiError::validation(
+            "events",
+            "events must hold 1 to 1000 events",
+        ));
+    }
+    let events = input
+        .events
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| e.prepare(&format!("events[{i}]."), None, &state, &caller.tenant_id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let answers = state
+        .store()
+        .ingest(&caller.tenant_id, events.clone())
+        .await?;
+    wake_subscribers(&state, &events, &answers);
+    let data: Vec<Value> = answers
+        .iter()
+        .map(|a| json!({"id": a.id, "deliveries": a.deliveries}))
+        .collect();
+    Ok((StatusCode::ACCEPTED, Json(json!({"data": data}))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let limit = pagination::limit(q.limit)?;
+    let before = pagination::seq_cursor(q.cursor.as_deref())?;
+    if let Some(t) = &q.event_type {
+        EventType::parse("type", t)?;
+    }
+    let rows = state
+        .store()
+        .list_events(&caller.tenant_id, q.event_type, before, limit + 1)
+        .await?;
+    let p = page(rows, limit, |e| encode_seq(e.seq), |e| views::event(&e));
+    Ok(Json(json!(p)))
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let event = state
+        .store()
+        .get_event(&caller.tenant_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("event", &id))?;
+    let deliveries = state.store().event_deliveries(event.seq).await?;
+    let mut body = views::event(&event);
+    body["deliveries"] = deliveries.iter().map(views::delivery_summary).collect();
+    Ok(Json(body))
+}

@@ -1,0 +1,128 @@
+//! Request parsing that names the field at fault: JSON bodies and query
+//! strings go through `serde_path_to_error`, so a wrong type deep in a body
+//! answers `retry.max_retries`, not "invalid input".
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::api::AppState;
+use crate::error::ApiError;
+
+/// A JSON body, parsed with field-precise errors.
+pub(crate) struct JsonBody<T>(pub(crate) T);
+
+/// The raw body, bounded by the configured limit.
+pub(crate) async fn read_body(state: &AppState, request: Request) -> Result<Bytes, ApiError> {
+    let limit = state.max_body_bytes();
+    axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the request body must be at most {limit} bytes"),
+            )
+        })
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(state, request).await?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON text into `T`; malformed JSON is a 400, anything that is
+/// JSON but not a valid `T` a 422 naming the field.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = serde_path_to_error::deserialize::<_, T>(&mut de);
+    // Trailing garbage after the value is malformed JSON too.
+    let parsed = match parsed {
+        Ok(v) => match de.end() {
+            Ok(()) => return Ok(v),
+            Err(e) => return Err(invalid_json(&e)),
+        },
+        Err(e) => e,
+    };
+    let inner = parsed.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return Err(invalid_json(inner));
+    }
+    let message = strip_position(&inner.to_string());
+    Err(field_error(&parsed.path().to_string(), &message))
+}
+
+fn invalid_json(e: &serde_json::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_json",
+        format!("the body is not valid JSON: {e}"),
+    )
+}
+
+/// Converts a value already parsed as JSON into `T`, naming the field.
+pub(crate) fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize::<_, T>(value)
+        .map_err(|e| field_error(&e.path().to_string(), &e.inner().to_string()))
+}
+
+/// A 422 for a serde error: the path, completed with the field serde names
+/// in its message when the path stops at the parent (missing and unknown
+/// fields), and a message that leads with the field.
+fn field_error(path: &str, message: &str) -> ApiError {
+    let mut field = if path == "." { String::new() } else { path.to_string() };
+    let mut text = message.to_string();
+    for (lead, rewrite) in [
+        ("missing field `", "is required"),
+        ("unknown field `", "is not a known field"),
+    ] {
+        let Some(name) = message.strip_prefix(lead).and_then(|r| r.split('`').next()) else {
+            continue;
+        };
+        if !field.ends_with(name) {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(name);
+        }
+        // Keep serde's list of accepted names for unknown fields.
+        text = match message.split_once(", expected ") {
+            Some((_, expected)) => format!("{rewrite}; expected {expected}"),
+            None => rewrite.to_string(),
+        };
+    }
+    if field.is_empty() {
+        return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_error", text);
+    }
+    let message = format!("{field}: {text}");
+    ApiError::validation(field, message)
+}
+
+/// serde_json appends " at line 1 column 42"; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// A query string, parsed with the offending parameter named.
+pub(crate) struct QueryParams<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize::<_, T>(de)
+            .map(QueryParams)
+            .map_err(|e| field_error(&e.path().to_string(), &e.inner().to_string()))
+    }
+}

@@ -1,0 +1,119 @@
+//! Response bodies: stored rows turned into the API's JSON, with secrets
+//! masked.
+
+use herald_core::event::{data_of_body, format_time, from_millis};
+use herald_core::webhook::{Auth, Webhook};
+use herald_store::{AttemptRow, DeliveryRow, EventRow};
+use serde_json::{Value, json};
+
+use crate::redact::mask;
+
+fn masked_auth(auth: &Auth) -> Value {
+    match auth {
+        Auth::None => json!({"type": "none"}),
+        Auth::Bearer { token } => json!({"type": "bearer", "token": mask(token)}),
+        Auth::ApiKey { key, header } => {
+            json!({"type": "api_key", "key": mask(key), "header": header})
+        }
+        Auth::Basic { username, password } => {
+            json!({"type": "basic", "username": username, "password": mask(password)})
+        }
+    }
+}
+
+/// A webhook; the signing secret only when asked (creation answers).
+pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
+    let s = &w.spec;
+    let mut v = json!({
+        "id": w.id,
+        "name": s.name,
+        "url": s.url,
+        "description": s.description,
+        "event_types": s.event_types,
+        "status": s.status,
+        "tags": s.tags,
+        "headers": s.headers,
+        "auth": masked_auth(&s.auth),
+        "retry": s.retry,
+        "timeout_ms": s.timeout_ms,
+        "signature": s.signature,
+        "max_in_flight": s.max_in_flight,
+        "metadata": s.metadata,
+        "created_at": format_time(w.created_at),
+        "updated_at": format_time(w.updated_at),
+    });
+    if with_secret {
+        v["secret"] = json!(w.secret.expose());
+    }
+    v
+}
+
+fn opt_time(ms: Option<i64>) -> Value {
+    ms.map(|ms| json!(format_time(from_millis(ms))))
+        .unwrap_or(Value::Null)
+}
+
+pub(crate) fn delivery(d: &DeliveryRow) -> Value {
+    json!({
+        "id": d.id,
+        "event_id": d.event_id,
+        "event_type": d.event_type,
+        "webhook_id": d.webhook_id,
+        "status": d.status,
+        "attempt_count": d.attempt_count,
+        "next_attempt_at": opt_time(d.next_attempt_at_ms.filter(|_| matches!(
+            d.status,
+            herald_core::delivery::DeliveryStatus::Pending
+                | herald_core::delivery::DeliveryStatus::Retrying
+        ))),
+        "last_status_code": d.last_status_code,
+        "last_error": d.last_error,
+        "test": d.test,
+        "created_at": format_time(from_millis(d.created_at_ms)),
+        "updated_at": format_time(from_millis(d.updated_at_ms)),
+        "delivered_at": opt_time(d.delivered_at_ms),
+    })
+}
+
+fn json_or_null(text: Option<&str>) -> Value {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null)
+}
+
+pub(crate) fn attempt(a: &AttemptRow, test: bool) -> Value {
+    json!({
+        "id": a.id,
+        "number": a.number,
+        "started_at": format_time(from_millis(a.started_at_ms)),
+        "duration_ms": a.duration_ms,
+        "status_code": a.status_code,
+        "response_headers": json_or_null(a.response_headers.as_deref()),
+        "response_body": a.response_body,
+        "error_category": a.error_category.map(|c| c.as_str()),
+        "error_message": a.error_message,
+        "request_headers": json_or_null(Some(&a.request_headers)),
+        "outcome": a.outcome.as_str(),
+        "test": test,
+    })
+}
+
+pub(crate) fn event(e: &EventRow) -> Value {
+    json!({
+        "id": e.id,
+        "type": e.event_type,
+        "source": e.source,
+        "data": data_of_body(&e.body),
+        "created_at": format_time(from_millis(e.created_at_ms)),
+    })
+}
+
+pub(crate) fn delivery_summary(d: &DeliveryRow) -> Value {
+    json!({
+        "delivery_id": d.id,
+        "webhook_id": d.webhook_id,
+        "status": d.status,
+        "attempt_count": d.attempt_count,
+        "last_status_code": d.last_status_code,
+        "test": d.test,
+    })
+}

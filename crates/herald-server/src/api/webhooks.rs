@@ -1,0 +1,287 @@
+//! `/api/v1/webhooks`: create, list, read, update, delete, secret, test send.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use herald_core::event::{EventType, webhook_body};
+use herald_core::ids;
+use herald_core::signing::SigningSecret;
+use herald_core::webhook::{Webhook, WebhookSpec, WebhookStatus};
+use herald_store::NewEvent;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::extract::{JsonBody, QueryParams, from_value, parse_json, read_body};
+use super::pagination::{self, page};
+use super::views;
+use super::{AppState, Caller};
+use crate::error::{ApiError, ApiResult};
+
+/// Splits `secret` off a create body and parses the rest as a spec.
+fn parse_spec(
+    mut body: Map<String, Value>,
+    state: &AppState,
+) -> ApiResult<(WebhookSpec, Option<SigningSecret>)> {
+    let secret = match body.remove("secret") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(SigningSecret::parse(&s)?),
+        Some(_) => return Err(ApiError::validation("secret", "secret must be a string")),
+    };
+    let spec: WebhookSpec = from_value(Value::Object(body))?;
+    spec.validate(state.url_policy())?;
+    Ok((spec, secret))
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let (spec, secret) = parse_spec(body, &state)?;
+    let now = Utc::now();
+    let webhook = Webhook {
+        id: ids::new_id(ids::WEBHOOK),
+        tenant_id: caller.tenant_id,
+        spec,
+        secret: secret.unwrap_or_else(SigningSecret::generate),
+        created_at: now,
+        updated_at: now,
+    };
+    state.store().insert_webhook(webhook.clone()).await?;
+    state.registry().upsert(webhook.clone());
+    tracing::info!(webhook_id = %webhook.id, "webhook created");
+    Ok((StatusCode::CREATED, Json(views::webhook(&webhook, true))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    status: Option<WebhookStatus>,
+    tag: Option<String>,
+    event_type: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let limit = pagination::limit(q.limit)?;
+    if let Some(c) = &q.cursor {
+        if !ids::has_prefix(c, ids::WEBHOOK) {
+            return Err(ApiError::validation(
+                "cursor",
+                "cursor is not one Herald issued",
+            ));
+        }
+    }
+    if let Some(t) = &q.event_type {
+        EventType::parse("event_type", t)?;
+    }
+    // Webhooks are few per tenant; filtering in memory keeps the filters
+    // (tag lists, pattern matching) in one place.
+    let rows: Vec<Webhook> = state
+        .store()
+        .list_webhooks(&caller.tenant_id, q.cursor)
+        .await?
+        .into_iter()
+        .filter(|w| q.status.is_none_or(|s| w.spec.status == s))
+        .filter(|w| q.tag.as_ref().is_none_or(|t| w.spec.tags.contains(t)))
+        .filter(|w| {
+            q.event_type.as_ref().is_none_or(|t| {
+                state
+                    .registry()
+                    .get(&w.id)
+                    .is_some_and(|r| r.subscribes_to(t))
+            })
+        })
+        .take(limit + 1)
+        .collect();
+    let p = page(rows, limit, |w| w.id.clone(), |w| views::webhook(&w, false));
+    Ok(Json(json!(p)))
+}
+
+async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Webhook> {
+    state
+        .store()
+        .get_webhook(&caller.tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("webhook", id))
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let webhook = find(&state, &caller, &id).await?;
+    Ok(Json(views::webhook(&webhook, false)))
+}
+
+/// Each field sent replaces the stored one; `null` resets it to its default.
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(patch): JsonBody<Map<String, Value>>,
+) -> ApiResult<Json<Value>> {
+    let current = find(&state, &caller, &id).await?;
+    if patch.contains_key("secret") {
+        return Err(ApiError::validation(
+            "secret",
+            "secret cannot be changed by PATCH",
+        ));
+    }
+    let mut merged = match serde_json::to_value(&current.spec) {
+        Ok(Value::Object(m)) => m,
+        _ => return Err(ApiError::internal()),
+    };
+    for (key, value) in patch {
+        if value.is_null() {
+            merged.remove(&key);
+        } else {
+            merged.insert(key, value);
+        }
+    }
+    let (spec, _) = parse_spec(merged, &state)?;
+    let resumed =
+        current.spec.status == WebhookStatus::Paused && spec.status == WebhookStatus::Active;
+    let updated = Webhook {
+        spec,
+        updated_at: Utc::now(),
+        ..current
+    };
+    if !state.store().update_webhook(updated.clone()).await? {
+        return Err(ApiError::not_found("webhook", &id));
+    }
+    state.registry().upsert(updated.clone());
+    // Resuming (or any change) may unblock held deliveries.
+    state.dispatcher().wake(&updated.id);
+    if resumed {
+        tracing::info!(webhook_id = %updated.id, "webhook resumed");
+    }
+    Ok(Json(views::webhook(&updated, false)))
+}
+
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let deleted = state
+        .store()
+        .delete_webhooks(&caller.tenant_id, vec![id.clone()])
+        .await?;
+    if deleted.is_empty() {
+        return Err(ApiError::not_found("webhook", &id));
+    }
+    state.registry().remove(&id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BulkDelete {
+    ids: Vec<String>,
+}
+
+pub(crate) async fn bulk_delete(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<BulkDelete>,
+) -> ApiResult<Json<Value>> {
+    if body.ids.is_empty() || body.ids.len() > 1000 {
+        return Err(ApiError::validation(
+            "ids",
+            "ids must list 1 to 1000 webhook ids",
+        ));
+    }
+    let deleted = state
+        .store()
+        .delete_webhooks(&caller.tenant_id, body.ids.clone())
+        .await?;
+    for id in &deleted {
+        state.registry().remove(id);
+    }
+    let not_found: Vec<&String> = body.ids.iter().filter(|id| !deleted.contains(id)).collect();
+    Ok(Json(json!({"deleted": deleted, "not_found": not_found})))
+}
+
+pub(crate) async fn secret(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let webhook = find(&state, &caller, &id).await?;
+    Ok(Json(json!({"secret": webhook.secret.expose()})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TestRequest {
+    event_type: Option<String>,
+    data: Option<Box<serde_json::value::RawValue>>,
+}
+
+/// Sends one signed request now, without retries, and reports the result.
+pub(crate) async fn test_send(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    request: Request,
+) -> ApiResult<Json<Value>> {
+    let bytes = read_body(&state, request).await?;
+    let body: TestRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
+        TestRequest::default()
+    } else {
+        parse_json(&bytes)?
+    };
+    find(&state, &caller, &id).await?;
+    let route = state
+        .registry()
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("webhook", &id))?;
+    let event_type = match &body.event_type {
+        Some(t) => EventType::parse("event_type", t)?.to_string(),
+        None => "herald.test".to_string(),
+    };
+    let sample =
+        json!({"message": "This is a test event from Herald.", "webhook_id": id}).to_string();
+    let data = match body.data {
+        Some(d) => d,
+        None => {
+            serde_json::value::RawValue::from_string(sample).map_err(|_| ApiError::internal())?
+        }
+    };
+    let now = Utc::now();
+    let event_id = ids::new_id(ids::EVENT);
+    let event = NewEvent {
+        body: webhook_body(&event_id, &event_type, now, &data),
+        id: event_id,
+        event_type,
+        source: Some("herald.test".to_string()),
+        idempotency_key: None,
+        created_at_ms: now.timestamp_millis(),
+        webhook_ids: vec![id.clone()],
+    };
+    let claimed = state
+        .store()
+        .insert_test_delivery(&caller.tenant_id, event, &id)
+        .await?;
+    let (delivery_id, event_id) = (claimed.id.clone(), claimed.event_id.clone());
+    let report = state.dispatcher().send_now(route, claimed).await?;
+    Ok(Json(json!({
+        "success": report.success,
+        "status_code": report.status_code,
+        "duration_ms": report.duration_ms,
+        "response_body": report.response_body,
+        "error": report.error,
+        "delivery_id": delivery_id,
+        "event_id": event_id,
+    })))
+}

@@ -1,0 +1,159 @@
+//! Startup and shutdown: builds every part from [`Settings`], binds the
+//! listener, runs the API and the worker until told to stop.
+
+use std::fs::{File, OpenOptions};
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpListener;
+
+use crate::api::{self, AppState};
+use crate::config::Settings;
+use crate::dispatch::Dispatcher;
+use crate::registry::Registry;
+use herald_store::{Store, StoreOptions};
+
+/// A built, bound, not yet running Herald.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    settings: Settings,
+    /// Held for the life of the process: one Herald per data directory.
+    _lock: File,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        create_data_dir(&settings.data_dir)?;
+        let lock = lock_data_dir(&settings.data_dir)?;
+        let admin_token = resolve_admin_token(&settings)?;
+
+        let mut store_options = StoreOptions::new(settings.data_dir.join("herald.db"));
+        store_options.synchronous = settings.store_synchronous();
+        let store = Store::open(store_options).context("cannot open the database")?;
+        let registry = Arc::new(Registry::load(store.all_webhooks().await?));
+        let dispatcher = Dispatcher::new(store.clone(), registry.clone(), &settings)?;
+
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let state = AppState::new(store, registry, dispatcher, admin_token, &settings);
+        Ok(Application {
+            listener,
+            state,
+            settings,
+            _lock: lock,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The admin bearer token in effect.
+    pub fn admin_token(&self) -> String {
+        self.state.admin_token().to_string()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting requests, lets
+    /// in-flight deliveries finish (up to the grace period) and returns.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let dispatcher = self.state.dispatcher().clone();
+        dispatcher.start().await?;
+        let router = api::router(self.state, &self.settings);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the API server failed")?;
+        dispatcher.shutdown(self.settings.shutdown_grace).await;
+        tracing::info!("Herald stopped");
+        Ok(())
+    }
+}
+
+/// Creates the data directory readable by its owner only: it holds the
+/// database and the admin token.
+fn create_data_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))
+}
+
+/// Takes an exclusive lock on the data directory, so a second Herald on the
+/// same SQLite file fails at start instead of double-sending.
+fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
+    let path = dir.join("herald.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    file.try_lock().map_err(|_| {
+        anyhow::anyhow!(
+            "another Herald is already using the data directory {}",
+            dir.display()
+        )
+    })?;
+    Ok(file)
+}
+
+/// The configured admin token, or the one stored in the data directory, or
+/// a new one: stored with mode 0600 and printed this once.
+fn resolve_admin_token(settings: &Settings) -> anyhow::Result<SecretString> {
+    if let Some(token) = &settings.admin_token {
+        return Ok(token.clone());
+    }
+    let path = settings.data_dir.join("admin-token");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let token = existing.trim().to_string();
+        anyhow::ensure!(!token.is_empty(), "{} is empty", path.display());
+        return Ok(SecretString::from(token));
+    }
+    let token = format!("hrld_admin_{}", random_token());
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writeln!(file, "{token}")?;
+    file.sync_all()?;
+    println!(
+        "Generated an admin API token (stored in {}; shown only now):\n\n    {token}\n",
+        path.display()
+    );
+    let token = SecretString::from(token);
+    debug_assert!(!token.expose_secret().is_empty());
+    Ok(token)
+}
+
+fn random_token() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..40)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}

@@ -1,0 +1,67 @@
+//! The `herald` command line: parses arguments and runs the subcommand.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ServeArgs;
+use crate::{Application, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "herald",
+    version,
+    about = "Durable, signed webhook and integration delivery"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API and the delivery worker.
+    Serve(ServeArgs),
+    /// Run a local receiver that prints every webhook it gets (for trying
+    /// Herald out).
+    Receive {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: std::net::SocketAddr,
+    },
+}
+
+/// Entry point of the binary.
+pub async fn run() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve(args) => {
+            let settings = args.resolve()?;
+            telemetry::init(settings.log_format);
+            let app = Application::build(settings).await?;
+            tracing::info!(address = %app.local_addr(), "Herald is listening");
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Receive { listen } => crate::receiver::run(listen).await,
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,243 @@
+//! Configuration: one typed struct, loaded once from defaults, then an
+//! optional TOML file, then `HERALD_*` environment variables, then flags
+//! (each layer overriding the one before).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use herald_store::Synchronous;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// JSON when stderr is not a terminal, readable text when it is.
+    #[default]
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    /// Every commit reaches the disk before it is acknowledged.
+    #[default]
+    Full,
+    /// Commits survive a crash of Herald but not a power cut.
+    Normal,
+}
+
+/// Everything `herald serve` runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address the API listens on.
+    pub listen: SocketAddr,
+    /// Where the database and generated files live.
+    pub data_dir: PathBuf,
+    /// The admin bearer token; generated and stored in `data_dir` if unset.
+    pub admin_token: Option<SecretString>,
+    /// Development mode: allows `http://` and private destinations.
+    pub dev: bool,
+    pub log_format: LogFormat,
+    /// How long shutdown waits for in-flight deliveries.
+    pub shutdown_grace: Duration,
+    /// Upper bound on a destination's `Retry-After`.
+    pub max_retry_after: Duration,
+    /// Largest request body the API accepts.
+    pub max_body_bytes: usize,
+    /// SQLite durability level.
+    pub synchronous: SyncMode,
+}
+
+impl Settings {
+    /// Defaults with the given data directory and an OS-chosen port, the
+    /// starting point of tests and embedders.
+    pub fn new(data_dir: PathBuf) -> Settings {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            admin_token: None,
+            dev: false,
+            log_format: LogFormat::Auto,
+            shutdown_grace: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(3600),
+            max_body_bytes: 1024 * 1024,
+            synchronous: SyncMode::Full,
+        }
+    }
+
+    pub(crate) fn store_synchronous(&self) -> Synchronous {
+        match self.synchronous {
+            SyncMode::Full => Synchronous::Full,
+            SyncMode::Normal => Synchronous::Normal,
+        }
+    }
+}
+
+/// `herald serve` flags; each also reads its `HERALD_*` variable.
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (lowest precedence).
+    #[arg(long, env = "HERALD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "HERALD_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Data directory for the database and generated keys [default: ./herald-data].
+    #[arg(long, env = "HERALD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Development mode: allow http:// and loopback/private destinations.
+    #[arg(long, env = "HERALD_DEV", num_args = 0..=1, default_missing_value = "true")]
+    pub dev: Option<bool>,
+    /// Log format.
+    #[arg(long, env = "HERALD_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Seconds shutdown waits for in-flight deliveries [default: 30].
+    #[arg(long, env = "HERALD_SHUTDOWN_GRACE_SECS")]
+    pub shutdown_grace_secs: Option<u64>,
+    /// Largest Retry-After honoured, in seconds [default: 3600].
+    #[arg(long, env = "HERALD_MAX_RETRY_AFTER_SECS")]
+    pub max_retry_after_secs: Option<u64>,
+    /// Largest API request body in bytes [default: 1048576].
+    #[arg(long, env = "HERALD_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// SQLite durability: `full` syncs every commit to disk.
+    #[arg(long, env = "HERALD_SQLITE_SYNCHRONOUS", value_enum)]
+    pub sqlite_synchronous: Option<SyncMode>,
+}
+
+/// The TOML file: the same settings, snake_case, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    admin_token: Option<String>,
+    dev: Option<bool>,
+    log_format: Option<LogFormat>,
+    shutdown_grace_secs: Option<u64>,
+    max_retry_after_secs: Option<u64>,
+    max_body_bytes: Option<usize>,
+    sqlite_synchronous: Option<SyncMode>,
+}
+
+impl ServeArgs {
+    /// Resolves every layer into settings. `HERALD_ADMIN_TOKEN` is read here
+    /// rather than as a flag so the token never shows in a process list.
+    pub fn resolve(self) -> anyhow::Result<Settings> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let env_token = std::env::var("HERALD_ADMIN_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty());
+        let settings = Settings {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir: self
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("herald-data")),
+            admin_token: env_token.or(file.admin_token).map(SecretString::from),
+            dev: self.dev.or(file.dev).unwrap_or(false),
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+            shutdown_grace: Duration::from_secs(
+                self.shutdown_grace_secs
+                    .or(file.shutdown_grace_secs)
+                    .unwrap_or(30),
+            ),
+            max_retry_after: Duration::from_secs(
+                self.max_retry_after_secs
+                    .or(file.max_retry_after_secs)
+                    .unwrap_or(3600),
+            ),
+            max_body_bytes: self
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(1024 * 1024),
+            synchronous: self
+                .sqlite_synchronous
+                .or(file.sqlite_synchronous)
+                .unwrap_or_default(),
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+impl Settings {
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.max_body_bytes >= 1024,
+            "max_body_bytes must be at least 1024"
+        );
+        if let Some(token) = &self.admin_token {
+            use secrecy::ExposeSecret;
+            anyhow::ensure!(
+                token.expose_secret().len() >= 16,
+                "HERALD_ADMIN_TOKEN must be at least 16 characters"
+            );
+        }
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile_dir();
+        let path = dir.join("herald.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\ndev = true\nshutdown_grace_secs = 7\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..ServeArgs::default()
+        };
+        let s = args.resolve().unwrap();
+        assert_eq!(s.listen.port(), 9100);
+        assert!(s.dev);
+        assert_eq!(s.shutdown_grace, Duration::from_secs(7));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile_dir();
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, "lisen = \"127.0.0.1:9000\"\n").unwrap();
+        let err = ServeArgs {
+            config: Some(path),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("lisen"), "{err:#}");
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("herald-config-{}", herald_core::ids::new_id("t")));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

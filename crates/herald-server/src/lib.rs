@@ -1,0 +1,16 @@
+//! Herald's server: the REST API, the delivery worker and their
+//! configuration, assembled by [`Application`].
+
+mod api;
+mod app;
+pub mod cli;
+mod config;
+mod dispatch;
+mod error;
+mod receiver;
+mod redact;
+mod registry;
+mod telemetry;
+
+pub use app::Application;
+pub use config::{LogFormat, ServeArgs, Settings, SyncMode};

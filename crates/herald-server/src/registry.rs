@@ -1,0 +1,93 @@
+//! The routing table: every webhook in memory, so ingest matches an event to
+//! its subscribers and the worker reads a webhook's settings without a query.
+//! The database stays the truth; this is rebuilt from it at start and
+//! updated by every API write.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use herald_core::event::EventTypePattern;
+use herald_core::webhook::{Webhook, WebhookStatus};
+
+/// A webhook with what is derived from it once, not per event.
+#[derive(Debug)]
+pub(crate) struct Route {
+    pub(crate) webhook: Webhook,
+    pub(crate) patterns: Vec<EventTypePattern>,
+    pub(crate) url: reqwest::Url,
+}
+
+impl Route {
+    pub(crate) fn new(webhook: Webhook) -> Option<Route> {
+        let patterns = webhook
+            .spec
+            .event_types
+            .iter()
+            .map(|t| EventTypePattern::parse("event_types", t))
+            .collect::<Result<Vec<_>, _>>()
+            .ok()?;
+        let url = reqwest::Url::parse(&webhook.spec.url).ok()?;
+        Some(Route {
+            webhook,
+            patterns,
+            url,
+        })
+    }
+
+    pub(crate) fn subscribes_to(&self, event_type: &str) -> bool {
+        self.patterns.iter().any(|p| p.matches(event_type))
+    }
+
+    pub(crate) fn is_active(&self) -> bool {
+        self.webhook.spec.status == WebhookStatus::Active
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    routes: RwLock<HashMap<String, Arc<Route>>>,
+}
+
+impl Registry {
+    pub(crate) fn load(webhooks: Vec<Webhook>) -> Registry {
+        let registry = Registry::default();
+        for webhook in webhooks {
+            registry.upsert(webhook);
+        }
+        registry
+    }
+
+    pub(crate) fn upsert(&self, webhook: Webhook) {
+        let id = webhook.id.clone();
+        match Route::new(webhook) {
+            Some(route) => {
+                self.routes
+                    .write()
+                    .expect("registry lock")
+                    .insert(id, Arc::new(route));
+            }
+            None => tracing::error!(webhook_id = %id, "stored webhook is invalid; not routed"),
+        }
+    }
+
+    pub(crate) fn remove(&self, id: &str) {
+        self.routes.write().expect("registry lock").remove(id);
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<Route>> {
+        self.routes.read().expect("registry lock").get(id).cloned()
+    }
+
+    /// The webhooks of a tenant that receive an event type, paused ones
+    /// included (they hold their deliveries).
+    pub(crate) fn subscribers(&self, tenant_id: &str, event_type: &str) -> Vec<String> {
+        let routes = self.routes.read().expect("registry lock");
+        let mut ids: Vec<String> = routes
+            .values()
+            .filter(|r| r.webhook.tenant_id == tenant_id && r.subscribes_to(event_type))
+            .map(|r| r.webhook.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+}

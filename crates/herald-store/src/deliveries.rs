@@ -1,0 +1,351 @@
+//! The delivery queue (claim, record, recover, re-queue) and the delivery log.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{
+    AttemptRecord, AttemptRow, ClaimedDelivery, DeliveryFilter, DeliveryRow, NextStep, Requeue,
+    Result, Store, StoreError,
+};
+
+pub(crate) const DELIVERY_SELECT: &str = "
+    SELECT d.seq, d.id, e.id, e.type, d.webhook_id, d.status, d.test, d.attempt_count,
+           d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at,
+           d.delivered_at
+    FROM deliveries d JOIN events e ON e.seq = d.event_seq";
+
+pub(crate) fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<DeliveryRow>> {
+    let status: String = r.get(5)?;
+    let Ok(status) = status.parse::<DeliveryStatus>() else {
+        return Ok(Err(StoreError::Corrupt(format!(
+            "delivery status `{status}`"
+        ))));
+    };
+    Ok(Ok(DeliveryRow {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        event_id: r.get(2)?,
+        event_type: r.get(3)?,
+        webhook_id: r.get(4)?,
+        status,
+        test: r.get(6)?,
+        attempt_count: r.get(7)?,
+        next_attempt_at_ms: r.get(8)?,
+        last_status_code: r.get(9)?,
+        last_error: r.get(10)?,
+        created_at_ms: r.get(11)?,
+        updated_at_ms: r.get(12)?,
+        delivered_at_ms: r.get(13)?,
+    }))
+}
+
+impl Store {
+    /// Takes up to `limit` due deliveries of one webhook, oldest first, and
+    /// leases them until `leased_until_ms`. The lease is committed before
+    /// this returns, so a crash during the send leaves a record to recover.
+    pub async fn claim(
+        &self,
+        webhook_id: &str,
+        now_ms: i64,
+        limit: usize,
+        leased_until_ms: i64,
+    ) -> Result<Vec<ClaimedDelivery>> {
+        let webhook_id = webhook_id.to_string();
+        self.write(move |conn| claim(conn, &webhook_id, now_ms, limit, leased_until_ms))
+            .await
+    }
+
+    /// Records finished attempts and moves their deliveries on. An attempt
+    /// whose delivery was deleted meanwhile is dropped.
+    pub async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<()> {
+        self.write(move |conn| {
+            for record in &records {
+                record_attempt(conn, record)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// When the next waiting delivery of a webhook falls due, if any.
+    pub async fn next_due(&self, webhook_id: &str) -> Result<Option<i64>> {
+        let webhook_id = webhook_id.to_string();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT MIN(next_attempt_at) FROM deliveries
+                     WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')",
+                )?
+                .query_row([webhook_id], |r| r.get::<_, Option<i64>>(0))?)
+        })
+        .await
+    }
+
+    /// Webhooks with deliveries waiting (due or not).
+    pub async fn webhooks_with_queued_deliveries(&self) -> Result<Vec<String>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT webhook_id FROM deliveries
+                 WHERE status IN ('pending', 'retrying')",
+            )?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.map(|r| r.map_err(Into::into)).collect()
+        })
+        .await
+    }
+
+    /// Puts deliveries whose attempt was interrupted (Herald stopped while
+    /// they were leased) back in the queue, due now. Only for a store no
+    /// other process is using: every lease is from a previous run. An
+    /// interrupted test send is failed instead, since nobody awaits it.
+    pub async fn recover_interrupted(&self, now_ms: i64) -> Result<usize> {
+        self.write(move |conn| {
+            let failed_tests = conn.execute(
+                "UPDATE deliveries SET status = 'failed', leased_until = NULL, updated_at = ?1,
+                        last_error = 'interrupted: Herald stopped during the test send'
+                 WHERE status = 'delivering' AND test = 1",
+                [now_ms],
+            )?;
+            let requeued = conn.execute(
+                "UPDATE deliveries
+                 SET status = CASE WHEN attempt_count = 0 THEN 'pending' ELSE 'retrying' END,
+                     next_attempt_at = ?1, leased_until = NULL, updated_at = ?1
+                 WHERE status = 'delivering'",
+                [now_ms],
+            )?;
+            Ok(failed_tests + requeued)
+        })
+        .await
+    }
+
+    /// Re-queues a failed delivery with a fresh retry schedule.
+    pub async fn requeue_failed(&self, tenant_id: &str, id: &str, now_ms: i64) -> Result<Requeue> {
+        let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
+        self.write(move |conn| {
+            let row: Option<(String, String)> = conn
+                .prepare_cached(
+                    "SELECT status, webhook_id FROM deliveries WHERE id = ?1 AND tenant_id = ?2",
+                )?
+                .query_row(params![id, tenant_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((status, webhook_id)) = row else {
+                return Ok(Requeue::NotFound);
+            };
+            let status: DeliveryStatus = status.parse().map_err(StoreError::Corrupt)?;
+            if status != DeliveryStatus::Failed {
+                return Ok(Requeue::NotFailed(status));
+            }
+            conn.prepare_cached(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2,
+                        schedule_base = attempt_count, updated_at = ?2
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, now_ms])?;
+            Ok(Requeue::Requeued { webhook_id })
+        })
+        .await
+    }
+
+    /// Deliveries matching a filter, newest first.
+    pub async fn list_deliveries(&self, filter: DeliveryFilter) -> Result<Vec<DeliveryRow>> {
+        self.read(move |conn| {
+            let sql = format!(
+                "{DELIVERY_SELECT}
+                 WHERE d.tenant_id = ?1 AND d.seq < ?2
+                   AND (?3 IS NULL OR d.webhook_id = ?3)
+                   AND (?4 IS NULL OR e.id = ?4)
+                   AND (?5 IS NULL OR d.status = ?5)
+                 ORDER BY d.seq DESC LIMIT ?6"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(
+                params![
+                    filter.tenant_id,
+                    filter.before_seq.unwrap_or(i64::MAX),
+                    filter.webhook_id,
+                    filter.event_id,
+                    filter.status.map(|s| s.as_str()),
+                    filter.limit as i64,
+                ],
+                delivery_row,
+            )?;
+            rows.map(|r| r?).collect()
+        })
+        .await
+    }
+
+    /// One delivery and its attempts, oldest first.
+    pub async fn get_delivery(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Option<(DeliveryRow, Vec<AttemptRow>)>> {
+        let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached(&format!(
+                    "{DELIVERY_SELECT} WHERE d.id = ?1 AND d.tenant_id = ?2"
+                ))?
+                .query_row(params![id, tenant_id], delivery_row)
+                .optional()?
+                .transpose()?;
+            let Some(row) = row else { return Ok(None) };
+            let attempts = attempts_of(conn, row.seq)?;
+            Ok(Some((row, attempts)))
+        })
+        .await
+    }
+}
+
+fn claim(
+    conn: &Connection,
+    webhook_id: &str,
+    now_ms: i64,
+    limit: usize,
+    leased_until_ms: i64,
+) -> Result<Vec<ClaimedDelivery>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE deliveries SET status = 'delivering', leased_until = ?1, updated_at = ?2
+         WHERE seq IN (
+             SELECT seq FROM deliveries
+             WHERE webhook_id = ?3 AND status IN ('pending', 'retrying') AND next_attempt_at <= ?2
+             ORDER BY next_attempt_at, seq LIMIT ?4)
+         RETURNING seq, id, tenant_id, event_seq, attempt_count, schedule_base, test,
+                   next_attempt_at",
+    )?;
+    let mut rows = stmt
+        .query_map(
+            params![leased_until_ms, now_ms, webhook_id, limit as i64],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, u32>(4)?,
+                    r.get::<_, u32>(5)?,
+                    r.get::<_, bool>(6)?,
+                ))
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    // RETURNING does not keep the subquery's order.
+    rows.sort_by_key(|r| (r.0, r.1));
+
+    let mut event_stmt = conn.prepare_cached("SELECT id, type, body FROM events WHERE seq = ?1")?;
+    let mut events: HashMap<i64, (String, String, Arc<str>)> = HashMap::new();
+    let mut claimed = Vec::with_capacity(rows.len());
+    for (_, seq, id, tenant_id, event_seq, attempt_count, schedule_base, test) in rows {
+        let (event_id, event_type, body) = match events.get(&event_seq) {
+            Some(e) => e.clone(),
+            None => {
+                let e = event_stmt.query_row([event_seq], |r| {
+                    Ok((r.get(0)?, r.get(1)?, Arc::from(r.get::<_, String>(2)?)))
+                })?;
+                events.insert(event_seq, e.clone());
+                e
+            }
+        };
+        claimed.push(ClaimedDelivery {
+            seq,
+            id,
+            tenant_id,
+            webhook_id: webhook_id.to_string(),
+            event_id,
+            event_type,
+            body,
+            attempt_count,
+            schedule_base,
+            test,
+        });
+    }
+    Ok(claimed)
+}
+
+fn record_attempt(conn: &Connection, r: &AttemptRecord) -> Result<()> {
+    let (status, next_attempt_at, delivered_at) = match r.next {
+        NextStep::Delivered => (
+            "delivered",
+            None,
+            Some(r.started_at_ms + r.duration_ms as i64),
+        ),
+        NextStep::RetryAt(at) => ("retrying", Some(at), None),
+        NextStep::Failed => ("failed", None, None),
+    };
+    let last_error = match (&r.error_category, &r.error_message) {
+        (Some(c), Some(m)) => Some(format!("{}: {m}", c.as_str())),
+        (Some(c), None) => Some(c.as_str().to_string()),
+        (None, m) => m.clone(),
+    };
+    let updated = conn
+        .prepare_cached(
+            "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4,
+                    leased_until = NULL, last_status_code = ?5, last_error = ?6,
+                    updated_at = ?7, delivered_at = COALESCE(?8, delivered_at)
+             WHERE seq = ?1",
+        )?
+        .execute(params![
+            r.delivery_seq,
+            status,
+            r.number,
+            next_attempt_at,
+            r.status_code,
+            last_error,
+            r.started_at_ms + r.duration_ms as i64,
+            delivered_at,
+        ])?;
+    if updated == 0 {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO attempts (id, delivery_seq, number, started_at, duration_ms, status_code,
+                               outcome, error_category, error_message, request_headers,
+                               response_headers, response_body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        r.id,
+        r.delivery_seq,
+        r.number,
+        r.started_at_ms,
+        r.duration_ms as i64,
+        r.status_code,
+        r.outcome.as_str(),
+        r.error_category.map(|c| c.as_str()),
+        r.error_message,
+        r.request_headers,
+        r.response_headers,
+        r.response_body,
+    ])?;
+    Ok(())
+}
+
+fn attempts_of(conn: &Connection, delivery_seq: i64) -> Result<Vec<AttemptRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, number, started_at, duration_ms, status_code, outcome, error_category,
+                error_message, request_headers, response_headers, response_body
+         FROM attempts WHERE delivery_seq = ?1 ORDER BY number, seq",
+    )?;
+    let rows = stmt.query_map([delivery_seq], |r| {
+        let outcome: String = r.get(5)?;
+        let category: Option<String> = r.get(6)?;
+        Ok(AttemptRow {
+            id: r.get(0)?,
+            number: r.get(1)?,
+            started_at_ms: r.get(2)?,
+            duration_ms: r.get::<_, i64>(3)? as u64,
+            status_code: r.get(4)?,
+            outcome: AttemptOutcome::parse(&outcome).unwrap_or(AttemptOutcome::Failed),
+            error_category: category.as_deref().and_then(ErrorCategory::parse),
+            error_message: r.get(7)?,
+            request_headers: r.get(8)?,
+            response_headers: r.get(9)?,
+            response_body: r.get(10)?,
+        })
+    })?;
+    rows.map(|r| r.map_err(Into::into)).collect()
+}

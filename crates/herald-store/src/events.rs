@@ -1,0 +1,217 @@
+//! Events: ingest (event plus its deliveries, atomically, idempotently) and
+//! reads.
+
+use std::sync::Arc;
+
+use herald_core::ids;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{ClaimedDelivery, DeliveryRow, EventRow, Ingested, NewEvent, Result, Store};
+
+impl Store {
+    /// Stores events and one pending delivery per matched webhook, in one
+    /// transaction: either the whole batch is durable when this returns `Ok`,
+    /// or none of it is. An event whose id or idempotency key already exists
+    /// stores nothing and answers as it did the first time.
+    pub async fn ingest(&self, tenant_id: &str, events: Vec<NewEvent>) -> Result<Vec<Ingested>> {
+        let tenant_id = tenant_id.to_string();
+        self.write(move |conn| {
+            events
+                .into_iter()
+                .map(|event| ingest_one(conn, &tenant_id, event))
+                .collect()
+        })
+        .await
+    }
+
+    /// Stores a test event and its one delivery, already claimed: the caller
+    /// sends it at once.
+    pub async fn insert_test_delivery(
+        &self,
+        tenant_id: &str,
+        event: NewEvent,
+        webhook_id: &str,
+    ) -> Result<ClaimedDelivery> {
+        let (tenant_id, webhook_id) = (tenant_id.to_string(), webhook_id.to_string());
+        self.write(move |conn| {
+            let event_seq = insert_event(conn, &tenant_id, &event, 1, true)?
+                .expect("a fresh test event id never conflicts");
+            let id = ids::new_id(ids::DELIVERY);
+            let now = event.created_at_ms;
+            let seq = conn
+                .prepare_cached(
+                    "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status, test,
+                                             leased_until, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, 'delivering', 1, ?5, ?5, ?5)",
+                )?
+                .insert(params![id, tenant_id, event_seq, webhook_id, now])?;
+            Ok(ClaimedDelivery {
+                seq,
+                id,
+                tenant_id,
+                webhook_id,
+                event_id: event.id,
+                event_type: event.event_type,
+                body: Arc::from(event.body),
+                attempt_count: 0,
+                schedule_base: 0,
+                test: true,
+            })
+        })
+        .await
+    }
+
+    pub async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
+        let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT seq, id, type, source, body, created_at FROM events
+                 WHERE tenant_id = ?1 AND id = ?2",
+            )?
+            .query_row(params![tenant_id, id], event_row)
+            .optional()
+            .map_err(Into::into)
+        })
+        .await
+    }
+
+    /// A tenant's events, newest first.
+    pub async fn list_events(
+        &self,
+        tenant_id: &str,
+        event_type: Option<String>,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<EventRow>> {
+        let tenant_id = tenant_id.to_string();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, id, type, source, body, created_at FROM events
+                 WHERE tenant_id = ?1 AND seq < ?2 AND (?3 IS NULL OR type = ?3) AND test = 0
+                 ORDER BY seq DESC LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    tenant_id,
+                    before_seq.unwrap_or(i64::MAX),
+                    event_type,
+                    limit as i64
+                ],
+                event_row,
+            )?;
+            rows.map(|r| r.map_err(Into::into)).collect()
+        })
+        .await
+    }
+
+    /// The deliveries of one event (its per-webhook summary).
+    pub async fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "{} WHERE d.event_seq = ?1 ORDER BY d.seq",
+                crate::deliveries::DELIVERY_SELECT
+            ))?;
+            let rows = stmt.query_map([event_seq], crate::deliveries::delivery_row)?;
+            rows.map(|r| r?).collect()
+        })
+        .await
+    }
+}
+
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        event_type: r.get(2)?,
+        source: r.get(3)?,
+        body: r.get(4)?,
+        created_at_ms: r.get(5)?,
+    })
+}
+
+/// Inserts the event row; `None` when its id or idempotency key exists.
+fn insert_event(
+    conn: &Connection,
+    tenant_id: &str,
+    event: &NewEvent,
+    delivery_count: u32,
+    test: bool,
+) -> Result<Option<i64>> {
+    let seq = conn
+        .prepare_cached(
+            "INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
+                                 delivery_count, test, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT DO NOTHING RETURNING seq",
+        )?
+        .query_row(
+            params![
+                tenant_id,
+                event.id,
+                event.event_type,
+                event.source,
+                event.idempotency_key,
+                event.body,
+                delivery_count,
+                test,
+                event.created_at_ms,
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(seq)
+}
+
+fn ingest_one(conn: &Connection, tenant_id: &str, event: NewEvent) -> Result<Ingested> {
+    let count = event.webhook_ids.len() as u32;
+    let Some(event_seq) = insert_event(conn, tenant_id, &event, count, false)? else {
+        return original_answer(conn, tenant_id, &event);
+    };
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status,
+                                 next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)",
+    )?;
+    for webhook_id in &event.webhook_ids {
+        insert.execute(params![
+            ids::new_id(ids::DELIVERY),
+            tenant_id,
+            event_seq,
+            webhook_id,
+            event.created_at_ms,
+        ])?;
+    }
+    Ok(Ingested {
+        id: event.id,
+        deliveries: count,
+        replayed: false,
+    })
+}
+
+/// The answer first given for an event that is being posted again. The
+/// idempotency key wins over the id: it is what the client retried with.
+fn original_answer(conn: &Connection, tenant_id: &str, event: &NewEvent) -> Result<Ingested> {
+    let by_key = match &event.idempotency_key {
+        Some(key) => conn
+            .prepare_cached(
+                "SELECT id, delivery_count FROM events
+                 WHERE tenant_id = ?1 AND idempotency_key = ?2",
+            )?
+            .query_row(params![tenant_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?,
+        None => None,
+    };
+    let (id, deliveries) = match by_key {
+        Some(found) => found,
+        None => conn
+            .prepare_cached(
+                "SELECT id, delivery_count FROM events WHERE tenant_id = ?1 AND id = ?2",
+            )?
+            .query_row(params![tenant_id, event.id], |r| Ok((r.get(0)?, r.get(1)?)))?,
+    };
+    Ok(Ingested {
+        id,
+        deliveries,
+        replayed: true,
+    })
+}

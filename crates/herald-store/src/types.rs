@@ -1,0 +1,146 @@
+//! Rows and requests the store takes and returns.
+
+use std::sync::Arc;
+
+use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
+
+/// An event to store, already validated and matched to its webhooks.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: String,
+    pub event_type: String,
+    pub source: Option<String>,
+    pub idempotency_key: Option<String>,
+    /// The exact JSON body plain webhooks receive.
+    pub body: String,
+    pub created_at_ms: i64,
+    /// The webhooks that get a delivery (active and paused ones alike).
+    pub webhook_ids: Vec<String>,
+}
+
+/// The answer to one ingested event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingested {
+    pub id: String,
+    pub deliveries: u32,
+    /// True when the event already existed (same id or idempotency key):
+    /// nothing new was stored and this is the original answer.
+    pub replayed: bool,
+}
+
+/// A delivery taken from the queue, with everything needed to send it.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub seq: i64,
+    pub id: String,
+    pub tenant_id: String,
+    pub webhook_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub body: Arc<str>,
+    /// Attempts made before this one.
+    pub attempt_count: u32,
+    /// `attempt_count` when the delivery was last (re)queued; retries are
+    /// counted from here, so a manual retry gets a fresh schedule.
+    pub schedule_base: u32,
+    pub test: bool,
+}
+
+impl ClaimedDelivery {
+    /// The number of the attempt about to be made (1-based).
+    pub fn attempt_number(&self) -> u32 {
+        self.attempt_count + 1
+    }
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    Delivered,
+    RetryAt(i64),
+    Failed,
+}
+
+/// One finished attempt and its consequence for the delivery.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub id: String,
+    pub delivery_seq: i64,
+    pub number: u32,
+    pub started_at_ms: i64,
+    pub duration_ms: u64,
+    pub status_code: Option<u16>,
+    pub outcome: AttemptOutcome,
+    pub error_category: Option<ErrorCategory>,
+    pub error_message: Option<String>,
+    /// JSON object of the request headers, secrets already masked.
+    pub request_headers: String,
+    /// JSON object of the response headers.
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub next: NextStep,
+}
+
+/// A delivery as the API shows it.
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    pub seq: i64,
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub webhook_id: String,
+    pub status: DeliveryStatus,
+    pub test: bool,
+    pub attempt_count: u32,
+    pub next_attempt_at_ms: Option<i64>,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub delivered_at_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttemptRow {
+    pub id: String,
+    pub number: u32,
+    pub started_at_ms: i64,
+    pub duration_ms: u64,
+    pub status_code: Option<u16>,
+    pub outcome: AttemptOutcome,
+    pub error_category: Option<ErrorCategory>,
+    pub error_message: Option<String>,
+    pub request_headers: String,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub seq: i64,
+    pub id: String,
+    pub event_type: String,
+    pub source: Option<String>,
+    pub body: String,
+    pub created_at_ms: i64,
+}
+
+/// Which deliveries a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub tenant_id: String,
+    pub webhook_id: Option<String>,
+    pub event_id: Option<String>,
+    pub status: Option<DeliveryStatus>,
+    /// Only deliveries older than this sequence number (the cursor).
+    pub before_seq: Option<i64>,
+    pub limit: usize,
+}
+
+/// The result of asking to re-queue a delivery by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requeue {
+    Requeued { webhook_id: String },
+    NotFound,
+    NotFailed(DeliveryStatus),
+}
