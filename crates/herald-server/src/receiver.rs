@@ -10,7 +10,10 @@ use axum::http::{HeaderMap, Method, Uri};
 async fn print_request(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> &'static str {
     let mut out = format!("{method} {uri}\n");
     for (name, value) in &headers {
-        out.push_str(&format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes())));
+        out.push_str(&format!(
+            "{name}: {}\n",
+            String::from_utf8_lossy(value.as_bytes())
+        ));
     }
     out.push('\n');
     out.push_str(&String::from_utf8_lossy(&body));

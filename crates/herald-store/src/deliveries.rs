@@ -304,8 +304,8 @@ fn record_attempt(conn: &Connection, r: &AttemptRecord) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO attempts (id, delivery_seq, number, started_at, duration_ms, status_code,
                                outcome, error_category, error_message, request_headers,
-                               response_headers, response_body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                               response_headers, response_body, tenant_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         r.id,
@@ -320,6 +320,7 @@ fn record_attempt(conn: &Connection, r: &AttemptRecord) -> Result<()> {
         r.request_headers,
         r.response_headers,
         r.response_body,
+        r.tenant_id,
     ])?;
     Ok(())
 }

@@ -69,6 +69,7 @@ CREATE TABLE attempts (
     seq               INTEGER PRIMARY KEY,
     id                TEXT NOT NULL,
     delivery_seq      INTEGER NOT NULL,
+    tenant_id         TEXT NOT NULL,
     number            INTEGER NOT NULL,
     started_at        INTEGER NOT NULL,
     duration_ms       INTEGER NOT NULL,

@@ -66,6 +66,7 @@ pub enum NextStep {
 pub struct AttemptRecord {
     pub id: String,
     pub delivery_seq: i64,
+    pub tenant_id: String,
     pub number: u32,
     pub started_at_ms: i64,
     pub duration_ms: u64,

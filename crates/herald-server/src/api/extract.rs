@@ -76,7 +76,11 @@ pub(crate) fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Resul
 /// in its message when the path stops at the parent (missing and unknown
 /// fields), and a message that leads with the field.
 fn field_error(path: &str, message: &str) -> ApiError {
-    let mut field = if path == "." { String::new() } else { path.to_string() };
+    let mut field = if path == "." {
+        String::new()
+    } else {
+        path.to_string()
+    };
     let mut text = message.to_string();
     for (lead, rewrite) in [
         ("missing field `", "is required"),

@@ -72,13 +72,14 @@ pub(crate) async fn list(
     QueryParams(q): QueryParams<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let limit = pagination::limit(q.limit)?;
-    if let Some(c) = &q.cursor {
-        if !ids::has_prefix(c, ids::WEBHOOK) {
-            return Err(ApiError::validation(
-                "cursor",
-                "cursor is not one Herald issued",
-            ));
-        }
+    if q.cursor
+        .as_deref()
+        .is_some_and(|c| !ids::has_prefix(c, ids::WEBHOOK))
+    {
+        return Err(ApiError::validation(
+            "cursor",
+            "cursor is not one Herald issued",
+        ));
     }
     if let Some(t) = &q.event_type {
         EventType::parse("event_type", t)?;

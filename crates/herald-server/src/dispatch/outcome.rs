@@ -86,6 +86,7 @@ pub(crate) fn judge(
     let record = AttemptRecord {
         id: ids::new_id(ids::ATTEMPT),
         delivery_seq: delivery.seq,
+        tenant_id: delivery.tenant_id.clone(),
         number,
         started_at_ms: result.started_at_ms,
         duration_ms: result.duration.as_millis() as u64,

@@ -140,17 +140,17 @@ impl Sender {
                     }
                 }
                 result.response_body = Some(String::from_utf8_lossy(&body).into_owned());
-                if result.error.is_none() {
-                    if let Some(category) = ErrorCategory::for_status(status) {
-                        let reason = reqwest::StatusCode::from_u16(status)
-                            .ok()
-                            .and_then(|s| s.canonical_reason())
-                            .unwrap_or("");
-                        result.error = Some((
-                            category,
-                            format!("HTTP {status} {reason}").trim().to_string(),
-                        ));
-                    }
+                if result.error.is_none()
+                    && let Some(category) = ErrorCategory::for_status(status)
+                {
+                    let reason = reqwest::StatusCode::from_u16(status)
+                        .ok()
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("");
+                    result.error = Some((
+                        category,
+                        format!("HTTP {status} {reason}").trim_end().to_string(),
+                    ));
                 }
             }
         }

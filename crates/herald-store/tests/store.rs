@@ -1,0 +1,143 @@
+//! The store against a real SQLite file: ingest, idempotency, the queue and
+//! recovery.
+
+use herald_core::delivery::{AttemptOutcome, DeliveryStatus};
+use herald_store::{AttemptRecord, NewEvent, NextStep, Store, StoreOptions};
+
+const TENANT: &str = "tnt_default";
+
+fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open(StoreOptions::new(dir.path().join("herald.db"))).unwrap()
+}
+
+fn event(id: &str, key: Option<&str>, webhooks: &[&str], at: i64) -> NewEvent {
+    NewEvent {
+        id: id.to_string(),
+        event_type: "a.b".to_string(),
+        source: None,
+        idempotency_key: key.map(str::to_string),
+        body: format!(r#"{{"id":"{id}","type":"a.b","timestamp":"t","data":{{}}}}"#),
+        created_at_ms: at,
+        webhook_ids: webhooks.iter().map(|w| w.to_string()).collect(),
+    }
+}
+
+#[tokio::test]
+async fn reposting_an_id_or_key_returns_the_original_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let first = store
+        .ingest(TENANT, vec![event("e1", Some("k1"), &["wh_a", "wh_b"], 1)])
+        .await
+        .unwrap();
+    assert_eq!(first[0].deliveries, 2);
+    assert!(!first[0].replayed);
+
+    // Same id, now matching a single webhook: still the original answer.
+    let again = store
+        .ingest(TENANT, vec![event("e1", None, &["wh_a"], 2)])
+        .await
+        .unwrap();
+    assert_eq!(
+        (again[0].id.as_str(), again[0].deliveries, again[0].replayed),
+        ("e1", 2, true)
+    );
+
+    // Same key, different id: the event first posted with that key.
+    let by_key = store
+        .ingest(TENANT, vec![event("e2", Some("k1"), &["wh_a"], 3)])
+        .await
+        .unwrap();
+    assert_eq!((by_key[0].id.as_str(), by_key[0].replayed), ("e1", true));
+
+    // Duplicates inside one batch are caught too.
+    let batch = store
+        .ingest(
+            TENANT,
+            vec![
+                event("e3", None, &["wh_a"], 4),
+                event("e3", None, &["wh_a"], 4),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(!batch[0].replayed && batch[1].replayed);
+
+    let claimed = store.claim("wh_a", 10, 100, 1000).await.unwrap();
+    let ids: Vec<_> = claimed.iter().map(|c| c.event_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["e1", "e3"],
+        "one delivery per distinct event, in order"
+    );
+}
+
+#[tokio::test]
+async fn claims_respect_due_time_order_and_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for (i, at) in [(1, 100), (2, 50), (3, 300)] {
+        store
+            .ingest(TENANT, vec![event(&format!("e{i}"), None, &["wh"], at)])
+            .await
+            .unwrap();
+    }
+    assert!(store.claim("wh", 10, 10, 99).await.unwrap().is_empty());
+    let first = store.claim("wh", 200, 1, 999).await.unwrap();
+    assert_eq!(first[0].event_id, "e2");
+    let rest = store.claim("wh", 200, 10, 999).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].event_id, "e1");
+    assert_eq!(store.next_due("wh").await.unwrap(), Some(300));
+}
+
+#[tokio::test]
+async fn attempts_move_deliveries_and_recovery_requeues_leases() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store
+        .ingest(
+            TENANT,
+            vec![event("e1", None, &["wh"], 1), event("e2", None, &["wh"], 2)],
+        )
+        .await
+        .unwrap();
+    let claimed = store.claim("wh", 10, 10, 1000).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let record = |seq, next| AttemptRecord {
+        id: herald_core::ids::new_id("att"),
+        delivery_seq: seq,
+        tenant_id: TENANT.to_string(),
+        number: 1,
+        started_at_ms: 20,
+        duration_ms: 5,
+        status_code: Some(503),
+        outcome: AttemptOutcome::Retry,
+        error_category: None,
+        error_message: None,
+        request_headers: "{}".to_string(),
+        response_headers: None,
+        response_body: None,
+        next,
+    };
+    store
+        .record_attempts(vec![record(claimed[0].seq, NextStep::RetryAt(500))])
+        .await
+        .unwrap();
+    // e2 stays leased, as if Herald died mid-request; reopen the file.
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(store.recover_interrupted(30).await.unwrap(), 1);
+    let again = store.claim("wh", 40, 10, 1000).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].event_id, "e2");
+    let (row, attempts) = store
+        .get_delivery(TENANT, &claimed[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, DeliveryStatus::Retrying);
+    assert_eq!(row.next_attempt_at_ms, Some(500));
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].status_code, Some(503));
+}
