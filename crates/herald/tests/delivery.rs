@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 /// Short window used to check that nothing (more) arrives.
 const QUIET: Duration = Duration::from_millis(600);
 
-/// The `n`-th attempt's field from a delivery with attempts.
+/// One field of every attempt of a delivery, oldest first.
 fn attempt_field(delivery: &Value, field: &str) -> Vec<Value> {
     delivery["attempts"]
         .as_array()

@@ -84,11 +84,9 @@ async fn delivered_event_verifies_with_standard_webhooks_crate() {
     assert_eq!(keys, ["data", "id", "timestamp", "type"], "payload {body}");
     assert_eq!(body["type"], "training.complete");
     assert_eq!(body["data"], data);
-    assert!(
-        body["id"].as_str().is_some_and(|id| !id.is_empty()),
-        "payload id {}",
-        body["id"]
-    );
+    // The event's id is both the payload id and the stable `webhook-id`.
+    assert_eq!(body["id"], "run-42", "payload {body}");
+    assert_eq!(request.header("webhook-id"), Some("run-42"));
 }
 
 #[tokio::test]
@@ -123,11 +121,10 @@ async fn hmac_sha256_hex_scheme_signs_raw_body() {
         request.headers
     );
     assert_eq!(request.header("x-webhook-event"), Some("model.deployed"));
-    assert!(
-        request
-            .header("x-webhook-id")
-            .is_some_and(|id| !id.is_empty()),
-        "x-webhook-id missing: {:?}",
+    assert_eq!(
+        request.header("x-webhook-id"),
+        Some("deploy-7"),
+        "headers {:?}",
         request.headers
     );
     assert_eq!(request.json()["data"], json!({ "model": "resnet" }));
