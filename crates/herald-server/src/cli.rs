@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Run the API and the delivery worker.
     Serve(ServeArgs),
+    /// Measure Herald's throughput, latency and memory on this machine.
+    Bench(crate::bench::BenchArgs),
     /// Run a local receiver that prints every webhook it gets (for trying
     /// Herald out).
     Receive {
@@ -39,6 +41,7 @@ pub async fn run() -> anyhow::Result<()> {
             tracing::info!(address = %app.local_addr(), "Herald is listening");
             app.run_until_stopped(shutdown_signal()).await
         }
+        Command::Bench(args) => crate::bench::run(args).await,
         Command::Receive { listen } => crate::receiver::run(listen).await,
     }
 }

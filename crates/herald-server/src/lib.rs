@@ -3,6 +3,7 @@
 
 mod api;
 mod app;
+mod bench;
 pub mod cli;
 mod config;
 mod dispatch;

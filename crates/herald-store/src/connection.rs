@@ -169,6 +169,13 @@ fn open_connection(path: &Path, read_only: bool, sync: Synchronous) -> Result<Co
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
     }
+    // Plans must not depend on bound values: otherwise SQLite re-prepares
+    // the queue statements on every execution (a large share of the
+    // writer's time), because their parameters touch a partial index.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

@@ -7,8 +7,8 @@ use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
-    AttemptRecord, AttemptRow, ClaimedDelivery, DeliveryFilter, DeliveryRow, NextStep, Requeue,
-    Result, Store, StoreError,
+    AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeliveryFilter, DeliveryRow, NextStep,
+    Requeue, Result, Store, StoreError,
 };
 
 pub(crate) const DELIVERY_SELECT: &str = "
@@ -46,16 +46,47 @@ impl Store {
     /// Takes up to `limit` due deliveries of one webhook, oldest first, and
     /// leases them until `leased_until_ms`. The lease is committed before
     /// this returns, so a crash during the send leaves a record to recover.
+    /// When fewer than `limit` were due, also says when the next waiting
+    /// one falls due, so the caller knows how long it may sleep.
     pub async fn claim(
         &self,
         webhook_id: &str,
         now_ms: i64,
         limit: usize,
         leased_until_ms: i64,
-    ) -> Result<Vec<ClaimedDelivery>> {
+    ) -> Result<Claim> {
         let webhook_id = webhook_id.to_string();
-        self.write(move |conn| claim(conn, &webhook_id, now_ms, limit, leased_until_ms))
-            .await
+        self.write(move |conn| {
+            let deliveries = claim(conn, &webhook_id, now_ms, limit, leased_until_ms)?;
+            let next_due_ms = if deliveries.len() < limit {
+                next_due(conn, &webhook_id)?
+            } else {
+                Some(now_ms)
+            };
+            Ok(Claim {
+                deliveries,
+                next_due_ms,
+            })
+        })
+        .await
+    }
+
+    /// Returns leased deliveries that were never sent to the queue, keeping
+    /// their place (e.g. when their webhook is paused while they wait).
+    pub async fn release(&self, seqs: Vec<i64>) -> Result<()> {
+        self.write(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "UPDATE deliveries
+                 SET status = CASE WHEN attempt_count = 0 THEN 'pending' ELSE 'retrying' END,
+                     leased_until = NULL
+                 WHERE seq = ?1 AND status = 'delivering'",
+            )?;
+            for seq in seqs {
+                stmt.execute([seq])?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Records finished attempts and moves their deliveries on. An attempt
@@ -73,15 +104,7 @@ impl Store {
     /// When the next waiting delivery of a webhook falls due, if any.
     pub async fn next_due(&self, webhook_id: &str) -> Result<Option<i64>> {
         let webhook_id = webhook_id.to_string();
-        self.read(move |conn| {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT MIN(next_attempt_at) FROM deliveries
-                     WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')",
-                )?
-                .query_row([webhook_id], |r| r.get::<_, Option<i64>>(0))?)
-        })
-        .await
+        self.read(move |conn| next_due(conn, &webhook_id)).await
     }
 
     /// Webhooks with deliveries waiting (due or not).
@@ -198,6 +221,15 @@ impl Store {
         })
         .await
     }
+}
+
+fn next_due(conn: &Connection, webhook_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT MIN(next_attempt_at) FROM deliveries
+             WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')",
+        )?
+        .query_row([webhook_id], |r| r.get::<_, Option<i64>>(0))?)
 }
 
 fn claim(
@@ -349,4 +381,27 @@ fn attempts_of(conn: &Connection, delivery_seq: i64) -> Result<Vec<AttemptRow>> 
         })
     })?;
     rows.map(|r| r.map_err(Into::into)).collect()
+}
+
+impl Store {
+    /// How many of a tenant's deliveries are in each state.
+    pub async fn delivery_counts(&self, tenant_id: &str) -> Result<Vec<(DeliveryStatus, u64)>> {
+        let tenant_id = tenant_id.to_string();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT status, COUNT(*) FROM deliveries WHERE tenant_id = ?1 GROUP BY status",
+            )?;
+            let rows = stmt.query_map([tenant_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            let mut counts = Vec::new();
+            for row in rows {
+                let (status, n) = row?;
+                let status = status.parse().map_err(StoreError::Corrupt)?;
+                counts.push((status, n as u64));
+            }
+            Ok(counts)
+        })
+        .await
+    }
 }

@@ -53,6 +53,15 @@ impl ClaimedDelivery {
     }
 }
 
+/// The result of a claim.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub deliveries: Vec<ClaimedDelivery>,
+    /// When the webhook's next waiting delivery falls due (`None`: nothing
+    /// waits). Equal to the claim time when more were due than claimed.
+    pub next_due_ms: Option<i64>,
+}
+
 /// What happens to a delivery after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NextStep {

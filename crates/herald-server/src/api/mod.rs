@@ -4,6 +4,7 @@ mod deliveries;
 mod events;
 mod extract;
 mod pagination;
+mod stats;
 mod views;
 mod webhooks;
 
@@ -111,6 +112,7 @@ pub(crate) fn router(state: AppState, _settings: &Settings) -> Router {
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/{id}", get(deliveries::get))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
+        .route("/stats", get(stats::get))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
 
     Router::new()

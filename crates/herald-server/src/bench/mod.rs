@@ -1,0 +1,317 @@
+//! `herald bench`: measures Herald end to end on this machine.
+//!
+//! Starts a real `herald serve` as a child process on a temporary data
+//! directory, a receiver on loopback that answers 200 and records arrival
+//! times, and clients that post events over keep-alive HTTP. Reports what
+//! was acknowledged, what was delivered *and recorded*, end-to-end latency
+//! (client send to receiver arrival), and the server's memory and CPU.
+
+mod load;
+mod receiver;
+mod report;
+mod server;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+
+use load::Load;
+use receiver::Clock;
+use report::{Figures, Summary};
+use server::{ServerProcess, TOKEN};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Scenario {
+    /// Post events and deliver them as they come.
+    Throughput,
+    /// Queue deliveries for paused webhooks, then resume them and measure
+    /// the drain (and memory while everything is pending).
+    Backlog,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BenchArgs {
+    #[arg(long, value_enum, default_value = "throughput")]
+    scenario: Scenario,
+    /// Webhooks subscribed to the bench event (0 = ingest only).
+    #[arg(long, default_value_t = 1)]
+    webhooks: usize,
+    /// Concurrent client connections.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Events per request; above 1 uses the batch endpoint.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// Events to post [default: 100000, or 1000000 for the backlog].
+    #[arg(long)]
+    events: Option<usize>,
+    /// Stop posting after this many seconds instead of a fixed count.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Post at this fixed rate (events/s) instead of as fast as possible.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// `max_in_flight` of each bench webhook.
+    #[arg(long, default_value_t = 64)]
+    max_in_flight: u32,
+    /// Repeat the whole measurement this many times (fresh server each).
+    #[arg(long, default_value_t = 1)]
+    runs: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Database URL for the server; SQLite in a temporary directory if unset.
+    #[arg(long)]
+    database: Option<String>,
+    /// Extra argument for `herald serve` (repeatable), e.g.
+    /// `--server-arg=--sqlite-synchronous=normal`.
+    #[arg(long = "server-arg", allow_hyphen_values = true)]
+    server_args: Vec<String>,
+}
+
+impl BenchArgs {
+    fn events(&self) -> usize {
+        self.events.unwrap_or(match (self.scenario, self.duration) {
+            (Scenario::Backlog, _) => 1_000_000,
+            (_, Some(_)) => 20_000_000,
+            _ => 100_000,
+        })
+    }
+
+    fn settings(&self) -> Value {
+        json!({
+            "scenario": match self.scenario { Scenario::Throughput => "throughput", Scenario::Backlog => "backlog" },
+            "webhooks": self.webhooks,
+            "concurrency": self.concurrency,
+            "batch": self.batch,
+            "events": self.events(),
+            "duration_s": self.duration,
+            "rate": self.rate,
+            "max_in_flight": self.max_in_flight,
+            "runs": self.runs,
+            "database": self.database.as_deref().unwrap_or("sqlite"),
+            "server_args": self.server_args,
+        })
+    }
+}
+
+pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.database.is_some() {
+        bail!("--database: only the embedded SQLite store is available in this build");
+    }
+    if args.scenario == Scenario::Backlog && args.webhooks == 0 {
+        bail!("--webhooks: the backlog scenario needs at least one webhook");
+    }
+    anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
+    anyhow::ensure!(
+        args.batch > 0 && args.batch <= 1000,
+        "--batch must be 1 to 1000"
+    );
+    anyhow::ensure!(args.runs > 0, "--runs must be at least 1");
+
+    let mut runs = Vec::with_capacity(args.runs);
+    for i in 0..args.runs {
+        if !args.json {
+            eprintln!("run {} of {}…", i + 1, args.runs);
+        }
+        let figures = match args.scenario {
+            Scenario::Throughput => throughput(&args).await?,
+            Scenario::Backlog => backlog(&args).await?,
+        };
+        runs.push(figures);
+    }
+    let summary = Summary::new(runs);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    if args.json {
+        println!("{}", summary.to_json(args.settings(), cores));
+    } else {
+        println!("{}", summary.to_table(&args.settings(), cores));
+    }
+    Ok(())
+}
+
+/// Creates the bench webhooks pointing at the receiver.
+async fn create_webhooks(
+    client: &reqwest::Client,
+    server: &ServerProcess,
+    receiver: std::net::SocketAddr,
+    args: &BenchArgs,
+    status: &str,
+) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for i in 0..args.webhooks {
+        let response = client
+            .post(server.url("/api/v1/webhooks"))
+            .bearer_auth(TOKEN)
+            .json(&json!({
+                "name": format!("bench-{i}"),
+                "url": format!("http://{receiver}/hook/{i}"),
+                "event_types": ["bench.event"],
+                "status": status,
+                "max_in_flight": args.max_in_flight,
+            }))
+            .send()
+            .await?;
+        if response.status() != reqwest::StatusCode::CREATED {
+            bail!("creating a webhook failed: {}", response.text().await?);
+        }
+        let body: Value = response.json().await?;
+        ids.push(body["id"].as_str().unwrap_or_default().to_string());
+    }
+    Ok(ids)
+}
+
+fn client(concurrency: usize) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .tcp_nodelay(true)
+        .build()?)
+}
+
+fn load(
+    args: &BenchArgs,
+    client: reqwest::Client,
+    server: &ServerProcess,
+    clock: Arc<Clock>,
+) -> Arc<Load> {
+    Arc::new(Load {
+        client,
+        url_single: server.url("/api/v1/events"),
+        url_batch: server.url("/api/v1/events/batch"),
+        batch: args.batch,
+        events: args.events(),
+        deadline: args
+            .duration
+            .map(|s| Instant::now() + Duration::from_secs_f64(s)),
+        clock,
+    })
+}
+
+/// Delivery counts as the server has recorded them.
+async fn delivery_counts(
+    client: &reqwest::Client,
+    server: &ServerProcess,
+) -> anyhow::Result<Value> {
+    let body: Value = client
+        .get(server.url("/api/v1/stats"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(body["deliveries"].clone())
+}
+
+/// Waits until the receiver has seen `expected` deliveries and the server
+/// has recorded them all as delivered; returns when the latter was seen.
+async fn wait_delivered(
+    client: &reqwest::Client,
+    server: &ServerProcess,
+    clock: &Clock,
+    expected: u64,
+) -> anyhow::Result<Instant> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while clock.arrivals() < expected {
+        if Instant::now() > deadline {
+            bail!(
+                "only {} of {expected} deliveries arrived within 10 minutes",
+                clock.arrivals()
+            );
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(50), clock.arrived.notified()).await;
+    }
+    loop {
+        let counts = delivery_counts(client, server).await?;
+        if counts["delivered"].as_u64().unwrap_or(0) >= expected {
+            return Ok(Instant::now());
+        }
+        if Instant::now() > deadline {
+            bail!("deliveries were not all recorded within 10 minutes: {counts}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn throughput(args: &BenchArgs) -> anyhow::Result<Figures> {
+    let server = ServerProcess::start(&args.server_args).await?;
+    let clock = Clock::new(args.events());
+    let (receiver_addr, receiver) = receiver::start(clock.clone()).await?;
+    let client = client(args.concurrency)?;
+    create_webhooks(&client, &server, receiver_addr, args, "active").await?;
+
+    let started = Instant::now();
+    let load = load(args, client.clone(), &server, clock.clone());
+    let result = match args.rate {
+        Some(rate) => load.open_loop(rate, args.concurrency.max(256)).await,
+        None => load.closed_loop(args.concurrency).await,
+    };
+    let mut figures = Figures {
+        accepted: result.accepted,
+        errors: result.errors,
+        ingest_events_per_s: Some(result.accepted as f64 / result.elapsed.as_secs_f64()),
+        ..Figures::default()
+    };
+    if args.webhooks > 0 {
+        let expected = result.accepted * args.webhooks as u64;
+        let done = wait_delivered(&client, &server, &clock, expected).await?;
+        figures.delivered = Some(expected);
+        figures.delivered_per_s = Some(expected as f64 / (done - started).as_secs_f64());
+        figures.set_latencies(clock.take_latencies());
+    }
+    figures.server_peak_rss_mb = Some(server.peak_rss_mb());
+    figures.server_cpu_s = Some(server.cpu_seconds());
+    receiver.abort();
+    server.stop().await;
+    Ok(figures)
+}
+
+async fn backlog(args: &BenchArgs) -> anyhow::Result<Figures> {
+    let server = ServerProcess::start(&args.server_args).await?;
+    let clock = Clock::new(args.events());
+    let (receiver_addr, receiver) = receiver::start(clock.clone()).await?;
+    let client = client(args.concurrency)?;
+    let webhooks = create_webhooks(&client, &server, receiver_addr, args, "paused").await?;
+
+    let load = load(args, client.clone(), &server, clock.clone());
+    let result = load.closed_loop(args.concurrency).await;
+    let expected = result.accepted * args.webhooks as u64;
+    let counts = delivery_counts(&client, &server).await?;
+    let pending = counts["pending"].as_u64().unwrap_or(0);
+    if pending != expected {
+        bail!("expected {expected} pending deliveries, the server reports {counts}");
+    }
+    let rss_pending = server.rss_mb();
+
+    let started = Instant::now();
+    for id in &webhooks {
+        client
+            .patch(server.url(&format!("/api/v1/webhooks/{id}")))
+            .bearer_auth(TOKEN)
+            .json(&json!({"status": "active"}))
+            .send()
+            .await
+            .context("resuming a webhook")?
+            .error_for_status()?;
+    }
+    let done = wait_delivered(&client, &server, &clock, expected).await?;
+    let figures = Figures {
+        accepted: result.accepted,
+        errors: result.errors,
+        ingest_events_per_s: Some(result.accepted as f64 / result.elapsed.as_secs_f64()),
+        pending: Some(pending),
+        rss_while_pending_mb: Some(rss_pending),
+        drain_per_s: Some(expected as f64 / (done - started).as_secs_f64()),
+        delivered: Some(expected),
+        server_peak_rss_mb: Some(server.peak_rss_mb()),
+        server_cpu_s: Some(server.cpu_seconds()),
+        ..Figures::default()
+    };
+    receiver.abort();
+    server.stop().await;
+    Ok(figures)
+}

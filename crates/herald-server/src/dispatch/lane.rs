@@ -1,0 +1,179 @@
+//! One webhook's worker: keeps a small buffer of leased deliveries, sends up
+//! to `max_in_flight` of them at a time, and claims more from the store
+//! while sending, so the queue never waits on a round trip to the database.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use herald_store::{Claim, ClaimedDelivery, NextStep, StoreError, now_ms};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::{Inner, LaneSignal, outcome};
+use crate::registry::Route;
+
+/// Margin added to a webhook's timeout for the lease of a claimed delivery.
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
+/// How long a lane waits before asking the store again after an error.
+const STORE_RETRY: Duration = Duration::from_secs(1);
+/// Most deliveries one claim takes.
+const MAX_CLAIM: usize = 1000;
+
+type ClaimFuture = Pin<Box<dyn Future<Output = Result<Claim, StoreError>> + Send>>;
+
+/// What the lane knows about the webhook's waiting deliveries in the store.
+#[derive(Debug, Clone, Copy)]
+enum Queue {
+    /// Some may be due now: claim.
+    MaybeDue,
+    /// Nothing is due before this instant (`None`: nothing waits at all).
+    DueAt(Option<Instant>),
+}
+
+fn instant_of(ms: i64) -> Instant {
+    Instant::now() + Duration::from_millis((ms - now_ms()).max(0) as u64)
+}
+
+pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneSignal>) {
+    let mut buffer: VecDeque<ClaimedDelivery> = VecDeque::new();
+    let mut in_flight: JoinSet<Option<i64>> = JoinSet::new();
+    let mut claim: Option<ClaimFuture> = None;
+    let mut queue = Queue::MaybeDue;
+
+    loop {
+        signal.woken.store(false, Ordering::SeqCst);
+        if inner.shutdown.is_cancelled() {
+            break;
+        }
+        let route = inner.registry.get(&webhook_id).filter(|r| r.is_active());
+
+        if let Some(route) = &route {
+            let max = route.webhook.spec.max_in_flight as usize;
+            while in_flight.len() < max {
+                let Some(delivery) = buffer.pop_front() else {
+                    break;
+                };
+                in_flight.spawn(attempt(inner.clone(), route.clone(), delivery));
+            }
+            if let Queue::DueAt(Some(at)) = queue
+                && at <= Instant::now()
+            {
+                queue = Queue::MaybeDue;
+            }
+            // Keep about one round of sends buffered beyond what is in flight.
+            if claim.is_none() && matches!(queue, Queue::MaybeDue) && buffer.len() < max {
+                let want = (2 * max - buffer.len()).min(MAX_CLAIM);
+                claim = Some(start_claim(&inner, route, &webhook_id, want));
+            }
+        } else if !buffer.is_empty() {
+            // Paused or deleted while deliveries waited here: give them back.
+            let seqs = buffer.drain(..).map(|d| d.seq).collect();
+            if let Err(e) = inner.store.release(seqs).await {
+                tracing::error!(error = %e, webhook_id, "cannot release deliveries");
+            }
+        }
+
+        let wake_at = match (&route, queue) {
+            (Some(_), Queue::DueAt(at)) => at,
+            _ => None,
+        };
+        if in_flight.is_empty() && claim.is_none() && buffer.is_empty() && wake_at.is_none() {
+            // Idle: exit, unless a wake-up raced with this decision.
+            let mut lanes = inner.lanes.lock().expect("lanes lock");
+            if !signal.woken.load(Ordering::SeqCst) {
+                lanes.remove(&webhook_id);
+                return;
+            }
+            drop(lanes);
+            queue = Queue::MaybeDue;
+            continue;
+        }
+
+        tokio::select! {
+            _ = signal.notify.notified() => queue = Queue::MaybeDue,
+            Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                if let Ok(Some(retry_at)) = done {
+                    queue = earliest(queue, instant_of(retry_at));
+                }
+            }
+            result = poll_claim(&mut claim), if claim.is_some() => {
+                claim = None;
+                match result {
+                    Ok(c) => {
+                        buffer.extend(c.deliveries);
+                        queue = match c.next_due_ms {
+                            Some(ms) if ms <= now_ms() => Queue::MaybeDue,
+                            Some(ms) => earliest(Queue::DueAt(None), instant_of(ms)),
+                            None => match queue {
+                                // A retry scheduled meanwhile still counts.
+                                Queue::DueAt(Some(at)) => Queue::DueAt(Some(at)),
+                                _ => Queue::DueAt(None),
+                            },
+                        };
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, webhook_id, "cannot claim deliveries");
+                        queue = Queue::DueAt(Some(Instant::now() + STORE_RETRY));
+                    }
+                }
+            }
+            _ = sleep_until(wake_at) => queue = Queue::MaybeDue,
+            _ = inner.shutdown.cancelled() => {}
+        }
+    }
+    // Shutting down: let what was sent finish and be recorded. Deliveries
+    // still buffered stay leased and are re-queued at the next start.
+    while in_flight.join_next().await.is_some() {}
+    inner.lanes.lock().expect("lanes lock").remove(&webhook_id);
+}
+
+fn earliest(queue: Queue, at: Instant) -> Queue {
+    match queue {
+        Queue::MaybeDue => Queue::MaybeDue,
+        Queue::DueAt(Some(t)) if t <= at => Queue::DueAt(Some(t)),
+        Queue::DueAt(_) => Queue::DueAt(Some(at)),
+    }
+}
+
+fn start_claim(inner: &Arc<Inner>, route: &Route, webhook_id: &str, want: usize) -> ClaimFuture {
+    let store = inner.store.clone();
+    let webhook_id = webhook_id.to_string();
+    let lease = Duration::from_millis(route.webhook.spec.timeout_ms) + LEASE_MARGIN;
+    Box::pin(async move {
+        let now = now_ms();
+        store
+            .claim(&webhook_id, now, want, now + lease.as_millis() as i64)
+            .await
+    })
+}
+
+async fn poll_claim(claim: &mut Option<ClaimFuture>) -> Result<Claim, StoreError> {
+    match claim {
+        Some(f) => f.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends one delivery and queues its record; returns when a retry is due,
+/// if one was scheduled.
+async fn attempt(inner: Arc<Inner>, route: Arc<Route>, delivery: ClaimedDelivery) -> Option<i64> {
+    let result = inner.sender.send(&route, &delivery).await;
+    let (record, _) = outcome::judge(&route, &delivery, result, inner.max_retry_after);
+    let retry_at = match record.next {
+        NextStep::RetryAt(at) => Some(at),
+        _ => None,
+    };
+    inner.recorder.record(record).await;
+    retry_at
+}

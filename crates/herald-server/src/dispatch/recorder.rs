@@ -1,0 +1,66 @@
+//! Writes attempt records in batches: every attempt finished while the
+//! previous batch was committing goes into the next one, so recording costs
+//! one transaction per batch, not per attempt.
+
+use herald_store::{AttemptRecord, Store};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Most records one batch carries.
+const MAX_BATCH: usize = 1024;
+
+#[derive(Clone)]
+pub(crate) struct Recorder {
+    tx: mpsc::Sender<AttemptRecord>,
+    closed: CancellationToken,
+}
+
+impl Recorder {
+    /// Starts the writing task; it ends after [`Recorder::close`], once
+    /// everything queued before is written.
+    pub(crate) fn start(store: Store) -> (Recorder, JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<AttemptRecord>(16 * 1024);
+        let closed = CancellationToken::new();
+        let stop = closed.clone();
+        let task = tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            loop {
+                let last = tokio::select! {
+                    n = rx.recv_many(&mut batch, MAX_BATCH) => n == 0,
+                    _ = stop.cancelled() => {
+                        while let Ok(record) = rx.try_recv() {
+                            batch.push(record);
+                        }
+                        true
+                    }
+                };
+                if !batch.is_empty() {
+                    let records = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
+                    let n = records.len();
+                    if let Err(e) = store.record_attempts(records).await {
+                        // The deliveries stay leased in the store and are
+                        // re-queued at the next start: at least once holds.
+                        tracing::error!(error = %e, records = n, "cannot record attempts");
+                    }
+                }
+                if last {
+                    break;
+                }
+            }
+        });
+        (Recorder { tx, closed }, task)
+    }
+
+    /// Asks the task to write what is queued and stop.
+    pub(crate) fn close(&self) {
+        self.closed.cancel();
+    }
+
+    /// Queues a record; waits only if the writer is far behind.
+    pub(crate) async fn record(&self, record: AttemptRecord) {
+        if self.tx.send(record).await.is_err() {
+            tracing::error!("attempt recorder has stopped; the attempt will be retried");
+        }
+    }
+}
