@@ -38,12 +38,47 @@ impl StoreOptions {
     }
 }
 
-/// Sent back to a waiting caller once the transaction holding its write has
-/// committed (or failed).
-type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
-/// A write: runs inside the shared transaction, says whether it succeeded
-/// (a failed write is rolled back alone) and how to answer its caller.
-type WriteJob = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+/// A write waiting for the writer thread.
+///
+/// It may run twice: writes share one transaction with no savepoints
+/// (sub-journalling every page they touch is costly), so when one fails the
+/// whole transaction is rolled back and each write is run again alone, and
+/// only the failing one sees its error.
+trait WriteJob: Send {
+    /// Runs the write; false when it failed.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller once the outcome of its transaction is known.
+    fn reply(self: Box<Self>, commit_error: Option<&StoreError>);
+}
+
+struct Job<F, T> {
+    f: F,
+    result: Option<Result<T>>,
+    tx: oneshot::Sender<Result<T>>,
+}
+
+impl<F, T> WriteJob for Job<F, T>
+where
+    F: FnMut(&Connection) -> Result<T> + Send,
+    T: Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let result = (self.f)(conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn reply(self: Box<Self>, commit_error: Option<&StoreError>) {
+        let answer = match (commit_error, self.result) {
+            (Some(e), _) => Err(e.clone()),
+            (None, Some(result)) => result,
+            (None, None) => Err(StoreError::Closed),
+        };
+        let _ = self.tx.send(answer);
+    }
+}
+
 type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 
 /// Most writes one transaction gathers; bounds commit latency under load.
@@ -56,8 +91,10 @@ pub struct Store {
 }
 
 struct Inner {
-    writer: flume::Sender<WriteJob>,
+    writer: flume::Sender<Box<dyn WriteJob>>,
     readers: flume::Sender<ReadJob>,
+    /// Dropped with the store, which stops the checkpointer.
+    _checkpointer: flume::Sender<()>,
 }
 
 impl Store {
@@ -67,7 +104,7 @@ impl Store {
         let conn = open_connection(&options.path, false, options.synchronous)?;
         schema::migrate(&conn)?;
 
-        let (writer, write_rx) = flume::bounded::<WriteJob>(16 * 1024);
+        let (writer, write_rx) = flume::bounded::<Box<dyn WriteJob>>(16 * 1024);
         std::thread::Builder::new()
             .name("herald-db-writer".into())
             .spawn(move || run_writer(conn, write_rx))
@@ -87,29 +124,35 @@ impl Store {
                 })
                 .map_err(|e| StoreError::Database(format!("cannot start reader thread: {e}")))?;
         }
+        let (checkpointer, stop) = flume::bounded::<()>(1);
+        let conn = open_connection(&options.path, false, options.synchronous)?;
+        std::thread::Builder::new()
+            .name("herald-db-checkpoint".into())
+            .spawn(move || run_checkpointer(conn, stop))
+            .map_err(|e| StoreError::Database(format!("cannot start checkpointer: {e}")))?;
         Ok(Store {
-            inner: Arc::new(Inner { writer, readers }),
+            inner: Arc::new(Inner {
+                writer,
+                readers,
+                _checkpointer: checkpointer,
+            }),
         })
     }
 
     /// Runs `f` inside the writer's current transaction and returns its
     /// result once that transaction has committed: an `Ok` here is durable.
+    /// `f` may run more than once (see [`WriteJob`]); only the last run's
+    /// effects are kept.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnMut(&Connection) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job: WriteJob = Box::new(move |conn| {
-            let result = f(conn);
-            let ok = result.is_ok();
-            let reply: Reply = Box::new(move |commit_error| {
-                let _ = tx.send(match commit_error {
-                    Some(e) => Err(e.clone()),
-                    None => result,
-                });
-            });
-            (ok, reply)
+        let job = Box::new(Job {
+            f,
+            result: None,
+            tx,
         });
         self.inner
             .writer
@@ -168,6 +211,9 @@ fn open_connection(path: &Path, read_only: bool, sync: Synchronous) -> Result<Co
     ))?;
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Checkpoints run on their own thread (see `run_checkpointer`), not
+        // inside whichever commit happens to cross the threshold.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     }
     // Plans must not depend on bound values: otherwise SQLite re-prepares
     // the queue statements on every execution (a large share of the
@@ -180,12 +226,26 @@ fn open_connection(path: &Path, read_only: bool, sync: Synchronous) -> Result<Co
     Ok(conn)
 }
 
-/// The writer loop: take every queued write (up to `MAX_GROUP`), run them in
-/// one transaction, each inside its own savepoint so one failure does not
-/// undo the others, commit once, then answer every caller.
-fn run_writer(conn: Connection, jobs: flume::Receiver<WriteJob>) {
-    let mut batch: Vec<WriteJob> = Vec::with_capacity(MAX_GROUP);
-    let mut replies: Vec<Reply> = Vec::with_capacity(MAX_GROUP);
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Checkpoints the WAL in the background so the writer never stalls on it.
+/// Passive checkpoints never block writers or readers; the writer rewinds
+/// the WAL once a checkpoint has caught up, which keeps it small.
+fn run_checkpointer(conn: Connection, stop: flume::Receiver<()>) {
+    while let Err(flume::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
+    }
+    // Last one on the way out, so a clean stop leaves a small WAL.
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+}
+
+/// The writer loop: take every queued write (up to `MAX_GROUP`), run them
+/// in one transaction, commit once, then answer every caller.
+fn run_writer(conn: Connection, jobs: flume::Receiver<Box<dyn WriteJob>>) {
+    let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(MAX_GROUP);
     while let Ok(first) = jobs.recv() {
         batch.push(first);
         while batch.len() < MAX_GROUP {
@@ -194,39 +254,120 @@ fn run_writer(conn: Connection, jobs: flume::Receiver<WriteJob>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            let err = StoreError::from(e);
-            for job in batch.drain(..) {
-                drop(job); // the caller sees the store as closed for this write
-            }
-            tracing::error!(error = %err, "cannot begin a write transaction");
-            continue;
-        }
-        for job in batch.drain(..) {
-            let _ = conn.execute_batch("SAVEPOINT job");
-            match catch_unwind(AssertUnwindSafe(|| job(&conn))) {
-                Ok((true, reply)) => {
-                    let _ = conn.execute_batch("RELEASE job");
-                    replies.push(reply);
-                }
-                Ok((false, reply)) => {
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-                    replies.push(reply);
-                }
-                Err(_) => {
-                    tracing::error!("a database write panicked; it was rolled back");
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+        let outcome = run_together(&conn, &mut batch);
+        match outcome {
+            Ok(()) => batch.drain(..).for_each(|job| job.reply(None)),
+            Err(Failure::Commit(e)) => batch.drain(..).for_each(|job| job.reply(Some(&e))),
+            // One write failed: give each its own transaction.
+            Err(Failure::Write) => {
+                for mut job in batch.drain(..) {
+                    let error = run_alone(&conn, job.as_mut()).err();
+                    job.reply(error.as_ref());
                 }
             }
         }
-        let commit_error = conn.execute_batch("COMMIT").err().map(|e| {
+    }
+}
+
+enum Failure {
+    /// A write returned an error; nothing was kept.
+    Write,
+    /// The transaction itself failed; nothing was kept.
+    Commit(StoreError),
+}
+
+fn run_together(conn: &Connection, batch: &mut [Box<dyn WriteJob>]) -> Result<(), Failure> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| Failure::Commit(e.into()))?;
+    for job in batch.iter_mut() {
+        let ok = catch_unwind(AssertUnwindSafe(|| job.run(conn))).unwrap_or(false);
+        if !ok {
             let _ = conn.execute_batch("ROLLBACK");
-            let err = StoreError::from(e);
-            tracing::error!(error = %err, "commit failed");
-            err
-        });
-        for reply in replies.drain(..) {
-            reply(commit_error.as_ref());
+            return Err(Failure::Write);
         }
+    }
+    conn.execute_batch("COMMIT").map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        let err = StoreError::from(e);
+        tracing::error!(error = %err, "commit failed");
+        Failure::Commit(err)
+    })
+}
+
+/// Runs one write in its own transaction. A write that fails (or panics)
+/// is rolled back; its own error reaches its caller through `reply`.
+fn run_alone(conn: &Connection, job: &mut dyn WriteJob) -> Result<(), StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let ok = catch_unwind(AssertUnwindSafe(|| job.run(conn))).unwrap_or(false);
+    if !ok {
+        conn.execute_batch("ROLLBACK")?;
+        return Ok(());
+    }
+    conn.execute_batch("COMMIT").inspect_err(|_| {
+        let _ = conn.execute_batch("ROLLBACK");
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes that share a transaction with a failing one are still
+    /// committed; only the failing one reports an error.
+    #[tokio::test]
+    async fn one_failing_write_does_not_sink_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(StoreOptions::new(dir.path().join("t.db"))).unwrap();
+        store
+            .write(|conn| Ok(conn.execute_batch("CREATE TABLE t (x INTEGER)")?))
+            .await
+            .unwrap();
+        // Hold the writer busy so the next writes queue up and share one
+        // transaction.
+        let blocker = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .write(|_| {
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let writes: Vec<_> = (0..50)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .write(move |conn| {
+                            conn.execute("INSERT INTO t (x) VALUES (?1)", [i])?;
+                            if i == 25 {
+                                return Err(StoreError::Database("refused".into()));
+                            }
+                            Ok(i)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        blocker.await.unwrap().unwrap();
+        for (i, write) in writes.into_iter().enumerate() {
+            let result = write.await.unwrap();
+            assert_eq!(result.is_err(), i == 25, "write {i}: {result:?}");
+        }
+        let count = |sql: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .read(move |conn| Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))?))
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(count("SELECT COUNT(*) FROM t WHERE x != 25").await, 49);
+        assert_eq!(count("SELECT COUNT(*) FROM t WHERE x = 25").await, 0);
     }
 }

@@ -81,7 +81,7 @@ impl Store {
                      leased_until = NULL
                  WHERE seq = ?1 AND status = 'delivering'",
             )?;
-            for seq in seqs {
+            for seq in &seqs {
                 stmt.execute([seq])?;
             }
             Ok(())

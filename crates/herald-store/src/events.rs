@@ -17,7 +17,7 @@ impl Store {
         let tenant_id = tenant_id.to_string();
         self.write(move |conn| {
             events
-                .into_iter()
+                .iter()
                 .map(|event| ingest_one(conn, &tenant_id, event))
                 .collect()
         })
@@ -48,11 +48,11 @@ impl Store {
             Ok(ClaimedDelivery {
                 seq,
                 id,
-                tenant_id,
-                webhook_id,
-                event_id: event.id,
-                event_type: event.event_type,
-                body: Arc::from(event.body),
+                tenant_id: tenant_id.clone(),
+                webhook_id: webhook_id.clone(),
+                event_id: event.id.clone(),
+                event_type: event.event_type.clone(),
+                body: Arc::from(event.body.as_str()),
                 attempt_count: 0,
                 schedule_base: 0,
                 test: true,
@@ -130,6 +130,8 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
 }
 
 /// Inserts the event row; `None` when its id or idempotency key exists.
+/// (No `RETURNING`: SQLite buffers its rows in a temporary table, which
+/// costs more than asking for the last rowid.)
 fn insert_event(
     conn: &Connection,
     tenant_id: &str,
@@ -137,35 +139,31 @@ fn insert_event(
     delivery_count: u32,
     test: bool,
 ) -> Result<Option<i64>> {
-    let seq = conn
+    let inserted = conn
         .prepare_cached(
             "INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
                                  delivery_count, test, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT DO NOTHING RETURNING seq",
+             ON CONFLICT DO NOTHING",
         )?
-        .query_row(
-            params![
-                tenant_id,
-                event.id,
-                event.event_type,
-                event.source,
-                event.idempotency_key,
-                event.body,
-                delivery_count,
-                test,
-                event.created_at_ms,
-            ],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(seq)
+        .execute(params![
+            tenant_id,
+            event.id,
+            event.event_type,
+            event.source,
+            event.idempotency_key,
+            event.body,
+            delivery_count,
+            test,
+            event.created_at_ms,
+        ])?;
+    Ok((inserted == 1).then(|| conn.last_insert_rowid()))
 }
 
-fn ingest_one(conn: &Connection, tenant_id: &str, event: NewEvent) -> Result<Ingested> {
+fn ingest_one(conn: &Connection, tenant_id: &str, event: &NewEvent) -> Result<Ingested> {
     let count = event.webhook_ids.len() as u32;
-    let Some(event_seq) = insert_event(conn, tenant_id, &event, count, false)? else {
-        return original_answer(conn, tenant_id, &event);
+    let Some(event_seq) = insert_event(conn, tenant_id, event, count, false)? else {
+        return original_answer(conn, tenant_id, event);
     };
     let mut insert = conn.prepare_cached(
         "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status,
@@ -182,7 +180,7 @@ fn ingest_one(conn: &Connection, tenant_id: &str, event: NewEvent) -> Result<Ing
         ])?;
     }
     Ok(Ingested {
-        id: event.id,
+        id: event.id.clone(),
         deliveries: count,
         replayed: false,
     })

@@ -61,7 +61,7 @@ impl Store {
         let tenant_id = tenant_id.to_string();
         self.write(move |conn| {
             let mut deleted = Vec::new();
-            for id in ids {
+            for id in &ids {
                 let n = conn
                     .prepare_cached("DELETE FROM webhooks WHERE id = ?1 AND tenant_id = ?2")?
                     .execute(params![id, tenant_id])?;
@@ -72,10 +72,10 @@ impl Store {
                     "DELETE FROM attempts WHERE delivery_seq IN
                        (SELECT seq FROM deliveries WHERE webhook_id = ?1)",
                 )?
-                .execute([&id])?;
+                .execute([id])?;
                 conn.prepare_cached("DELETE FROM deliveries WHERE webhook_id = ?1")?
-                    .execute([&id])?;
-                deleted.push(id);
+                    .execute([id])?;
+                deleted.push(id.clone());
             }
             Ok(deleted)
         })

@@ -14,8 +14,9 @@ use super::server::TOKEN;
 
 pub(crate) struct Load {
     pub(crate) client: Client,
-    pub(crate) url_single: String,
-    pub(crate) url_batch: String,
+    /// Parsed once: reqwest would otherwise parse a string URL per request.
+    pub(crate) url_single: reqwest::Url,
+    pub(crate) url_batch: reqwest::Url,
     pub(crate) batch: usize,
     pub(crate) events: usize,
     pub(crate) deadline: Option<Instant>,
@@ -59,9 +60,9 @@ impl Load {
     /// many were acknowledged with 202.
     async fn post(&self, first: usize, count: usize) -> Result<u64, ()> {
         let (url, body) = if self.batch > 1 {
-            (&self.url_batch, batch_json(first, count))
+            (self.url_batch.clone(), batch_json(first, count))
         } else {
-            (&self.url_single, event_json(first))
+            (self.url_single.clone(), event_json(first))
         };
         let sent = self.clock.now_ns();
         for n in first..first + count {

@@ -178,18 +178,18 @@ fn load(
     client: reqwest::Client,
     server: &ServerProcess,
     clock: Arc<Clock>,
-) -> Arc<Load> {
-    Arc::new(Load {
+) -> anyhow::Result<Arc<Load>> {
+    Ok(Arc::new(Load {
         client,
-        url_single: server.url("/api/v1/events"),
-        url_batch: server.url("/api/v1/events/batch"),
+        url_single: server.url("/api/v1/events").parse()?,
+        url_batch: server.url("/api/v1/events/batch").parse()?,
         batch: args.batch,
         events: args.events(),
         deadline: args
             .duration
             .map(|s| Instant::now() + Duration::from_secs_f64(s)),
         clock,
-    })
+    }))
 }
 
 /// Delivery counts as the server has recorded them.
@@ -245,7 +245,7 @@ async fn throughput(args: &BenchArgs) -> anyhow::Result<Figures> {
     create_webhooks(&client, &server, receiver_addr, args, "active").await?;
 
     let started = Instant::now();
-    let load = load(args, client.clone(), &server, clock.clone());
+    let load = load(args, client.clone(), &server, clock.clone())?;
     let result = match args.rate {
         Some(rate) => load.open_loop(rate, args.concurrency.max(256)).await,
         None => load.closed_loop(args.concurrency).await,
@@ -277,7 +277,7 @@ async fn backlog(args: &BenchArgs) -> anyhow::Result<Figures> {
     let client = client(args.concurrency)?;
     let webhooks = create_webhooks(&client, &server, receiver_addr, args, "paused").await?;
 
-    let load = load(args, client.clone(), &server, clock.clone());
+    let load = load(args, client.clone(), &server, clock.clone())?;
     let result = load.closed_loop(args.concurrency).await;
     let expected = result.accepted * args.webhooks as u64;
     let counts = delivery_counts(&client, &server).await?;
