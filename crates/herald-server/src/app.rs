@@ -70,7 +70,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let dispatcher = self.state.dispatcher().clone();
         dispatcher.start().await?;
-        let router = api::router(self.state, &self.settings);
+        let router = api::router(self.state);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await

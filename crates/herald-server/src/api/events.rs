@@ -88,17 +88,25 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     Ok(Some(key.to_string()))
 }
 
-/// Wakes the worker of every webhook that got a new delivery.
-fn wake_subscribers(state: &AppState, events: &[NewEvent], answers: &[Ingested]) {
-    let woken: BTreeSet<&str> = events
+/// Stores events, then wakes the worker of every webhook that got a new
+/// delivery. Only the subscriber lists are kept aside, not the bodies.
+async fn ingest(
+    state: &AppState,
+    tenant_id: &str,
+    events: Vec<NewEvent>,
+) -> ApiResult<Vec<Ingested>> {
+    let subscribers: Vec<Vec<String>> = events.iter().map(|e| e.webhook_ids.clone()).collect();
+    let answers = state.store().ingest(tenant_id, events).await?;
+    let woken: BTreeSet<&str> = subscribers
         .iter()
-        .zip(answers)
+        .zip(&answers)
         .filter(|(_, a)| !a.replayed)
-        .flat_map(|(e, _)| e.webhook_ids.iter().map(String::as_str))
+        .flat_map(|(ids, _)| ids.iter().map(String::as_str))
         .collect();
     for webhook_id in woken {
         state.dispatcher().wake(webhook_id);
     }
+    Ok(answers)
 }
 
 pub(crate) async fn create(
@@ -109,12 +117,7 @@ pub(crate) async fn create(
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
     let event = input.prepare("", key, &state, &caller.tenant_id)?;
-    let events = vec![event];
-    let answers = state
-        .store()
-        .ingest(&caller.tenant_id, events.clone())
-        .await?;
-    wake_subscribers(&state, &events, &answers);
+    let answers = ingest(&state, &caller.tenant_id, vec![event]).await?;
     let answer = &answers[0];
     let mut response = (
         StatusCode::ACCEPTED,
@@ -152,11 +155,7 @@ pub(crate) async fn create_batch(
         .enumerate()
         .map(|(i, e)| e.prepare(&format!("events[{i}]."), None, &state, &caller.tenant_id))
         .collect::<Result<Vec<_>, _>>()?;
-    let answers = state
-        .store()
-        .ingest(&caller.tenant_id, events.clone())
-        .await?;
-    wake_subscribers(&state, &events, &answers);
+    let answers = ingest(&state, &caller.tenant_id, events).await?;
     let data: Vec<Value> = answers
         .iter()
         .map(|a| json!({"id": a.id, "deliveries": a.deliveries}))

@@ -90,7 +90,7 @@ pub(crate) struct Caller {
     pub(crate) tenant_id: String,
 }
 
-pub(crate) fn router(state: AppState, _settings: &Settings) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/webhooks/bulk-delete", post(webhooks::bulk_delete))
