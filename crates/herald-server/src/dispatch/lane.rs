@@ -68,6 +68,11 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             if claim.is_none() && matches!(queue, Queue::MaybeDue) && buffer.len() < max {
                 let want = (2 * max - buffer.len()).min(MAX_CLAIM);
                 claim = Some(start_claim(&inner, route, &webhook_id, want));
+                // From here `queue` holds only what is learned while the claim
+                // runs (a wake-up, a retry scheduled): the claim's snapshot
+                // may predate it, so its answer is merged with it, never
+                // replaces it.
+                queue = Queue::DueAt(None);
             }
         } else if !buffer.is_empty() {
             // Paused or deleted while deliveries waited here: give them back.
@@ -97,7 +102,7 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             _ = signal.notify.notified() => queue = Queue::MaybeDue,
             Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
                 if let Ok(Some(retry_at)) = done {
-                    queue = earliest(queue, instant_of(retry_at));
+                    queue = merge(queue, Queue::DueAt(Some(instant_of(retry_at))));
                 }
             }
             result = poll_claim(&mut claim), if claim.is_some() => {
@@ -105,19 +110,16 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
                 match result {
                     Ok(c) => {
                         buffer.extend(c.deliveries);
-                        queue = match c.next_due_ms {
+                        let found = match c.next_due_ms {
                             Some(ms) if ms <= now_ms() => Queue::MaybeDue,
-                            Some(ms) => earliest(Queue::DueAt(None), instant_of(ms)),
-                            None => match queue {
-                                // A retry scheduled meanwhile still counts.
-                                Queue::DueAt(Some(at)) => Queue::DueAt(Some(at)),
-                                _ => Queue::DueAt(None),
-                            },
+                            Some(ms) => Queue::DueAt(Some(instant_of(ms))),
+                            None => Queue::DueAt(None),
                         };
+                        queue = merge(queue, found);
                     }
                     Err(e) => {
                         tracing::error!(error = %e, webhook_id, "cannot claim deliveries");
-                        queue = Queue::DueAt(Some(Instant::now() + STORE_RETRY));
+                        queue = merge(queue, Queue::DueAt(Some(Instant::now() + STORE_RETRY)));
                     }
                 }
             }
@@ -131,11 +133,12 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
     inner.lanes.lock().expect("lanes lock").remove(&webhook_id);
 }
 
-fn earliest(queue: Queue, at: Instant) -> Queue {
-    match queue {
-        Queue::MaybeDue => Queue::MaybeDue,
-        Queue::DueAt(Some(t)) if t <= at => Queue::DueAt(Some(t)),
-        Queue::DueAt(_) => Queue::DueAt(Some(at)),
+/// What two pieces of knowledge about the queue say together: the sooner.
+fn merge(a: Queue, b: Queue) -> Queue {
+    match (a, b) {
+        (Queue::MaybeDue, _) | (_, Queue::MaybeDue) => Queue::MaybeDue,
+        (Queue::DueAt(Some(x)), Queue::DueAt(Some(y))) => Queue::DueAt(Some(x.min(y))),
+        (Queue::DueAt(x), Queue::DueAt(y)) => Queue::DueAt(x.or(y)),
     }
 }
 
