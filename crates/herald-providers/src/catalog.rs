@@ -1,0 +1,169 @@
+//! A description of every provider (settings, limits, default rate) for the
+//! API's provider catalog and for people writing settings by hand.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::kind::ProviderKind;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProviderInfo {
+    /// The `ProviderKind` name (`google_chat`).
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub url: UrlInfo,
+    pub settings: Vec<SettingInfo>,
+    pub limits: Vec<LimitInfo>,
+    /// Messages per second the service accepts per webhook, where it says.
+    pub default_rate_limit: Option<RateLimit>,
+}
+
+/// What the webhook's `url` is for this provider.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UrlInfo {
+    pub required: bool,
+    pub default: Option<String>,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SettingInfo {
+    pub name: &'static str,
+    /// `string`, `boolean`, `integer`, `string[]`, `object`, `template`
+    /// (a string rendered per event) or `enum(a|b)`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub default: Option<Value>,
+    pub required: bool,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LimitInfo {
+    pub name: &'static str,
+    pub value: u64,
+    /// `characters`, `bytes` or `items`.
+    pub unit: &'static str,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RateLimit {
+    pub per_second: f64,
+}
+
+/// Every provider, in [`ProviderKind::ALL`] order.
+pub fn catalog() -> Vec<ProviderInfo> {
+    ProviderKind::ALL.into_iter().map(info).collect()
+}
+
+/// One provider's description.
+pub fn info(kind: ProviderKind) -> ProviderInfo {
+    crate::providers::info(kind)
+}
+
+pub(crate) fn setting(
+    name: &'static str,
+    kind: &'static str,
+    description: &'static str,
+) -> SettingInfo {
+    SettingInfo {
+        name,
+        kind,
+        default: None,
+        required: false,
+        description,
+    }
+}
+
+impl SettingInfo {
+    pub(crate) fn default(mut self, value: Value) -> Self {
+        self.default = Some(value);
+        self
+    }
+
+    pub(crate) fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+}
+
+pub(crate) fn limit(
+    name: &'static str,
+    value: u64,
+    unit: &'static str,
+    description: &'static str,
+) -> LimitInfo {
+    LimitInfo {
+        name,
+        value,
+        unit,
+        description,
+    }
+}
+
+pub(crate) fn url(required: bool, default: Option<&str>, description: &'static str) -> UrlInfo {
+    UrlInfo {
+        required,
+        default: default.map(str::to_string),
+        description,
+    }
+}
+
+pub(crate) fn rate(per_second: f64) -> Option<RateLimit> {
+    Some(RateLimit { per_second })
+}
+
+/// `settings.template`, which every provider except `webhook` takes.
+pub(crate) fn template_setting() -> SettingInfo {
+    setting(
+        "template",
+        "object",
+        "Jinja templates that override parts of the notification: `title`, `body`, `severity`, \
+         `fields` ({label: template}), `links` ([{label, url}]), `source`, `footer`. In scope: \
+         `event.id`, `event.type`, `event.timestamp`, `event.timestamp_ms`, `event.data`, and \
+         `notification` (the derived defaults).",
+    )
+}
+
+/// The options of the chat providers (and, without mentions, email).
+pub(crate) fn chat_settings(with_mentions: bool) -> Vec<SettingInfo> {
+    let mut list = vec![
+        setting(
+            "use_rich_formatting",
+            "boolean",
+            "false sends a plain-text message instead of cards or blocks.",
+        )
+        .default(Value::Bool(true)),
+        setting(
+            "theme_color",
+            "string",
+            "Hex colour (`#2EB67D` or `2EB67D`) used instead of the severity's colour.",
+        ),
+        setting(
+            "include_action_buttons",
+            "boolean",
+            "Show the notification's links (as buttons where the service has them).",
+        )
+        .default(Value::Bool(true)),
+    ];
+    if with_mentions {
+        list.push(
+            setting(
+                "mention_on_failure",
+                "boolean",
+                "Add `mentions` when the severity is error or critical.",
+            )
+            .default(Value::Bool(false)),
+        );
+        list.push(setting(
+            "mentions",
+            "string[]",
+            "Mentions in the service's own syntax (Slack `<!channel>`, `<@U123>`; Discord `<@123>`, \
+             `@here`; Google Chat `<users/all>`), at most 50.",
+        ));
+    }
+    list.push(template_setting());
+    list
+}

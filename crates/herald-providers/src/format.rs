@@ -1,0 +1,132 @@
+//! Text shapes several providers share: plain text, Markdown links, and
+//! escaping for Slack mrkdwn and HTML.
+
+use crate::notification::{Link, Notification};
+use crate::truncate;
+
+/// Slack (and Google Chat card) text: `&`, `<` and `>` are control
+/// characters, so event data must not be able to form `<!channel>` or a
+/// link.
+pub(crate) fn escape_angle(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// HTML text content.
+pub(crate) fn html(s: &str) -> String {
+    html_escape::encode_text(s).into_owned()
+}
+
+/// A double-quoted HTML attribute value.
+pub(crate) fn html_attr(s: &str) -> String {
+    html_escape::encode_double_quoted_attribute(s).into_owned()
+}
+
+/// Escapes, then cuts to `max` characters without splitting an entity:
+/// the raw text is shortened until its escaped form fits.
+pub(crate) fn escaped_chars(raw: &str, max: usize, escape: fn(&str) -> String) -> String {
+    let mut n = truncate::len(raw).min(max);
+    loop {
+        let out = escape(&truncate::chars(raw, n));
+        let len = truncate::len(&out);
+        if len <= max || n == 0 {
+            return out;
+        }
+        // Scale down by how much escaping grew the text, at least by one.
+        n = (n * max / len).min(n - 1);
+    }
+}
+
+/// A Markdown link label: brackets would end the label early.
+pub(crate) fn md_label(label: &str) -> String {
+    truncate::single_line(label)
+        .replace('[', "(")
+        .replace(']', ")")
+}
+
+/// `[View results](https://…) · [Open logs](https://…)`.
+pub(crate) fn md_links(links: &[Link]) -> String {
+    links
+        .iter()
+        .map(|l| format!("[{}]({})", md_label(&l.label), l.url.replace(')', "%29")))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The notification as plain text of at most `max` characters (mentions
+/// excluded; callers place them): title, body, `Label: value` lines,
+/// `Label: URL` lines, footer. The body gives way first.
+pub(crate) fn plain_text(n: &Notification, max: usize) -> String {
+    let assemble = |body: &str| {
+        let mut parts: Vec<String> = vec![n.title.clone()];
+        if !body.is_empty() {
+            parts.push(body.to_string());
+        }
+        if !n.fields.is_empty() {
+            parts.push(
+                n.fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.label, f.value))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        if !n.links.is_empty() {
+            parts.push(
+                n.links
+                    .iter()
+                    .map(|l| format!("{}: {}", l.label, l.url))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        if !n.footer.text.is_empty() {
+            parts.push(n.footer.text.clone());
+        }
+        parts.join("\n\n")
+    };
+    let full = assemble(&n.body);
+    if truncate::len(&full) <= max {
+        return full;
+    }
+    let rest = truncate::len(&assemble(""));
+    let body_max = max.saturating_sub(rest + 2);
+    let text = if body_max >= 20 {
+        assemble(&truncate::chars(&n.body, body_max))
+    } else {
+        assemble("")
+    };
+    truncate::chars(&text, max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_never_leaves_half_an_entity() {
+        let s = escaped_chars("a<b>&c".repeat(100).as_str(), 50, escape_angle);
+        assert!(truncate::len(&s) <= 50);
+        assert!(s.ends_with("…"), "{s}");
+        assert!(!s.contains("<"));
+        let cut = s.trim_end_matches('…');
+        // Every '&' starts a complete entity.
+        for (i, _) in cut.match_indices('&') {
+            let tail = &cut[i..];
+            assert!(
+                tail.starts_with("&amp;") || tail.starts_with("&lt;") || tail.starts_with("&gt;"),
+                "{tail}"
+            );
+        }
+    }
+
+    #[test]
+    fn md_links_survive_brackets() {
+        let links = vec![Link {
+            label: "a [b]".into(),
+            url: "https://x.example/(1)".into(),
+        }];
+        assert_eq!(md_links(&links), "[a (b)](https://x.example/(1%29)");
+    }
+}

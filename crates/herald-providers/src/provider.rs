@@ -1,0 +1,212 @@
+//! A webhook's validated provider configuration: parsed once when the
+//! webhook is saved, then used for every attempt to render and to judge.
+
+use serde_json::Value;
+
+use crate::error::RenderError;
+use crate::judge::Answer;
+use crate::kind::ProviderKind;
+use crate::notification::{self, EventInput, Notification};
+use crate::providers::{
+    datadog, discord, email, github, google_chat, jira, mattermost, pagerduty, slack, teams,
+    webhook, zapier,
+};
+use crate::rendered::Rendered;
+use crate::settings::{ChatOptions, Settings};
+use crate::template::{TemplateBuilder, Templates};
+use herald_core::ValidationError;
+
+/// One webhook's provider, ready to render. Cheap to clone; `Debug` never
+/// shows tokens, keys, passwords or the secret part of hook URLs.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    config: Config,
+    templates: Templates,
+}
+
+#[derive(Debug, Clone)]
+enum Config {
+    Webhook,
+    Slack(slack::Slack),
+    Teams(teams::Teams),
+    Discord(discord::Discord),
+    Mattermost(mattermost::Mattermost),
+    GoogleChat(google_chat::GoogleChat),
+    Email(email::Email),
+    PagerDuty(pagerduty::PagerDuty),
+    Jira(jira::Jira),
+    GitHub(github::GitHub),
+    Datadog(datadog::Datadog),
+    Zapier(zapier::Zapier),
+}
+
+impl Provider {
+    /// Validates a webhook's provider configuration.
+    ///
+    /// `url` is the webhook's `url` (`None` when omitted) and `settings` its
+    /// `settings` object (`{}` when absent). With `dev`, any `http(s)://`
+    /// URL is accepted; otherwise `https://` only, on the provider's own host
+    /// where it has one. Errors name the field as in the webhook body: `url`,
+    /// `settings.channel`, `settings.template.title`.
+    pub fn parse(
+        kind: ProviderKind,
+        url: Option<&str>,
+        settings: &Value,
+        dev: bool,
+    ) -> Result<Provider, ValidationError> {
+        let mut s = Settings::new(kind, settings)?;
+        let mut t = TemplateBuilder::new();
+        let config = match kind {
+            ProviderKind::Webhook => {
+                webhook::parse(url, dev)?;
+                Config::Webhook
+            }
+            ProviderKind::Slack => Config::Slack(slack::Slack::parse(url, &mut s, &mut t, dev)?),
+            ProviderKind::Teams => Config::Teams(teams::Teams::parse(url, &mut s, &mut t, dev)?),
+            ProviderKind::Discord => {
+                Config::Discord(discord::Discord::parse(url, &mut s, &mut t, dev)?)
+            }
+            ProviderKind::Mattermost => {
+                Config::Mattermost(mattermost::Mattermost::parse(url, &mut s, &mut t, dev)?)
+            }
+            ProviderKind::GoogleChat => {
+                Config::GoogleChat(google_chat::GoogleChat::parse(url, &mut s, &mut t, dev)?)
+            }
+            ProviderKind::Email => Config::Email(email::Email::parse(url, &mut s, &mut t)?),
+            ProviderKind::PagerDuty => {
+                Config::PagerDuty(pagerduty::PagerDuty::parse(url, &mut s, &mut t, dev)?)
+            }
+            ProviderKind::Jira => Config::Jira(jira::Jira::parse(url, &mut s, &mut t, dev)?),
+            ProviderKind::GitHub => {
+                Config::GitHub(github::GitHub::parse(url, &mut s, &mut t, dev)?)
+            }
+            ProviderKind::Datadog => {
+                Config::Datadog(datadog::Datadog::parse(url, &mut s, &mut t, dev)?)
+            }
+            ProviderKind::Zapier => {
+                Config::Zapier(zapier::Zapier::parse(url, &mut s, &mut t, dev)?)
+            }
+        };
+        s.finish()?;
+        Ok(Provider {
+            config,
+            templates: t.finish(),
+        })
+    }
+
+    pub fn kind(&self) -> ProviderKind {
+        match self.config {
+            Config::Webhook => ProviderKind::Webhook,
+            Config::Slack(_) => ProviderKind::Slack,
+            Config::Teams(_) => ProviderKind::Teams,
+            Config::Discord(_) => ProviderKind::Discord,
+            Config::Mattermost(_) => ProviderKind::Mattermost,
+            Config::GoogleChat(_) => ProviderKind::GoogleChat,
+            Config::Email(_) => ProviderKind::Email,
+            Config::PagerDuty(_) => ProviderKind::PagerDuty,
+            Config::Jira(_) => ProviderKind::Jira,
+            Config::GitHub(_) => ProviderKind::GitHub,
+            Config::Datadog(_) => ProviderKind::Datadog,
+            Config::Zapier(_) => ProviderKind::Zapier,
+        }
+    }
+
+    fn chat(&self) -> Option<&ChatOptions> {
+        match &self.config {
+            Config::Slack(p) => Some(&p.chat),
+            Config::Teams(p) => Some(&p.chat),
+            Config::Discord(p) => Some(&p.chat),
+            Config::Mattermost(p) => Some(&p.chat),
+            Config::GoogleChat(p) => Some(&p.chat),
+            Config::Email(p) => Some(&p.chat),
+            _ => None,
+        }
+    }
+
+    /// The notification this webhook sends for `event`: derived from the
+    /// event, with the webhook's template and mention settings applied.
+    /// Also what a preview shows.
+    pub fn notification(&self, event: &EventInput<'_>) -> Result<Notification, RenderError> {
+        let mut n = self
+            .templates
+            .apply(event, notification::notification(event))?;
+        if let Some(chat) = self.chat() {
+            chat.apply(&mut n);
+        }
+        Ok(n)
+    }
+
+    /// Renders one attempt. `None` for [`ProviderKind::Webhook`]: the server
+    /// sends its own signed envelope.
+    pub fn render(&self, event: &EventInput<'_>) -> Result<Option<Rendered>, RenderError> {
+        if matches!(self.config, Config::Webhook) {
+            return Ok(None);
+        }
+        let n = self.notification(event)?;
+        let t = &self.templates;
+        Ok(Some(match &self.config {
+            Config::Webhook => return Ok(None),
+            Config::Slack(p) => Rendered::Http(p.render(&n)),
+            Config::Teams(p) => Rendered::Http(p.render(&n)),
+            Config::Discord(p) => Rendered::Http(p.render(&n)),
+            Config::Mattermost(p) => Rendered::Http(p.render(&n)),
+            Config::GoogleChat(p) => Rendered::Http(p.render(&n, event, t)?),
+            Config::Email(p) => Rendered::Email(p.render(&n)),
+            Config::PagerDuty(p) => Rendered::Http(p.render(&n, event, t)?),
+            Config::Jira(p) => Rendered::Http(p.render(&n)),
+            Config::GitHub(p) => Rendered::Http(p.render(&n, event, t)?),
+            Config::Datadog(p) => Rendered::Http(p.render(&n, event)),
+            Config::Zapier(p) => Rendered::Http(p.render(&n, event)),
+        }))
+    }
+
+    /// Renders several events as one request, for providers that take
+    /// batches (Zapier: a JSON array). `None` for a plain webhook; an error
+    /// for providers without batches.
+    pub fn render_batch(&self, events: &[EventInput<'_>]) -> Result<Option<Rendered>, RenderError> {
+        match &self.config {
+            Config::Webhook => Ok(None),
+            Config::Zapier(p) => {
+                let notifications = events
+                    .iter()
+                    .map(|e| self.notification(e))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Some(Rendered::Http(p.render_batch(&notifications, events))))
+            }
+            _ => Err(RenderError::new(
+                "batch",
+                format!("{} does not take batches", self.kind()),
+            )),
+        }
+    }
+
+    /// Zapier's `batch_size` and `batch_timeout_ms`, for the flow control
+    /// that groups deliveries; `None` for providers without batches.
+    pub fn batching(&self) -> Option<(Option<u32>, Option<u32>)> {
+        match &self.config {
+            Config::Zapier(z) => Some((z.batch_size, z.batch_timeout_ms)),
+            _ => None,
+        }
+    }
+
+    /// Judges the destination's HTTP answer. `retry_after_header` is the raw
+    /// `Retry-After` header, if any. (Email is judged by the server's SMTP
+    /// sender; here it gets the generic HTTP rules.)
+    pub fn judge(&self, status: u16, body: &str, retry_after_header: Option<&str>) -> Answer {
+        let ra = retry_after_header;
+        match &self.config {
+            Config::Slack(_) => slack::judge(status, body, ra),
+            Config::Teams(_) => teams::judge(status, body, ra),
+            Config::Discord(_) => discord::judge(status, body, ra),
+            Config::Mattermost(_) => mattermost::judge(status, body, ra),
+            Config::GoogleChat(_) => google_chat::judge(status, body, ra),
+            Config::PagerDuty(_) => pagerduty::judge(status, body, ra),
+            Config::Jira(_) => jira::judge(status, body, ra),
+            Config::GitHub(_) => github::judge(status, body, ra),
+            Config::Datadog(_) => datadog::judge(status, body, ra),
+            Config::Webhook | Config::Email(_) | Config::Zapier(_) => {
+                webhook::judge(status, body, ra)
+            }
+        }
+    }
+}

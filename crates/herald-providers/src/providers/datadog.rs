@@ -1,0 +1,212 @@
+//! Datadog: an event in the event stream (Events API v1).
+//!
+//! The text is Markdown (wrapped in `%%%`): body, fields as `**Label:**
+//! value` lines, links, footer. Tags are the configured ones plus
+//! `event_type:<type>` and `source:herald`.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::fit::{self, Budget};
+use crate::format::md_links;
+use crate::judge::{self, Answer};
+use crate::notification::{EventInput, Notification, Severity};
+use crate::rendered::HttpRequest;
+use crate::settings::{Secret, Settings, UrlRule, check_list, check_text, destination};
+use crate::template::TemplateBuilder;
+use crate::truncate;
+use herald_core::ValidationError;
+
+pub(crate) const DEFAULT_SITE: &str = "datadoghq.com";
+pub(crate) const TITLE_MAX: usize = 100;
+pub(crate) const TEXT_MAX: usize = 4000;
+const FIELDS_MAX: usize = 50;
+const VALUE_MAX: usize = 500;
+const MARKDOWN_OPEN: &str = "%%% \n";
+const MARKDOWN_CLOSE: &str = "\n %%%";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Priority {
+    Normal,
+    Low,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Datadog {
+    endpoint: String,
+    api_key: Secret,
+    tags: Vec<String>,
+    aggregation_key: Option<String>,
+    priority: Option<Priority>,
+}
+
+impl Datadog {
+    pub(crate) fn parse(
+        url: Option<&str>,
+        s: &mut Settings,
+        t: &mut TemplateBuilder,
+        dev: bool,
+    ) -> Result<Self, ValidationError> {
+        let api_key: Secret = s.required("api_key")?;
+        api_key.check("settings.api_key", 1, 256)?;
+        let site: String = s.or("site", DEFAULT_SITE.to_string())?;
+        let site_ok = site.contains('.')
+            && site.len() <= 253
+            && site
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        if !site_ok {
+            return Err(ValidationError::new(
+                "settings.site",
+                "must be a Datadog site such as datadoghq.com, datadoghq.eu or us5.datadoghq.com",
+            ));
+        }
+        let default_url = format!("https://api.{site}");
+        let base = destination(url, Some(&default_url), dev, UrlRule::Any)?;
+        let endpoint = format!("{}/api/v1/events", base.as_str().trim_end_matches('/'));
+        let tags: Vec<String> = s.or("tags", Vec::new())?;
+        check_list("settings.tags", &tags, 100, 200)?;
+        if let Some(i) = tags.iter().position(|t| t.contains(char::is_whitespace)) {
+            return Err(ValidationError::new(
+                format!("settings.tags[{i}]"),
+                "tags cannot contain spaces (use key:value)",
+            ));
+        }
+        let aggregation_key: Option<String> = s.take("aggregation_key")?;
+        if let Some(k) = &aggregation_key {
+            check_text("settings.aggregation_key", k, 1, 100)?;
+        }
+        let priority = s.take("priority")?;
+        s.template(t)?;
+        Ok(Self {
+            endpoint,
+            api_key,
+            tags,
+            aggregation_key,
+            priority,
+        })
+    }
+
+    pub(crate) fn render(&self, n: &Notification, event: &EventInput<'_>) -> HttpRequest {
+        let start = Budget {
+            body: TEXT_MAX,
+            fields: FIELDS_MAX,
+            value: VALUE_MAX,
+        };
+        let text = fit::fit(start, TEXT_MAX, |b| text(n, b), |s| truncate::len(s));
+        let mut tags = self.tags.clone();
+        tags.push(format!("event_type:{}", event.event_type));
+        tags.push("source:herald".to_string());
+        let mut body = json!({
+            "title": truncate::line(&n.title, TITLE_MAX),
+            "text": text,
+            "alert_type": alert_type(n.severity),
+            "tags": tags,
+            "date_happened": event.unix_seconds(),
+        });
+        if let Some(k) = &self.aggregation_key {
+            body["aggregation_key"] = k.clone().into();
+        }
+        if let Some(p) = self.priority {
+            body["priority"] = match p {
+                Priority::Normal => "normal",
+                Priority::Low => "low",
+            }
+            .into();
+        }
+        HttpRequest::post_json(&self.endpoint, &body)
+            .header("accept", "application/json")
+            .secret_header("dd-api-key", self.api_key.expose().to_string())
+    }
+}
+
+fn text(n: &Notification, b: &Budget) -> String {
+    let mut parts = Vec::new();
+    let body = truncate::chars(&n.body, b.body);
+    if !body.is_empty() {
+        parts.push(body);
+    }
+    let fields: Vec<String> = fit::fields(&n.fields, b.fields)
+        .iter()
+        .map(|f| {
+            format!(
+                "**{}:** {}",
+                truncate::line(&f.label, 200),
+                truncate::line(&f.value, b.value)
+            )
+        })
+        .collect();
+    if !fields.is_empty() {
+        parts.push(fields.join("  \n"));
+    }
+    if !n.links.is_empty() {
+        parts.push(md_links(&n.links));
+    }
+    if !n.footer.text.is_empty() {
+        parts.push(format!("_{}_", truncate::line(&n.footer.text, 300)));
+    }
+    format!("{MARKDOWN_OPEN}{}{MARKDOWN_CLOSE}", parts.join("\n\n"))
+}
+
+/// Datadog has no "critical" alert type; it is an error.
+fn alert_type(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+        Severity::Success => "success",
+    }
+}
+
+/// 202 on success; 400 and 403 (bad key) permanent; 429 and 5xx retry.
+/// Errors are `{"errors": ["…"]}`.
+pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answer {
+    let message = judge::error_text(body, &["errors"]);
+    judge::by_status(status, message, retry_after)
+}
+
+pub(crate) fn info() -> ProviderInfo {
+    ProviderInfo {
+        name: "datadog",
+        title: "Datadog",
+        description: "Posts an event to the Datadog event stream, with alert type from severity and tags.",
+        url: catalog::url(
+            false,
+            Some("https://api.datadoghq.com"),
+            "The API base; default https://api.<site>.",
+        ),
+        settings: vec![
+            setting("api_key", "string", "A Datadog API key.").required(),
+            setting(
+                "site",
+                "string",
+                "Your Datadog site (datadoghq.com, datadoghq.eu, us3.datadoghq.com, …).",
+            )
+            .default(json!(DEFAULT_SITE)),
+            setting(
+                "tags",
+                "string[]",
+                "Tags (`env:prod`), at most 100; event_type and source are added.",
+            ),
+            setting(
+                "aggregation_key",
+                "string",
+                "Groups related events, at most 100 characters.",
+            ),
+            setting("priority", "enum(normal|low)", "The event's priority."),
+            catalog::template_setting(),
+        ],
+        limits: vec![
+            limit("title", TITLE_MAX as u64, "characters", "The event title."),
+            limit(
+                "text",
+                TEXT_MAX as u64,
+                "characters",
+                "The event text, Markdown wrapper included.",
+            ),
+        ],
+        default_rate_limit: None,
+    }
+}

@@ -1,0 +1,315 @@
+//! Email: a subject, a text part and an HTML part; the server's SMTP sender
+//! does the sending (and judges SMTP replies).
+//!
+//! `url` is not needed. It may be omitted, or be a `mailto:` URL whose
+//! addresses join `to` (for clients that always send a URL).
+
+use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::format::{html, html_attr};
+use crate::notification::Notification;
+use crate::rendered::{EmailMessage, SmtpOverrides};
+use crate::settings::{ChatOptions, Settings, check_text, email_address};
+use crate::template::TemplateBuilder;
+use crate::truncate;
+use herald_core::ValidationError;
+
+pub(crate) const SUBJECT_MAX: usize = 200;
+pub(crate) const RECIPIENTS_MAX: usize = 50;
+/// The body in the text and HTML parts.
+pub(crate) const BODY_MAX: usize = 100_000;
+const FIELDS_MAX: usize = 200;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Email {
+    pub(crate) chat: ChatOptions,
+    from: Option<String>,
+    to: Vec<String>,
+    cc: Vec<String>,
+    bcc: Vec<String>,
+    subject_prefix: Option<String>,
+    smtp: SmtpOverrides,
+}
+
+impl Email {
+    pub(crate) fn parse(
+        url: Option<&str>,
+        s: &mut Settings,
+        t: &mut TemplateBuilder,
+    ) -> Result<Self, ValidationError> {
+        let mut to = addresses(s, "to")?;
+        if let Some(url) = url {
+            let Some(list) = url.strip_prefix("mailto:") else {
+                return Err(ValidationError::new(
+                    "url",
+                    "email takes no URL: omit it (or give a mailto: URL) and list recipients in settings.to",
+                ));
+            };
+            let list = list.split('?').next().unwrap_or_default();
+            for raw in list.split(',').filter(|a| !a.trim().is_empty()) {
+                let decoded = percent_decode(raw.trim());
+                let addr = email_address("url", &decoded, false)?;
+                if !to.contains(&addr) {
+                    to.push(addr);
+                }
+            }
+        }
+        if to.is_empty() {
+            return Err(ValidationError::new(
+                "settings.to",
+                "is required (1 to 50 addresses)",
+            ));
+        }
+        if to.len() > RECIPIENTS_MAX {
+            return Err(ValidationError::new(
+                "settings.to",
+                format!("may hold at most {RECIPIENTS_MAX} addresses"),
+            ));
+        }
+        let cc = addresses(s, "cc")?;
+        let bcc = addresses(s, "bcc")?;
+        let from = s
+            .take::<String>("from")?
+            .map(|f| email_address("settings.from", &f, true))
+            .transpose()?;
+        let subject_prefix: Option<String> = s.take("subject_prefix")?;
+        if let Some(p) = &subject_prefix {
+            check_text("settings.subject_prefix", p, 1, 50)?;
+        }
+        let smtp: SmtpOverrides = s.or("smtp", SmtpOverrides::default())?;
+        check_smtp(&smtp).map_err(|e| e.within("settings.smtp"))?;
+        let chat = ChatOptions::take(s, false)?;
+        s.template(t)?;
+        Ok(Self {
+            chat,
+            from,
+            to,
+            cc,
+            bcc,
+            subject_prefix,
+            smtp,
+        })
+    }
+
+    pub(crate) fn render(&self, n: &Notification) -> EmailMessage {
+        let mut n = n.clone();
+        n.body = truncate::chars(&n.body, BODY_MAX);
+        n.fields = crate::fit::fields(&n.fields, FIELDS_MAX);
+        let subject = match &self.subject_prefix {
+            Some(p) => format!("{p} {}", n.title),
+            None => n.title.clone(),
+        };
+        EmailMessage {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            cc: self.cc.clone(),
+            bcc: self.bcc.clone(),
+            subject: truncate::line(&subject, SUBJECT_MAX),
+            text: text_part(&n),
+            html: if self.chat.rich {
+                html_part(&n, &self.chat.color(n.severity))
+            } else {
+                String::new()
+            },
+            smtp: self.smtp.clone(),
+        }
+    }
+}
+
+fn addresses(s: &mut Settings, name: &'static str) -> Result<Vec<String>, ValidationError> {
+    let list: Vec<String> = s.or(name, Vec::new())?;
+    if list.len() > RECIPIENTS_MAX {
+        return Err(ValidationError::new(
+            format!("settings.{name}"),
+            format!("may hold at most {RECIPIENTS_MAX} addresses"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let addr = email_address(&format!("settings.{name}[{i}]"), raw, false)?;
+        if !out.contains(&addr) {
+            out.push(addr);
+        }
+    }
+    Ok(out)
+}
+
+fn check_smtp(smtp: &SmtpOverrides) -> Result<(), ValidationError> {
+    if let Some(host) = &smtp.host {
+        check_text("host", host, 1, 253)?;
+        if host.contains(char::is_whitespace) || host.contains('/') {
+            return Err(ValidationError::new(
+                "host",
+                "must be a host name or IP address",
+            ));
+        }
+    }
+    if smtp.port == Some(0) {
+        return Err(ValidationError::new("port", "must be between 1 and 65535"));
+    }
+    if let Some(u) = &smtp.username {
+        check_text("username", u, 1, 320)?;
+    }
+    if let Some(p) = &smtp.password {
+        check_text("password", p, 0, 1024)?;
+    }
+    Ok(())
+}
+
+/// `%40` → `@` in mailto addresses.
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// Title, body, `Label: value` lines, `Label: URL` lines, footer.
+fn text_part(n: &Notification) -> String {
+    let mut out = String::new();
+    out.push_str(&n.title);
+    out.push_str("\n\n");
+    if !n.body.is_empty() {
+        out.push_str(&n.body);
+        out.push_str("\n\n");
+    }
+    for f in &n.fields {
+        out.push_str(&format!("{}: {}\n", f.label, f.value));
+    }
+    if !n.fields.is_empty() {
+        out.push('\n');
+    }
+    for l in &n.links {
+        out.push_str(&format!("{}: {}\n", l.label, l.url));
+    }
+    if !n.links.is_empty() {
+        out.push('\n');
+    }
+    if !n.footer.text.is_empty() {
+        out.push_str("-- \n");
+        out.push_str(&n.footer.text);
+        out.push('\n');
+    }
+    out
+}
+
+/// A single-column table layout with inline styles (mail clients ignore
+/// style sheets); every piece of event text is HTML-escaped.
+fn html_part(n: &Notification, color: &str) -> String {
+    let color = html_attr(color);
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n");
+    out.push_str("<body style=\"margin:0;padding:16px;background:#f6f6f6;font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1d1c1d\">\n");
+    out.push_str(&format!(
+        "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"max-width:640px;background:#ffffff;border-left:6px solid {color}\">\n"
+    ));
+    out.push_str(&format!(
+        "<tr><td style=\"padding:16px 20px 4px\"><div style=\"font-size:12px;font-weight:bold;color:{color};text-transform:uppercase\">{}</div>\n<h1 style=\"margin:4px 0 0;font-size:20px\">{}</h1></td></tr>\n",
+        n.severity.label(),
+        html(&n.title)
+    ));
+    if !n.body.is_empty() {
+        out.push_str(&format!(
+            "<tr><td style=\"padding:8px 20px;white-space:pre-wrap\">{}</td></tr>\n",
+            html(&n.body)
+        ));
+    }
+    if !n.fields.is_empty() {
+        out.push_str("<tr><td style=\"padding:8px 20px\"><table role=\"presentation\" cellpadding=\"4\" cellspacing=\"0\" style=\"border-collapse:collapse\">\n");
+        for f in &n.fields {
+            out.push_str(&format!(
+                "<tr><th align=\"left\" style=\"padding:4px 16px 4px 0;color:#616061;font-weight:normal\">{}</th><td style=\"padding:4px 0\">{}</td></tr>\n",
+                html(&f.label),
+                html(&f.value)
+            ));
+        }
+        out.push_str("</table></td></tr>\n");
+    }
+    if !n.links.is_empty() {
+        out.push_str("<tr><td style=\"padding:12px 20px\">");
+        for l in &n.links {
+            out.push_str(&format!(
+                "<a href=\"{}\" style=\"display:inline-block;margin:0 8px 8px 0;padding:8px 14px;background:{color};color:#ffffff;text-decoration:none;border-radius:4px\">{}</a>",
+                html_attr(&l.url),
+                html(&l.label)
+            ));
+        }
+        out.push_str("</td></tr>\n");
+    }
+    if !n.footer.text.is_empty() {
+        out.push_str(&format!(
+            "<tr><td style=\"padding:12px 20px 16px;font-size:12px;color:#868686\">{}</td></tr>\n",
+            html(&n.footer.text)
+        ));
+    }
+    out.push_str("</table>\n</body></html>\n");
+    out
+}
+
+pub(crate) fn info() -> ProviderInfo {
+    let mut settings = vec![
+        setting("to", "string[]", "Recipients, 1 to 50 addresses.").required(),
+        setting("cc", "string[]", "Copy recipients, at most 50."),
+        setting("bcc", "string[]", "Blind copy recipients, at most 50."),
+        setting(
+            "from",
+            "string",
+            "Sender (`Herald <alerts@example.com>`); default: the server's.",
+        ),
+        setting(
+            "subject_prefix",
+            "string",
+            "Put before the title in the subject, e.g. `[prod]`.",
+        ),
+        setting(
+            "smtp",
+            "object",
+            "Per-webhook SMTP server: {host, port, tls (starttls|implicit|none), username, password}; \
+             each defaults to the server's.",
+        ),
+    ];
+    settings.extend(catalog::chat_settings(false));
+    ProviderInfo {
+        name: "email",
+        title: "Email",
+        description: "A multipart email: text part and an HTML part with a severity colour bar, \
+                      a fields table and link buttons.",
+        url: catalog::url(
+            false,
+            None,
+            "Not used; omit it, or give a mailto: URL whose addresses join `to`.",
+        ),
+        settings,
+        limits: vec![
+            limit(
+                "subject",
+                SUBJECT_MAX as u64,
+                "characters",
+                "The subject (one line).",
+            ),
+            limit(
+                "recipients",
+                RECIPIENTS_MAX as u64,
+                "items",
+                "Addresses in each of to, cc and bcc.",
+            ),
+            limit(
+                "body",
+                BODY_MAX as u64,
+                "characters",
+                "The body in each part.",
+            ),
+        ],
+        default_rate_limit: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mailto_addresses_decode() {
+        assert_eq!(percent_decode("ops%40example.com"), "ops@example.com");
+        assert_eq!(percent_decode("a+b@example.com"), "a+b@example.com");
+    }
+}

@@ -1,0 +1,214 @@
+//! Google Chat incoming webhooks: a `cardsV2` card.
+//!
+//! The card header carries the title and source; the first widget is the
+//! severity in its colour (cards have no colour bar), then the body, one
+//! `decoratedText` per field, a `buttonList` of links and the footer.
+//! `fallbackText` (the title) is what notifications show; `text` carries
+//! only the mentions, because only `text` notifies.
+
+use serde_json::{Value, json};
+
+use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::error::RenderError;
+use crate::fit::{self, Budget};
+use crate::format::{escape_angle, plain_text};
+use crate::judge::{self, Answer};
+use crate::notification::{EventInput, Notification};
+use crate::rendered::HttpRequest;
+use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
+use crate::template::{TemplateBuilder, Templates};
+use crate::truncate;
+use herald_core::ValidationError;
+
+/// Google Chat refuses messages over 32,000 bytes.
+pub(crate) const PAYLOAD_MAX: usize = 32_000;
+/// A plain text message.
+pub(crate) const TEXT_MAX: usize = 4096;
+const TITLE_MAX: usize = 200;
+const BODY_MAX: usize = 10_000;
+const FIELDS_MAX: usize = 50;
+const VALUE_MAX: usize = 1000;
+const BUTTONS_MAX: usize = 10;
+const THREAD_KEY_MAX: usize = 256;
+
+#[derive(Debug, Clone)]
+pub(crate) struct GoogleChat {
+    url: SecretUrl,
+    pub(crate) chat: ChatOptions,
+    thread_key: bool,
+}
+
+impl GoogleChat {
+    pub(crate) fn parse(
+        url: Option<&str>,
+        s: &mut Settings,
+        t: &mut TemplateBuilder,
+        dev: bool,
+    ) -> Result<Self, ValidationError> {
+        let url = destination(
+            url,
+            None,
+            dev,
+            UrlRule::Host {
+                hosts: &["chat.googleapis.com"],
+                path_prefix: "/v1/spaces/",
+                example: "https://chat.googleapis.com/v1/spaces/AAAA/messages?key=…&token=…",
+            },
+        )?;
+        let chat = ChatOptions::take(s, true)?;
+        let thread_key = s.templated("thread_key", None, t)?;
+        s.template(t)?;
+        Ok(Self {
+            url: SecretUrl(url),
+            chat,
+            thread_key,
+        })
+    }
+
+    pub(crate) fn render(
+        &self,
+        n: &Notification,
+        event: &EventInput<'_>,
+        t: &Templates,
+    ) -> Result<HttpRequest, RenderError> {
+        let thread_key = if self.thread_key {
+            let key = t.session(event, n).render("thread_key")?;
+            Some(truncate::line(&key, THREAD_KEY_MAX)).filter(|k| !k.is_empty())
+        } else {
+            None
+        };
+        let mentions = n.mentions.join(" ");
+        let mut body = if self.chat.rich {
+            let start = Budget {
+                body: BODY_MAX,
+                fields: FIELDS_MAX,
+                value: VALUE_MAX,
+            };
+            fit::fit(
+                start,
+                PAYLOAD_MAX - 300,
+                |b| self.card(n, &mentions, b),
+                fit::json_bytes,
+            )
+        } else {
+            let room = TEXT_MAX.saturating_sub(truncate::len(&mentions) + 1);
+            let text = plain_text(n, room);
+            json!({"text": if mentions.is_empty() { text } else { format!("{mentions} {text}") }})
+        };
+        let mut url = self.url.0.clone();
+        if let Some(key) = thread_key {
+            body["thread"] = json!({"threadKey": key});
+            let others: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| k != "messageReplyOption")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            url.query_pairs_mut()
+                .clear()
+                .extend_pairs(others)
+                .append_pair("messageReplyOption", "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD");
+        }
+        Ok(HttpRequest::post_json(url.as_str(), &body))
+    }
+
+    fn card(&self, n: &Notification, mentions: &str, b: &Budget) -> Value {
+        let mut widgets = vec![json!({"textParagraph": {"text": format!(
+            "<font color=\"{}\"><b>● {}</b></font>",
+            self.chat.color(n.severity),
+            n.severity.label()
+        )}})];
+        if !n.body.is_empty() && b.body > 0 {
+            widgets.push(
+                json!({"textParagraph": {"text": escape_angle(&truncate::chars(&n.body, b.body))}}),
+            );
+        }
+        for f in fit::fields(&n.fields, b.fields) {
+            widgets.push(json!({"decoratedText": {
+                "topLabel": escape_angle(&truncate::line(&f.label, 200)),
+                "text": escape_angle(&truncate::chars(&f.value, b.value)),
+                "wrapText": true,
+            }}));
+        }
+        let buttons: Vec<Value> = n
+            .links
+            .iter()
+            .take(BUTTONS_MAX)
+            .map(|l| json!({"text": truncate::line(&l.label, 100), "onClick": {"openLink": {"url": l.url}}}))
+            .collect();
+        if !buttons.is_empty() {
+            widgets.push(json!({"buttonList": {"buttons": buttons}}));
+        }
+        if !n.footer.text.is_empty() {
+            widgets.push(json!({"textParagraph": {"text": format!(
+                "<font color=\"#80868B\">{}</font>",
+                escape_angle(&truncate::line(&n.footer.text, 500))
+            )}}));
+        }
+        let title = truncate::line(&n.title, TITLE_MAX);
+        let mut body = json!({
+            "fallbackText": title,
+            "cardsV2": [{
+                "cardId": "herald",
+                "card": {
+                    "header": {"title": title, "subtitle": truncate::line(&n.footer.source, 100)},
+                    "sections": [{"widgets": widgets}],
+                },
+            }],
+        });
+        if !mentions.is_empty() {
+            body["text"] = truncate::chars(mentions, 1000).into();
+        }
+        body
+    }
+}
+
+/// 2xx success; 429 and 5xx retry; other 4xx permanent. Errors are
+/// `{"error": {"code", "message", "status"}}`.
+pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answer {
+    let message = judge::json(body)
+        .and_then(|v| {
+            v.get("error")
+                .and_then(|e| judge::json_text(e, &["status", "message"]))
+        })
+        .or_else(|| judge::body_text(body));
+    judge::by_status(status, message, retry_after)
+}
+
+pub(crate) fn info() -> ProviderInfo {
+    let mut settings = vec![setting(
+        "thread_key",
+        "template",
+        "Messages with the same rendered key go to one thread (e.g. `{{ event.data.run_id }}`); \
+         empty renders start no thread.",
+    )];
+    settings.extend(catalog::chat_settings(true));
+    ProviderInfo {
+        name: "google_chat",
+        title: "Google Chat",
+        description: "Incoming webhook with a cardsV2 card: severity, body, fields, buttons, footer; \
+                      optional threads.",
+        url: catalog::url(
+            true,
+            None,
+            "The space's webhook URL, https://chat.googleapis.com/v1/spaces/…/messages?key=…&token=….",
+        ),
+        settings,
+        limits: vec![
+            limit(
+                "payload",
+                PAYLOAD_MAX as u64,
+                "bytes",
+                "The whole message; body and fields shrink to fit.",
+            ),
+            limit(
+                "text",
+                TEXT_MAX as u64,
+                "characters",
+                "A plain-text message.",
+            ),
+            limit("buttons", BUTTONS_MAX as u64, "items", "Link buttons."),
+        ],
+        // Chat accepts 60 messages a minute per space.
+        default_rate_limit: catalog::rate(1.0),
+    }
+}

@@ -1,0 +1,210 @@
+//! Mattermost incoming webhooks: Slack-compatible message attachments.
+//!
+//! Mentions go in the top-level `text` (only it notifies); title, body,
+//! fields and footer go in one attachment coloured by severity. Mattermost
+//! attachments cannot carry URL buttons (their actions call integrations),
+//! so links are Markdown links under the body, and the first is also the
+//! title link.
+
+use serde_json::{Value, json};
+
+use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::fit::{self, Budget};
+use crate::format::{md_links, plain_text};
+use crate::judge::{self, Answer};
+use crate::notification::Notification;
+use crate::rendered::HttpRequest;
+use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, check_text, destination};
+use crate::template::TemplateBuilder;
+use crate::truncate;
+use herald_core::ValidationError;
+
+/// A post's message, and the budget for all text of the post together.
+pub(crate) const TEXT_MAX: usize = 16_383;
+const TITLE_MAX: usize = 256;
+const FIELDS_MAX: usize = 50;
+const VALUE_MAX: usize = 1000;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Mattermost {
+    url: SecretUrl,
+    pub(crate) chat: ChatOptions,
+    channel: Option<String>,
+    username: Option<String>,
+    icon_url: Option<String>,
+}
+
+impl Mattermost {
+    pub(crate) fn parse(
+        url: Option<&str>,
+        s: &mut Settings,
+        t: &mut TemplateBuilder,
+        dev: bool,
+    ) -> Result<Self, ValidationError> {
+        // Self-hosted: any https URL (the path is /hooks/<id> on any host).
+        let url = destination(url, None, dev, UrlRule::Any)?;
+        let chat = ChatOptions::take(s, true)?;
+        let channel: Option<String> = s.take("channel")?;
+        if let Some(c) = &channel {
+            check_text("settings.channel", c, 1, 64)?;
+        }
+        let username: Option<String> = s.take("username")?;
+        if let Some(u) = &username {
+            check_text("settings.username", u, 1, 64)?;
+        }
+        let icon_url: Option<String> = s.take("icon_url")?;
+        if let Some(i) = &icon_url {
+            herald_core::webhook::validate_url(
+                "settings.icon_url",
+                i,
+                herald_core::webhook::UrlPolicy { allow_http: dev },
+            )?;
+        }
+        s.template(t)?;
+        Ok(Self {
+            url: SecretUrl(url),
+            chat,
+            channel,
+            username,
+            icon_url,
+        })
+    }
+
+    pub(crate) fn render(&self, n: &Notification) -> HttpRequest {
+        let mentions = n.mentions.join(" ");
+        let mut body = if self.chat.rich {
+            let start = Budget {
+                body: TEXT_MAX,
+                fields: FIELDS_MAX,
+                value: VALUE_MAX,
+            };
+            fit::fit(
+                start,
+                TEXT_MAX,
+                |b| self.attachment(n, &mentions, b),
+                text_chars,
+            )
+        } else {
+            let room = TEXT_MAX.saturating_sub(truncate::len(&mentions) + 1);
+            let text = plain_text(n, room);
+            json!({"text": if mentions.is_empty() { text } else { format!("{mentions} {text}") }})
+        };
+        let obj = body.as_object_mut().expect("a JSON object");
+        if let Some(c) = &self.channel {
+            obj.insert("channel".into(), c.clone().into());
+        }
+        if let Some(u) = &self.username {
+            obj.insert("username".into(), u.clone().into());
+        }
+        if let Some(i) = &self.icon_url {
+            obj.insert("icon_url".into(), i.clone().into());
+        }
+        HttpRequest::post_json(self.url.0.as_str(), &body)
+    }
+
+    fn attachment(&self, n: &Notification, mentions: &str, b: &Budget) -> Value {
+        let title = truncate::line(&n.title, TITLE_MAX);
+        let links = md_links(&n.links);
+        let body = truncate::chars(&n.body, b.body);
+        let text = match (body.is_empty(), links.is_empty()) {
+            (true, _) => links,
+            (false, true) => body,
+            (false, false) => format!("{body}\n\n{links}"),
+        };
+        let fields: Vec<Value> = fit::fields(&n.fields, b.fields)
+            .iter()
+            .map(|f| {
+                let value = truncate::chars(&f.value, b.value);
+                json!({"title": truncate::line(&f.label, 200), "value": value, "short": truncate::len(&value) <= 40})
+            })
+            .collect();
+        let mut attachment = json!({
+            "fallback": title,
+            "color": self.chat.color(n.severity),
+            "title": title,
+            "text": text,
+            "fields": fields,
+            "footer": truncate::line(&n.footer.text, 300),
+        });
+        if let Some(first) = n.links.first() {
+            attachment["title_link"] = first.url.clone().into();
+        }
+        let mut body = json!({"attachments": [attachment]});
+        if !mentions.is_empty() {
+            body["text"] = truncate::chars(mentions, 1000).into();
+        }
+        body
+    }
+}
+
+/// All text of a post: message, attachment title, text, fields and footer.
+fn text_chars(body: &Value) -> usize {
+    let s = |v: &Value| v.as_str().map_or(0, truncate::len);
+    let mut total = s(&body["text"]);
+    if let Some(list) = body["attachments"].as_array() {
+        for a in list {
+            total += s(&a["title"]) + s(&a["text"]) + s(&a["footer"]);
+            if let Some(fields) = a["fields"].as_array() {
+                total += fields
+                    .iter()
+                    .map(|f| s(&f["title"]) + s(&f["value"]))
+                    .sum::<usize>();
+            }
+        }
+    }
+    total
+}
+
+/// Mattermost answers `ok` with 200; errors are JSON with `message`. Any
+/// 2xx counts as delivered (some proxies answer 204 or an empty body).
+pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answer {
+    let message = judge::error_text(body, &["message", "detailed_error"]);
+    judge::by_status(status, message, retry_after)
+}
+
+pub(crate) fn info() -> ProviderInfo {
+    let mut settings = vec![
+        setting(
+            "channel",
+            "string",
+            "Channel override (`town-square`), if the webhook allows it.",
+        ),
+        setting(
+            "username",
+            "string",
+            "Sender name override, if the server allows it.",
+        ),
+        setting(
+            "icon_url",
+            "string",
+            "Sender icon URL override, if the server allows it.",
+        ),
+    ];
+    settings.extend(catalog::chat_settings(true));
+    ProviderInfo {
+        name: "mattermost",
+        title: "Mattermost",
+        description: "Incoming webhook with a Slack-style attachment coloured by severity; links as Markdown.",
+        url: catalog::url(
+            true,
+            None,
+            "The incoming webhook URL, https://<server>/hooks/<id>.",
+        ),
+        settings,
+        limits: vec![
+            limit(
+                "text",
+                TEXT_MAX as u64,
+                "characters",
+                "All text of the post together (message and attachment).",
+            ),
+            limit(
+                "fields",
+                FIELDS_MAX as u64,
+                "items",
+                "Attachment fields shown.",
+            ),
+        ],
+        default_rate_limit: None,
+    }
+}

@@ -1,0 +1,266 @@
+//! PagerDuty Events API v2: trigger an alert, or resolve it when the event
+//! type matches `resolve_on`.
+//!
+//! Resolving needs the trigger's `dedup_key`, so the default key is stable
+//! across the two events when the data carries one: `data.dedup_key`, else
+//! `data.incident_id`, else the event id (which never resolves anything;
+//! set `dedup_key` to a template of your own incident id).
+
+use serde_json::{Value, json};
+
+use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::error::RenderError;
+use crate::judge::{self, Answer};
+use crate::notification::{EventInput, Notification, Severity};
+use crate::rendered::HttpRequest;
+use crate::settings::{Secret, Settings, UrlRule, check_text, destination};
+use crate::template::{TemplateBuilder, Templates};
+use crate::truncate;
+use herald_core::ValidationError;
+
+pub(crate) const DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+pub(crate) const SUMMARY_MAX: usize = 1024;
+pub(crate) const DEDUP_KEY_MAX: usize = 255;
+const DEFAULT_DEDUP_KEY: &str = "{{ event.data.dedup_key or event.data.incident_id or event.id }}";
+const DEFAULT_SOURCE: &str = "{{ event.data.source or 'herald' }}";
+const LINKS_MAX: usize = 10;
+
+#[derive(Debug, Clone)]
+pub(crate) struct PagerDuty {
+    url: url::Url,
+    routing_key: Secret,
+    resolve_on: Vec<Pattern>,
+    component: Option<String>,
+    group: Option<String>,
+    class: Option<String>,
+}
+
+/// An event-type pattern of `resolve_on`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pattern {
+    All,
+    Exact(String),
+    /// `training.*`: types starting with `training.`.
+    Prefix(String),
+    /// `*.resolved`: types ending with `.resolved`.
+    Suffix(String),
+}
+
+impl Pattern {
+    fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
+        check_text(field, raw, 1, 255)?;
+        let ok = raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.:-*".contains(c));
+        let stars = raw.matches('*').count();
+        let pattern = if raw == "*" {
+            Self::All
+        } else if stars == 0 {
+            Self::Exact(raw.to_string())
+        } else if stars == 1 && raw.ends_with('*') {
+            Self::Prefix(raw.trim_end_matches('*').to_string())
+        } else if stars == 1 && raw.starts_with('*') {
+            Self::Suffix(raw.trim_start_matches('*').to_string())
+        } else {
+            return Err(ValidationError::new(
+                field,
+                "must be an event type, `*`, or have one `*` at the start or end (`*.resolved`, `incident.*`)",
+            ));
+        };
+        if !ok {
+            return Err(ValidationError::new(
+                field,
+                "may contain only letters, digits, _ . : - and *",
+            ));
+        }
+        Ok(pattern)
+    }
+
+    fn matches(&self, event_type: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Exact(t) => t == event_type,
+            Self::Prefix(p) => event_type.starts_with(p.as_str()),
+            Self::Suffix(s) => event_type.ends_with(s.as_str()),
+        }
+    }
+}
+
+impl PagerDuty {
+    pub(crate) fn parse(
+        url: Option<&str>,
+        s: &mut Settings,
+        t: &mut TemplateBuilder,
+        dev: bool,
+    ) -> Result<Self, ValidationError> {
+        // The EU service and proxies use other hosts: any https URL.
+        let url = destination(url, Some(DEFAULT_URL), dev, UrlRule::Any)?;
+        let routing_key: Secret = s.required("routing_key")?;
+        routing_key.check("settings.routing_key", 1, 64)?;
+        let patterns: Vec<String> = s.or("resolve_on", Vec::new())?;
+        if patterns.len() > 50 {
+            return Err(ValidationError::new(
+                "settings.resolve_on",
+                "may hold at most 50 patterns",
+            ));
+        }
+        let resolve_on = patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Pattern::parse(&format!("settings.resolve_on[{i}]"), p))
+            .collect::<Result<Vec<_>, _>>()?;
+        s.templated("dedup_key", Some(DEFAULT_DEDUP_KEY), t)?;
+        s.templated("source", Some(DEFAULT_SOURCE), t)?;
+        let mut text = |name: &'static str| -> Result<Option<String>, ValidationError> {
+            let v: Option<String> = s.take(name)?;
+            if let Some(v) = &v {
+                check_text(&format!("settings.{name}"), v, 1, 255)?;
+            }
+            Ok(v)
+        };
+        let component = text("component")?;
+        let group = text("group")?;
+        let class = text("class")?;
+        s.template(t)?;
+        Ok(Self {
+            url,
+            routing_key,
+            resolve_on,
+            component,
+            group,
+            class,
+        })
+    }
+
+    pub(crate) fn resolves(&self, event_type: &str) -> bool {
+        self.resolve_on.iter().any(|p| p.matches(event_type))
+    }
+
+    pub(crate) fn render(
+        &self,
+        n: &Notification,
+        event: &EventInput<'_>,
+        t: &Templates,
+    ) -> Result<HttpRequest, RenderError> {
+        let session = t.session(event, n);
+        let key = truncate::line(&session.render("dedup_key")?, DEDUP_KEY_MAX);
+        let dedup_key = if key.is_empty() {
+            truncate::chars(event.id, DEDUP_KEY_MAX)
+        } else {
+            key
+        };
+        let body = if self.resolves(event.event_type) {
+            json!({
+                "routing_key": self.routing_key.expose(),
+                "event_action": "resolve",
+                "dedup_key": dedup_key,
+            })
+        } else {
+            let source = truncate::line(&session.render("source")?, 255);
+            let mut payload = json!({
+                "summary": truncate::line(&n.title, SUMMARY_MAX),
+                "source": if source.is_empty() { "herald".to_string() } else { source },
+                "severity": severity(n.severity),
+                "timestamp": n.footer.timestamp,
+                "custom_details": custom_details(n, event),
+            });
+            for (name, value) in [
+                ("component", &self.component),
+                ("group", &self.group),
+                ("class", &self.class),
+            ] {
+                if let Some(v) = value {
+                    payload[name] = v.clone().into();
+                }
+            }
+            let links: Vec<Value> = n
+                .links
+                .iter()
+                .take(LINKS_MAX)
+                .map(|l| json!({"href": l.url, "text": truncate::line(&l.label, 255)}))
+                .collect();
+            let mut body = json!({
+                "routing_key": self.routing_key.expose(),
+                "event_action": "trigger",
+                "dedup_key": dedup_key,
+                "payload": payload,
+            });
+            if !links.is_empty() {
+                body["links"] = links.into();
+            }
+            body
+        };
+        Ok(HttpRequest::post_json(self.url.as_str(), &body))
+    }
+}
+
+/// PagerDuty has no "success" severity; good news is `info`.
+fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "critical",
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info | Severity::Success => "info",
+    }
+}
+
+/// The event data as it came (responders see every key), plus the body
+/// when a template produced one that is not in the data.
+fn custom_details(n: &Notification, event: &EventInput<'_>) -> Value {
+    let mut details = match event.data {
+        Value::Object(map) => Value::Object(map.clone()),
+        Value::Null => json!({}),
+        other => json!({"data": other}),
+    };
+    if !n.body.is_empty() && details.get("message").is_none() {
+        details["message"] = n.body.clone().into();
+    }
+    details
+}
+
+/// 202 on success; 400 is an invalid event (permanent, with PagerDuty's
+/// `message` and `errors`); 429 and 5xx retry.
+pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answer {
+    let message = judge::error_text(body, &["message", "errors"]);
+    judge::by_status(status, message, retry_after)
+}
+
+pub(crate) fn info() -> ProviderInfo {
+    ProviderInfo {
+        name: "pagerduty",
+        title: "PagerDuty",
+        description: "Events API v2: triggers an alert per event, or resolves one when the event \
+                      type matches `resolve_on`.",
+        url: catalog::url(
+            false,
+            Some(DEFAULT_URL),
+            "The Events API endpoint; change it for the EU service (https://events.eu.pagerduty.com/v2/enqueue).",
+        ),
+        settings: vec![
+            setting("routing_key", "string", "The integration's routing key (Events API v2).").required(),
+            setting(
+                "resolve_on",
+                "string[]",
+                "Event-type patterns that resolve instead of trigger: exact, `*`, `prefix.*` or `*.suffix`.",
+            )
+            .default(json!([])),
+            setting(
+                "dedup_key",
+                "template",
+                "Groups triggers and resolves of one incident; at most 255 characters.",
+            )
+            .default(json!(DEFAULT_DEDUP_KEY)),
+            setting("source", "template", "The affected system.").default(json!(DEFAULT_SOURCE)),
+            setting("component", "string", "payload.component."),
+            setting("group", "string", "payload.group."),
+            setting("class", "string", "payload.class."),
+            catalog::template_setting(),
+        ],
+        limits: vec![
+            limit("summary", SUMMARY_MAX as u64, "characters", "payload.summary (the title)."),
+            limit("dedup_key", DEDUP_KEY_MAX as u64, "characters", "The deduplication key."),
+        ],
+        // About 120 events a minute per routing key.
+        default_rate_limit: catalog::rate(2.0),
+    }
+}

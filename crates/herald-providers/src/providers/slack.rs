@@ -1,0 +1,288 @@
+//! Slack incoming webhooks: a header block, then Block Kit inside one
+//! attachment whose `color` draws the severity bar.
+//!
+//! Layout: top-level `text` (the notification and screen-reader fallback,
+//! not shown because blocks are present), top-level `blocks` with the header
+//! and the mentions (mentions only notify from top-level text or blocks),
+//! and `attachments[0]` with `color` and `blocks`: body section, field
+//! sections (10 fields each), actions (URL buttons), context (footer).
+
+use serde_json::{Value, json};
+
+use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::fit;
+use crate::format::{escape_angle, escaped_chars, plain_text};
+use crate::judge::{self, Answer};
+use crate::notification::Notification;
+use crate::rendered::HttpRequest;
+use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, check_text, destination};
+use crate::template::TemplateBuilder;
+use crate::truncate;
+use herald_core::ValidationError;
+
+pub(crate) const MAX_BLOCKS: usize = 50;
+pub(crate) const HEADER_MAX: usize = 150;
+pub(crate) const SECTION_TEXT_MAX: usize = 3000;
+pub(crate) const FIELDS_PER_SECTION: usize = 10;
+pub(crate) const FIELD_TEXT_MAX: usize = 2000;
+pub(crate) const BUTTON_TEXT_MAX: usize = 75;
+/// Slack's advice for `text`; longer is cut by Slack itself at 40,000.
+pub(crate) const TEXT_MAX: usize = 4000;
+const BUTTONS_MAX: usize = 25;
+const BUTTON_URL_MAX: usize = 3000;
+const CONTEXT_TEXT_MAX: usize = 2000;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Slack {
+    url: SecretUrl,
+    pub(crate) chat: ChatOptions,
+    channel: Option<String>,
+    username: Option<String>,
+    icon_emoji: Option<String>,
+}
+
+impl Slack {
+    pub(crate) fn parse(
+        url: Option<&str>,
+        s: &mut Settings,
+        t: &mut TemplateBuilder,
+        dev: bool,
+    ) -> Result<Self, ValidationError> {
+        let url = destination(
+            url,
+            None,
+            dev,
+            UrlRule::Host {
+                hosts: &["hooks.slack.com"],
+                path_prefix: "/services/",
+                example: "https://hooks.slack.com/services/T000/B000/XXXX",
+            },
+        )?;
+        let chat = ChatOptions::take(s, true)?;
+        let channel: Option<String> = s.take("channel")?;
+        if let Some(c) = &channel {
+            check_text("settings.channel", c, 1, 80)?;
+        }
+        let username: Option<String> = s.take("username")?;
+        if let Some(u) = &username {
+            check_text("settings.username", u, 1, 80)?;
+        }
+        let icon_emoji: Option<String> = s.take("icon_emoji")?;
+        if let Some(i) = &icon_emoji {
+            check_text("settings.icon_emoji", i, 3, 100)?;
+            if !(i.len() > 2 && i.starts_with(':') && i.ends_with(':')) {
+                return Err(ValidationError::new(
+                    "settings.icon_emoji",
+                    "must be an emoji name such as :rocket:",
+                ));
+            }
+        }
+        s.template(t)?;
+        Ok(Self {
+            url: SecretUrl(url),
+            chat,
+            channel,
+            username,
+            icon_emoji,
+        })
+    }
+
+    pub(crate) fn render(&self, n: &Notification) -> HttpRequest {
+        let mentions = n.mentions.join(" ");
+        let mut body = if self.chat.rich {
+            self.blocks(n, &mentions)
+        } else {
+            json!({ "text": with_mentions(&mentions, &escaped_chars(&plain_text(n, TEXT_MAX), TEXT_MAX.saturating_sub(truncate::len(&mentions) + 1), escape_angle)) })
+        };
+        let obj = body.as_object_mut().expect("a JSON object");
+        if let Some(c) = &self.channel {
+            obj.insert("channel".into(), c.clone().into());
+        }
+        if let Some(u) = &self.username {
+            obj.insert("username".into(), u.clone().into());
+        }
+        if let Some(i) = &self.icon_emoji {
+            obj.insert("icon_emoji".into(), i.clone().into());
+        }
+        HttpRequest::post_json(self.url.0.as_str(), &body)
+    }
+
+    fn blocks(&self, n: &Notification, mentions: &str) -> Value {
+        let fallback = with_mentions(
+            mentions,
+            &escaped_chars(
+                &n.title,
+                TEXT_MAX.saturating_sub(truncate::len(mentions) + 1),
+                escape_angle,
+            ),
+        );
+
+        let mut top = vec![json!({
+            "type": "header",
+            "text": {"type": "plain_text", "text": truncate::line(&n.title, HEADER_MAX), "emoji": true},
+        })];
+        if !mentions.is_empty() {
+            top.push(json!({
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": truncate::chars(mentions, SECTION_TEXT_MAX)},
+            }));
+        }
+
+        let mut head = Vec::new();
+        if !n.body.is_empty() {
+            head.push(json!({
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": escaped_chars(&n.body, SECTION_TEXT_MAX, escape_angle)},
+            }));
+        }
+        let mut tail = Vec::new();
+        let buttons: Vec<Value> = n
+            .links
+            .iter()
+            .filter(|l| l.url.len() <= BUTTON_URL_MAX)
+            .take(BUTTONS_MAX)
+            .enumerate()
+            .map(|(i, l)| {
+                json!({
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": truncate::line(&l.label, BUTTON_TEXT_MAX), "emoji": true},
+                    "url": l.url,
+                    "action_id": format!("herald_link_{i}"),
+                })
+            })
+            .collect();
+        if !buttons.is_empty() {
+            tail.push(json!({"type": "actions", "elements": buttons}));
+        }
+        if !n.footer.text.is_empty() {
+            tail.push(json!({
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": escaped_chars(&n.footer.text, CONTEXT_TEXT_MAX, escape_angle)}],
+            }));
+        }
+
+        // Whatever the other blocks leave of the 50 goes to field sections.
+        let sections = MAX_BLOCKS.saturating_sub(top.len() + head.len() + tail.len());
+        let fields = fit::fields(&n.fields, sections * FIELDS_PER_SECTION);
+        let mut inner = head;
+        for chunk in fields.chunks(FIELDS_PER_SECTION) {
+            let items: Vec<Value> = chunk
+                .iter()
+                .map(|f| {
+                    let label = format!("*{}*\n", escape_angle(&truncate::line(&f.label, 200)));
+                    let room = FIELD_TEXT_MAX - truncate::len(&label);
+                    let value = escaped_chars(&f.value, room, escape_angle);
+                    json!({"type": "mrkdwn", "text": format!("{label}{value}")})
+                })
+                .collect();
+            inner.push(json!({"type": "section", "fields": items}));
+        }
+        inner.extend(tail);
+
+        json!({
+            "text": fallback,
+            "blocks": top,
+            "attachments": [{"color": self.chat.color(n.severity), "blocks": inner}],
+        })
+    }
+}
+
+fn with_mentions(mentions: &str, text: &str) -> String {
+    if mentions.is_empty() {
+        text.to_string()
+    } else {
+        format!("{mentions} {text}")
+    }
+}
+
+/// Success is 200 with the body `ok`; every error is a plain-text word
+/// (`channel_not_found`, `invalid_payload`) kept as the message.
+pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answer {
+    if status == 200 && body.trim() == "ok" {
+        return Answer::success();
+    }
+    let message = judge::body_text(body).or_else(|| Some(format!("HTTP {status}")));
+    match status {
+        // A 2xx that is not `ok` is not a delivery Slack confirmed.
+        200..=299 => Answer::permanent(message),
+        _ => judge::by_status(status, message, retry_after),
+    }
+}
+
+pub(crate) fn info() -> ProviderInfo {
+    let mut settings = vec![
+        setting(
+            "channel",
+            "string",
+            "Channel override (`#alerts`); honoured by legacy webhooks only.",
+        ),
+        setting(
+            "username",
+            "string",
+            "Sender name override; legacy webhooks only.",
+        ),
+        setting(
+            "icon_emoji",
+            "string",
+            "Sender icon override such as `:rocket:`; legacy webhooks only.",
+        ),
+    ];
+    settings.extend(catalog::chat_settings(true));
+    ProviderInfo {
+        name: "slack",
+        title: "Slack",
+        description: "Incoming webhook with Block Kit: header, body, fields, buttons and footer \
+                      in an attachment coloured by severity.",
+        url: catalog::url(
+            true,
+            None,
+            "The incoming webhook URL, https://hooks.slack.com/services/…",
+        ),
+        settings,
+        limits: vec![
+            limit(
+                "blocks",
+                MAX_BLOCKS as u64,
+                "items",
+                "Blocks per message, attachment blocks included.",
+            ),
+            limit(
+                "header_text",
+                HEADER_MAX as u64,
+                "characters",
+                "The header block (the title).",
+            ),
+            limit(
+                "section_text",
+                SECTION_TEXT_MAX as u64,
+                "characters",
+                "A section's text (the body).",
+            ),
+            limit(
+                "section_fields",
+                FIELDS_PER_SECTION as u64,
+                "items",
+                "Fields per section; more fields take more sections.",
+            ),
+            limit(
+                "field_text",
+                FIELD_TEXT_MAX as u64,
+                "characters",
+                "One field's text.",
+            ),
+            limit(
+                "button_text",
+                BUTTON_TEXT_MAX as u64,
+                "characters",
+                "A button's label.",
+            ),
+            limit(
+                "text",
+                TEXT_MAX as u64,
+                "characters",
+                "The fallback or plain-text message.",
+            ),
+        ],
+        default_rate_limit: catalog::rate(1.0),
+    }
+}

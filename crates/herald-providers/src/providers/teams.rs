@@ -1,0 +1,282 @@
+//! Microsoft Teams: an Adaptive Card for a Workflows webhook (the default),
+//! or a legacy MessageCard for old Office 365 connector URLs.
+//!
+//! Adaptive Cards cannot draw an arbitrary colour, so severity picks the
+//! title container's `style` and the title's `color` (success → good,
+//! warning → warning, error and critical → attention, info → accent);
+//! `theme_color` applies to MessageCards only.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::fit::{self, Budget};
+use crate::format::plain_text;
+use crate::judge::{self, Answer};
+use crate::notification::{Notification, Severity};
+use crate::rendered::HttpRequest;
+use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
+use crate::template::TemplateBuilder;
+use crate::truncate;
+use herald_core::ValidationError;
+
+/// Teams refuses messages of 28 KB and more; stay under it.
+pub(crate) const PAYLOAD_MAX: usize = 28_000;
+const TITLE_MAX: usize = 256;
+const BODY_MAX: usize = 10_000;
+const FIELDS_MAX: usize = 50;
+const VALUE_MAX: usize = 1000;
+/// Teams shows at most six actions on a card.
+const ACTIONS_MAX: usize = 6;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Format {
+    AdaptiveCard,
+    MessageCard,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Teams {
+    url: SecretUrl,
+    pub(crate) chat: ChatOptions,
+    format: Format,
+}
+
+impl Teams {
+    pub(crate) fn parse(
+        url: Option<&str>,
+        s: &mut Settings,
+        t: &mut TemplateBuilder,
+        dev: bool,
+    ) -> Result<Self, ValidationError> {
+        // Workflows URLs live on several Azure and Power Platform hosts that
+        // change over time: any https URL is accepted.
+        let url = destination(url, None, dev, UrlRule::Any)?;
+        let chat = ChatOptions::take(s, true)?;
+        let format = s.or("format", Format::AdaptiveCard)?;
+        s.template(t)?;
+        Ok(Self {
+            url: SecretUrl(url),
+            chat,
+            format,
+        })
+    }
+
+    pub(crate) fn render(&self, n: &Notification) -> HttpRequest {
+        let start = Budget {
+            body: BODY_MAX,
+            fields: FIELDS_MAX,
+            value: VALUE_MAX,
+        };
+        let body = fit::fit(
+            start,
+            PAYLOAD_MAX,
+            |b| match self.format {
+                Format::AdaptiveCard => self.adaptive_card(n, b),
+                Format::MessageCard => self.message_card(n, b),
+            },
+            fit::json_bytes,
+        );
+        HttpRequest::post_json(self.url.0.as_str(), &body)
+    }
+
+    fn adaptive_card(&self, n: &Notification, b: &Budget) -> Value {
+        let mut items: Vec<Value> = Vec::new();
+        let color = severity_style(n.severity);
+        if self.chat.rich {
+            items.push(json!({
+                "type": "Container",
+                "style": severity_style(n.severity),
+                "bleed": true,
+                "items": [{
+                    "type": "TextBlock",
+                    "text": truncate::line(&n.title, TITLE_MAX),
+                    "weight": "bolder",
+                    "size": "large",
+                    "color": color,
+                    "wrap": true,
+                }],
+            }));
+            if !n.mentions.is_empty() {
+                items.push(json!({"type": "TextBlock", "text": truncate::chars(&n.mentions.join(" "), 1000), "wrap": true}));
+            }
+            if !n.body.is_empty() && b.body > 0 {
+                items.push(json!({"type": "TextBlock", "text": truncate::chars(&n.body, b.body), "wrap": true}));
+            }
+            let facts: Vec<Value> = fit::fields(&n.fields, b.fields)
+                .iter()
+                .map(|f| json!({"title": truncate::line(&f.label, 200), "value": truncate::chars(&f.value, b.value)}))
+                .collect();
+            if !facts.is_empty() {
+                items.push(json!({"type": "FactSet", "facts": facts}));
+            }
+            if !n.footer.text.is_empty() {
+                items.push(json!({
+                    "type": "TextBlock",
+                    "text": truncate::line(&n.footer.text, 500),
+                    "size": "small",
+                    "isSubtle": true,
+                    "wrap": true,
+                }));
+            }
+        } else {
+            let mut n = n.clone();
+            n.body = truncate::chars(&n.body, b.body);
+            n.fields = fit::fields(&n.fields, b.fields);
+            let mut text = plain_text(&n, BODY_MAX + 2000);
+            if !n.mentions.is_empty() {
+                text = format!("{} {text}", n.mentions.join(" "));
+            }
+            items.push(json!({"type": "TextBlock", "text": text, "wrap": true}));
+        }
+        let actions: Vec<Value> = if self.chat.rich {
+            n.links
+                .iter()
+                .take(ACTIONS_MAX)
+                .map(|l| json!({"type": "Action.OpenUrl", "title": truncate::line(&l.label, 100), "url": l.url}))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut card = json!({
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "body": items,
+            "msteams": {"width": "Full"},
+        });
+        if !actions.is_empty() {
+            card["actions"] = actions.into();
+        }
+        json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": null,
+                "content": card,
+            }],
+        })
+    }
+
+    fn message_card(&self, n: &Notification, b: &Budget) -> Value {
+        let title = truncate::line(&n.title, TITLE_MAX);
+        let color = self.chat.color(n.severity);
+        let mut section = json!({
+            "activityTitle": n.severity.label(),
+            "activitySubtitle": truncate::line(&n.footer.text, 500),
+            "markdown": true,
+        });
+        let mut text = truncate::chars(&n.body, b.body);
+        if !n.mentions.is_empty() {
+            text = format!("{}\n\n{text}", n.mentions.join(" "));
+        }
+        if !self.chat.rich {
+            let mut plain = n.clone();
+            plain.body = truncate::chars(&n.body, b.body);
+            plain.fields = fit::fields(&n.fields, b.fields);
+            text = plain_text(&plain, BODY_MAX + 2000);
+        }
+        if !text.is_empty() {
+            section["text"] = text.into();
+        }
+        if self.chat.rich {
+            let facts: Vec<Value> = fit::fields(&n.fields, b.fields)
+                .iter()
+                .map(|f| json!({"name": truncate::line(&f.label, 200), "value": truncate::chars(&f.value, b.value)}))
+                .collect();
+            if !facts.is_empty() {
+                section["facts"] = facts.into();
+            }
+        }
+        let mut card = json!({
+            "@type": "MessageCard",
+            "@context": "https://schema.org/extensions",
+            "themeColor": color.trim_start_matches('#'),
+            "summary": title,
+            "title": title,
+            "sections": [section],
+        });
+        let actions: Vec<Value> = n
+            .links
+            .iter()
+            .take(ACTIONS_MAX)
+            .map(|l| {
+                json!({
+                    "@type": "OpenUri",
+                    "name": truncate::line(&l.label, 100),
+                    "targets": [{"os": "default", "uri": l.url}],
+                })
+            })
+            .collect();
+        if self.chat.rich && !actions.is_empty() {
+            card["potentialAction"] = actions.into();
+        }
+        card
+    }
+}
+
+/// The container style and title colour of a severity (the two share names).
+fn severity_style(s: Severity) -> &'static str {
+    match s {
+        Severity::Success => "good",
+        Severity::Warning => "warning",
+        Severity::Error | Severity::Critical => "attention",
+        Severity::Info => "accent",
+    }
+}
+
+/// Workflows answer 200 or 202 and report card errors asynchronously; 4xx
+/// other than 408/429 is permanent. Error bodies are `{"error": {"code",
+/// "message"}}`.
+pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answer {
+    let message = judge::json(body)
+        .and_then(|v| {
+            v.get("error")
+                .and_then(|e| judge::json_text(e, &["code", "message"]))
+        })
+        .or_else(|| judge::body_text(body));
+    judge::by_status(status, message, retry_after)
+}
+
+pub(crate) fn info() -> ProviderInfo {
+    let mut settings = vec![
+        setting(
+            "format",
+            "enum(adaptive_card|message_card)",
+            "`adaptive_card` for Workflows webhooks; `message_card` for legacy Office 365 connector URLs.",
+        )
+        .default(json!("adaptive_card")),
+    ];
+    settings.extend(catalog::chat_settings(true));
+    ProviderInfo {
+        name: "teams",
+        title: "Microsoft Teams",
+        description: "Workflows webhook with an Adaptive Card (title styled by severity, facts, \
+                      buttons), or a legacy MessageCard.",
+        url: catalog::url(
+            true,
+            None,
+            "The Workflows webhook URL (…logic.azure.com, …powerplatform.com) or a legacy \
+             …webhook.office.com URL.",
+        ),
+        settings,
+        limits: vec![
+            limit(
+                "payload",
+                PAYLOAD_MAX as u64,
+                "bytes",
+                "The whole message; body and fields shrink to fit.",
+            ),
+            limit("title", TITLE_MAX as u64, "characters", "The title."),
+            limit("actions", ACTIONS_MAX as u64, "items", "Buttons."),
+            limit(
+                "facts",
+                FIELDS_MAX as u64,
+                "items",
+                "Fields shown as facts.",
+            ),
+        ],
+        default_rate_limit: catalog::rate(2.0),
+    }
+}

@@ -1,0 +1,36 @@
+//! The plain webhook: the server sends its own signed JSON envelope, so
+//! there is nothing to render and no settings to take.
+
+use crate::catalog::{self, ProviderInfo};
+use crate::judge::{self, Answer};
+use crate::settings::{UrlRule, destination};
+use herald_core::ValidationError;
+
+pub(crate) fn parse(url: Option<&str>, dev: bool) -> Result<(), ValidationError> {
+    destination(url, None, dev, UrlRule::Any).map(|_| ())
+}
+
+/// 2xx success; 408, 429 and 5xx retry; other statuses permanent.
+pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answer {
+    let message = (!(200..300).contains(&status))
+        .then(|| judge::body_text(body))
+        .flatten();
+    judge::by_status(status, message, retry_after)
+}
+
+pub(crate) fn info() -> ProviderInfo {
+    ProviderInfo {
+        name: "webhook",
+        title: "Webhook",
+        description: "A signed HTTP POST of the event as JSON ({id, type, timestamp, data}), \
+                      Standard Webhooks signatures by default.",
+        url: catalog::url(
+            true,
+            None,
+            "The receiver's URL (https://; http:// only in --dev mode).",
+        ),
+        settings: Vec::new(),
+        limits: Vec::new(),
+        default_rate_limit: None,
+    }
+}

@@ -1,0 +1,188 @@
+//! What a render produces: an HTTP request for the server to send, or an
+//! email for its SMTP sender.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One attempt, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rendered {
+    Http(HttpRequest),
+    Email(EmailMessage),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Post,
+    Put,
+    Patch,
+}
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+        }
+    }
+}
+
+/// A request to the provider's API. Header names are lower-case.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: HttpMethod,
+    pub url: String,
+    /// Includes `content-type` and whatever authentication the provider
+    /// needs; the server adds `user-agent` and `content-length`.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Lower-case names of headers whose values must be masked in logs.
+    pub secret_headers: Vec<String>,
+}
+
+impl HttpRequest {
+    /// A JSON POST.
+    pub(crate) fn post_json(url: impl Into<String>, body: &serde_json::Value) -> Self {
+        Self {
+            method: HttpMethod::Post,
+            url: url.into(),
+            headers: vec![("content-type".to_string(), "application/json".to_string())],
+            body: serde_json::to_vec(body).unwrap_or_default(),
+            secret_headers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn secret_header(mut self, name: &str, value: String) -> Self {
+        self.headers.push((name.to_string(), value));
+        self.secret_headers.push(name.to_string());
+        self
+    }
+
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The value of a header, by lower-case name.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Headers with secret values replaced by `***`, for attempt logs.
+    pub fn masked_headers(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| {
+                let secret = self
+                    .secret_headers
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(n));
+                (
+                    n.clone(),
+                    if secret { "***".to_string() } else { v.clone() },
+                )
+            })
+            .collect()
+    }
+
+    /// Scheme and host only: the path of a chat webhook URL is its secret.
+    pub fn redacted_url(&self) -> String {
+        match url::Url::parse(&self.url) {
+            Ok(u) => format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or("")),
+            Err(_) => "…".to_string(),
+        }
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.redacted_url())
+            .field("headers", &self.masked_headers())
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
+}
+
+/// One email. The server adds `Message-ID`, `Date`, `Auto-Submitted` and
+/// sends `text` and `html` as multipart/alternative (text first); an empty
+/// `html` means a text-only message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailMessage {
+    /// `None`: the server's configured sender.
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub bcc: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub smtp: SmtpOverrides,
+}
+
+/// Per-webhook SMTP settings; each `None` falls back to the server's.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpOverrides {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: Option<SmtpTls>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for SmtpOverrides {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpOverrides")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Plain connect, then STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// No encryption: local relays and test servers only.
+    None,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let req = HttpRequest::post_json(
+            "https://hooks.slack.com/services/T0/B0/secretpath",
+            &serde_json::json!({}),
+        )
+        .secret_header("authorization", "Bearer tok123".to_string());
+        let dbg = format!("{req:?}");
+        assert!(
+            !dbg.contains("tok123") && !dbg.contains("secretpath"),
+            "{dbg}"
+        );
+        assert!(dbg.contains("hooks.slack.com"));
+        let smtp = SmtpOverrides {
+            password: Some("hunter2".into()),
+            ..Default::default()
+        };
+        assert!(!format!("{smtp:?}").contains("hunter2"));
+    }
+}
