@@ -148,7 +148,9 @@ pub fn parse_retry_after_at(raw: &str, now: chrono::DateTime<chrono::Utc>) -> Op
 
 /// Non-negative, finite seconds as a duration.
 pub(crate) fn seconds(secs: f64) -> Option<Duration> {
-    (0.0..1e9).contains(&secs).then(|| Duration::from_secs_f64(secs))
+    (0.0..1e9)
+        .contains(&secs)
+        .then(|| Duration::from_secs_f64(secs))
 }
 
 #[cfg(test)]

@@ -1,0 +1,96 @@
+//! Shared fixtures: the documented example event and a valid configuration
+//! of every provider.
+#![allow(dead_code, unreachable_pub)]
+
+use herald_providers::{EventInput, HttpRequest, Provider, ProviderKind, Rendered};
+use serde_json::{Value, json};
+
+pub const EVENT_ID: &str = "evt_01JCQ7V3ZK4N8T2M6P5R9S0W1X";
+/// 2024-11-14T22:13:20Z
+pub const TIMESTAMP_MS: i64 = 1_731_622_400_000;
+
+/// The example from the notification model.
+pub fn training_data() -> Value {
+    json!({
+        "experiment_name": "ResNet34",
+        "accuracy": 0.968,
+        "duration": "14m 32s",
+        "dashboard_url": "https://ml.example.com/experiments/resnet34",
+    })
+}
+
+pub fn event<'a>(event_type: &'a str, data: &'a Value) -> EventInput<'a> {
+    EventInput {
+        id: EVENT_ID,
+        event_type,
+        timestamp_ms: TIMESTAMP_MS,
+        data,
+    }
+}
+
+/// A valid production (non-dev) `url` and `settings` for each provider.
+pub fn valid(kind: ProviderKind) -> (Option<&'static str>, Value) {
+    match kind {
+        ProviderKind::Webhook => (Some("https://receiver.example.com/hooks"), json!({})),
+        ProviderKind::Slack => (
+            Some("https://hooks.slack.com/services/T000/B000/XXXX"),
+            json!({}),
+        ),
+        ProviderKind::Teams => (
+            Some(
+                "https://prod-00.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x",
+            ),
+            json!({}),
+        ),
+        ProviderKind::Discord => (Some("https://discord.com/api/webhooks/123/abc"), json!({})),
+        ProviderKind::Mattermost => (Some("https://chat.example.com/hooks/abc"), json!({})),
+        ProviderKind::GoogleChat => (
+            Some("https://chat.googleapis.com/v1/spaces/AAAA/messages?key=k&token=t"),
+            json!({}),
+        ),
+        ProviderKind::Email => (None, json!({"to": ["ml-team@example.com"]})),
+        ProviderKind::PagerDuty => (
+            None,
+            json!({"routing_key": "R0UT1NGKEY0000000000000000000000"}),
+        ),
+        ProviderKind::Jira => (
+            Some("https://acme.atlassian.net"),
+            json!({"email": "bot@acme.example", "api_token": "jira-token", "project_key": "ML"}),
+        ),
+        ProviderKind::GitHub => (None, json!({"token": "ghp_test", "repository": "acme/ml"})),
+        ProviderKind::Datadog => (None, json!({"api_key": "0123456789abcdef0123456789abcdef"})),
+        ProviderKind::Zapier => (
+            Some("https://hooks.zapier.com/hooks/catch/123/abc/"),
+            json!({}),
+        ),
+    }
+}
+
+pub fn provider(kind: ProviderKind, url: Option<&str>, settings: Value) -> Provider {
+    Provider::parse(kind, url, &settings, false).unwrap_or_else(|e| panic!("{kind}: {e}"))
+}
+
+/// `valid(kind)` with extra settings merged in.
+pub fn with(kind: ProviderKind, extra: Value) -> Provider {
+    let (url, mut settings) = valid(kind);
+    for (k, v) in extra.as_object().unwrap() {
+        settings[k] = v.clone();
+    }
+    provider(kind, url, settings)
+}
+
+pub fn http(provider: &Provider, event: &EventInput<'_>) -> HttpRequest {
+    match provider.render(event).unwrap() {
+        Some(Rendered::Http(req)) => req,
+        other => panic!("expected an HTTP request, got {other:?}"),
+    }
+}
+
+pub fn body(provider: &Provider, event: &EventInput<'_>) -> Value {
+    serde_json::from_slice(&http(provider, event).body).unwrap()
+}
+
+/// Characters, the unit of most limits.
+pub fn chars(v: &Value) -> usize {
+    v.as_str().map_or(0, |s| s.chars().count())
+}
