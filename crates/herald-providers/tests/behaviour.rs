@@ -260,6 +260,18 @@ fn template_errors_at_render_name_the_part() {
 }
 
 #[test]
+fn a_runaway_template_fails_the_attempt_instead_of_hanging() {
+    let p = with(
+        ProviderKind::Slack,
+        json!({"template": {"body": "{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}"}}),
+    );
+    let data = training_data();
+    let e = p.render(&event("training.complete", &data)).unwrap_err();
+    assert_eq!(e.part(), "template.body");
+    assert!(e.message().contains("fuel"), "{e}");
+}
+
+#[test]
 fn pagerduty_dedup_key_is_stable_across_trigger_and_resolve() {
     let p = with(
         ProviderKind::PagerDuty,

@@ -78,26 +78,35 @@ impl GoogleChat {
             None
         };
         let mentions = n.mentions.join(" ");
-        let mut body = if self.chat.rich {
+        let thread = thread_key.as_ref().map(|key| json!({"threadKey": key}));
+        let with_thread = |mut body: Value| {
+            if let Some(thread) = &thread {
+                body["thread"] = thread.clone();
+            }
+            body
+        };
+        let body = if self.chat.rich {
             let start = Budget {
                 body: BODY_MAX,
                 fields: FIELDS_MAX,
                 value: VALUE_MAX,
             };
+            // The thread counts towards the size, so it is part of each try.
             fit::fit(
                 start,
-                PAYLOAD_MAX - 300,
-                |b| self.card(n, &mentions, b),
+                PAYLOAD_MAX,
+                |b| with_thread(self.card(n, &mentions, b)),
                 fit::json_bytes,
             )
         } else {
             let room = TEXT_MAX.saturating_sub(truncate::len(&mentions) + 1);
             let text = plain_text(n, room);
-            json!({"text": if mentions.is_empty() { text } else { format!("{mentions} {text}") }})
+            with_thread(
+                json!({"text": if mentions.is_empty() { text } else { format!("{mentions} {text}") }}),
+            )
         };
         let mut url = self.url.0.clone();
-        if let Some(key) = thread_key {
-            body["thread"] = json!({"threadKey": key});
+        if thread.is_some() {
             let others: Vec<(String, String)> = url
                 .query_pairs()
                 .filter(|(k, _)| k != "messageReplyOption")

@@ -1,6 +1,6 @@
 //! Mattermost incoming webhooks: Slack-compatible message attachments.
 //!
-//! Mentions go in the top-level `text` (only it notifies); title, body,
+//! Mentions go in the top-level `text`, where they surely notify; title, body,
 //! fields and footer go in one attachment coloured by severity. Mattermost
 //! attachments cannot carry URL buttons (their actions call integrations),
 //! so links are Markdown links under the body, and the first is also the
