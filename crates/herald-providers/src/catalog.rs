@@ -30,8 +30,8 @@ pub struct UrlInfo {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SettingInfo {
     pub name: &'static str,
-    /// `string`, `boolean`, `integer`, `string[]`, `object`, `template`
-    /// (a string rendered per event) or `enum(a|b)`.
+    /// `string`, `boolean`, `integer`, `string[]`, `object` or `enum(a|b)`.
+    /// Settings rendered per event say "Template" in their description.
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub default: Option<Value>,

@@ -1007,10 +1007,7 @@ fn catalog_lists_all_twelve_providers_with_their_settings() {
     assert_eq!(names.len(), 12);
     let json = serde_json::to_value(&list).unwrap();
     let type_ok = |t: &str| {
-        [
-            "string", "boolean", "integer", "string[]", "object", "template",
-        ]
-        .contains(&t)
+        ["string", "boolean", "integer", "string[]", "object"].contains(&t)
             || (t.starts_with("enum(") && t.ends_with(')'))
     };
     for (info, entry) in list.iter().zip(json.as_array().unwrap()) {

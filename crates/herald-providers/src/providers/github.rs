@@ -275,8 +275,8 @@ pub(crate) fn info() -> ProviderInfo {
             .default(json!("issue")),
             setting(
                 "issue_number",
-                "template",
-                "Comment mode only (required there): the issue to comment on, e.g. `{{ event.data.issue }}`; \
+                "string",
+                "Template (Jinja), comment mode only (required there): the issue to comment on, e.g. `{{ event.data.issue }}`; \
                  must render a positive number.",
             ),
             catalog::template_setting(),

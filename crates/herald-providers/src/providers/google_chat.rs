@@ -186,8 +186,8 @@ pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answe
 pub(crate) fn info() -> ProviderInfo {
     let mut settings = vec![setting(
         "thread_key",
-        "template",
-        "Messages with the same rendered key go to one thread (e.g. `{{ event.data.run_id }}`); \
+        "string",
+        "Template (Jinja): messages with the same rendered key go to one thread (e.g. `{{ event.data.run_id }}`); \
          empty renders start no thread.",
     )];
     settings.extend(catalog::chat_settings(true));

@@ -246,11 +246,11 @@ pub(crate) fn info() -> ProviderInfo {
             .default(json!([])),
             setting(
                 "dedup_key",
-                "template",
-                "Groups triggers and resolves of one incident; at most 255 characters.",
+                "string",
+                "Template (Jinja). Groups triggers and resolves of one incident; at most 255 characters.",
             )
             .default(json!(DEFAULT_DEDUP_KEY)),
-            setting("source", "template", "The affected system.").default(json!(DEFAULT_SOURCE)),
+            setting("source", "string", "Template (Jinja): the affected system.").default(json!(DEFAULT_SOURCE)),
             setting("component", "string", "payload.component."),
             setting("group", "string", "payload.group."),
             setting("class", "string", "payload.class."),

@@ -172,10 +172,19 @@ impl Teams {
             text = format!("{}\n\n{text}", n.mentions.join(" "));
         }
         if !self.chat.rich {
-            let mut plain = n.clone();
-            plain.body = truncate::chars(&n.body, b.body);
-            plain.fields = fit::fields(&n.fields, b.fields);
-            text = plain_text(&plain, BODY_MAX + 2000);
+            // The card already shows title and footer; the text adds the
+            // fields and links as plain lines instead of facts and buttons.
+            let lines = fit::fields(&n.fields, b.fields)
+                .iter()
+                .map(|f| format!("{}: {}", f.label, truncate::chars(&f.value, b.value)))
+                .chain(n.links.iter().map(|l| format!("{}: {}", l.label, l.url)))
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            text = [text, lines]
+                .into_iter()
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n\n");
         }
         if !text.is_empty() {
             section["text"] = text.into();
