@@ -48,7 +48,7 @@
 //! - **links**: every `data.url` ("Open link"), `*_url` or `*Url` key whose
 //!   value is an `http(s)://` URL, in data order (labelled "View results"
 //!   when the key mentions dashboard, result or report, else "Open
-//!   <humanized prefix>": `logs_url` → "Open logs"), then the `data.links`
+//!   &lt;humanized prefix&gt;": `logs_url` → "Open logs"), then the `data.links`
 //!   and `data.actions` lists of `{label|text|title|name, url|href}`.
 //!   Duplicate URLs are dropped; only `http(s)` URLs become links.
 //! - **mentions**: `data.mentions` (a list, or a space-separated string).
