@@ -18,15 +18,19 @@ pub enum DeliveryStatus {
     Delivered,
     /// Gave up: the dead letter state. Can be re-queued by hand.
     Failed,
+    /// Not sent on purpose (its provider is switched off on this server);
+    /// the attempt record says why.
+    Skipped,
 }
 
 impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 5] = [
+    pub const ALL: [DeliveryStatus; 6] = [
         Self::Pending,
         Self::Delivering,
         Self::Retrying,
         Self::Delivered,
         Self::Failed,
+        Self::Skipped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +40,7 @@ impl DeliveryStatus {
             Self::Retrying => "retrying",
             Self::Delivered => "delivered",
             Self::Failed => "failed",
+            Self::Skipped => "skipped",
         }
     }
 }
@@ -71,6 +76,12 @@ pub enum ErrorCategory {
     Response,
     /// The request could not be built (a bug or an unusable URL).
     Request,
+    /// The provider's rendering failed (a template that does not fit the event).
+    Render,
+    /// The mail server refused the message or could not be reached.
+    Smtp,
+    /// The webhook's provider is switched off on this server.
+    ProviderDisabled,
 }
 
 impl ErrorCategory {
@@ -85,6 +96,9 @@ impl ErrorCategory {
             Self::Http5xx => "http_5xx",
             Self::Response => "response",
             Self::Request => "request",
+            Self::Render => "render",
+            Self::Smtp => "smtp",
+            Self::ProviderDisabled => "provider_disabled",
         }
     }
 
@@ -108,6 +122,9 @@ impl ErrorCategory {
             Self::Http5xx,
             Self::Response,
             Self::Request,
+            Self::Render,
+            Self::Smtp,
+            Self::ProviderDisabled,
         ]
         .into_iter()
         .find(|c| c.as_str() == s)
@@ -121,6 +138,8 @@ pub enum AttemptOutcome {
     Success,
     Retry,
     Failed,
+    /// Nothing was sent; see the error category.
+    Skipped,
 }
 
 impl AttemptOutcome {
@@ -129,6 +148,7 @@ impl AttemptOutcome {
             Self::Success => "success",
             Self::Retry => "retry",
             Self::Failed => "failed",
+            Self::Skipped => "skipped",
         }
     }
 
@@ -137,6 +157,7 @@ impl AttemptOutcome {
             "success" => Some(Self::Success),
             "retry" => Some(Self::Retry),
             "failed" => Some(Self::Failed),
+            "skipped" => Some(Self::Skipped),
             _ => None,
         }
     }

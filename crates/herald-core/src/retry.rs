@@ -116,7 +116,9 @@ impl RetryPolicy {
     /// How a failure without a usable response is judged.
     pub fn judge_error(&self, category: ErrorCategory) -> Verdict {
         match category {
-            ErrorCategory::Request => Verdict::Permanent,
+            ErrorCategory::Request | ErrorCategory::Render | ErrorCategory::ProviderDisabled => {
+                Verdict::Permanent
+            }
             _ => Verdict::Retryable,
         }
     }

@@ -135,7 +135,17 @@ pub const RESERVED_HEADERS: &[&str] = &[
 #[serde(deny_unknown_fields)]
 pub struct WebhookSpec {
     pub name: String,
-    pub url: String,
+    /// The destination. Required for `webhook`; providers with a well-known
+    /// endpoint (PagerDuty, GitHub, Datadog) default it, and email has none.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// How events are rendered and sent: `webhook` (signed JSON) or one of
+    /// the native integrations.
+    #[serde(default = "default_provider")]
+    pub provider: String,
+    /// The provider's own options, checked by the provider.
+    #[serde(default = "empty_object")]
+    pub settings: serde_json::Value,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default = "default_event_types")]
@@ -163,6 +173,12 @@ pub struct WebhookSpec {
 fn default_event_types() -> Vec<String> {
     vec!["*".to_string()]
 }
+/// The provider of plain signed JSON webhooks.
+pub const WEBHOOK_PROVIDER: &str = "webhook";
+
+fn default_provider() -> String {
+    WEBHOOK_PROVIDER.to_string()
+}
 fn default_timeout_ms() -> u64 {
     30_000
 }
@@ -184,7 +200,17 @@ impl WebhookSpec {
     /// Checks every rule and returns the parsed subscription patterns.
     pub fn validate(&self, urls: UrlPolicy) -> Result<Vec<EventTypePattern>, ValidationError> {
         check_len("name", &self.name, 1, 255)?;
-        validate_url("url", &self.url, urls)?;
+        if self.provider == WEBHOOK_PROVIDER {
+            match &self.url {
+                Some(url) => {
+                    validate_url("url", url, urls)?;
+                }
+                None => return Err(ValidationError::new("url", "is required")),
+            }
+        }
+        if !self.settings.is_object() {
+            return Err(ValidationError::new("settings", "must be a JSON object"));
+        }
         if let Some(d) = &self.description {
             check_len("description", d, 0, 1000)?;
         }

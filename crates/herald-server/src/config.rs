@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use herald_providers::ProviderKind;
 use herald_store::Synchronous;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -52,6 +53,14 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// SQLite durability level.
     pub synchronous: SyncMode,
+    /// The mail server email webhooks use unless they name their own:
+    /// `smtp://user:pass@host:587` (STARTTLS), `smtps://…` (implicit TLS),
+    /// `…?tls=none` (plain, for a local relay).
+    pub smtp_url: Option<SecretString>,
+    /// The sender address of email webhooks that set none.
+    pub smtp_from: Option<String>,
+    /// Providers switched off: their deliveries are recorded as skipped.
+    pub disabled_providers: Vec<ProviderKind>,
 }
 
 impl Settings {
@@ -68,6 +77,9 @@ impl Settings {
             max_retry_after: Duration::from_secs(3600),
             max_body_bytes: 1024 * 1024,
             synchronous: SyncMode::Full,
+            smtp_url: None,
+            smtp_from: None,
+            disabled_providers: Vec::new(),
         }
     }
 
@@ -109,6 +121,12 @@ pub struct ServeArgs {
     /// SQLite durability: `full` syncs every commit to disk.
     #[arg(long, env = "HERALD_SQLITE_SYNCHRONOUS", value_enum)]
     pub sqlite_synchronous: Option<SyncMode>,
+    /// Sender address of email webhooks that set no `from`.
+    #[arg(long, env = "HERALD_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// Providers to switch off, comma-separated (e.g. `teams,email`).
+    #[arg(long, env = "HERALD_DISABLED_PROVIDERS", value_delimiter = ',')]
+    pub disabled_providers: Option<Vec<String>>,
 }
 
 /// The TOML file: the same settings, snake_case, all optional.
@@ -124,11 +142,15 @@ struct FileConfig {
     max_retry_after_secs: Option<u64>,
     max_body_bytes: Option<usize>,
     sqlite_synchronous: Option<SyncMode>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    disabled_providers: Option<Vec<String>>,
 }
 
 impl ServeArgs {
-    /// Resolves every layer into settings. `HERALD_ADMIN_TOKEN` is read here
-    /// rather than as a flag so the token never shows in a process list.
+    /// Resolves every layer into settings. `HERALD_ADMIN_TOKEN` and
+    /// `HERALD_SMTP_URL` (which may hold a password) are read here rather
+    /// than as flags so they never show in a process list.
     pub fn resolve(self) -> anyhow::Result<Settings> {
         let file = match &self.config {
             Some(path) => read_file(path)?,
@@ -137,6 +159,24 @@ impl ServeArgs {
         let env_token = std::env::var("HERALD_ADMIN_TOKEN")
             .ok()
             .filter(|t| !t.is_empty());
+        let smtp_url = std::env::var("HERALD_SMTP_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or(file.smtp_url)
+            .map(SecretString::from);
+        let disabled_providers = self
+            .disabled_providers
+            .or(file.disabled_providers)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                ProviderKind::parse(p).ok_or_else(|| {
+                    anyhow::anyhow!("HERALD_DISABLED_PROVIDERS: unknown provider `{p}`")
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let settings = Settings {
             listen: self
                 .listen
@@ -167,6 +207,9 @@ impl ServeArgs {
                 .sqlite_synchronous
                 .or(file.sqlite_synchronous)
                 .unwrap_or_default(),
+            smtp_url,
+            smtp_from: self.smtp_from.or(file.smtp_from),
+            disabled_providers,
         };
         settings.validate()?;
         Ok(settings)
@@ -179,6 +222,9 @@ impl Settings {
             self.max_body_bytes >= 1024,
             "max_body_bytes must be at least 1024"
         );
+        if let Some(url) = &self.smtp_url {
+            crate::dispatch::SmtpServer::from_url(url)?;
+        }
         if let Some(token) = &self.admin_token {
             use secrecy::ExposeSecret;
             anyhow::ensure!(

@@ -8,13 +8,20 @@ use std::sync::{Arc, RwLock};
 
 use herald_core::event::EventTypePattern;
 use herald_core::webhook::{Webhook, WebhookStatus};
+use herald_providers::{Provider, ProviderKind};
 
 /// A webhook with what is derived from it once, not per event.
 #[derive(Debug)]
 pub(crate) struct Route {
     pub(crate) webhook: Webhook,
     pub(crate) patterns: Vec<EventTypePattern>,
-    pub(crate) url: reqwest::Url,
+    /// The destination of a plain webhook (integrations build their own).
+    pub(crate) url: Option<reqwest::Url>,
+    /// How events are rendered and answers judged.
+    pub(crate) provider: Provider,
+    /// The most requests per second the destination accepts (the
+    /// provider's documented limit), if it has one.
+    rate_per_second: Option<f64>,
 }
 
 impl Route {
@@ -26,16 +33,38 @@ impl Route {
             .map(|t| EventTypePattern::parse("event_types", t))
             .collect::<Result<Vec<_>, _>>()
             .ok()?;
-        let url = reqwest::Url::parse(&webhook.spec.url).ok()?;
+        let url = match &webhook.spec.url {
+            Some(u) => Some(reqwest::Url::parse(u).ok()?),
+            None => None,
+        };
+        let kind = ProviderKind::parse(&webhook.spec.provider)?;
+        // Stored webhooks passed validation when they were written; reading
+        // them back must not depend on the URL policy of this start.
+        let provider = Provider::parse(
+            kind,
+            webhook.spec.url.as_deref(),
+            &webhook.spec.settings,
+            true,
+        )
+        .ok()?;
+        let rate_per_second = herald_providers::info(kind)
+            .default_rate_limit
+            .map(|r| r.per_second);
         Some(Route {
             webhook,
             patterns,
             url,
+            provider,
+            rate_per_second,
         })
     }
 
     pub(crate) fn subscribes_to(&self, event_type: &str) -> bool {
         self.patterns.iter().any(|p| p.matches(event_type))
+    }
+
+    pub(crate) fn rate_per_second(&self) -> Option<f64> {
+        self.rate_per_second
     }
 
     pub(crate) fn is_active(&self) -> bool {

@@ -307,6 +307,7 @@ fn record_attempt(conn: &Connection, r: &AttemptRecord) -> Result<()> {
         ),
         NextStep::RetryAt(at) => ("retrying", Some(at), None),
         NextStep::Failed => ("failed", None, None),
+        NextStep::Skipped => ("skipped", None, None),
     };
     let last_error = match (&r.error_category, &r.error_message) {
         (Some(c), Some(m)) => Some(format!("{}: {m}", c.as_str())),

@@ -68,6 +68,9 @@ pub enum NextStep {
     Delivered,
     RetryAt(i64),
     Failed,
+    /// Deliberately not sent (final, like `Failed`, but not an error of the
+    /// destination).
+    Skipped,
 }
 
 /// One finished attempt and its consequence for the delivery.

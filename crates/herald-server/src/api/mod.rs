@@ -4,6 +4,7 @@ mod deliveries;
 mod events;
 mod extract;
 mod pagination;
+mod providers;
 mod stats;
 mod views;
 mod webhooks;
@@ -113,6 +114,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/deliveries/{id}", get(deliveries::get))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
         .route("/stats", get(stats::get))
+        .route("/providers", get(providers::list))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
 
     Router::new()

@@ -21,13 +21,58 @@ fn masked_auth(auth: &Auth) -> Value {
     }
 }
 
+/// Settings that are credentials, wherever they appear in a provider's
+/// settings.
+const SECRET_SETTINGS: &[&str] = &["routing_key", "api_token", "token", "api_key", "password"];
+
+fn masked_settings(settings: &Value) -> Value {
+    match settings {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let shown = match v {
+                        Value::String(secret) if SECRET_SETTINGS.contains(&k.as_str()) => {
+                            json!(mask(secret))
+                        }
+                        other => masked_settings(other),
+                    };
+                    (k.clone(), shown)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A URL that is itself a credential (chat and Zapier hooks) shows only its
+/// origin and the last four characters.
+fn shown_url(w: &Webhook) -> Value {
+    let Some(url) = &w.spec.url else {
+        return Value::Null;
+    };
+    let is_credential = matches!(
+        w.spec.provider.as_str(),
+        "slack" | "teams" | "discord" | "google_chat" | "zapier" | "mattermost"
+    );
+    match url::Url::parse(url) {
+        Ok(parsed) if is_credential => json!(format!(
+            "{}/{}",
+            parsed.origin().ascii_serialization(),
+            mask(url)
+        )),
+        _ => json!(url),
+    }
+}
+
 /// A webhook; the signing secret only when asked (creation answers).
 pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
     let s = &w.spec;
     let mut v = json!({
         "id": w.id,
         "name": s.name,
-        "url": s.url,
+        "provider": s.provider,
+        "url": shown_url(w),
+        "settings": masked_settings(&s.settings),
         "description": s.description,
         "event_types": s.event_types,
         "status": s.status,

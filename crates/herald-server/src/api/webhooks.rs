@@ -10,6 +10,7 @@ use herald_core::event::{EventType, webhook_body};
 use herald_core::ids;
 use herald_core::signing::SigningSecret;
 use herald_core::webhook::{Webhook, WebhookSpec, WebhookStatus};
+use herald_providers::{Provider, ProviderKind};
 use herald_store::NewEvent;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -32,7 +33,40 @@ fn parse_spec(
     };
     let spec: WebhookSpec = from_value(Value::Object(body))?;
     spec.validate(state.url_policy())?;
+    check_provider(&spec, state)?;
     Ok((spec, secret))
+}
+
+/// The provider's own rules: its URL, its settings, templates that compile,
+/// and for email a mail server and sender this server can use.
+fn check_provider(spec: &WebhookSpec, state: &AppState) -> ApiResult<()> {
+    let kind = ProviderKind::parse(&spec.provider).ok_or_else(|| {
+        let known: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.as_str()).collect();
+        ApiError::validation(
+            "provider",
+            format!(
+                "unknown provider `{}` (known: {})",
+                spec.provider,
+                known.join(", ")
+            ),
+        )
+    })?;
+    Provider::parse(
+        kind,
+        spec.url.as_deref(),
+        &spec.settings,
+        state.url_policy().allow_http,
+    )?;
+    if kind == ProviderKind::Email {
+        let has = |pointer: &str| spec.settings.pointer(pointer).is_some_and(Value::is_string);
+        if let Some((field, message)) = state
+            .dispatcher()
+            .missing_mail_setting(has("/smtp/host"), has("/from"))
+        {
+            return Err(ApiError::validation(field, message));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) async fn create(

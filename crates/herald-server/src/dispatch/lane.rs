@@ -13,6 +13,7 @@ use herald_store::{Claim, ClaimedDelivery, NextStep, StoreError, now_ms};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::pacer::Pacer;
 use super::{Inner, LaneSignal, outcome};
 use crate::registry::Route;
 
@@ -20,6 +21,8 @@ use crate::registry::Route;
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
 /// How long a lane waits before asking the store again after an error.
 const STORE_RETRY: Duration = Duration::from_secs(1);
+/// Seconds of sends a rate-limited lane keeps buffered.
+const PACED_BUFFER_SECS: f64 = 5.0;
 /// Most deliveries one claim takes.
 const MAX_CLAIM: usize = 1000;
 
@@ -43,6 +46,9 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
     let mut in_flight: JoinSet<Option<i64>> = JoinSet::new();
     let mut claim: Option<ClaimFuture> = None;
     let mut queue = Queue::MaybeDue;
+    let mut pacer = Pacer::default();
+    // When the pacer next allows a send, while sends wait on it.
+    let mut paced_until: Option<Instant> = None;
 
     loop {
         signal.woken.store(false, Ordering::SeqCst);
@@ -53,10 +59,14 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
 
         if let Some(route) = &route {
             let max = route.webhook.spec.max_in_flight as usize;
-            while in_flight.len() < max {
-                let Some(delivery) = buffer.pop_front() else {
+            pacer.set_rate(route.rate_per_second());
+            paced_until = None;
+            while in_flight.len() < max && !buffer.is_empty() {
+                if let Err(wait) = pacer.take() {
+                    paced_until = Some(Instant::now() + wait);
                     break;
-                };
+                }
+                let delivery = buffer.pop_front().expect("buffer is not empty");
                 in_flight.spawn(attempt(inner.clone(), route.clone(), delivery));
             }
             if let Queue::DueAt(Some(at)) = queue
@@ -65,8 +75,13 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
                 queue = Queue::MaybeDue;
             }
             // Keep about one round of sends buffered beyond what is in flight.
-            if claim.is_none() && matches!(queue, Queue::MaybeDue) && buffer.len() < max {
-                let want = (2 * max - buffer.len()).min(MAX_CLAIM);
+            // A paced lane buffers only a few seconds of sends, so leased
+            // deliveries do not wait in memory for long.
+            let depth = route.rate_per_second().map_or(max, |r| {
+                ((r * PACED_BUFFER_SECS).ceil() as usize).clamp(1, max)
+            });
+            if claim.is_none() && matches!(queue, Queue::MaybeDue) && buffer.len() < depth {
+                let want = (2 * depth - buffer.len()).min(MAX_CLAIM);
                 claim = Some(start_claim(&inner, route, &webhook_id, want));
                 // From here `queue` holds only what is learned while the claim
                 // runs (a wake-up, a retry scheduled): the claim's snapshot
@@ -85,6 +100,10 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
         let wake_at = match (&route, queue) {
             (Some(_), Queue::DueAt(at)) => at,
             _ => None,
+        };
+        let wake_at = match (wake_at, paced_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
         if in_flight.is_empty() && claim.is_none() && buffer.is_empty() && wake_at.is_none() {
             // Idle: exit, unless a wake-up raced with this decision.

@@ -9,7 +9,9 @@
 //! store remains the truth, and `start` rebuilds every lane from it.
 
 mod lane;
+mod mailer;
 mod outcome;
+mod pacer;
 mod recorder;
 mod sender;
 
@@ -26,6 +28,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
 use crate::registry::{Registry, Route};
+pub(crate) use mailer::SmtpServer;
 pub(crate) use outcome::TestReport;
 use recorder::Recorder;
 use sender::Sender;
@@ -69,7 +72,17 @@ impl Dispatcher {
                 recorder_task: Mutex::new(Some(recorder_task)),
                 store,
                 registry,
-                sender: Sender::new()?,
+                sender: Sender::new(
+                    mailer::Mailer::new(
+                        settings
+                            .smtp_url
+                            .as_ref()
+                            .map(SmtpServer::from_url)
+                            .transpose()?,
+                        settings.smtp_from.clone(),
+                    ),
+                    settings.disabled_providers.iter().copied().collect(),
+                )?,
                 lanes: Mutex::new(HashMap::new()),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
@@ -112,6 +125,24 @@ impl Dispatcher {
         self.inner
             .tasks
             .spawn(async move { lane::run(inner, id, signal).await });
+    }
+
+    /// Whether deliveries of this provider are skipped on this server.
+    pub(crate) fn provider_disabled(&self, kind: herald_providers::ProviderKind) -> bool {
+        self.inner.sender.is_disabled(kind)
+    }
+
+    /// The setting an email webhook needs that this server has no default
+    /// for: its field and why.
+    pub(crate) fn missing_mail_setting(
+        &self,
+        has_host: bool,
+        has_from: bool,
+    ) -> Option<(&'static str, &'static str)> {
+        self.inner
+            .sender
+            .mailer()
+            .missing_setting(has_host, has_from)
     }
 
     /// Sends a test delivery now and records it (no retries).

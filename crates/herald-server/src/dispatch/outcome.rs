@@ -40,14 +40,16 @@ pub(crate) fn judge(
     max_retry_after: Duration,
 ) -> (AttemptRecord, Option<TestReport>) {
     let policy = &route.webhook.spec.retry;
-    let verdict = match (result.status, &result.error) {
-        (Some(status), _) => policy.judge_status(status),
-        (None, Some((category, _))) => policy.judge_error(*category),
-        (None, None) => Verdict::Permanent,
+    let verdict = match (result.verdict, result.status, &result.error) {
+        (Some(verdict), _, _) => verdict,
+        (None, Some(status), _) => policy.judge_status(status),
+        (None, None, Some((category, _))) => policy.judge_error(*category),
+        (None, None, None) => Verdict::Permanent,
     };
     let number = delivery.attempt_number();
     let finished_ms = result.started_at_ms + result.duration.as_millis() as i64;
     let next = match verdict {
+        _ if result.skipped => NextStep::Skipped,
         Verdict::Success => NextStep::Delivered,
         Verdict::Permanent => NextStep::Failed,
         Verdict::Retryable if delivery.test => NextStep::Failed,
@@ -56,12 +58,13 @@ pub(crate) fn judge(
             match policy.delay_before_retry(retry, rand::random::<f64>()) {
                 None => NextStep::Failed,
                 Some(backoff) => {
-                    let delay = result
-                        .retry_after
-                        .as_deref()
-                        .and_then(|v| parse_retry_after(v, chrono::Utc::now()))
-                        .map(|d| d.min(max_retry_after))
-                        .unwrap_or(backoff);
+                    let asked = result.retry_delay.or_else(|| {
+                        result
+                            .retry_after
+                            .as_deref()
+                            .and_then(|v| parse_retry_after(v, chrono::Utc::now()))
+                    });
+                    let delay = asked.map(|d| d.min(max_retry_after)).unwrap_or(backoff);
                     NextStep::RetryAt(finished_ms + delay.as_millis() as i64)
                 }
             }
@@ -71,6 +74,7 @@ pub(crate) fn judge(
         NextStep::Delivered => AttemptOutcome::Success,
         NextStep::RetryAt(_) => AttemptOutcome::Retry,
         NextStep::Failed => AttemptOutcome::Failed,
+        NextStep::Skipped => AttemptOutcome::Skipped,
     };
     let (error_category, error_message) = match &result.error {
         Some((c, m)) => (Some(*c), Some(m.clone())),

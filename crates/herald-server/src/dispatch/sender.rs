@@ -1,18 +1,23 @@
-//! One HTTP attempt: builds the signed request for a delivery, sends it
-//! without following redirects, and reads what came back (bounded).
+//! One attempt: renders the delivery in its provider's format (or the
+//! signed JSON of a plain webhook), sends it without following redirects or
+//! hands it to the mail server, and reads what came back (bounded).
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use herald_core::delivery::ErrorCategory;
+use herald_core::retry::Verdict;
 use herald_core::signing::{sign_hex, sign_standard};
 use herald_core::webhook::{Auth, SignatureScheme};
+use herald_providers::{EmailMessage, EventInput, HttpMethod, HttpRequest, ProviderKind, Rendered};
 use herald_store::ClaimedDelivery;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::redact::mask_header;
+use super::mailer::Mailer;
+use crate::redact::{mask, mask_header};
 use crate::registry::Route;
 
 /// Response bodies are kept up to this size in the delivery log.
@@ -30,13 +35,56 @@ pub(crate) struct AttemptResult {
     /// As sent, secrets masked.
     pub(crate) request_headers: Vec<(String, String)>,
     pub(crate) retry_after: Option<String>,
+    /// The provider's (or mail server's) own judgement; `None` leaves it to
+    /// the webhook's retry policy.
+    pub(crate) verdict: Option<Verdict>,
+    /// A wait the provider asked for in its own words (Discord's JSON
+    /// `retry_after`), taking precedence over the backoff.
+    pub(crate) retry_delay: Option<Duration>,
+    /// Not sent on purpose: the provider is switched off.
+    pub(crate) skipped: bool,
 }
 
-/// The shared HTTP client: connection pools per destination, no redirects.
-#[derive(Clone)]
+impl AttemptResult {
+    fn starting() -> (AttemptResult, Instant) {
+        let result = AttemptResult {
+            started_at_ms: chrono::Utc::now().timestamp_millis(),
+            duration: Duration::ZERO,
+            status: None,
+            response_headers: None,
+            response_body: None,
+            error: None,
+            request_headers: Vec::new(),
+            retry_after: None,
+            verdict: None,
+            retry_delay: None,
+            skipped: false,
+        };
+        (result, Instant::now())
+    }
+
+    /// An attempt that ended before anything was sent.
+    fn not_sent(
+        mut self,
+        started: Instant,
+        category: ErrorCategory,
+        message: String,
+        verdict: Verdict,
+    ) -> AttemptResult {
+        self.error = Some((category, message));
+        self.verdict = Some(verdict);
+        self.duration = started.elapsed();
+        self
+    }
+}
+
+/// The shared HTTP client (connection pools per destination, no redirects)
+/// and mailer.
 pub(crate) struct Sender {
     client: reqwest::Client,
     user_agent: HeaderValue,
+    mailer: Mailer,
+    disabled: HashSet<ProviderKind>,
 }
 
 /// Lets a stored body go out without a copy.
@@ -48,8 +96,15 @@ impl AsRef<[u8]> for SharedBody {
     }
 }
 
+/// The parts of the stored event envelope a provider renders from.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    timestamp: String,
+    data: serde_json::Value,
+}
+
 impl Sender {
-    pub(crate) fn new() -> anyhow::Result<Sender> {
+    pub(crate) fn new(mailer: Mailer, disabled: HashSet<ProviderKind>) -> anyhow::Result<Sender> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(256)
@@ -58,49 +113,228 @@ impl Sender {
             .connect_timeout(Duration::from_secs(10))
             .build()?;
         let user_agent = HeaderValue::from_str(&format!("Herald/{}", env!("CARGO_PKG_VERSION")))?;
-        Ok(Sender { client, user_agent })
+        Ok(Sender {
+            client,
+            user_agent,
+            mailer,
+            disabled,
+        })
+    }
+
+    pub(crate) fn mailer(&self) -> &Mailer {
+        &self.mailer
+    }
+
+    pub(crate) fn is_disabled(&self, kind: ProviderKind) -> bool {
+        self.disabled.contains(&kind)
     }
 
     pub(crate) async fn send(&self, route: &Route, delivery: &ClaimedDelivery) -> AttemptResult {
-        let started_at_ms = chrono::Utc::now().timestamp_millis();
-        let started = Instant::now();
-        let headers = match build_headers(route, delivery, &self.user_agent, started_at_ms / 1000) {
-            Ok(h) => h,
-            Err(message) => {
-                return AttemptResult {
-                    started_at_ms,
-                    duration: started.elapsed(),
-                    status: None,
-                    response_headers: None,
-                    response_body: None,
-                    error: Some((ErrorCategory::Request, message)),
-                    request_headers: Vec::new(),
-                    retry_after: None,
-                };
+        let (mut result, started) = AttemptResult::starting();
+        let kind = route.provider.kind();
+        if self.disabled.contains(&kind) {
+            result.skipped = true;
+            return result.not_sent(
+                started,
+                ErrorCategory::ProviderDisabled,
+                format!(
+                    "provider `{}` is switched off on this server (HERALD_DISABLED_PROVIDERS)",
+                    kind.as_str()
+                ),
+                Verdict::Permanent,
+            );
+        }
+        if kind == ProviderKind::Webhook {
+            return self.send_signed(route, delivery, result, started).await;
+        }
+        let envelope: Envelope = match serde_json::from_str(&delivery.body) {
+            Ok(e) => e,
+            Err(e) => {
+                return result.not_sent(
+                    started,
+                    ErrorCategory::Render,
+                    format!("stored event is not readable: {e}"),
+                    Verdict::Permanent,
+                );
             }
         };
-        let request_headers = masked(&headers, route);
-        let timeout = Duration::from_millis(route.webhook.spec.timeout_ms);
-        let body = Bytes::from_owner(SharedBody(delivery.body.clone()));
-        let sent = self
-            .client
-            .post(route.url.clone())
-            .headers(headers)
-            .timeout(timeout)
-            .body(body)
-            .send()
-            .await;
-        let mut result = AttemptResult {
-            started_at_ms,
-            duration: Duration::ZERO,
-            status: None,
-            response_headers: None,
-            response_body: None,
-            error: None,
-            request_headers,
-            retry_after: None,
+        let timestamp_ms = chrono::DateTime::parse_from_rfc3339(&envelope.timestamp)
+            .map(|t| t.timestamp_millis())
+            .unwrap_or(result.started_at_ms);
+        let event = EventInput {
+            id: &delivery.event_id,
+            event_type: &delivery.event_type,
+            timestamp_ms,
+            data: &envelope.data,
         };
-        match sent {
+        match route.provider.render(&event) {
+            Err(e) => result.not_sent(
+                started,
+                ErrorCategory::Render,
+                e.to_string(),
+                Verdict::Permanent,
+            ),
+            Ok(None) => self.send_signed(route, delivery, result, started).await,
+            Ok(Some(Rendered::Http(request))) => {
+                self.send_rendered(route, request, result, started).await
+            }
+            Ok(Some(Rendered::Email(message))) => {
+                self.send_email(route, &message, delivery, result, started)
+                    .await
+            }
+        }
+    }
+
+    /// A plain webhook: the stored envelope, signed.
+    async fn send_signed(
+        &self,
+        route: &Route,
+        delivery: &ClaimedDelivery,
+        result: AttemptResult,
+        started: Instant,
+    ) -> AttemptResult {
+        let Some(url) = route.url.clone() else {
+            return result.not_sent(
+                started,
+                ErrorCategory::Request,
+                "the webhook has no URL".to_string(),
+                Verdict::Permanent,
+            );
+        };
+        let headers = match build_headers(
+            route,
+            delivery,
+            &self.user_agent,
+            result.started_at_ms / 1000,
+        ) {
+            Ok(h) => h,
+            Err(message) => {
+                return result.not_sent(
+                    started,
+                    ErrorCategory::Request,
+                    message,
+                    Verdict::Permanent,
+                );
+            }
+        };
+        let mut result = result;
+        result.request_headers = masked(&headers, route, &[]);
+        let body = Bytes::from_owner(SharedBody(delivery.body.clone()));
+        let request = self
+            .client
+            .post(url)
+            .headers(headers)
+            .timeout(Duration::from_millis(route.webhook.spec.timeout_ms))
+            .body(body);
+        self.exchange(request, result, started).await
+    }
+
+    /// An integration's own request, judged by the provider's rules.
+    async fn send_rendered(
+        &self,
+        route: &Route,
+        request: HttpRequest,
+        result: AttemptResult,
+        started: Instant,
+    ) -> AttemptResult {
+        let headers = match rendered_headers(route, &request, &self.user_agent) {
+            Ok(h) => h,
+            Err(message) => {
+                return result.not_sent(
+                    started,
+                    ErrorCategory::Request,
+                    message,
+                    Verdict::Permanent,
+                );
+            }
+        };
+        let url = match reqwest::Url::parse(&request.url) {
+            Ok(u) => u,
+            Err(e) => {
+                return result.not_sent(
+                    started,
+                    ErrorCategory::Request,
+                    format!("the provider's URL is not valid: {e}"),
+                    Verdict::Permanent,
+                );
+            }
+        };
+        let method = match request.method {
+            HttpMethod::Post => reqwest::Method::POST,
+            HttpMethod::Put => reqwest::Method::PUT,
+            HttpMethod::Patch => reqwest::Method::PATCH,
+        };
+        let mut result = result;
+        result.request_headers = masked(&headers, route, &request.secret_headers);
+        let builder = self
+            .client
+            .request(method, url)
+            .headers(headers)
+            .timeout(Duration::from_millis(route.webhook.spec.timeout_ms))
+            .body(request.body);
+        let mut result = self.exchange(builder, result, started).await;
+        if let Some(status) = result.status {
+            let answer = route.provider.judge(
+                status,
+                result.response_body.as_deref().unwrap_or(""),
+                result.retry_after.as_deref(),
+            );
+            let verdict = match answer.verdict {
+                herald_providers::Verdict::Success => Verdict::Success,
+                herald_providers::Verdict::Retry => Verdict::Retryable,
+                herald_providers::Verdict::Permanent => Verdict::Permanent,
+            };
+            result.verdict = Some(verdict);
+            result.retry_delay = answer.retry_after;
+            if verdict == Verdict::Success {
+                result.error = None;
+            } else {
+                let category = result
+                    .error
+                    .as_ref()
+                    .map(|(c, _)| *c)
+                    .or_else(|| ErrorCategory::for_status(status))
+                    .unwrap_or(ErrorCategory::Response);
+                let message = answer
+                    .message
+                    .or_else(|| result.error.take().map(|(_, m)| m))
+                    .unwrap_or_else(|| format!("HTTP {status}"));
+                result.error = Some((category, message));
+            }
+        }
+        result
+    }
+
+    async fn send_email(
+        &self,
+        route: &Route,
+        message: &EmailMessage,
+        delivery: &ClaimedDelivery,
+        mut result: AttemptResult,
+        started: Instant,
+    ) -> AttemptResult {
+        let timeout = Duration::from_millis(route.webhook.spec.timeout_ms);
+        let sent = self.mailer.send(message, &delivery.event_id, timeout).await;
+        result.request_headers = vec![
+            ("to".to_string(), message.to.join(", ")),
+            ("subject".to_string(), message.subject.clone()),
+        ];
+        result.response_body = sent.reply;
+        result.error = sent.error;
+        result.verdict = Some(sent.verdict);
+        result.duration = started.elapsed();
+        result
+    }
+
+    /// Sends a request and reads the answer, its body up to
+    /// `MAX_RESPONSE_BODY`.
+    async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+        mut result: AttemptResult,
+        started: Instant,
+    ) -> AttemptResult {
+        match request.send().await {
             Err(e) => result.error = Some(classify(&e)),
             Ok(mut response) => {
                 let status = response.status().as_u16();
@@ -159,21 +393,28 @@ impl Sender {
     }
 }
 
-/// Every header of the request: Herald's own, the webhook's custom ones,
-/// authentication and the signature (computed once per attempt).
-fn build_headers(
+/// An integration's headers: the provider's own, then the webhook's custom
+/// headers and auth (which may not replace the provider's).
+fn rendered_headers(
     route: &Route,
-    delivery: &ClaimedDelivery,
+    request: &HttpRequest,
     user_agent: &HeaderValue,
-    timestamp: i64,
 ) -> Result<HeaderMap, String> {
-    let spec = &route.webhook.spec;
-    let mut headers = HeaderMap::with_capacity(8 + spec.headers.len());
-    headers.insert(
-        reqwest::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let mut headers = HeaderMap::with_capacity(4 + request.headers.len());
     headers.insert(reqwest::header::USER_AGENT, user_agent.clone());
+    add_custom_headers(&mut headers, route)?;
+    for (name, value) in &request.headers {
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header {name}: {e}"))?;
+        let value = HeaderValue::from_str(value).map_err(|e| format!("header {name}: {e}"))?;
+        headers.insert(name, value);
+    }
+    Ok(headers)
+}
+
+/// The webhook's custom headers and authentication.
+fn add_custom_headers(headers: &mut HeaderMap, route: &Route) -> Result<(), String> {
+    let spec = &route.webhook.spec;
     for (name, value) in &spec.headers {
         let name =
             HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header {name}: {e}"))?;
@@ -202,6 +443,26 @@ fn build_headers(
             );
         }
     }
+    Ok(())
+}
+
+/// Every header of the request: Herald's own, the webhook's custom ones,
+/// authentication and the signature (computed once per attempt).
+fn build_headers(
+    route: &Route,
+    delivery: &ClaimedDelivery,
+    user_agent: &HeaderValue,
+    timestamp: i64,
+) -> Result<HeaderMap, String> {
+    let spec = &route.webhook.spec;
+    let mut headers = HeaderMap::with_capacity(8 + spec.headers.len());
+    headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(reqwest::header::USER_AGENT, user_agent.clone());
+    add_custom_headers(&mut headers, route)?;
+    let value = |s: &str| HeaderValue::from_str(s).map_err(|e| format!("header value: {e}"));
     let id = HeaderValue::from_str(&delivery.event_id).map_err(|e| format!("event id: {e}"))?;
     let secret = &route.webhook.secret;
     let body = delivery.body.as_bytes();
@@ -229,14 +490,19 @@ fn build_headers(
     Ok(headers)
 }
 
-/// The request headers for the log, secret values masked.
-fn masked(headers: &HeaderMap, route: &Route) -> Vec<(String, String)> {
+/// The request headers for the log, secret values masked: the webhook's
+/// auth header, well-known credential headers and the provider's own.
+fn masked(headers: &HeaderMap, route: &Route, secret: &[String]) -> Vec<(String, String)> {
     let auth_header = route.webhook.spec.auth.header_name();
     headers
         .iter()
         .map(|(name, value)| {
             let value = String::from_utf8_lossy(value.as_bytes());
-            let shown = mask_header(name.as_str(), &value, auth_header.as_deref());
+            let shown = if secret.iter().any(|s| s.eq_ignore_ascii_case(name.as_str())) {
+                mask(&value)
+            } else {
+                mask_header(name.as_str(), &value, auth_header.as_deref())
+            };
             (name.to_string(), shown)
         })
         .collect()

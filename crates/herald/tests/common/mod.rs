@@ -41,8 +41,12 @@ const POLL_INTERVAL: Duration = Duration::from_millis(20);
 // ---------------------------------------------------------------------------
 
 /// A running in-process Herald server with its own temporary data directory.
+/// Adjusts a test server's settings before it starts.
+type Configure = Arc<dyn Fn(&mut Settings) + Send + Sync>;
+
 pub(crate) struct TestServer {
     dir: TempDir,
+    configure: Configure,
     addr: SocketAddr,
     token: String,
     shutdown: Option<oneshot::Sender<()>>,
@@ -53,10 +57,20 @@ impl TestServer {
     /// Starts a server in dev mode (so `http://127.0.0.1` destinations are
     /// allowed) on a fresh temporary data directory.
     pub(crate) async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a dev-mode server whose settings `configure` adjusts first
+    /// (and again at every restart).
+    pub(crate) async fn start_with(
+        configure: impl Fn(&mut Settings) + Send + Sync + 'static,
+    ) -> Self {
+        let configure: Configure = Arc::new(configure);
         let dir = tempfile::tempdir().expect("create temporary data dir");
-        let (addr, token, shutdown, task) = launch(dir.path()).await;
+        let (addr, token, shutdown, task) = launch(dir.path(), &configure).await;
         Self {
             dir,
+            configure,
             addr,
             token,
             shutdown: Some(shutdown),
@@ -101,7 +115,7 @@ impl TestServer {
     /// same data directory, as an operator restarting the service would.
     pub(crate) async fn restart(&mut self) {
         self.stop().await;
-        let (addr, token, shutdown, task) = launch(self.dir.path()).await;
+        let (addr, token, shutdown, task) = launch(self.dir.path(), &self.configure).await;
         self.addr = addr;
         self.token = token;
         self.shutdown = Some(shutdown);
@@ -117,10 +131,14 @@ impl Drop for TestServer {
     }
 }
 
-async fn launch(data_dir: &Path) -> (SocketAddr, String, oneshot::Sender<()>, JoinHandle<()>) {
+async fn launch(
+    data_dir: &Path,
+    configure: &Configure,
+) -> (SocketAddr, String, oneshot::Sender<()>, JoinHandle<()>) {
     let mut settings = Settings::new(data_dir.to_path_buf());
     settings.dev = true;
     settings.admin_token = Some(ADMIN_TOKEN.to_string().into());
+    configure(&mut settings);
     let app = Application::build(settings)
         .await
         .expect("build the Herald application");
@@ -277,6 +295,20 @@ pub(crate) fn webhook_body(url: &str, extra: Value) -> Value {
     let mut body = json!({ "name": "test hook", "url": url });
     merge(&mut body, extra);
     body
+}
+
+/// The event the integration tests send: the example of the provider docs.
+pub(crate) fn training_complete(id: &str) -> Value {
+    json!({
+        "id": id,
+        "type": "training.complete",
+        "data": {
+            "experiment_name": "ResNet34",
+            "accuracy": 0.968,
+            "duration": "14m 32s",
+            "dashboard_url": "https://ml.example.com/experiments/1234",
+        },
+    })
 }
 
 /// Shallow-merges the fields of `extra` into `target`.

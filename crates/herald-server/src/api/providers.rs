@@ -1,0 +1,23 @@
+//! `/api/v1/providers`: the integration catalog a UI or CLI builds its
+//! forms from.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// Every provider with its settings, limits and default rate, and whether
+/// this server has it switched on.
+pub(crate) async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let mut data = Vec::new();
+    for info in herald_providers::catalog() {
+        let mut entry = serde_json::to_value(&info).map_err(|_| ApiError::internal())?;
+        let enabled = herald_providers::ProviderKind::parse(info.name)
+            .is_some_and(|kind| !state.dispatcher().provider_disabled(kind));
+        entry["enabled"] = json!(enabled);
+        data.push(entry);
+    }
+    Ok(Json(json!({ "data": data })))
+}

@@ -1,0 +1,396 @@
+//! Email delivery: turns a rendered message into MIME and hands it to an
+//! SMTP server, keeping one pooled transport per server and account.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use herald_core::delivery::ErrorCategory;
+use herald_core::retry::Verdict;
+use herald_providers::{EmailMessage, SmtpOverrides, SmtpTls};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::{Error as SmtpError, PoolConfig};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::{ExposeSecret, SecretString};
+
+/// Where mail goes: a server, how to secure the connection, whom to log in as.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct SmtpServer {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) tls: SmtpTls,
+    pub(crate) username: Option<String>,
+    /// Kept as a plain string so servers can key the transport map; never
+    /// printed (see `Debug`).
+    password: Option<String>,
+}
+
+impl fmt::Debug for SmtpServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpServer")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "****"))
+            .finish()
+    }
+}
+
+fn default_port(tls: SmtpTls) -> u16 {
+    match tls {
+        SmtpTls::Implicit => 465,
+        SmtpTls::Starttls => 587,
+        SmtpTls::None => 25,
+    }
+}
+
+impl SmtpServer {
+    /// Parses `HERALD_SMTP_URL`: `smtp://[user:pass@]host[:port]` uses
+    /// STARTTLS, `smtps://` implicit TLS, and `?tls=none` a plain connection
+    /// (for a relay on the same host).
+    pub(crate) fn from_url(raw: &SecretString) -> anyhow::Result<SmtpServer> {
+        let url = url::Url::parse(raw.expose_secret())
+            .map_err(|e| anyhow::anyhow!("HERALD_SMTP_URL is not a valid URL: {e}"))?;
+        let mut tls = match url.scheme() {
+            "smtp" => SmtpTls::Starttls,
+            "smtps" => SmtpTls::Implicit,
+            other => anyhow::bail!(
+                "HERALD_SMTP_URL must start with smtp:// or smtps:// (got {other}://)"
+            ),
+        };
+        for (key, value) in url.query_pairs() {
+            match (key.as_ref(), value.as_ref()) {
+                ("tls", "none") => tls = SmtpTls::None,
+                ("tls", "starttls") => tls = SmtpTls::Starttls,
+                ("tls", "implicit") => tls = SmtpTls::Implicit,
+                _ => anyhow::bail!(
+                    "HERALD_SMTP_URL: unknown option `{key}={value}` (known: tls=starttls|implicit|none)"
+                ),
+            }
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("HERALD_SMTP_URL must name a host"))?
+            .trim_matches(['[', ']'])
+            .to_string();
+        let decode = |s: &str| -> anyhow::Result<String> {
+            Ok(percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map_err(|_| anyhow::anyhow!("HERALD_SMTP_URL: bad percent-encoding"))?
+                .into_owned())
+        };
+        let username = match url.username() {
+            "" => None,
+            u => Some(decode(u)?),
+        };
+        let password = url.password().map(decode).transpose()?;
+        Ok(SmtpServer {
+            port: url.port().unwrap_or(default_port(tls)),
+            host,
+            tls,
+            username,
+            password,
+        })
+    }
+
+    /// The server a webhook uses: its own settings over the server-wide
+    /// default, field by field.
+    fn resolve(defaults: Option<&SmtpServer>, o: &SmtpOverrides) -> Option<SmtpServer> {
+        let host = o
+            .host
+            .clone()
+            .or_else(|| defaults.map(|d| d.host.clone()))?;
+        // A webhook naming its own host does not inherit the default account.
+        let inherit = defaults.filter(|d| o.host.is_none() || o.host.as_deref() == Some(&d.host));
+        let tls = o
+            .tls
+            .or(inherit.map(|d| d.tls))
+            .unwrap_or(SmtpTls::Starttls);
+        Some(SmtpServer {
+            port: o
+                .port
+                .or(inherit.map(|d| d.port))
+                .unwrap_or(default_port(tls)),
+            tls,
+            username: o
+                .username
+                .clone()
+                .or_else(|| inherit.and_then(|d| d.username.clone())),
+            password: o
+                .password
+                .clone()
+                .or_else(|| inherit.and_then(|d| d.password.clone())),
+            host,
+        })
+    }
+}
+
+/// What one SMTP hand-over came to.
+pub(crate) struct MailResult {
+    /// The server's final reply, for the attempt log.
+    pub(crate) reply: Option<String>,
+    pub(crate) error: Option<(ErrorCategory, String)>,
+    pub(crate) verdict: Verdict,
+}
+
+impl MailResult {
+    fn failed(verdict: Verdict, category: ErrorCategory, message: String) -> MailResult {
+        MailResult {
+            reply: None,
+            error: Some((category, message)),
+            verdict,
+        }
+    }
+}
+
+/// Sends rendered messages; cheap to share.
+pub(crate) struct Mailer {
+    default_server: Option<SmtpServer>,
+    default_from: Option<String>,
+    transports: Mutex<HashMap<SmtpServer, AsyncSmtpTransport<Tokio1Executor>>>,
+}
+
+impl Mailer {
+    pub(crate) fn new(default_server: Option<SmtpServer>, default_from: Option<String>) -> Mailer {
+        Mailer {
+            default_server,
+            default_from,
+            transports: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The setting an email webhook lacks, if this server has no default
+    /// for it either: its field and why.
+    pub(crate) fn missing_setting(
+        &self,
+        has_host: bool,
+        has_from: bool,
+    ) -> Option<(&'static str, &'static str)> {
+        if !has_host && self.default_server.is_none() {
+            return Some((
+                "settings.smtp.host",
+                "is required: this server has no HERALD_SMTP_URL",
+            ));
+        }
+        if !has_from && self.default_from.is_none() {
+            return Some((
+                "settings.from",
+                "is required: this server has no HERALD_SMTP_FROM",
+            ));
+        }
+        None
+    }
+
+    pub(crate) async fn send(
+        &self,
+        message: &EmailMessage,
+        event_id: &str,
+        timeout: Duration,
+    ) -> MailResult {
+        let Some(server) = SmtpServer::resolve(self.default_server.as_ref(), &message.smtp) else {
+            return MailResult::failed(
+                Verdict::Permanent,
+                ErrorCategory::Request,
+                "no SMTP server configured (HERALD_SMTP_URL or settings.smtp.host)".to_string(),
+            );
+        };
+        let mime = match self.build(message, event_id) {
+            Ok(m) => m,
+            Err(e) => return MailResult::failed(Verdict::Permanent, ErrorCategory::Request, e),
+        };
+        let transport = match self.transport(&server, timeout) {
+            Ok(t) => t,
+            Err(e) => {
+                return MailResult::failed(
+                    Verdict::Permanent,
+                    ErrorCategory::Request,
+                    format!("SMTP setup: {e}"),
+                );
+            }
+        };
+        match tokio::time::timeout(timeout, transport.send(mime)).await {
+            Err(_) => MailResult::failed(
+                Verdict::Retryable,
+                ErrorCategory::Timeout,
+                "the mail server did not answer within the timeout".to_string(),
+            ),
+            Ok(Ok(response)) => MailResult {
+                reply: Some(format!(
+                    "{} {}",
+                    response.code(),
+                    response.message().collect::<Vec<_>>().join(" ")
+                )),
+                error: None,
+                verdict: Verdict::Success,
+            },
+            Ok(Err(e)) => {
+                let (verdict, category) = classify(&e);
+                MailResult::failed(verdict, category, describe(&e))
+            }
+        }
+    }
+
+    fn build(&self, message: &EmailMessage, event_id: &str) -> Result<Message, String> {
+        let from = message
+            .from
+            .as_deref()
+            .or(self.default_from.as_deref())
+            .ok_or("no sender address (HERALD_SMTP_FROM or settings.from)")?;
+        let mailbox = |a: &str| -> Result<Mailbox, String> {
+            a.parse().map_err(|e| format!("address `{a}`: {e}"))
+        };
+        let from = mailbox(from)?;
+        let domain = from.email.domain().to_string();
+        let mut builder = Message::builder()
+            .from(from)
+            .subject(message.subject.clone())
+            // The event id ties the message to its event; the random part
+            // keeps every message (retries included) unique.
+            .message_id(Some(format!(
+                "<{event_id}.{}@{domain}>",
+                herald_core::ids::new_id("m")
+            )))
+            .date_now()
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                "auto-generated".to_string(),
+            ));
+        for to in &message.to {
+            builder = builder.to(mailbox(to)?);
+        }
+        for cc in &message.cc {
+            builder = builder.cc(mailbox(cc)?);
+        }
+        for bcc in &message.bcc {
+            builder = builder.bcc(mailbox(bcc)?);
+        }
+        // Without rich formatting the provider renders no HTML part.
+        let built = if message.html.is_empty() {
+            builder.singlepart(SinglePart::plain(message.text.clone()))
+        } else {
+            builder.multipart(MultiPart::alternative_plain_html(
+                message.text.clone(),
+                message.html.clone(),
+            ))
+        };
+        built.map_err(|e| format!("cannot build the message: {e}"))
+    }
+
+    fn transport(
+        &self,
+        server: &SmtpServer,
+        timeout: Duration,
+    ) -> Result<AsyncSmtpTransport<Tokio1Executor>, SmtpError> {
+        let mut transports = self.transports.lock().expect("transports lock");
+        if let Some(t) = transports.get(server) {
+            return Ok(t.clone());
+        }
+        let tls = match server.tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::Starttls => Tls::Required(TlsParameters::new(server.host.clone())?),
+            SmtpTls::Implicit => Tls::Wrapper(TlsParameters::new(server.host.clone())?),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&server.host)
+            .port(server.port)
+            .tls(tls)
+            .timeout(Some(timeout))
+            .pool_config(PoolConfig::new().max_size(4));
+        if let Some(user) = &server.username {
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                server.password.clone().unwrap_or_default(),
+            ));
+        }
+        let transport = builder.build();
+        transports.insert(server.clone(), transport.clone());
+        Ok(transport)
+    }
+}
+
+/// SMTP 4xx replies and connection trouble are worth retrying; 5xx replies
+/// are the server's final word.
+fn classify(e: &SmtpError) -> (Verdict, ErrorCategory) {
+    if e.is_permanent() {
+        (Verdict::Permanent, ErrorCategory::Smtp)
+    } else if e.is_transient() {
+        (Verdict::Retryable, ErrorCategory::Smtp)
+    } else if e.is_timeout() {
+        (Verdict::Retryable, ErrorCategory::Timeout)
+    } else if e.is_tls() {
+        (Verdict::Retryable, ErrorCategory::Tls)
+    } else {
+        (Verdict::Retryable, ErrorCategory::Connect)
+    }
+}
+
+fn describe(e: &SmtpError) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> anyhow::Result<SmtpServer> {
+        SmtpServer::from_url(&SecretString::from(s.to_string()))
+    }
+
+    #[test]
+    fn smtp_urls_parse_with_defaults() {
+        let s = url("smtp://alerts%40acme.com:p%40ss@mail.acme.com").unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.port, s.tls),
+            ("mail.acme.com", 587, SmtpTls::Starttls)
+        );
+        assert_eq!(s.username.as_deref(), Some("alerts@acme.com"));
+        assert_eq!(s.password.as_deref(), Some("p@ss"));
+        assert!(!format!("{s:?}").contains("p@ss"));
+        let s = url("smtps://mail.acme.com").unwrap();
+        assert_eq!((s.port, s.tls), (465, SmtpTls::Implicit));
+        let s = url("smtp://127.0.0.1:2525?tls=none").unwrap();
+        assert_eq!((s.port, s.tls), (2525, SmtpTls::None));
+        assert!(url("http://mail.acme.com").is_err());
+        assert!(url("smtp://mail.acme.com?tls=maybe").is_err());
+    }
+
+    #[test]
+    fn webhook_settings_override_the_default_server() {
+        let default = url("smtp://user:pw@mail.acme.com:2525").unwrap();
+        let own = SmtpOverrides {
+            host: Some("relay.example.org".into()),
+            port: None,
+            tls: Some(SmtpTls::None),
+            username: None,
+            password: None,
+        };
+        let s = SmtpServer::resolve(Some(&default), &own).unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("relay.example.org", 25));
+        assert_eq!(
+            s.username, None,
+            "another host does not get the default account"
+        );
+        let same_host = SmtpOverrides {
+            host: None,
+            port: None,
+            tls: None,
+            username: None,
+            password: None,
+        };
+        let s = SmtpServer::resolve(Some(&default), &same_host).unwrap();
+        assert_eq!(s, default);
+        assert!(SmtpServer::resolve(None, &same_host).is_none());
+    }
+}

@@ -1,0 +1,289 @@
+//! Email delivery against a real SMTP server on loopback (Python's aiosmtpd,
+//! `tests/support/smtp_sink.py`): the message is parsed and its parts,
+//! headers and recipients checked, with the server-wide mail server and
+//! with a webhook's own authenticated one; SMTP refusals decide between
+//! retry (4xx) and failure (5xx).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use common::{
+    ApiClient, TestServer, WAIT, create_webhook, only_delivery_for_event, post_event,
+    training_complete, wait_for_delivery_status,
+};
+use mailparse::MailHeaderMap;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+/// A message as the SMTP server received it.
+#[derive(Debug, Clone)]
+struct Received {
+    mail_from: String,
+    rcpt_tos: Vec<String>,
+    raw: Vec<u8>,
+    auth_login: Option<String>,
+}
+
+/// The SMTP server process; killed when dropped.
+struct SmtpSink {
+    child: Child,
+    port: u16,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl SmtpSink {
+    fn start(args: &[&str]) -> SmtpSink {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the email tests need python3 (with `pip install aiosmtpd`)");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines
+            .next()
+            .and_then(Result::ok)
+            .unwrap_or_else(|| {
+                panic!("the SMTP test server did not start: is aiosmtpd installed (`pip install aiosmtpd`)?")
+            });
+        let port = first
+            .strip_prefix("listening ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line from the SMTP server: {first}"));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let sink = received.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let v: Value = serde_json::from_str(&line).expect("a JSON line per message");
+                sink.lock().unwrap().push(Received {
+                    mail_from: v["mail_from"].as_str().unwrap().to_string(),
+                    rcpt_tos: v["rcpt_tos"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.as_str().unwrap().to_string())
+                        .collect(),
+                    raw: base64::engine::general_purpose::STANDARD
+                        .decode(v["data"].as_str().unwrap())
+                        .unwrap(),
+                    auth_login: v["auth_login"].as_str().map(str::to_string),
+                });
+            }
+        });
+        SmtpSink {
+            child,
+            port,
+            received,
+        }
+    }
+
+    async fn wait_for(&self, n: usize) -> Vec<Received> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let got = self.received.lock().unwrap().clone();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the SMTP server got {} message(s), expected {n}",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn delivered(client: &ApiClient, event_id: &str) -> Value {
+    let delivery = only_delivery_for_event(client, event_id).await;
+    wait_for_delivery_status(client, &delivery, "delivered", WAIT).await
+}
+
+#[tokio::test]
+async fn email_goes_out_as_text_and_html_to_every_recipient() {
+    let sink = SmtpSink::start(&[]);
+    let port = sink.port;
+    let server = TestServer::start_with(move |s| {
+        s.smtp_url = Some(SecretString::from(format!(
+            "smtp://127.0.0.1:{port}?tls=none"
+        )));
+        s.smtp_from = Some("Herald <herald@acme.test>".to_string());
+    })
+    .await;
+    let client = server.client();
+    create_webhook(
+        &client,
+        json!({
+            "name": "ml team mail",
+            "provider": "email",
+            "settings": {
+                "to": ["ops@acme.test", "ml@acme.test"],
+                "cc": ["lead@acme.test"],
+                "bcc": ["audit@acme.test"],
+            },
+        }),
+    )
+    .await;
+    post_event(&client, training_complete("evt_mail_1")).await;
+    post_event(&client, training_complete("evt_mail_2")).await;
+
+    let messages = sink.wait_for(2).await;
+    let message = &messages[0];
+    assert_eq!(message.mail_from, "herald@acme.test");
+    let mut rcpts = message.rcpt_tos.clone();
+    rcpts.sort();
+    assert_eq!(
+        rcpts,
+        [
+            "audit@acme.test",
+            "lead@acme.test",
+            "ml@acme.test",
+            "ops@acme.test"
+        ]
+    );
+    assert_eq!(message.auth_login, None);
+
+    let mail = mailparse::parse_mail(&message.raw).expect("a parseable message");
+    let header = |name: &str| mail.headers.get_first_value(name);
+    let subject = header("Subject").expect("Subject");
+    assert!(
+        subject.contains("Training complete — ResNet34"),
+        "{subject}"
+    );
+    assert!(header("From").unwrap().contains("herald@acme.test"));
+    let to = header("To").unwrap();
+    assert!(
+        to.contains("ops@acme.test") && to.contains("ml@acme.test"),
+        "{to}"
+    );
+    assert!(header("Cc").unwrap().contains("lead@acme.test"));
+    assert_eq!(header("Bcc"), None, "Bcc recipients stay hidden");
+    assert_eq!(header("Auto-Submitted").as_deref(), Some("auto-generated"));
+    assert!(header("Date").is_some());
+    let id_1 = header("Message-ID").expect("Message-ID");
+    let other = mailparse::parse_mail(&messages[1].raw).unwrap();
+    let id_2 = other.headers.get_first_value("Message-ID").unwrap();
+    assert_ne!(id_1, id_2, "every message has its own Message-ID");
+
+    assert_eq!(mail.ctype.mimetype, "multipart/alternative");
+    assert_eq!(mail.subparts.len(), 2);
+    assert_eq!(mail.subparts[0].ctype.mimetype, "text/plain", "text first");
+    assert_eq!(mail.subparts[1].ctype.mimetype, "text/html", "HTML last");
+    let text = mail.subparts[0].get_body().unwrap();
+    for part in [
+        "Accuracy",
+        "0.968",
+        "Duration",
+        "14m 32s",
+        "https://ml.example.com/experiments/1234",
+    ] {
+        assert!(text.contains(part), "text part lacks {part}:\n{text}");
+    }
+    let html = mail.subparts[1].get_body().unwrap();
+    assert!(html.contains("<table"), "fields as a table:\n{html}");
+    assert!(
+        html.contains("href=\"https://ml.example.com/experiments/1234\""),
+        "buttons as links:\n{html}"
+    );
+
+    let delivery = delivered(&client, "evt_mail_1").await;
+    let reply = delivery["attempts"][0]["response_body"].as_str().unwrap();
+    assert!(reply.starts_with("250"), "{reply}");
+}
+
+#[tokio::test]
+async fn a_webhook_can_log_in_to_its_own_mail_server() {
+    let sink = SmtpSink::start(&["--auth", "herald:s3cret-pass"]);
+    let server = TestServer::start().await;
+    let client = server.client();
+    let created = create_webhook(
+        &client,
+        json!({
+            "name": "own server",
+            "provider": "email",
+            "settings": {
+                "to": ["oncall@acme.test"],
+                "from": "alerts@acme.test",
+                "use_rich_formatting": false,
+                "smtp": {
+                    "host": "127.0.0.1",
+                    "port": sink.port,
+                    "tls": "none",
+                    "username": "herald",
+                    "password": "s3cret-pass",
+                },
+            },
+        }),
+    )
+    .await;
+    assert!(
+        !created.to_string().contains("s3cret-pass"),
+        "the SMTP password is never shown: {created}"
+    );
+    post_event(&client, training_complete("evt_mail_auth")).await;
+    let messages = sink.wait_for(1).await;
+    assert_eq!(messages[0].auth_login.as_deref(), Some("herald"));
+    assert_eq!(messages[0].rcpt_tos, ["oncall@acme.test"]);
+    let mail = mailparse::parse_mail(&messages[0].raw).unwrap();
+    assert_eq!(
+        mail.ctype.mimetype, "text/plain",
+        "without rich formatting only the text part is sent"
+    );
+    assert!(
+        mail.get_body()
+            .unwrap()
+            .contains("Training complete — ResNet34")
+    );
+    delivered(&client, "evt_mail_auth").await;
+}
+
+#[tokio::test]
+async fn smtp_5xx_fails_and_4xx_retries() {
+    for (code, status, outcome) in [("550", "failed", "failed"), ("451", "retrying", "retry")] {
+        let sink = SmtpSink::start(&["--reject", code]);
+        let server = TestServer::start().await;
+        let client = server.client();
+        create_webhook(
+            &client,
+            json!({
+                "name": "refused",
+                "provider": "email",
+                "retry": {"initial_delay_ms": 60_000},
+                "settings": {
+                    "to": ["ops@acme.test"],
+                    "from": "alerts@acme.test",
+                    "smtp": {"host": "127.0.0.1", "port": sink.port, "tls": "none"},
+                },
+            }),
+        )
+        .await;
+        let event_id = format!("evt_smtp_{code}");
+        post_event(&client, training_complete(&event_id)).await;
+        let delivery = only_delivery_for_event(&client, &event_id).await;
+        let delivery = wait_for_delivery_status(&client, &delivery, status, WAIT).await;
+        let attempt = &delivery["attempts"][0];
+        assert_eq!(attempt["outcome"], outcome, "SMTP {code}: {delivery:#}");
+        assert_eq!(
+            attempt["error_category"], "smtp",
+            "SMTP {code}: {delivery:#}"
+        );
+        assert!(
+            attempt["error_message"].as_str().unwrap().contains(code),
+            "SMTP {code}: {delivery:#}"
+        );
+    }
+}
