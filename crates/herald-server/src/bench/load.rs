@@ -1,22 +1,86 @@
 //! The load generator: clients posting events over keep-alive HTTP, either
 //! as fast as the server answers (closed loop) or at a fixed rate (open
 //! loop, for latency without saturation).
+//!
+//! Each client owns one HTTP/1.1 connection driven by hyper directly: the
+//! generator shares the server's cores, so every microsecond it spends per
+//! request (a pooled client's URL and proxy handling, say) is taken from the
+//! server it measures.
 
-use std::sync::Arc;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::Client;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
+use hyper_util::rt::TokioIo;
 use tokio::sync::Semaphore;
 
 use super::receiver::Clock;
 use super::server::TOKEN;
 
+/// Keep-alive connections to the server, reused one request at a time.
+pub(crate) struct Connections {
+    addr: SocketAddr,
+    host: HeaderValue,
+    auth: HeaderValue,
+    idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
+}
+
+impl Connections {
+    pub(crate) fn new(addr: SocketAddr) -> anyhow::Result<Connections> {
+        Ok(Connections {
+            addr,
+            host: HeaderValue::from_str(&addr.to_string())?,
+            auth: HeaderValue::from_str(&format!("Bearer {TOKEN}"))?,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    async fn take(&self) -> Result<SendRequest<Full<Bytes>>, ()> {
+        let idle = self.idle.lock().expect("connections lock").pop();
+        if let Some(sender) = idle.filter(|s| !s.is_closed()) {
+            return Ok(sender);
+        }
+        let stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .map_err(|_| ())?;
+        stream.set_nodelay(true).map_err(|_| ())?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|_| ())?;
+        tokio::spawn(connection);
+        Ok(sender)
+    }
+
+    fn give_back(&self, sender: SendRequest<Full<Bytes>>) {
+        self.idle.lock().expect("connections lock").push(sender);
+    }
+
+    /// POSTs `body` to `path`; true when the answer is 202.
+    async fn post(&self, path: &'static str, body: String) -> Result<bool, ()> {
+        let mut sender = self.take().await?;
+        let mut request = hyper::Request::post(path)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|_| ())?;
+        let headers = request.headers_mut();
+        headers.insert(HOST, self.host.clone());
+        headers.insert(AUTHORIZATION, self.auth.clone());
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        sender.ready().await.map_err(|_| ())?;
+        let response = sender.send_request(request).await.map_err(|_| ())?;
+        let accepted = response.status() == hyper::StatusCode::ACCEPTED;
+        response.into_body().collect().await.map_err(|_| ())?;
+        self.give_back(sender);
+        Ok(accepted)
+    }
+}
+
 pub(crate) struct Load {
-    pub(crate) client: Client,
-    /// Parsed once: reqwest would otherwise parse a string URL per request.
-    pub(crate) url_single: reqwest::Url,
-    pub(crate) url_batch: reqwest::Url,
+    pub(crate) connections: Connections,
     pub(crate) batch: usize,
     pub(crate) events: usize,
     pub(crate) deadline: Option<Instant>,
@@ -59,29 +123,18 @@ impl Load {
     /// Posts one request holding events `first..first+count`; returns how
     /// many were acknowledged with 202.
     async fn post(&self, first: usize, count: usize) -> Result<u64, ()> {
-        let (url, body) = if self.batch > 1 {
-            (self.url_batch.clone(), batch_json(first, count))
+        let (path, body) = if self.batch > 1 {
+            ("/api/v1/events/batch", batch_json(first, count))
         } else {
-            (self.url_single.clone(), event_json(first))
+            ("/api/v1/events", event_json(first))
         };
         let sent = self.clock.now_ns();
         for n in first..first + count {
             self.clock.mark_sent(n, sent);
         }
-        let response = self
-            .client
-            .post(url)
-            .bearer_auth(TOKEN)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|_| ())?;
-        if response.status() == reqwest::StatusCode::ACCEPTED {
-            let _ = response.bytes().await;
-            Ok(count as u64)
-        } else {
-            Err(())
+        match self.connections.post(path, body).await? {
+            true => Ok(count as u64),
+            false => Err(()),
         }
     }
 

@@ -18,7 +18,7 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
-use load::Load;
+use load::{Connections, Load};
 use receiver::Clock;
 use report::{Figures, Summary};
 use server::{ServerProcess, TOKEN};
@@ -173,16 +173,9 @@ fn client(concurrency: usize) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-fn load(
-    args: &BenchArgs,
-    client: reqwest::Client,
-    server: &ServerProcess,
-    clock: Arc<Clock>,
-) -> anyhow::Result<Arc<Load>> {
+fn load(args: &BenchArgs, server: &ServerProcess, clock: Arc<Clock>) -> anyhow::Result<Arc<Load>> {
     Ok(Arc::new(Load {
-        client,
-        url_single: server.url("/api/v1/events").parse()?,
-        url_batch: server.url("/api/v1/events/batch").parse()?,
+        connections: Connections::new(server.addr)?,
         batch: args.batch,
         events: args.events(),
         deadline: args
@@ -245,7 +238,7 @@ async fn throughput(args: &BenchArgs) -> anyhow::Result<Figures> {
     create_webhooks(&client, &server, receiver_addr, args, "active").await?;
 
     let started = Instant::now();
-    let load = load(args, client.clone(), &server, clock.clone())?;
+    let load = load(args, &server, clock.clone())?;
     let result = match args.rate {
         Some(rate) => load.open_loop(rate, args.concurrency.max(256)).await,
         None => load.closed_loop(args.concurrency).await,
@@ -277,7 +270,7 @@ async fn backlog(args: &BenchArgs) -> anyhow::Result<Figures> {
     let client = client(args.concurrency)?;
     let webhooks = create_webhooks(&client, &server, receiver_addr, args, "paused").await?;
 
-    let load = load(args, client.clone(), &server, clock.clone())?;
+    let load = load(args, &server, clock.clone())?;
     let result = load.closed_loop(args.concurrency).await;
     let expected = result.accepted * args.webhooks as u64;
     let counts = delivery_counts(&client, &server).await?;

@@ -107,7 +107,12 @@ impl Sender {
     pub(crate) fn new(mailer: Mailer, disabled: HashSet<ProviderKind>) -> anyhow::Result<Sender> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(256)
+            // Destinations are few and known; a connection per in-flight
+            // request is kept for reuse (several webhooks may share a host).
+            .pool_max_idle_per_host(4096)
+            // Destinations are reached directly: no per-request proxy
+            // matching against the environment.
+            .no_proxy()
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
             .connect_timeout(Duration::from_secs(10))
