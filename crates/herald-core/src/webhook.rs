@@ -112,6 +112,51 @@ pub struct SignatureConfig {
     pub scheme: SignatureScheme,
 }
 
+/// Requests allowed per second, minute and/or hour; every one set holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimit {
+    pub per_second: Option<u32>,
+    pub per_minute: Option<u32>,
+    pub per_hour: Option<u32>,
+}
+
+impl RateLimit {
+    /// The sustained rate that keeps every limit: the strictest of them.
+    pub fn per_second(&self) -> f64 {
+        [
+            self.per_second.map(|n| n as f64),
+            self.per_minute.map(|n| n as f64 / 60.0),
+            self.per_hour.map(|n| n as f64 / 3600.0),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(f64::INFINITY, f64::min)
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        let limits = [
+            ("per_second", self.per_second),
+            ("per_minute", self.per_minute),
+            ("per_hour", self.per_hour),
+        ];
+        if limits.iter().all(|(_, n)| n.is_none()) {
+            return Err(ValidationError::new(
+                "",
+                "set at least one of per_second, per_minute, per_hour (or null for the provider's default)",
+            ));
+        }
+        for (field, n) in limits {
+            if let Some(n) = n
+                && !(1..=1_000_000).contains(&n)
+            {
+                return Err(ValidationError::new(field, "must be between 1 and 1000000"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Headers Herald itself sets on every delivery; custom headers may not
 /// replace them.
 pub const RESERVED_HEADERS: &[&str] = &[
@@ -166,6 +211,10 @@ pub struct WebhookSpec {
     pub signature: SignatureConfig,
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: u32,
+    /// The most requests the destination accepts; `None` applies the
+    /// provider's default (Slack 1/s, …), plain webhooks have none.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
     #[serde(default = "empty_object")]
     pub metadata: serde_json::Value,
 }
@@ -246,6 +295,9 @@ impl WebhookSpec {
                 "max_in_flight",
                 "must be between 1 and 1000",
             ));
+        }
+        if let Some(limit) = &self.rate_limit {
+            limit.validate().map_err(|e| e.within("rate_limit"))?;
         }
         if self.metadata.to_string().len() > 64 * 1024 {
             return Err(ValidationError::new(

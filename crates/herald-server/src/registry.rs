@@ -19,8 +19,8 @@ pub(crate) struct Route {
     pub(crate) url: Option<reqwest::Url>,
     /// How events are rendered and answers judged.
     pub(crate) provider: Provider,
-    /// The most requests per second the destination accepts (the
-    /// provider's documented limit), if it has one.
+    /// The most requests per second the destination accepts (the webhook's
+    /// `rate_limit`, else the provider's documented limit), if any.
     rate_per_second: Option<f64>,
 }
 
@@ -47,9 +47,12 @@ impl Route {
             true,
         )
         .ok()?;
-        let rate_per_second = herald_providers::info(kind)
-            .default_rate_limit
-            .map(|r| r.per_second);
+        let rate_per_second = match &webhook.spec.rate_limit {
+            Some(limit) => Some(limit.per_second()),
+            None => herald_providers::info(kind)
+                .default_rate_limit
+                .map(|r| r.per_second),
+        };
         Some(Route {
             webhook,
             patterns,

@@ -83,6 +83,7 @@ pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
         "timeout_ms": s.timeout_ms,
         "signature": s.signature,
         "max_in_flight": s.max_in_flight,
+        "rate_limit": s.rate_limit,
         "metadata": s.metadata,
         "created_at": format_time(w.created_at),
         "updated_at": format_time(w.updated_at),

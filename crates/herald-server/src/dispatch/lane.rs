@@ -43,12 +43,15 @@ fn instant_of(ms: i64) -> Instant {
 
 pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneSignal>) {
     let mut buffer: VecDeque<ClaimedDelivery> = VecDeque::new();
-    let mut in_flight: JoinSet<Option<i64>> = JoinSet::new();
+    let mut in_flight: JoinSet<Ended> = JoinSet::new();
     let mut claim: Option<ClaimFuture> = None;
     let mut queue = Queue::MaybeDue;
     let mut pacer = Pacer::default();
     // When the pacer next allows a send, while sends wait on it.
     let mut paced_until: Option<Instant> = None;
+    // Back-pressure: the destination asked (429/503 with a delay) to hear
+    // nothing until then.
+    let mut held_until: Option<Instant> = None;
 
     loop {
         signal.woken.store(false, Ordering::SeqCst);
@@ -61,7 +64,10 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             let max = route.webhook.spec.max_in_flight as usize;
             pacer.set_rate(route.rate_per_second());
             paced_until = None;
-            while in_flight.len() < max && !buffer.is_empty() {
+            if held_until.is_some_and(|at| at <= Instant::now()) {
+                held_until = None;
+            }
+            while held_until.is_none() && in_flight.len() < max && !buffer.is_empty() {
                 if let Err(wait) = pacer.take() {
                     paced_until = Some(Instant::now() + wait);
                     break;
@@ -101,10 +107,10 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             (Some(_), Queue::DueAt(at)) => at,
             _ => None,
         };
-        let wake_at = match (wake_at, paced_until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let wake_at = [wake_at, paced_until, held_until]
+            .into_iter()
+            .flatten()
+            .min();
         if in_flight.is_empty() && claim.is_none() && buffer.is_empty() && wake_at.is_none() {
             // Idle: exit, unless a wake-up raced with this decision.
             let mut lanes = inner.lanes.lock().expect("lanes lock");
@@ -120,8 +126,14 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
         tokio::select! {
             _ = signal.notify.notified() => queue = Queue::MaybeDue,
             Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
-                if let Ok(Some(retry_at)) = done {
-                    queue = merge(queue, Queue::DueAt(Some(instant_of(retry_at))));
+                if let Ok(ended) = done {
+                    if let Some(retry_at) = ended.retry_at {
+                        queue = merge(queue, Queue::DueAt(Some(instant_of(retry_at))));
+                    }
+                    if let Some(hold) = ended.hold_until {
+                        let hold = instant_of(hold);
+                        held_until = Some(held_until.map_or(hold, |h| h.max(hold)));
+                    }
                 }
             }
             result = poll_claim(&mut claim), if claim.is_some() => {
@@ -187,15 +199,25 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Sends one delivery and queues its record; returns when a retry is due,
-/// if one was scheduled.
-async fn attempt(inner: Arc<Inner>, route: Arc<Route>, delivery: ClaimedDelivery) -> Option<i64> {
+/// What a finished attempt tells its lane.
+struct Ended {
+    /// When the delivery's retry falls due, if one was scheduled.
+    retry_at: Option<i64>,
+    /// The destination asked for quiet until then.
+    hold_until: Option<i64>,
+}
+
+/// Sends one delivery and queues its record.
+async fn attempt(inner: Arc<Inner>, route: Arc<Route>, delivery: ClaimedDelivery) -> Ended {
     let result = inner.sender.send(&route, &delivery).await;
-    let (record, _) = outcome::judge(&route, &delivery, result, inner.max_retry_after);
-    let retry_at = match record.next {
+    let judged = outcome::judge(&route, &delivery, result, inner.max_retry_after);
+    let retry_at = match judged.record.next {
         NextStep::RetryAt(at) => Some(at),
         _ => None,
     };
-    inner.recorder.record(record).await;
-    retry_at
+    inner.recorder.record(judged.record).await;
+    Ended {
+        retry_at,
+        hold_until: judged.hold_until_ms,
+    }
 }

@@ -152,9 +152,12 @@ impl Dispatcher {
         delivery: ClaimedDelivery,
     ) -> Result<TestReport, StoreError> {
         let result = self.inner.sender.send(&route, &delivery).await;
-        let (record, report) =
-            outcome::judge(&route, &delivery, result, self.inner.max_retry_after);
-        self.inner.store.record_attempts(vec![record]).await?;
+        let judged = outcome::judge(&route, &delivery, result, self.inner.max_retry_after);
+        let report = judged.report;
+        self.inner
+            .store
+            .record_attempts(vec![judged.record])
+            .await?;
         Ok(report.expect("test deliveries always produce a report"))
     }
 

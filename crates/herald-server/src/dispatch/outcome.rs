@@ -11,6 +11,15 @@ use herald_store::{AttemptRecord, ClaimedDelivery, NextStep};
 use super::sender::AttemptResult;
 use crate::registry::Route;
 
+/// What an attempt decided.
+pub(crate) struct Judgement {
+    pub(crate) record: AttemptRecord,
+    /// Only for test sends.
+    pub(crate) report: Option<TestReport>,
+    /// The destination asked to hear nothing from this webhook until then.
+    pub(crate) hold_until_ms: Option<i64>,
+}
+
 /// What a test send reports to its caller.
 #[derive(Debug)]
 pub(crate) struct TestReport {
@@ -38,7 +47,7 @@ pub(crate) fn judge(
     delivery: &ClaimedDelivery,
     result: AttemptResult,
     max_retry_after: Duration,
-) -> (AttemptRecord, Option<TestReport>) {
+) -> Judgement {
     let policy = &route.webhook.spec.retry;
     let verdict = match (result.verdict, result.status, &result.error) {
         (Some(verdict), _, _) => verdict,
@@ -48,6 +57,22 @@ pub(crate) fn judge(
     };
     let number = delivery.attempt_number();
     let finished_ms = result.started_at_ms + result.duration.as_millis() as i64;
+    // The destination's own word on when to come back, capped.
+    let asked = result
+        .retry_delay
+        .or_else(|| {
+            result
+                .retry_after
+                .as_deref()
+                .and_then(|v| parse_retry_after(v, chrono::Utc::now()))
+        })
+        .map(|d| d.min(max_retry_after));
+    // A 429 or 503 that says when to come back speaks for the whole
+    // destination, not only this delivery.
+    let hold_until_ms = match result.status {
+        Some(429 | 503) => asked.map(|d| finished_ms + d.as_millis() as i64),
+        _ => None,
+    };
     let next = match verdict {
         _ if result.skipped => NextStep::Skipped,
         Verdict::Success => NextStep::Delivered,
@@ -58,13 +83,7 @@ pub(crate) fn judge(
             match policy.delay_before_retry(retry, rand::random::<f64>()) {
                 None => NextStep::Failed,
                 Some(backoff) => {
-                    let asked = result.retry_delay.or_else(|| {
-                        result
-                            .retry_after
-                            .as_deref()
-                            .and_then(|v| parse_retry_after(v, chrono::Utc::now()))
-                    });
-                    let delay = asked.map(|d| d.min(max_retry_after)).unwrap_or(backoff);
+                    let delay = asked.unwrap_or(backoff);
                     NextStep::RetryAt(finished_ms + delay.as_millis() as i64)
                 }
             }
@@ -103,5 +122,9 @@ pub(crate) fn judge(
         response_body: result.response_body,
         next,
     };
-    (record, report)
+    Judgement {
+        record,
+        report,
+        hold_until_ms,
+    }
 }

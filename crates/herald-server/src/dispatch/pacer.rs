@@ -8,7 +8,13 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-/// Paces one lane's sends; unlimited until given a rate.
+/// Requests are spaced this much wider than the limit, so that network
+/// jitter never makes the destination count one request too many in a
+/// window.
+const SPACING_MARGIN: f64 = 1.02;
+
+/// Paces one lane's sends, evenly spaced (which keeps a per-minute or
+/// per-hour limit in every window too); unlimited until given a rate.
 #[derive(Default)]
 pub(super) struct Pacer {
     per_second: Option<f64>,
@@ -24,7 +30,7 @@ impl Pacer {
         self.per_second = per_second;
         self.limiter = per_second
             .filter(|r| r.is_finite() && *r > 0.0)
-            .and_then(|r| Quota::with_period(Duration::from_secs_f64(1.0 / r)))
+            .and_then(|r| Quota::with_period(Duration::from_secs_f64(SPACING_MARGIN / r)))
             // One at a time: a burst is exactly what the services reject.
             .map(|q| RateLimiter::direct(q.allow_burst(NonZeroU32::MIN)));
     }
@@ -53,7 +59,7 @@ mod tests {
         let wait = pacer
             .take()
             .expect_err("the second send within 500 ms waits");
-        assert!(wait > Duration::from_millis(400) && wait <= Duration::from_millis(500));
+        assert!(wait > Duration::from_millis(400) && wait <= Duration::from_millis(510));
         pacer.set_rate(Some(1000.0));
         assert!(pacer.take().is_ok(), "a new rate starts a fresh budget");
         pacer.set_rate(None);
