@@ -18,6 +18,10 @@ pub enum WebhookStatus {
     Active,
     /// Deliveries are created and held until the webhook is active again.
     Paused,
+    /// Switched off by the circuit breaker after `auto_disable_after`
+    /// consecutive failed deliveries; deliveries are held until it is
+    /// enabled again.
+    Disabled,
 }
 
 impl WebhookStatus {
@@ -25,6 +29,7 @@ impl WebhookStatus {
         match self {
             Self::Active => "active",
             Self::Paused => "paused",
+            Self::Disabled => "disabled",
         }
     }
 }
@@ -211,6 +216,10 @@ pub struct WebhookSpec {
     pub signature: SignatureConfig,
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: u32,
+    /// Consecutive failed (dead-lettered) deliveries after which the
+    /// webhook is disabled; 0 never disables it.
+    #[serde(default = "default_auto_disable_after")]
+    pub auto_disable_after: u32,
     /// The most requests the destination accepts; `None` applies the
     /// provider's default (Slack 1/s, …), plain webhooks have none.
     #[serde(default)]
@@ -230,6 +239,9 @@ fn default_provider() -> String {
 }
 fn default_timeout_ms() -> u64 {
     30_000
+}
+fn default_auto_disable_after() -> u32 {
+    10
 }
 fn default_max_in_flight() -> u32 {
     10
@@ -294,6 +306,12 @@ impl WebhookSpec {
             return Err(ValidationError::new(
                 "max_in_flight",
                 "must be between 1 and 1000",
+            ));
+        }
+        if self.auto_disable_after > 100_000 {
+            return Err(ValidationError::new(
+                "auto_disable_after",
+                "must be between 0 (never) and 100000",
             ));
         }
         if let Some(limit) = &self.rate_limit {
@@ -412,6 +430,12 @@ pub struct Webhook {
     pub secret: SigningSecret,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Why and when the circuit breaker disabled the webhook (while
+    /// `status` is `disabled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

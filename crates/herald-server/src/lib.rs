@@ -8,6 +8,7 @@ pub mod cli;
 mod config;
 mod dispatch;
 mod error;
+mod pacer;
 mod receiver;
 mod redact;
 mod registry;

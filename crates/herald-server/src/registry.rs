@@ -10,6 +10,8 @@ use herald_core::event::EventTypePattern;
 use herald_core::webhook::{Webhook, WebhookStatus};
 use herald_providers::{Provider, ProviderKind};
 
+use crate::pacer::Pacer;
+
 /// A webhook with what is derived from it once, not per event.
 #[derive(Debug)]
 pub(crate) struct Route {
@@ -19,9 +21,9 @@ pub(crate) struct Route {
     pub(crate) url: Option<reqwest::Url>,
     /// How events are rendered and answers judged.
     pub(crate) provider: Provider,
-    /// The most requests per second the destination accepts (the webhook's
-    /// `rate_limit`, else the provider's documented limit), if any.
-    rate_per_second: Option<f64>,
+    /// Paces sends to the most the destination accepts (the webhook's
+    /// `rate_limit`, else the provider's documented limit).
+    pub(crate) pacer: Arc<Pacer>,
 }
 
 impl Route {
@@ -58,16 +60,22 @@ impl Route {
             patterns,
             url,
             provider,
-            rate_per_second,
+            pacer: Arc::new(Pacer::new(rate_per_second)),
         })
     }
 
+    /// Herald's own `herald.*` events go only to webhooks that ask for them
+    /// by name or prefix, never through a catch-all `*`.
     pub(crate) fn subscribes_to(&self, event_type: &str) -> bool {
-        self.patterns.iter().any(|p| p.matches(event_type))
+        let operational = crate::dispatch::is_operational(event_type);
+        self.patterns
+            .iter()
+            .filter(|p| !(operational && matches!(p, EventTypePattern::All)))
+            .any(|p| p.matches(event_type))
     }
 
     pub(crate) fn rate_per_second(&self) -> Option<f64> {
-        self.rate_per_second
+        self.pacer.per_second()
     }
 
     pub(crate) fn is_active(&self) -> bool {
@@ -92,11 +100,16 @@ impl Registry {
     pub(crate) fn upsert(&self, webhook: Webhook) {
         let id = webhook.id.clone();
         match Route::new(webhook) {
-            Some(route) => {
-                self.routes
-                    .write()
-                    .expect("registry lock")
-                    .insert(id, Arc::new(route));
+            Some(mut route) => {
+                let mut routes = self.routes.write().expect("registry lock");
+                // Another change to the webhook keeps the budget already
+                // spent, or an update could let a burst through.
+                if let Some(old) = routes.get(&id)
+                    && old.rate_per_second() == route.rate_per_second()
+                {
+                    route.pacer = old.pacer.clone();
+                }
+                routes.insert(id, Arc::new(route));
             }
             None => tracing::error!(webhook_id = %id, "stored webhook is invalid; not routed"),
         }

@@ -7,8 +7,8 @@ use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
-    AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeliveryFilter, DeliveryRow, NextStep,
-    Requeue, Result, Store, StoreError,
+    AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryRow,
+    DisabledWebhook, NextStep, RecordOutcome, Requeue, Result, Store, StoreError,
 };
 
 pub(crate) const DELIVERY_SELECT: &str = "
@@ -91,12 +91,15 @@ impl Store {
 
     /// Records finished attempts and moves their deliveries on. An attempt
     /// whose delivery was deleted meanwhile is dropped.
-    pub async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<()> {
+    /// Records attempts and their consequences: the deliveries' new state,
+    /// the circuit breaker's count, and the webhooks it disables.
+    pub async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<RecordOutcome> {
         self.write(move |conn| {
+            let mut outcome = RecordOutcome::default();
             for record in &records {
-                record_attempt(conn, record)?;
+                record_attempt(conn, record, &mut outcome)?;
             }
-            Ok(())
+            Ok(outcome)
         })
         .await
     }
@@ -298,7 +301,7 @@ fn claim(
     Ok(claimed)
 }
 
-fn record_attempt(conn: &Connection, r: &AttemptRecord) -> Result<()> {
+fn record_attempt(conn: &Connection, r: &AttemptRecord, outcome: &mut RecordOutcome) -> Result<()> {
     let (status, next_attempt_at, delivered_at) = match r.next {
         NextStep::Delivered => (
             "delivered",
@@ -355,6 +358,84 @@ fn record_attempt(conn: &Connection, r: &AttemptRecord) -> Result<()> {
         r.response_body,
         r.tenant_id,
     ])?;
+    if !r.test {
+        match r.next {
+            NextStep::Delivered => {
+                conn.prepare_cached(
+                    "UPDATE webhooks SET consecutive_failures = 0
+                     WHERE id = ?1 AND consecutive_failures != 0",
+                )?
+                .execute([&r.webhook_id])?;
+            }
+            NextStep::Failed => count_failure(conn, r, last_error.as_deref(), outcome)?,
+            NextStep::RetryAt(_) | NextStep::Skipped => {}
+        }
+    }
+    Ok(())
+}
+
+/// A delivery failed for good: a dead letter, one more for the circuit
+/// breaker, and the webhook disabled if that reaches its threshold.
+fn count_failure(
+    conn: &Connection,
+    r: &AttemptRecord,
+    last_error: Option<&str>,
+    outcome: &mut RecordOutcome,
+) -> Result<()> {
+    let (delivery_id, event_id, event_type): (String, String, String) = conn
+        .prepare_cached(
+            "SELECT d.id, e.id, e.type FROM deliveries d JOIN events e ON e.seq = d.event_seq
+             WHERE d.seq = ?1",
+        )?
+        .query_row([r.delivery_seq], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+    outcome.dead_letters.push(DeadLetter {
+        tenant_id: r.tenant_id.clone(),
+        webhook_id: r.webhook_id.clone(),
+        delivery_id,
+        event_id,
+        event_type,
+        attempts: r.number,
+        last_error: last_error.map(str::to_string),
+    });
+    let failures: Option<u32> = conn
+        .prepare_cached(
+            "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1
+             WHERE id = ?1 RETURNING consecutive_failures",
+        )?
+        .query_row([&r.webhook_id], |row| row.get(0))
+        .optional()?;
+    let Some(failures) = failures else {
+        return Ok(());
+    };
+    if r.disable_after == 0 || failures < r.disable_after {
+        return Ok(());
+    }
+    let reason = format!(
+        "{failures} consecutive deliveries failed; the last: {}",
+        last_error.unwrap_or("no detail")
+    );
+    let now = r.started_at_ms + r.duration_ms as i64;
+    let disabled_at = chrono::DateTime::from_timestamp_millis(now)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let changed = conn
+        .prepare_cached(
+            "UPDATE webhooks SET status = 'disabled', updated_at = ?2,
+                    spec = json_set(spec, '$.status', 'disabled', '$.disabled_reason', ?3,
+                                    '$.disabled_at', ?4)
+             WHERE id = ?1 AND status = 'active'",
+        )?
+        .execute(params![r.webhook_id, now, reason, disabled_at])?;
+    if changed == 1 {
+        outcome.disabled.push(DisabledWebhook {
+            webhook_id: r.webhook_id.clone(),
+            tenant_id: r.tenant_id.clone(),
+            consecutive_failures: failures,
+            reason,
+        });
+    }
     Ok(())
 }
 

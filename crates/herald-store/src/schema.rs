@@ -5,7 +5,8 @@ use rusqlite::Connection;
 use crate::Result;
 
 /// Each entry upgrades the schema by one version; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE tenants (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
@@ -82,7 +83,13 @@ CREATE TABLE attempts (
     response_body     TEXT
 );
 CREATE INDEX attempts_by_delivery ON attempts (delivery_seq, number);
-"#];
+"#,
+    r#"
+-- The circuit breaker's count: failed deliveries since the last delivered
+-- one, kept in the database so it survives restarts.
+ALTER TABLE webhooks ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+"#,
+];
 
 pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     let current: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;

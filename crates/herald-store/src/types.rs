@@ -79,6 +79,11 @@ pub struct AttemptRecord {
     pub id: String,
     pub delivery_seq: i64,
     pub tenant_id: String,
+    pub webhook_id: String,
+    /// Test sends count toward nothing.
+    pub test: bool,
+    /// The webhook's circuit-breaker threshold (0: never disable).
+    pub disable_after: u32,
     pub number: u32,
     pub started_at_ms: i64,
     pub duration_ms: u64,
@@ -92,6 +97,34 @@ pub struct AttemptRecord {
     pub response_headers: Option<String>,
     pub response_body: Option<String>,
     pub next: NextStep,
+}
+
+/// What recording a batch of attempts changed beyond the deliveries.
+#[derive(Debug, Clone, Default)]
+pub struct RecordOutcome {
+    /// Webhooks the circuit breaker just disabled.
+    pub disabled: Vec<DisabledWebhook>,
+    /// Deliveries that just failed for good (not test sends).
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DisabledWebhook {
+    pub webhook_id: String,
+    pub tenant_id: String,
+    pub consecutive_failures: u32,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub tenant_id: String,
+    pub webhook_id: String,
+    pub delivery_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
 }
 
 /// A delivery as the API shows it.

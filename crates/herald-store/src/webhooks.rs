@@ -55,6 +55,50 @@ impl Store {
         .await
     }
 
+    /// Replaces a webhook being enabled again: its failure count starts over
+    /// and, with `discard_held`, the deliveries it held are closed as
+    /// `skipped`. Returns how many were discarded, or `None` when the
+    /// webhook no longer exists.
+    pub async fn enable_webhook(
+        &self,
+        webhook: Webhook,
+        discard_held: bool,
+    ) -> Result<Option<u64>> {
+        let spec = encode(&webhook)?;
+        self.write(move |conn| {
+            let now = webhook.updated_at.timestamp_millis();
+            let n = conn
+                .prepare_cached(
+                    "UPDATE webhooks SET status = ?3, spec = ?4, updated_at = ?5,
+                            consecutive_failures = 0
+                     WHERE id = ?1 AND tenant_id = ?2",
+                )?
+                .execute(params![
+                    webhook.id,
+                    webhook.tenant_id,
+                    webhook.spec.status.as_str(),
+                    spec,
+                    now,
+                ])?;
+            if n == 0 {
+                return Ok(None);
+            }
+            if !discard_held {
+                return Ok(Some(0));
+            }
+            let discarded = conn
+                .prepare_cached(
+                    "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL,
+                            last_error = 'discarded when the webhook was enabled again',
+                            updated_at = ?2
+                     WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')",
+                )?
+                .execute(params![webhook.id, now])?;
+            Ok(Some(discarded as u64))
+        })
+        .await
+    }
+
     /// Deletes webhooks with their deliveries and attempts; returns the ids
     /// that existed.
     pub async fn delete_webhooks(&self, tenant_id: &str, ids: Vec<String>) -> Result<Vec<String>> {

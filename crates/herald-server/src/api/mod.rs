@@ -103,6 +103,7 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route("/webhooks/{id}/secret", get(webhooks::secret))
         .route("/webhooks/{id}/test", post(webhooks::test_send))
+        .route("/webhooks/{id}/enable", post(webhooks::enable_route))
         .route(
             "/webhooks/{id}/deliveries",
             get(deliveries::list_for_webhook),

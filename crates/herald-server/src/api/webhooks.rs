@@ -19,6 +19,7 @@ use super::extract::{JsonBody, QueryParams, from_value, parse_json, read_body};
 use super::pagination::{self, page};
 use super::views;
 use super::{AppState, Caller};
+use crate::dispatch::WEBHOOK_ENABLED;
 use crate::error::{ApiError, ApiResult};
 
 /// Splits `secret` off a create body and parses the rest as a spec.
@@ -74,6 +75,7 @@ pub(crate) async fn create(
     Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Response> {
+    refuse_disabled(&body)?;
     let (spec, secret) = parse_spec(body, &state)?;
     let now = Utc::now();
     let webhook = Webhook {
@@ -83,6 +85,8 @@ pub(crate) async fn create(
         secret: secret.unwrap_or_else(SigningSecret::generate),
         created_at: now,
         updated_at: now,
+        disabled_reason: None,
+        disabled_at: None,
     };
     state.store().insert_webhook(webhook.clone()).await?;
     state.registry().upsert(webhook.clone());
@@ -172,6 +176,7 @@ pub(crate) async fn update(
             "secret cannot be changed by PATCH",
         ));
     }
+    refuse_disabled(&patch)?;
     let mut merged = match serde_json::to_value(&current.spec) {
         Ok(Value::Object(m)) => m,
         _ => return Err(ApiError::internal()),
@@ -184,6 +189,11 @@ pub(crate) async fn update(
         }
     }
     let (spec, _) = parse_spec(merged, &state)?;
+    if current.spec.status == WebhookStatus::Disabled && spec.status != WebhookStatus::Disabled {
+        // Leaving `disabled` (to active or paused) is enabling it again.
+        let (enabled, _) = enable(&state, current, spec, false).await?;
+        return Ok(Json(views::webhook(&enabled, false)));
+    }
     let resumed =
         current.spec.status == WebhookStatus::Paused && spec.status == WebhookStatus::Active;
     let updated = Webhook {
@@ -201,6 +211,89 @@ pub(crate) async fn update(
         tracing::info!(webhook_id = %updated.id, "webhook resumed");
     }
     Ok(Json(views::webhook(&updated, false)))
+}
+
+/// `disabled` is the circuit breaker's to set, not a client's.
+fn refuse_disabled(body: &Map<String, Value>) -> ApiResult<()> {
+    if body.get("status").and_then(Value::as_str) == Some("disabled") {
+        return Err(ApiError::validation(
+            "status",
+            "`disabled` is set by the circuit breaker; use `paused` to stop a webhook",
+        ));
+    }
+    Ok(())
+}
+
+/// Brings a disabled webhook back with `spec` (its status active or
+/// paused): the failure count starts over, held deliveries go out in order
+/// (or are discarded), and `herald.webhook.enabled` is announced.
+async fn enable(
+    state: &AppState,
+    current: Webhook,
+    spec: WebhookSpec,
+    discard_held: bool,
+) -> ApiResult<(Webhook, u64)> {
+    let id = current.id.clone();
+    let updated = Webhook {
+        spec,
+        updated_at: Utc::now(),
+        disabled_reason: None,
+        disabled_at: None,
+        ..current
+    };
+    let discarded = state
+        .store()
+        .enable_webhook(updated.clone(), discard_held)
+        .await?
+        .ok_or_else(|| ApiError::not_found("webhook", &id))?;
+    state.registry().upsert(updated.clone());
+    state.dispatcher().wake(&updated.id);
+    tracing::info!(webhook_id = %updated.id, discarded, "webhook enabled");
+    state
+        .dispatcher()
+        .announce(
+            &updated.tenant_id,
+            WEBHOOK_ENABLED,
+            &updated.id,
+            json!({"webhook_id": updated.id, "discarded_held": discarded}),
+        )
+        .await;
+    Ok((updated, discarded))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EnableQuery {
+    #[serde(default)]
+    discard_held: bool,
+}
+
+/// `POST /webhooks/{id}/enable`: re-enables a webhook the circuit breaker
+/// disabled.
+pub(crate) async fn enable_route(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<EnableQuery>,
+) -> ApiResult<Json<Value>> {
+    let current = find(&state, &caller, &id).await?;
+    if current.spec.status != WebhookStatus::Disabled {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_state",
+            format!(
+                "only a disabled webhook can be enabled; this one is {}",
+                current.spec.status.as_str()
+            ),
+        )
+        .with_field("status"));
+    }
+    let mut spec = current.spec.clone();
+    spec.status = WebhookStatus::Active;
+    let (enabled, discarded) = enable(&state, current, spec, q.discard_held).await?;
+    let mut answer = views::webhook(&enabled, false);
+    answer["discarded_held"] = json!(discarded);
+    Ok(Json(answer))
 }
 
 pub(crate) async fn delete(

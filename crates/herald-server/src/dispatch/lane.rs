@@ -13,7 +13,6 @@ use herald_store::{Claim, ClaimedDelivery, NextStep, StoreError, now_ms};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::pacer::Pacer;
 use super::{Inner, LaneSignal, outcome};
 use crate::registry::Route;
 
@@ -46,7 +45,6 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
     let mut in_flight: JoinSet<Ended> = JoinSet::new();
     let mut claim: Option<ClaimFuture> = None;
     let mut queue = Queue::MaybeDue;
-    let mut pacer = Pacer::default();
     // When the pacer next allows a send, while sends wait on it.
     let mut paced_until: Option<Instant> = None;
     // Back-pressure: the destination asked (429/503 with a delay) to hear
@@ -62,13 +60,12 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
 
         if let Some(route) = &route {
             let max = route.webhook.spec.max_in_flight as usize;
-            pacer.set_rate(route.rate_per_second());
             paced_until = None;
             if held_until.is_some_and(|at| at <= Instant::now()) {
                 held_until = None;
             }
             while held_until.is_none() && in_flight.len() < max && !buffer.is_empty() {
-                if let Err(wait) = pacer.take() {
+                if let Err(wait) = route.pacer.take() {
                     paced_until = Some(Instant::now() + wait);
                     break;
                 }

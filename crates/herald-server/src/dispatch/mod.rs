@@ -10,8 +10,8 @@
 
 mod lane;
 mod mailer;
+mod ops;
 mod outcome;
-mod pacer;
 mod recorder;
 mod sender;
 
@@ -29,6 +29,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Settings;
 use crate::registry::{Registry, Route};
 pub(crate) use mailer::SmtpServer;
+pub(crate) use ops::{WEBHOOK_ENABLED, is_operational};
 pub(crate) use outcome::TestReport;
 use recorder::Recorder;
 use sender::Sender;
@@ -51,6 +52,26 @@ struct Inner {
     max_retry_after: Duration,
 }
 
+/// Tells a webhook's lane that it may have work, starting it if needed.
+fn wake(inner: &Arc<Inner>, webhook_id: &str) {
+    if inner.shutdown.is_cancelled() {
+        return;
+    }
+    let mut lanes = inner.lanes.lock().expect("lanes lock");
+    if let Some(signal) = lanes.get(webhook_id) {
+        signal.woken.store(true, Ordering::SeqCst);
+        signal.notify.notify_one();
+        return;
+    }
+    let signal = Arc::new(LaneSignal::default());
+    lanes.insert(webhook_id.to_string(), signal.clone());
+    let task_inner = inner.clone();
+    let id = webhook_id.to_string();
+    inner
+        .tasks
+        .spawn(async move { lane::run(task_inner, id, signal).await });
+}
+
 /// How a lane is woken. `woken` is set under the lanes lock, so a lane that
 /// decides to exit can tell, under the same lock, whether work arrived.
 #[derive(Default)]
@@ -65,28 +86,31 @@ impl Dispatcher {
         registry: Arc<Registry>,
         settings: &Settings,
     ) -> anyhow::Result<Dispatcher> {
-        let (recorder, recorder_task) = Recorder::start(store.clone());
+        let sender = Sender::new(
+            mailer::Mailer::new(
+                settings
+                    .smtp_url
+                    .as_ref()
+                    .map(SmtpServer::from_url)
+                    .transpose()?,
+                settings.smtp_from.clone(),
+            ),
+            settings.disabled_providers.iter().copied().collect(),
+        )?;
         Ok(Dispatcher {
-            inner: Arc::new(Inner {
-                recorder,
-                recorder_task: Mutex::new(Some(recorder_task)),
-                store,
-                registry,
-                sender: Sender::new(
-                    mailer::Mailer::new(
-                        settings
-                            .smtp_url
-                            .as_ref()
-                            .map(SmtpServer::from_url)
-                            .transpose()?,
-                        settings.smtp_from.clone(),
-                    ),
-                    settings.disabled_providers.iter().copied().collect(),
-                )?,
-                lanes: Mutex::new(HashMap::new()),
-                shutdown: CancellationToken::new(),
-                tasks: TaskTracker::new(),
-                max_retry_after: settings.max_retry_after,
+            inner: Arc::new_cyclic(|weak| {
+                let (recorder, recorder_task) = Recorder::start(store.clone(), weak.clone());
+                Inner {
+                    recorder,
+                    recorder_task: Mutex::new(Some(recorder_task)),
+                    store,
+                    registry,
+                    sender,
+                    lanes: Mutex::new(HashMap::new()),
+                    shutdown: CancellationToken::new(),
+                    tasks: TaskTracker::new(),
+                    max_retry_after: settings.max_retry_after,
+                }
             }),
         })
     }
@@ -109,22 +133,24 @@ impl Dispatcher {
 
     /// Tells a webhook's lane that it may have work, starting it if needed.
     pub(crate) fn wake(&self, webhook_id: &str) {
-        if self.inner.shutdown.is_cancelled() {
-            return;
-        }
-        let mut lanes = self.inner.lanes.lock().expect("lanes lock");
-        if let Some(signal) = lanes.get(webhook_id) {
-            signal.woken.store(true, Ordering::SeqCst);
-            signal.notify.notify_one();
-            return;
-        }
-        let signal = Arc::new(LaneSignal::default());
-        lanes.insert(webhook_id.to_string(), signal.clone());
-        let inner = self.inner.clone();
-        let id = webhook_id.to_string();
-        self.inner
-            .tasks
-            .spawn(async move { lane::run(inner, id, signal).await });
+        wake(&self.inner, webhook_id);
+    }
+
+    /// Announces a webhook's state change as an operational event.
+    pub(crate) async fn announce(
+        &self,
+        tenant_id: &str,
+        event_type: &'static str,
+        webhook_id: &str,
+        data: serde_json::Value,
+    ) {
+        let event = ops::OpEvent {
+            tenant_id: tenant_id.to_string(),
+            event_type,
+            subject: webhook_id.to_string(),
+            data,
+        };
+        ops::emit(&self.inner, vec![event]).await;
     }
 
     /// Whether deliveries of this provider are skipped on this server.

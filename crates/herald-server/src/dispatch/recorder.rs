@@ -2,10 +2,14 @@
 //! previous batch was committing goes into the next one, so recording costs
 //! one transaction per batch, not per attempt.
 
+use std::sync::Weak;
+
 use herald_store::{AttemptRecord, Store};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+use super::{Inner, ops};
 
 /// Most records one batch carries.
 const MAX_BATCH: usize = 1024;
@@ -19,7 +23,9 @@ pub(crate) struct Recorder {
 impl Recorder {
     /// Starts the writing task; it ends after [`Recorder::close`], once
     /// everything queued before is written.
-    pub(crate) fn start(store: Store) -> (Recorder, JoinHandle<()>) {
+    /// What the records change beyond the deliveries (a webhook disabled, a
+    /// dead letter) is handed to `ops` once written.
+    pub(super) fn start(store: Store, dispatcher: Weak<Inner>) -> (Recorder, JoinHandle<()>) {
         let (tx, mut rx) = mpsc::channel::<AttemptRecord>(16 * 1024);
         let closed = CancellationToken::new();
         let stop = closed.clone();
@@ -38,10 +44,17 @@ impl Recorder {
                 if !batch.is_empty() {
                     let records = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
                     let n = records.len();
-                    if let Err(e) = store.record_attempts(records).await {
+                    match store.record_attempts(records).await {
+                        Ok(outcome) => {
+                            if let Some(inner) = dispatcher.upgrade() {
+                                ops::after_recording(&inner, outcome).await;
+                            }
+                        }
                         // The deliveries stay leased in the store and are
                         // re-queued at the next start: at least once holds.
-                        tracing::error!(error = %e, records = n, "cannot record attempts");
+                        Err(e) => {
+                            tracing::error!(error = %e, records = n, "cannot record attempts");
+                        }
                     }
                 }
                 if last {
