@@ -175,6 +175,32 @@ impl Store {
         .await
     }
 
+    /// Re-queues a webhook's failed deliveries that failed within
+    /// `[since_ms, until_ms]`, each with a fresh retry schedule; returns how
+    /// many.
+    pub async fn requeue_failed_between(
+        &self,
+        tenant_id: &str,
+        webhook_id: &str,
+        since_ms: i64,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<u64> {
+        let (tenant_id, webhook_id) = (tenant_id.to_string(), webhook_id.to_string());
+        self.write(move |conn| {
+            let n = conn
+                .prepare_cached(
+                    "UPDATE deliveries SET status = 'pending', next_attempt_at = ?5,
+                            schedule_base = attempt_count, updated_at = ?5
+                     WHERE webhook_id = ?1 AND tenant_id = ?2 AND status = 'failed'
+                       AND updated_at BETWEEN ?3 AND ?4",
+                )?
+                .execute(params![webhook_id, tenant_id, since_ms, until_ms, now_ms])?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
     /// Deliveries matching a filter, newest first.
     pub async fn list_deliveries(&self, filter: DeliveryFilter) -> Result<Vec<DeliveryRow>> {
         self.read(move |conn| {

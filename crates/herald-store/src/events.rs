@@ -9,6 +9,47 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::{ClaimedDelivery, DeliveryRow, EventRow, Ingested, NewEvent, Result, Store};
 
 impl Store {
+    /// Sends a stored event again: one new pending delivery to each of
+    /// `webhook_ids`. `None` when the event does not exist.
+    pub async fn replay_event(
+        &self,
+        tenant_id: &str,
+        event_id: &str,
+        webhook_ids: Vec<String>,
+        now_ms: i64,
+    ) -> Result<Option<u32>> {
+        let (tenant_id, event_id) = (tenant_id.to_string(), event_id.to_string());
+        self.write(move |conn| {
+            let event_seq: Option<i64> = conn
+                .prepare_cached("SELECT seq FROM events WHERE tenant_id = ?1 AND id = ?2")?
+                .query_row(params![tenant_id, event_id], |r| r.get(0))
+                .optional()?;
+            let Some(event_seq) = event_seq else {
+                return Ok(None);
+            };
+            let mut insert = conn.prepare_cached(
+                "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status,
+                                         next_attempt_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)",
+            )?;
+            for webhook_id in &webhook_ids {
+                insert.execute(params![
+                    ids::new_id(ids::DELIVERY),
+                    tenant_id,
+                    event_seq,
+                    webhook_id,
+                    now_ms
+                ])?;
+            }
+            conn.prepare_cached(
+                "UPDATE events SET delivery_count = delivery_count + ?2 WHERE seq = ?1",
+            )?
+            .execute(params![event_seq, webhook_ids.len() as i64])?;
+            Ok(Some(webhook_ids.len() as u32))
+        })
+        .await
+    }
+
     /// Stores events and one pending delivery per matched webhook, in one
     /// transaction: either the whole batch is durable when this returns `Ok`,
     /// or none of it is. An event whose id or idempotency key already exists

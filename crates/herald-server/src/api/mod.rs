@@ -5,6 +5,7 @@ mod events;
 mod extract;
 mod pagination;
 mod providers;
+mod replay;
 mod stats;
 mod views;
 mod webhooks;
@@ -104,6 +105,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/webhooks/{id}/secret", get(webhooks::secret))
         .route("/webhooks/{id}/test", post(webhooks::test_send))
         .route("/webhooks/{id}/enable", post(webhooks::enable_route))
+        .route("/webhooks/{id}/retry", post(replay::retry_failed))
         .route(
             "/webhooks/{id}/deliveries",
             get(deliveries::list_for_webhook),
@@ -111,6 +113,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/events", post(events::create).get(events::list))
         .route("/events/batch", post(events::create_batch))
         .route("/events/{id}", get(events::get))
+        .route("/events/{id}/replay", post(replay::replay_event))
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/{id}", get(deliveries::get))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
