@@ -16,6 +16,7 @@ use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::dispatch::Dispatcher;
 use crate::registry::Registry;
+use crate::retention;
 use herald_store::{Store, StoreOptions};
 
 /// A built, bound, not yet running Herald.
@@ -70,11 +71,23 @@ impl Application {
     ) -> anyhow::Result<()> {
         let dispatcher = self.state.dispatcher().clone();
         dispatcher.start().await?;
+        let sweeper = self.settings.retention.map(|keep| {
+            tokio::spawn(retention::sweep_forever(
+                self.state.store().clone(),
+                keep,
+                self.settings.retention_sweep_every,
+            ))
+        });
         let router = api::router(self.state);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("the API server failed")?;
+        // Each sweep batch is its own transaction: stopping between batches
+        // loses nothing.
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
         dispatcher.shutdown(self.settings.shutdown_grace).await;
         tracing::info!("Herald stopped");
         Ok(())

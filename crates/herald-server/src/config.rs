@@ -61,6 +61,11 @@ pub struct Settings {
     pub smtp_from: Option<String>,
     /// Providers switched off: their deliveries are recorded as skipped.
     pub disabled_providers: Vec<ProviderKind>,
+    /// How long finished events, deliveries and attempts are kept (`None`:
+    /// forever).
+    pub retention: Option<Duration>,
+    /// How often the retention sweep runs.
+    pub retention_sweep_every: Duration,
 }
 
 impl Settings {
@@ -80,6 +85,8 @@ impl Settings {
             smtp_url: None,
             smtp_from: None,
             disabled_providers: Vec::new(),
+            retention: Some(Duration::from_secs(30 * 86_400)),
+            retention_sweep_every: Duration::from_secs(60),
         }
     }
 
@@ -127,6 +134,10 @@ pub struct ServeArgs {
     /// Providers to switch off, comma-separated (e.g. `teams,email`).
     #[arg(long, env = "HERALD_DISABLED_PROVIDERS", value_delimiter = ',')]
     pub disabled_providers: Option<Vec<String>>,
+    /// Days finished events and their delivery log are kept; 0 keeps them
+    /// forever [default: 30].
+    #[arg(long, env = "HERALD_RETENTION_DAYS")]
+    pub retention_days: Option<f64>,
 }
 
 /// The TOML file: the same settings, snake_case, all optional.
@@ -145,6 +156,7 @@ struct FileConfig {
     smtp_url: Option<String>,
     smtp_from: Option<String>,
     disabled_providers: Option<Vec<String>>,
+    retention_days: Option<f64>,
 }
 
 impl ServeArgs {
@@ -210,6 +222,8 @@ impl ServeArgs {
             smtp_url,
             smtp_from: self.smtp_from.or(file.smtp_from),
             disabled_providers,
+            retention: retention(self.retention_days.or(file.retention_days).unwrap_or(30.0))?,
+            retention_sweep_every: Duration::from_secs(60),
         };
         settings.validate()?;
         Ok(settings)
@@ -234,6 +248,14 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+fn retention(days: f64) -> anyhow::Result<Option<Duration>> {
+    anyhow::ensure!(
+        days.is_finite() && (0.0..=36_500.0).contains(&days),
+        "HERALD_RETENTION_DAYS must be between 0 (keep forever) and 36500"
+    );
+    Ok((days > 0.0).then(|| Duration::from_secs_f64(days * 86_400.0)))
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {

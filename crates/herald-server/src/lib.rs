@@ -12,6 +12,7 @@ mod pacer;
 mod receiver;
 mod redact;
 mod registry;
+mod retention;
 mod telemetry;
 
 pub use app::Application;

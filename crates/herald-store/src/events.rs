@@ -9,6 +9,38 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::{ClaimedDelivery, DeliveryRow, EventRow, Ingested, NewEvent, Result, Store};
 
 impl Store {
+    /// Deletes up to `limit` events created before `before_ms` whose
+    /// deliveries are all finished, with those deliveries and their
+    /// attempts; returns how many events went. Events with a delivery still
+    /// waiting (held by a paused or disabled webhook, say) are kept.
+    pub async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
+        self.write(move |conn| {
+            let seqs: Vec<i64> = conn
+                .prepare_cached(
+                    "SELECT seq FROM events e
+                     WHERE created_at < ?1
+                       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq
+                                       AND d.status IN ('pending', 'delivering', 'retrying'))
+                     ORDER BY seq LIMIT ?2",
+                )?
+                .query_map(params![before_ms, limit as i64], |r| r.get(0))?
+                .collect::<std::result::Result<_, _>>()?;
+            for seq in &seqs {
+                conn.prepare_cached(
+                    "DELETE FROM attempts WHERE delivery_seq IN
+                       (SELECT seq FROM deliveries WHERE event_seq = ?1)",
+                )?
+                .execute([seq])?;
+                conn.prepare_cached("DELETE FROM deliveries WHERE event_seq = ?1")?
+                    .execute([seq])?;
+                conn.prepare_cached("DELETE FROM events WHERE seq = ?1")?
+                    .execute([seq])?;
+            }
+            Ok(seqs.len())
+        })
+        .await
+    }
+
     /// Sends a stored event again: one new pending delivery to each of
     /// `webhook_ids`. `None` when the event does not exist.
     pub async fn replay_event(
