@@ -117,6 +117,17 @@ pub struct SignatureConfig {
     pub scheme: SignatureScheme,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Ordering {
+    /// Deliveries go out as fast as allowed, retries wherever they fall.
+    #[default]
+    None,
+    /// One at a time in event order; a failing head holds back the rest
+    /// until it succeeds or fails for good.
+    Fifo,
+}
+
 /// Requests allowed per second, minute and/or hour; every one set holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -216,6 +227,15 @@ pub struct WebhookSpec {
     pub signature: SignatureConfig,
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: u32,
+    /// `fifo`: deliveries go out one at a time in event order (per
+    /// `ordering_key` when set).
+    #[serde(default)]
+    pub ordering: Ordering,
+    /// A JSON pointer into the event (`/data/experiment_id`): events with
+    /// the same value are delivered in order, different values in
+    /// parallel. Implies `fifo`.
+    #[serde(default)]
+    pub ordering_key: Option<String>,
     /// Consecutive failed (dead-lettered) deliveries after which the
     /// webhook is disabled; 0 never disables it.
     #[serde(default = "default_auto_disable_after")]
@@ -258,6 +278,26 @@ pub struct UrlPolicy {
 }
 
 impl WebhookSpec {
+    /// Whether deliveries must go out in event order (per key).
+    pub fn is_ordered(&self) -> bool {
+        self.ordering == Ordering::Fifo || self.ordering_key.is_some()
+    }
+
+    /// The key an event is ordered by for this webhook: the value at
+    /// `ordering_key` (text as is, anything else as JSON; absent: ``),
+    /// or `` for plain FIFO. `None` for an unordered webhook.
+    pub fn ordering_key_of(&self, event: &serde_json::Value) -> Option<String> {
+        if !self.is_ordered() {
+            return None;
+        }
+        let key = match self.ordering_key.as_deref().and_then(|p| event.pointer(p)) {
+            None | Some(serde_json::Value::Null) => String::new(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        Some(key)
+    }
+
     /// Checks every rule and returns the parsed subscription patterns.
     pub fn validate(&self, urls: UrlPolicy) -> Result<Vec<EventTypePattern>, ValidationError> {
         check_len("name", &self.name, 1, 255)?;
@@ -307,6 +347,15 @@ impl WebhookSpec {
                 "max_in_flight",
                 "must be between 1 and 1000",
             ));
+        }
+        if let Some(pointer) = &self.ordering_key {
+            check_len("ordering_key", pointer, 1, 256)?;
+            if !pointer.starts_with('/') {
+                return Err(ValidationError::new(
+                    "ordering_key",
+                    "must be a JSON pointer into the event, such as `/data/experiment_id`",
+                ));
+            }
         }
         if self.auto_disable_after > 100_000 {
             return Err(ValidationError::new(

@@ -123,6 +123,25 @@ impl Registry {
         self.routes.read().expect("registry lock").get(id).cloned()
     }
 
+    /// The ordering key of each webhook for an event (`body` is the stored
+    /// envelope), aligned with `webhook_ids`; empty when none is ordered,
+    /// so unordered traffic never parses the body.
+    pub(crate) fn ordering_keys(&self, webhook_ids: &[String], body: &str) -> Vec<Option<String>> {
+        let routes = self.routes.read().expect("registry lock");
+        let ordered: Vec<Option<&Arc<Route>>> = webhook_ids
+            .iter()
+            .map(|id| routes.get(id).filter(|r| r.webhook.spec.is_ordered()))
+            .collect();
+        if ordered.iter().all(Option::is_none) {
+            return Vec::new();
+        }
+        let event: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        ordered
+            .into_iter()
+            .map(|route| route.and_then(|r| r.webhook.spec.ordering_key_of(&event)))
+            .collect()
+    }
+
     /// The webhooks of a tenant that receive an event type, paused ones
     /// included (they hold their deliveries).
     pub(crate) fn subscribers(&self, tenant_id: &str, event_type: &str) -> Vec<String> {

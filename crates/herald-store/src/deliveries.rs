@@ -48,18 +48,22 @@ impl Store {
     /// this returns, so a crash during the send leaves a record to recover.
     /// When fewer than `limit` were due, also says when the next waiting
     /// one falls due, so the caller knows how long it may sleep.
+    /// Leases up to `limit` due deliveries of a webhook. For an `ordered`
+    /// webhook only the oldest unfinished delivery of each ordering key is
+    /// eligible, so a failing head holds back the rest of its key.
     pub async fn claim(
         &self,
         webhook_id: &str,
         now_ms: i64,
         limit: usize,
         leased_until_ms: i64,
+        ordered: bool,
     ) -> Result<Claim> {
         let webhook_id = webhook_id.to_string();
         self.write(move |conn| {
-            let deliveries = claim(conn, &webhook_id, now_ms, limit, leased_until_ms)?;
+            let deliveries = claim(conn, &webhook_id, now_ms, limit, leased_until_ms, ordered)?;
             let next_due_ms = if deliveries.len() < limit {
-                next_due(conn, &webhook_id)?
+                next_due(conn, &webhook_id, ordered)?
             } else {
                 Some(now_ms)
             };
@@ -89,10 +93,9 @@ impl Store {
         .await
     }
 
-    /// Records finished attempts and moves their deliveries on. An attempt
+    /// Records finished attempts and their consequences: the deliveries' new state,
+    /// the circuit breaker's count, and the webhooks it disables. An attempt
     /// whose delivery was deleted meanwhile is dropped.
-    /// Records attempts and their consequences: the deliveries' new state,
-    /// the circuit breaker's count, and the webhooks it disables.
     pub async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<RecordOutcome> {
         self.write(move |conn| {
             let mut outcome = RecordOutcome::default();
@@ -107,7 +110,8 @@ impl Store {
     /// When the next waiting delivery of a webhook falls due, if any.
     pub async fn next_due(&self, webhook_id: &str) -> Result<Option<i64>> {
         let webhook_id = webhook_id.to_string();
-        self.read(move |conn| next_due(conn, &webhook_id)).await
+        self.read(move |conn| next_due(conn, &webhook_id, false))
+            .await
     }
 
     /// Webhooks with deliveries waiting (due or not).
@@ -252,12 +256,26 @@ impl Store {
     }
 }
 
-fn next_due(conn: &Connection, webhook_id: &str) -> Result<Option<i64>> {
+/// The oldest unfinished delivery of each ordering key of a webhook: the
+/// only ones an ordered webhook may send.
+const ORDERED_HEADS: &str = "SELECT MIN(seq) AS seq FROM deliveries
+     WHERE webhook_id = ?1 AND ordering_key IS NOT NULL
+       AND status IN ('pending', 'retrying', 'delivering')
+     GROUP BY ordering_key";
+
+fn next_due(conn: &Connection, webhook_id: &str, ordered: bool) -> Result<Option<i64>> {
+    let sql = if ordered {
+        format!(
+            "SELECT MIN(d.next_attempt_at) FROM ({ORDERED_HEADS}) h JOIN deliveries d ON d.seq = h.seq
+             WHERE d.status IN ('pending', 'retrying')"
+        )
+    } else {
+        "SELECT MIN(next_attempt_at) FROM deliveries
+         WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')"
+            .to_string()
+    };
     Ok(conn
-        .prepare_cached(
-            "SELECT MIN(next_attempt_at) FROM deliveries
-             WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')",
-        )?
+        .prepare_cached(&sql)?
         .query_row([webhook_id], |r| r.get::<_, Option<i64>>(0))?)
 }
 
@@ -267,16 +285,27 @@ fn claim(
     now_ms: i64,
     limit: usize,
     leased_until_ms: i64,
+    ordered: bool,
 ) -> Result<Vec<ClaimedDelivery>> {
-    let mut stmt = conn.prepare_cached(
+    let eligible = if ordered {
+        format!(
+            "SELECT d.seq FROM ({}) h JOIN deliveries d ON d.seq = h.seq
+             WHERE d.status IN ('pending', 'retrying') AND d.next_attempt_at <= ?2
+             ORDER BY d.seq LIMIT ?4",
+            ORDERED_HEADS.replace("?1", "?3")
+        )
+    } else {
+        "SELECT seq FROM deliveries
+         WHERE webhook_id = ?3 AND status IN ('pending', 'retrying') AND next_attempt_at <= ?2
+         ORDER BY next_attempt_at, seq LIMIT ?4"
+            .to_string()
+    };
+    let mut stmt = conn.prepare_cached(&format!(
         "UPDATE deliveries SET status = 'delivering', leased_until = ?1, updated_at = ?2
-         WHERE seq IN (
-             SELECT seq FROM deliveries
-             WHERE webhook_id = ?3 AND status IN ('pending', 'retrying') AND next_attempt_at <= ?2
-             ORDER BY next_attempt_at, seq LIMIT ?4)
+         WHERE seq IN ({eligible})
          RETURNING seq, id, tenant_id, event_seq, attempt_count, schedule_base, test,
-                   next_attempt_at",
-    )?;
+                   next_attempt_at"
+    ))?;
     let mut rows = stmt
         .query_map(
             params![leased_until_ms, now_ms, webhook_id, limit as i64],

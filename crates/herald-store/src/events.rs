@@ -42,12 +42,13 @@ impl Store {
     }
 
     /// Sends a stored event again: one new pending delivery to each of
-    /// `webhook_ids`. `None` when the event does not exist.
+    /// `webhook_ids` (with its ordering key, for ordered webhooks). `None`
+    /// when the event does not exist.
     pub async fn replay_event(
         &self,
         tenant_id: &str,
         event_id: &str,
-        webhook_ids: Vec<String>,
+        webhook_ids: Vec<(String, Option<String>)>,
         now_ms: i64,
     ) -> Result<Option<u32>> {
         let (tenant_id, event_id) = (tenant_id.to_string(), event_id.to_string());
@@ -61,16 +62,17 @@ impl Store {
             };
             let mut insert = conn.prepare_cached(
                 "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status,
-                                         next_attempt_at, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)",
+                                         next_attempt_at, created_at, updated_at, ordering_key)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5, ?6)",
             )?;
-            for webhook_id in &webhook_ids {
+            for (webhook_id, ordering_key) in &webhook_ids {
                 insert.execute(params![
                     ids::new_id(ids::DELIVERY),
                     tenant_id,
                     event_seq,
                     webhook_id,
-                    now_ms
+                    now_ms,
+                    ordering_key,
                 ])?;
             }
             conn.prepare_cached(
@@ -240,16 +242,18 @@ fn ingest_one(conn: &Connection, tenant_id: &str, event: &NewEvent) -> Result<In
     };
     let mut insert = conn.prepare_cached(
         "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status,
-                                 next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)",
+                                 next_attempt_at, created_at, updated_at, ordering_key)
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5, ?6)",
     )?;
-    for webhook_id in &event.webhook_ids {
+    for (i, webhook_id) in event.webhook_ids.iter().enumerate() {
+        let ordering_key = event.ordering_keys.get(i).and_then(Option::as_deref);
         insert.execute(params![
             ids::new_id(ids::DELIVERY),
             tenant_id,
             event_seq,
             webhook_id,
             event.created_at_ms,
+            ordering_key,
         ])?;
     }
     Ok(Ingested {

@@ -89,6 +89,14 @@ CREATE INDEX attempts_by_delivery ON attempts (delivery_seq, number);
 -- one, kept in the database so it survives restarts.
 ALTER TABLE webhooks ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+-- Ordered delivery: deliveries of an ordered webhook carry the key they are
+-- ordered by ('' when the whole webhook is one sequence); only the oldest
+-- unfinished delivery of each key may be sent.
+ALTER TABLE deliveries ADD COLUMN ordering_key TEXT;
+CREATE INDEX deliveries_ordered ON deliveries (webhook_id, ordering_key, seq)
+    WHERE ordering_key IS NOT NULL AND status IN ('pending', 'retrying', 'delivering');
+"#,
 ];
 
 pub(crate) fn migrate(conn: &Connection) -> Result<()> {

@@ -16,6 +16,9 @@ pub struct NewEvent {
     pub created_at_ms: i64,
     /// The webhooks that get a delivery (active and paused ones alike).
     pub webhook_ids: Vec<String>,
+    /// For ordered webhooks, the key each delivery is ordered by, aligned
+    /// with `webhook_ids` (empty when no subscriber is ordered).
+    pub ordering_keys: Vec<Option<String>>,
 }
 
 /// The answer to one ingested event.

@@ -18,6 +18,7 @@ fn event(id: &str, key: Option<&str>, webhooks: &[&str], at: i64) -> NewEvent {
         idempotency_key: key.map(str::to_string),
         body: format!(r#"{{"id":"{id}","type":"a.b","timestamp":"t","data":{{}}}}"#),
         created_at_ms: at,
+        ordering_keys: Vec::new(),
         webhook_ids: webhooks.iter().map(|w| w.to_string()).collect(),
     }
 }
@@ -63,7 +64,11 @@ async fn reposting_an_id_or_key_returns_the_original_answer() {
         .unwrap();
     assert!(!batch[0].replayed && batch[1].replayed);
 
-    let claimed = store.claim("wh_a", 10, 100, 1000).await.unwrap().deliveries;
+    let claimed = store
+        .claim("wh_a", 10, 100, 1000, false)
+        .await
+        .unwrap()
+        .deliveries;
     let ids: Vec<_> = claimed.iter().map(|c| c.event_id.as_str()).collect();
     assert_eq!(
         ids,
@@ -82,13 +87,13 @@ async fn claims_respect_due_time_order_and_limit() {
             .await
             .unwrap();
     }
-    let none = store.claim("wh", 10, 10, 99).await.unwrap();
+    let none = store.claim("wh", 10, 10, 99, false).await.unwrap();
     assert!(none.deliveries.is_empty());
     assert_eq!(none.next_due_ms, Some(50));
-    let first = store.claim("wh", 200, 1, 999).await.unwrap();
+    let first = store.claim("wh", 200, 1, 999, false).await.unwrap();
     assert_eq!(first.deliveries[0].event_id, "e2");
     assert_eq!(first.next_due_ms, Some(200), "more may be due");
-    let rest = store.claim("wh", 200, 10, 999).await.unwrap();
+    let rest = store.claim("wh", 200, 10, 999, false).await.unwrap();
     assert_eq!(rest.deliveries.len(), 1);
     assert_eq!(rest.deliveries[0].event_id, "e1");
     assert_eq!(rest.next_due_ms, Some(300));
@@ -110,7 +115,11 @@ async fn attempts_move_deliveries_and_recovery_requeues_leases() {
         )
         .await
         .unwrap();
-    let claimed = store.claim("wh", 10, 10, 1000).await.unwrap().deliveries;
+    let claimed = store
+        .claim("wh", 10, 10, 1000, false)
+        .await
+        .unwrap()
+        .deliveries;
     assert_eq!(claimed.len(), 2);
     let record = |seq, next| AttemptRecord {
         id: herald_core::ids::new_id("att"),
@@ -139,7 +148,11 @@ async fn attempts_move_deliveries_and_recovery_requeues_leases() {
     drop(store);
     let store = open(&dir);
     assert_eq!(store.recover_interrupted(30).await.unwrap(), 1);
-    let again = store.claim("wh", 40, 10, 1000).await.unwrap().deliveries;
+    let again = store
+        .claim("wh", 40, 10, 1000, false)
+        .await
+        .unwrap()
+        .deliveries;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].event_id, "e2");
     let (row, attempts) = store

@@ -59,9 +59,12 @@ impl EventInput {
                 &empty
             }
         };
+        let body = webhook_body(&id, event_type.as_str(), now, data);
+        let webhook_ids = state.registry().subscribers(tenant_id, event_type.as_str());
         Ok(NewEvent {
-            body: webhook_body(&id, event_type.as_str(), now, data),
-            webhook_ids: state.registry().subscribers(tenant_id, event_type.as_str()),
+            ordering_keys: state.registry().ordering_keys(&webhook_ids, &body),
+            body,
+            webhook_ids,
             id,
             event_type: event_type.to_string(),
             source: self.source,

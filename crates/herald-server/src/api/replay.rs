@@ -142,12 +142,18 @@ pub(crate) async fn replay_event(
             ids
         }
     };
+    let keys = state.registry().ordering_keys(&webhook_ids, &event.body);
+    let targets = webhook_ids
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.clone(), keys.get(i).cloned().flatten()))
+        .collect();
     let count = state
         .store()
         .replay_event(
             &caller.tenant_id,
             &id,
-            webhook_ids.clone(),
+            targets,
             Utc::now().timestamp_millis(),
         )
         .await?

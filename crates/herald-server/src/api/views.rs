@@ -85,6 +85,8 @@ pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
         "max_in_flight": s.max_in_flight,
         "rate_limit": s.rate_limit,
         "auto_disable_after": s.auto_disable_after,
+        "ordering": s.ordering,
+        "ordering_key": s.ordering_key,
         "disabled_reason": w.disabled_reason,
         "disabled_at": w.disabled_at.map(format_time),
         "metadata": s.metadata,

@@ -395,6 +395,7 @@ pub(crate) async fn test_send(
         source: Some("herald.test".to_string()),
         idempotency_key: None,
         created_at_ms: now.timestamp_millis(),
+        ordering_keys: Vec::new(),
         webhook_ids: vec![id.clone()],
     };
     let claimed = state

@@ -123,6 +123,10 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
         tokio::select! {
             _ = signal.notify.notified() => queue = Queue::MaybeDue,
             Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                if route.as_ref().is_some_and(|r| r.webhook.spec.is_ordered()) {
+                    // Its outcome is recorded: the next in line may be due.
+                    queue = Queue::MaybeDue;
+                }
                 if let Ok(ended) = done {
                     if let Some(retry_at) = ended.retry_at {
                         queue = merge(queue, Queue::DueAt(Some(instant_of(retry_at))));
@@ -174,10 +178,17 @@ fn start_claim(inner: &Arc<Inner>, route: &Route, webhook_id: &str, want: usize)
     let store = inner.store.clone();
     let webhook_id = webhook_id.to_string();
     let lease = Duration::from_millis(route.webhook.spec.timeout_ms) + LEASE_MARGIN;
+    let ordered = route.webhook.spec.is_ordered();
     Box::pin(async move {
         let now = now_ms();
         store
-            .claim(&webhook_id, now, want, now + lease.as_millis() as i64)
+            .claim(
+                &webhook_id,
+                now,
+                want,
+                now + lease.as_millis() as i64,
+                ordered,
+            )
             .await
     })
 }
@@ -212,7 +223,16 @@ async fn attempt(inner: Arc<Inner>, route: Arc<Route>, delivery: ClaimedDelivery
         NextStep::RetryAt(at) => Some(at),
         _ => None,
     };
-    inner.recorder.record(judged.record).await;
+    if route.webhook.spec.is_ordered() {
+        // The next in line may be claimed only once this outcome is in the
+        // store, so an ordered webhook records each attempt before going on.
+        match inner.store.record_attempts(vec![judged.record]).await {
+            Ok(recorded) => super::ops::after_recording(&inner, recorded).await,
+            Err(e) => tracing::error!(error = %e, "cannot record an attempt"),
+        }
+    } else {
+        inner.recorder.record(judged.record).await;
+    }
     Ended {
         retry_at,
         hold_until: judged.hold_until_ms,

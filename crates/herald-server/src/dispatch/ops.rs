@@ -113,8 +113,10 @@ pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
         let id = ids::new_id(ids::EVENT);
         let now = Utc::now();
         woken.extend(webhook_ids.iter().cloned());
+        let body = webhook_body(&id, op.event_type, now, &data);
         by_tenant.entry(op.tenant_id).or_default().push(NewEvent {
-            body: webhook_body(&id, op.event_type, now, &data),
+            ordering_keys: inner.registry.ordering_keys(&webhook_ids, &body),
+            body,
             webhook_ids,
             id,
             event_type: op.event_type.to_string(),
