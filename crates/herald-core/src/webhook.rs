@@ -117,6 +117,38 @@ pub struct SignatureConfig {
     pub scheme: SignatureScheme,
 }
 
+/// Batching: up to `max_events` deliveries per request, waiting at most
+/// `max_wait_ms` after the first for the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchConfig {
+    pub max_events: u32,
+    #[serde(default = "default_batch_wait_ms")]
+    pub max_wait_ms: u64,
+}
+
+fn default_batch_wait_ms() -> u64 {
+    1_000
+}
+
+impl BatchConfig {
+    fn validate(&self) -> Result<(), ValidationError> {
+        if !(2..=1000).contains(&self.max_events) {
+            return Err(ValidationError::new(
+                "max_events",
+                "must be between 2 and 1000",
+            ));
+        }
+        if self.max_wait_ms > 3_600_000 {
+            return Err(ValidationError::new(
+                "max_wait_ms",
+                "must be between 0 and 3600000 (one hour)",
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Ordering {
@@ -236,6 +268,10 @@ pub struct WebhookSpec {
     /// parallel. Implies `fifo`.
     #[serde(default)]
     pub ordering_key: Option<String>,
+    /// Groups deliveries into one request (an array, or a digest message
+    /// for chat and email providers).
+    #[serde(default)]
+    pub batch: Option<BatchConfig>,
     /// Consecutive failed (dead-lettered) deliveries after which the
     /// webhook is disabled; 0 never disables it.
     #[serde(default = "default_auto_disable_after")]
@@ -354,6 +390,15 @@ impl WebhookSpec {
                 return Err(ValidationError::new(
                     "ordering_key",
                     "must be a JSON pointer into the event, such as `/data/experiment_id`",
+                ));
+            }
+        }
+        if let Some(batch) = &self.batch {
+            batch.validate().map_err(|e| e.within("batch"))?;
+            if self.is_ordered() {
+                return Err(ValidationError::new(
+                    "batch",
+                    "cannot be combined with ordering (a batch is sent as one request)",
                 ));
             }
         }

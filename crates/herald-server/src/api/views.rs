@@ -86,6 +86,7 @@ pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
         "rate_limit": s.rate_limit,
         "auto_disable_after": s.auto_disable_after,
         "ordering": s.ordering,
+        "batch": s.batch,
         "ordering_key": s.ordering_key,
         "disabled_reason": w.disabled_reason,
         "disabled_at": w.disabled_at.map(format_time),

@@ -58,6 +58,19 @@ fn check_provider(spec: &WebhookSpec, state: &AppState) -> ApiResult<()> {
         &spec.settings,
         state.url_policy().allow_http,
     )?;
+    let batches = !matches!(
+        kind,
+        ProviderKind::PagerDuty | ProviderKind::Jira | ProviderKind::GitHub | ProviderKind::Datadog
+    );
+    if spec.batch.is_some() && !batches {
+        return Err(ApiError::validation(
+            "batch",
+            format!(
+                "{} takes one event per request (batches go to webhook, zapier, chat and email providers)",
+                kind.as_str()
+            ),
+        ));
+    }
     if kind == ProviderKind::Email {
         let has = |pointer: &str| spec.settings.pointer(pointer).is_some_and(Value::is_string);
         if let Some((field, message)) = state

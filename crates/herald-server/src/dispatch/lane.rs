@@ -50,6 +50,10 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
     // Back-pressure: the destination asked (429/503 with a delay) to hear
     // nothing until then.
     let mut held_until: Option<Instant> = None;
+    // Batching: when the group now forming started waiting, and when it
+    // must go even if not full.
+    let mut batch_since: Option<Instant> = None;
+    let mut batch_due: Option<Instant> = None;
 
     loop {
         signal.woken.store(false, Ordering::SeqCst);
@@ -64,13 +68,35 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             if held_until.is_some_and(|at| at <= Instant::now()) {
                 held_until = None;
             }
+            let batch = route.webhook.spec.batch;
+            let group_size = batch.map_or(1, |b| b.max_events as usize);
+            batch_due = None;
             while held_until.is_none() && in_flight.len() < max && !buffer.is_empty() {
+                if let Some(b) = batch {
+                    // Wait for a full group, or until the first one waiting
+                    // has waited `max_wait_ms`.
+                    let since = *batch_since.get_or_insert_with(Instant::now);
+                    let deadline = since + Duration::from_millis(b.max_wait_ms);
+                    if buffer.len() < group_size && Instant::now() < deadline {
+                        batch_due = Some(deadline);
+                        break;
+                    }
+                }
                 if let Err(wait) = route.pacer.take() {
                     paced_until = Some(Instant::now() + wait);
                     break;
                 }
-                let delivery = buffer.pop_front().expect("buffer is not empty");
-                in_flight.spawn(attempt(inner.clone(), route.clone(), delivery));
+                if batch.is_some() {
+                    let group: Vec<_> = buffer.drain(..buffer.len().min(group_size)).collect();
+                    batch_since = None;
+                    in_flight.spawn(attempt_batch(inner.clone(), route.clone(), group));
+                } else {
+                    let delivery = buffer.pop_front().expect("buffer is not empty");
+                    in_flight.spawn(attempt(inner.clone(), route.clone(), delivery));
+                }
+            }
+            if buffer.is_empty() {
+                batch_since = None;
             }
             if let Queue::DueAt(Some(at)) = queue
                 && at <= Instant::now()
@@ -80,9 +106,12 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             // Keep about one round of sends buffered beyond what is in flight.
             // A paced lane buffers only a few seconds of sends, so leased
             // deliveries do not wait in memory for long.
-            let depth = route.rate_per_second().map_or(max, |r| {
-                ((r * PACED_BUFFER_SECS).ceil() as usize).clamp(1, max)
-            });
+            let depth = route
+                .rate_per_second()
+                .map_or(max, |r| {
+                    ((r * PACED_BUFFER_SECS).ceil() as usize).clamp(1, max)
+                })
+                .max(group_size);
             if claim.is_none() && matches!(queue, Queue::MaybeDue) && buffer.len() < depth {
                 let want = (2 * depth - buffer.len()).min(MAX_CLAIM);
                 claim = Some(start_claim(&inner, route, &webhook_id, want));
@@ -104,7 +133,7 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             (Some(_), Queue::DueAt(at)) => at,
             _ => None,
         };
-        let wake_at = [wake_at, paced_until, held_until]
+        let wake_at = [wake_at, paced_until, held_until, batch_due]
             .into_iter()
             .flatten()
             .min();
@@ -213,6 +242,25 @@ struct Ended {
     retry_at: Option<i64>,
     /// The destination asked for quiet until then.
     hold_until: Option<i64>,
+}
+
+/// Sends a group of deliveries as one request; every delivery of the
+/// group gets the attempt's outcome.
+async fn attempt_batch(inner: Arc<Inner>, route: Arc<Route>, group: Vec<ClaimedDelivery>) -> Ended {
+    let result = inner.sender.send_batch(&route, &group).await;
+    let mut ended = Ended {
+        retry_at: None,
+        hold_until: None,
+    };
+    for delivery in &group {
+        let judged = outcome::judge(&route, delivery, result.clone(), inner.max_retry_after);
+        if let NextStep::RetryAt(at) = judged.record.next {
+            ended.retry_at = Some(ended.retry_at.map_or(at, |r| r.min(at)));
+        }
+        ended.hold_until = ended.hold_until.or(judged.hold_until_ms);
+        inner.recorder.record(judged.record).await;
+    }
+    ended
 }
 
 /// Sends one delivery and queues its record.

@@ -8,6 +8,7 @@
 //! memory the moment its deliveries are committed (no polling delay); the
 //! store remains the truth, and `start` rebuilds every lane from it.
 
+mod digest;
 mod lane;
 mod mailer;
 mod ops;

@@ -24,7 +24,7 @@ use crate::registry::Route;
 pub(crate) const MAX_RESPONSE_BODY: usize = 32 * 1024;
 
 /// What happened on the wire.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct AttemptResult {
     pub(crate) started_at_ms: i64,
     pub(crate) duration: Duration,
@@ -96,6 +96,13 @@ impl AsRef<[u8]> for SharedBody {
     }
 }
 
+/// What a plain webhook request carries: its `webhook-id`, type and body.
+struct Payload<'a> {
+    id: &'a str,
+    event_type: &'a str,
+    body: std::sync::Arc<str>,
+}
+
 /// The parts of the stored event envelope a provider renders from.
 #[derive(serde::Deserialize)]
 struct Envelope {
@@ -150,7 +157,12 @@ impl Sender {
             );
         }
         if kind == ProviderKind::Webhook {
-            return self.send_signed(route, delivery, result, started).await;
+            let payload = Payload {
+                id: &delivery.event_id,
+                event_type: &delivery.event_type,
+                body: delivery.body.clone(),
+            };
+            return self.send_signed(route, payload, result, started).await;
         }
         let envelope: Envelope = match serde_json::from_str(&delivery.body) {
             Ok(e) => e,
@@ -172,19 +184,113 @@ impl Sender {
             timestamp_ms,
             data: &envelope.data,
         };
-        match route.provider.render(&event) {
+        let rendered = route.provider.render(&event);
+        self.send_integration(route, rendered, &delivery.event_id, result, started)
+            .await
+    }
+
+    /// Sends a group of deliveries as one request: a JSON array for plain
+    /// webhooks and Zapier, a digest message for chat and email providers.
+    pub(crate) async fn send_batch(
+        &self,
+        route: &Route,
+        group: &[ClaimedDelivery],
+    ) -> AttemptResult {
+        let (mut result, started) = AttemptResult::starting();
+        let kind = route.provider.kind();
+        if self.disabled.contains(&kind) {
+            result.skipped = true;
+            return result.not_sent(
+                started,
+                ErrorCategory::ProviderDisabled,
+                format!(
+                    "provider `{}` is switched off on this server (HERALD_DISABLED_PROVIDERS)",
+                    kind.as_str()
+                ),
+                Verdict::Permanent,
+            );
+        }
+        if kind == ProviderKind::Webhook {
+            let mut body =
+                String::with_capacity(group.iter().map(|d| d.body.len() + 1).sum::<usize>() + 2);
+            body.push('[');
+            for (i, d) in group.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                body.push_str(&d.body);
+            }
+            body.push(']');
+            let id = herald_core::ids::new_id("msg");
+            let payload = Payload {
+                id: &id,
+                event_type: "batch",
+                body: body.into(),
+            };
+            return self.send_signed(route, payload, result, started).await;
+        }
+        let mut envelopes = Vec::with_capacity(group.len());
+        for d in group {
+            match serde_json::from_str::<Envelope>(&d.body) {
+                Ok(e) => envelopes.push(e),
+                Err(e) => {
+                    return result.not_sent(
+                        started,
+                        ErrorCategory::Render,
+                        format!("stored event is not readable: {e}"),
+                        Verdict::Permanent,
+                    );
+                }
+            }
+        }
+        let events: Vec<EventInput<'_>> = group
+            .iter()
+            .zip(&envelopes)
+            .map(|(d, e)| EventInput {
+                id: &d.event_id,
+                event_type: &d.event_type,
+                timestamp_ms: chrono::DateTime::parse_from_rfc3339(&e.timestamp)
+                    .map(|t| t.timestamp_millis())
+                    .unwrap_or(result.started_at_ms),
+                data: &e.data,
+            })
+            .collect();
+        let rendered = if kind == ProviderKind::Zapier {
+            route.provider.render_batch(&events)
+        } else {
+            super::digest::render(&route.provider, &events)
+        };
+        self.send_integration(route, rendered, &group[0].event_id, result, started)
+            .await
+    }
+
+    /// Sends what an integration rendered.
+    async fn send_integration(
+        &self,
+        route: &Route,
+        rendered: Result<Option<Rendered>, herald_providers::RenderError>,
+        event_id: &str,
+        result: AttemptResult,
+        started: Instant,
+    ) -> AttemptResult {
+        match rendered {
             Err(e) => result.not_sent(
                 started,
                 ErrorCategory::Render,
                 e.to_string(),
                 Verdict::Permanent,
             ),
-            Ok(None) => self.send_signed(route, delivery, result, started).await,
+            Ok(None) => result.not_sent(
+                started,
+                ErrorCategory::Render,
+                "the provider rendered nothing to send".to_string(),
+                Verdict::Permanent,
+            ),
             Ok(Some(Rendered::Http(request))) => {
                 self.send_rendered(route, request, result, started).await
             }
             Ok(Some(Rendered::Email(message))) => {
-                self.send_email(route, &message, delivery, result, started)
+                self.send_email(route, &message, event_id, result, started)
                     .await
             }
         }
@@ -194,7 +300,7 @@ impl Sender {
     async fn send_signed(
         &self,
         route: &Route,
-        delivery: &ClaimedDelivery,
+        payload: Payload<'_>,
         result: AttemptResult,
         started: Instant,
     ) -> AttemptResult {
@@ -208,7 +314,7 @@ impl Sender {
         };
         let headers = match build_headers(
             route,
-            delivery,
+            &payload,
             &self.user_agent,
             result.started_at_ms / 1000,
         ) {
@@ -224,7 +330,7 @@ impl Sender {
         };
         let mut result = result;
         result.request_headers = masked(&headers, route, &[]);
-        let body = Bytes::from_owner(SharedBody(delivery.body.clone()));
+        let body = Bytes::from_owner(SharedBody(payload.body));
         let request = self
             .client
             .post(url)
@@ -314,12 +420,12 @@ impl Sender {
         &self,
         route: &Route,
         message: &EmailMessage,
-        delivery: &ClaimedDelivery,
+        event_id: &str,
         mut result: AttemptResult,
         started: Instant,
     ) -> AttemptResult {
         let timeout = Duration::from_millis(route.webhook.spec.timeout_ms);
-        let sent = self.mailer.send(message, &delivery.event_id, timeout).await;
+        let sent = self.mailer.send(message, event_id, timeout).await;
         result.request_headers = vec![
             ("to".to_string(), message.to.join(", ")),
             ("subject".to_string(), message.subject.clone()),
@@ -455,7 +561,7 @@ fn add_custom_headers(headers: &mut HeaderMap, route: &Route) -> Result<(), Stri
 /// authentication and the signature (computed once per attempt).
 fn build_headers(
     route: &Route,
-    delivery: &ClaimedDelivery,
+    payload: &Payload<'_>,
     user_agent: &HeaderValue,
     timestamp: i64,
 ) -> Result<HeaderMap, String> {
@@ -468,12 +574,12 @@ fn build_headers(
     headers.insert(reqwest::header::USER_AGENT, user_agent.clone());
     add_custom_headers(&mut headers, route)?;
     let value = |s: &str| HeaderValue::from_str(s).map_err(|e| format!("header value: {e}"));
-    let id = HeaderValue::from_str(&delivery.event_id).map_err(|e| format!("event id: {e}"))?;
+    let id = HeaderValue::from_str(payload.id).map_err(|e| format!("event id: {e}"))?;
     let secret = &route.webhook.secret;
-    let body = delivery.body.as_bytes();
+    let body = payload.body.as_bytes();
     match spec.signature.scheme {
         SignatureScheme::Standard => {
-            let signature = sign_standard(secret, &delivery.event_id, timestamp, body);
+            let signature = sign_standard(secret, payload.id, timestamp, body);
             headers.insert("webhook-id", id);
             headers.insert("webhook-timestamp", HeaderValue::from(timestamp));
             headers.insert("webhook-signature", value(&signature)?);
@@ -482,7 +588,7 @@ fn build_headers(
             headers.insert("x-webhook-id", id);
             headers.insert(
                 "x-webhook-event",
-                HeaderValue::from_str(&delivery.event_type)
+                HeaderValue::from_str(payload.event_type)
                     .map_err(|e| format!("event type: {e}"))?,
             );
             headers.insert("x-webhook-signature", value(&sign_hex(secret, body))?);
