@@ -4,19 +4,17 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use common::binary::{CRASH_TOKEN, spawn_herald};
 use common::{
-    ApiClient, Receiver, Reply, TestServer, WAIT, create_webhook, only_delivery_for_event,
-    post_event, wait_for_delivery_status, wait_for_value, webhook_body,
+    Receiver, Reply, TestServer, WAIT, create_webhook, only_delivery_for_event, post_event,
+    wait_for_delivery_status, wait_for_value, webhook_body,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::process::{Child, Command};
 use tokio::sync::Notify;
 
 #[tokio::test]
@@ -81,66 +79,10 @@ async fn graceful_restart_mid_retry_completes_the_delivery() {
         .await;
 }
 
-const CRASH_TOKEN: &str = "crash-test-token";
 const EVENTS: usize = 5_000;
 const POSTERS: usize = 32;
 /// Kill the process once this many events have been accepted.
 const KILL_AFTER: usize = 2_500;
-
-/// A free loopback port: bind port 0, note the port, release it.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("find a free port")
-        .port()
-}
-
-/// Starts `herald serve --dev` on `data_dir` and waits until it is ready.
-/// Its stderr goes to `log`, which is shown if it never becomes ready.
-async fn spawn_herald(data_dir: &Path, log: &Path) -> (Child, ApiClient) {
-    let port = free_port();
-    let log_file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .expect("open server log");
-    let child = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(["serve", "--dev", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("HERALD_ADMIN_TOKEN", CRASH_TOKEN)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log_file)
-        // Never leave a server behind if the test panics.
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn herald binary");
-    let client = ApiClient::new(format!("http://127.0.0.1:{port}"), Some(CRASH_TOKEN.into()));
-
-    let probe = client.clone();
-    let ready = tokio::time::timeout(WAIT, async move {
-        let http = reqwest::Client::new();
-        loop {
-            let ok = http
-                .get(probe.url("/readyz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == StatusCode::OK);
-            if ok {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    })
-    .await;
-    if ready.is_err() {
-        let log = std::fs::read_to_string(log).unwrap_or_default();
-        panic!("herald did not become ready on port {port}; log:\n{log}");
-    }
-    (child, client)
-}
 
 #[tokio::test]
 async fn sigkill_mid_stream_loses_no_accepted_event() {

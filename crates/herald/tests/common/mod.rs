@@ -7,6 +7,8 @@
 // Every test binary compiles this module but uses only part of it.
 #![allow(dead_code)]
 
+pub(crate) mod binary;
+
 use std::collections::VecDeque;
 use std::future::Future;
 use std::net::SocketAddr;

@@ -1,0 +1,69 @@
+//! The real `herald` binary as a child process, for tests that kill it or
+//! watch its memory.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tokio::process::{Child, Command};
+
+use super::{ApiClient, WAIT};
+
+/// The admin token of spawned servers.
+pub(crate) const CRASH_TOKEN: &str = "crash-test-token";
+
+/// A free loopback port: bind port 0, note the port, release it.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("find a free port")
+        .port()
+}
+
+/// Starts `herald serve --dev` on `data_dir` and waits until it is ready.
+/// Its stderr goes to `log`, which is shown if it never becomes ready.
+pub(crate) async fn spawn_herald(data_dir: &Path, log: &Path) -> (Child, ApiClient) {
+    let port = free_port();
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("open server log");
+    let child = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["serve", "--dev", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("HERALD_ADMIN_TOKEN", CRASH_TOKEN)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log_file)
+        // Never leave a server behind if the test panics.
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn herald binary");
+    let client = ApiClient::new(format!("http://127.0.0.1:{port}"), Some(CRASH_TOKEN.into()));
+
+    let probe = client.clone();
+    let ready = tokio::time::timeout(WAIT, async move {
+        let http = reqwest::Client::new();
+        loop {
+            let ok = http
+                .get(probe.url("/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK);
+            if ok {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    })
+    .await;
+    if ready.is_err() {
+        let log = std::fs::read_to_string(log).unwrap_or_default();
+        panic!("herald did not become ready on port {port}; log:\n{log}");
+    }
+    (child, client)
+}
