@@ -276,6 +276,10 @@ pub struct WebhookSpec {
     /// webhook is disabled; 0 never disables it.
     #[serde(default = "default_auto_disable_after")]
     pub auto_disable_after: u32,
+    /// While disabled, probe the destination with backoff and enable the
+    /// webhook again at the first success.
+    #[serde(default)]
+    pub auto_recover: bool,
     /// The most requests the destination accepts; `None` applies the
     /// provider's default (Slack 1/s, …), plain webhooks have none.
     #[serde(default)]

@@ -115,6 +115,16 @@ impl Registry {
         }
     }
 
+    /// Every routed webhook.
+    pub(crate) fn all(&self) -> Vec<Arc<Route>> {
+        self.routes
+            .read()
+            .expect("registry lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+
     pub(crate) fn remove(&self, id: &str) {
         self.routes.write().expect("registry lock").remove(id);
     }

@@ -248,3 +248,61 @@ async fn a_success_resets_the_count_and_zero_never_disables() {
         assert_eq!(webhook["status"], "active", "{name}: {webhook}");
     }
 }
+
+#[tokio::test]
+async fn auto_recover_probes_and_enables_when_the_destination_is_back() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let ops = Receiver::start().await;
+    let receiver = Receiver::start().await;
+    create_webhook(
+        &client,
+        webhook_body(
+            &ops.url("/ops"),
+            json!({"event_types": ["herald.webhook.*"]}),
+        ),
+    )
+    .await;
+    let webhook = create_webhook(
+        &client,
+        webhook_body(
+            &receiver.url("/recovering"),
+            json!({
+                "event_types": ["job.*"],
+                "retry": {"strategy": "none", "initial_delay_ms": 100},
+                "auto_disable_after": 2,
+                "auto_recover": true,
+            }),
+        ),
+    )
+    .await;
+    let id = webhook["id"].as_str().unwrap().to_string();
+    // Two failures disable it; the first probe fails too, the second succeeds.
+    receiver.script([Reply::status(503), Reply::status(503), Reply::status(503)]);
+    post_event(&client, job("evt_down_1")).await;
+    post_event(&client, job("evt_down_2")).await;
+    wait_until(WAIT, "the webhook to be disabled", || async {
+        webhook_status(&client, &id).await["status"] == "disabled"
+    })
+    .await;
+    post_event(&client, job("evt_held_while_down")).await;
+
+    wait_until(WAIT, "the webhook to recover", || async {
+        webhook_status(&client, &id).await["status"] == "active"
+    })
+    .await;
+    let requests = receiver
+        .wait_until(WAIT, "the held event", |r| {
+            r.iter().any(|q| q.json()["id"] == "evt_held_while_down")
+        })
+        .await;
+    let probes = requests
+        .iter()
+        .filter(|r| r.json()["type"] == "herald.probe")
+        .count();
+    assert_eq!(probes, 2, "one failed probe, then one that worked");
+    ops.wait_until(WAIT, "herald.webhook.enabled", |r| {
+        !of_type(r, "herald.webhook.enabled").is_empty()
+    })
+    .await;
+}

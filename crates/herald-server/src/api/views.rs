@@ -85,6 +85,7 @@ pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
         "max_in_flight": s.max_in_flight,
         "rate_limit": s.rate_limit,
         "auto_disable_after": s.auto_disable_after,
+        "auto_recover": s.auto_recover,
         "ordering": s.ordering,
         "batch": s.batch,
         "ordering_key": s.ordering_key,

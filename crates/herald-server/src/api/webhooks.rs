@@ -19,7 +19,6 @@ use super::extract::{JsonBody, QueryParams, from_value, parse_json, read_body};
 use super::pagination::{self, page};
 use super::views;
 use super::{AppState, Caller};
-use crate::dispatch::WEBHOOK_ENABLED;
 use crate::error::{ApiError, ApiResult};
 
 /// Splits `secret` off a create body and parses the rest as a spec.
@@ -237,9 +236,7 @@ fn refuse_disabled(body: &Map<String, Value>) -> ApiResult<()> {
     Ok(())
 }
 
-/// Brings a disabled webhook back with `spec` (its status active or
-/// paused): the failure count starts over, held deliveries go out in order
-/// (or are discarded), and `herald.webhook.enabled` is announced.
+/// Enables a disabled webhook through the dispatcher.
 async fn enable(
     state: &AppState,
     current: Webhook,
@@ -247,31 +244,11 @@ async fn enable(
     discard_held: bool,
 ) -> ApiResult<(Webhook, u64)> {
     let id = current.id.clone();
-    let updated = Webhook {
-        spec,
-        updated_at: Utc::now(),
-        disabled_reason: None,
-        disabled_at: None,
-        ..current
-    };
-    let discarded = state
-        .store()
-        .enable_webhook(updated.clone(), discard_held)
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook", &id))?;
-    state.registry().upsert(updated.clone());
-    state.dispatcher().wake(&updated.id);
-    tracing::info!(webhook_id = %updated.id, discarded, "webhook enabled");
     state
         .dispatcher()
-        .announce(
-            &updated.tenant_id,
-            WEBHOOK_ENABLED,
-            &updated.id,
-            json!({"webhook_id": updated.id, "discarded_held": discarded}),
-        )
-        .await;
-    Ok((updated, discarded))
+        .enable(current, spec, discard_held)
+        .await?
+        .ok_or_else(|| ApiError::not_found("webhook", &id))
 }
 
 #[derive(Deserialize, Default)]

@@ -14,6 +14,7 @@ mod mailer;
 mod ops;
 mod outcome;
 mod recorder;
+mod recovery;
 mod sender;
 
 use std::collections::HashMap;
@@ -27,10 +28,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use herald_core::webhook::{Webhook, WebhookSpec, WebhookStatus};
+
 use crate::config::Settings;
 use crate::registry::{Registry, Route};
 pub(crate) use mailer::SmtpServer;
-pub(crate) use ops::{WEBHOOK_ENABLED, is_operational};
+pub(crate) use ops::is_operational;
 pub(crate) use outcome::TestReport;
 use recorder::Recorder;
 use sender::Sender;
@@ -51,6 +54,8 @@ struct Inner {
     shutdown: CancellationToken,
     tasks: TaskTracker,
     max_retry_after: Duration,
+    /// Disabled webhooks being probed by `recovery`.
+    probing: Mutex<std::collections::HashSet<String>>,
 }
 
 /// Tells a webhook's lane that it may have work, starting it if needed.
@@ -71,6 +76,39 @@ fn wake(inner: &Arc<Inner>, webhook_id: &str) {
     inner
         .tasks
         .spawn(async move { lane::run(task_inner, id, signal).await });
+}
+
+async fn enable(
+    inner: &Arc<Inner>,
+    current: Webhook,
+    spec: WebhookSpec,
+    discard_held: bool,
+) -> Result<Option<(Webhook, u64)>, StoreError> {
+    let updated = Webhook {
+        spec,
+        updated_at: chrono::Utc::now(),
+        disabled_reason: None,
+        disabled_at: None,
+        ..current
+    };
+    let Some(discarded) = inner
+        .store
+        .enable_webhook(updated.clone(), discard_held)
+        .await?
+    else {
+        return Ok(None);
+    };
+    inner.registry.upsert(updated.clone());
+    wake(inner, &updated.id);
+    tracing::info!(webhook_id = %updated.id, discarded, "webhook enabled");
+    let event = ops::OpEvent {
+        tenant_id: updated.tenant_id.clone(),
+        event_type: ops::WEBHOOK_ENABLED,
+        subject: updated.id.clone(),
+        data: serde_json::json!({"webhook_id": updated.id, "discarded_held": discarded}),
+    };
+    ops::emit(inner, vec![event]).await;
+    Ok(Some((updated, discarded)))
 }
 
 /// How a lane is woken. `woken` is set under the lanes lock, so a lane that
@@ -111,6 +149,7 @@ impl Dispatcher {
                     shutdown: CancellationToken::new(),
                     tasks: TaskTracker::new(),
                     max_retry_after: settings.max_retry_after,
+                    probing: Mutex::new(Default::default()),
                 }
             }),
         })
@@ -129,6 +168,13 @@ impl Dispatcher {
         for webhook_id in self.inner.store.webhooks_with_queued_deliveries().await? {
             self.wake(&webhook_id);
         }
+        for route in self.inner.registry.all() {
+            if route.webhook.spec.status == WebhookStatus::Disabled
+                && route.webhook.spec.auto_recover
+            {
+                recovery::start(&self.inner, route.webhook.id.clone());
+            }
+        }
         Ok(())
     }
 
@@ -137,21 +183,18 @@ impl Dispatcher {
         wake(&self.inner, webhook_id);
     }
 
-    /// Announces a webhook's state change as an operational event.
-    pub(crate) async fn announce(
+    /// Brings a disabled webhook back with `spec` (its status active or
+    /// paused): the failure count starts over, held deliveries go out in
+    /// order (or are closed as skipped with `discard_held`), and
+    /// `herald.webhook.enabled` is announced. Returns the webhook and how
+    /// many held deliveries were discarded; `None` if it no longer exists.
+    pub(crate) async fn enable(
         &self,
-        tenant_id: &str,
-        event_type: &'static str,
-        webhook_id: &str,
-        data: serde_json::Value,
-    ) {
-        let event = ops::OpEvent {
-            tenant_id: tenant_id.to_string(),
-            event_type,
-            subject: webhook_id.to_string(),
-            data,
-        };
-        ops::emit(&self.inner, vec![event]).await;
+        current: Webhook,
+        spec: WebhookSpec,
+        discard_held: bool,
+    ) -> Result<Option<(Webhook, u64)>, StoreError> {
+        enable(&self.inner, current, spec, discard_held).await
     }
 
     /// Whether deliveries of this provider are skipped on this server.

@@ -65,7 +65,13 @@ async fn on_disabled(inner: &Arc<Inner>, disabled: DisabledWebhook) -> OpEvent {
         .get_webhook(&disabled.tenant_id, &disabled.webhook_id)
         .await
     {
-        Ok(Some(webhook)) => inner.registry.upsert(webhook),
+        Ok(Some(webhook)) => {
+            let recover = webhook.spec.auto_recover;
+            inner.registry.upsert(webhook);
+            if recover {
+                super::recovery::start(inner, disabled.webhook_id.clone());
+            }
+        }
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "cannot reload a disabled webhook"),
     }
