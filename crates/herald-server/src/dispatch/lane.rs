@@ -56,7 +56,12 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
     let mut batch_due: Option<Instant> = None;
 
     loop {
-        signal.woken.store(false, Ordering::SeqCst);
+        // A wake-up that arrived since the last look is work to claim, even
+        // if its notification was already used: clearing the flag without
+        // acting on it could let the lane exit with a delivery just stored.
+        if signal.woken.swap(false, Ordering::SeqCst) {
+            queue = Queue::MaybeDue;
+        }
         if inner.shutdown.is_cancelled() {
             break;
         }
