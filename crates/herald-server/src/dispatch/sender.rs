@@ -63,6 +63,20 @@ impl AttemptResult {
         (result, Instant::now())
     }
 
+    /// Not sent because the provider is switched off on this server.
+    fn skipped(mut self, started: Instant, kind: ProviderKind) -> AttemptResult {
+        self.skipped = true;
+        self.not_sent(
+            started,
+            ErrorCategory::ProviderDisabled,
+            format!(
+                "provider `{}` is switched off on this server (HERALD_DISABLED_PROVIDERS)",
+                kind.as_str()
+            ),
+            Verdict::Permanent,
+        )
+    }
+
     /// An attempt that ended before anything was sent.
     fn not_sent(
         mut self,
@@ -142,19 +156,10 @@ impl Sender {
     }
 
     pub(crate) async fn send(&self, route: &Route, delivery: &ClaimedDelivery) -> AttemptResult {
-        let (mut result, started) = AttemptResult::starting();
+        let (result, started) = AttemptResult::starting();
         let kind = route.provider.kind();
         if self.disabled.contains(&kind) {
-            result.skipped = true;
-            return result.not_sent(
-                started,
-                ErrorCategory::ProviderDisabled,
-                format!(
-                    "provider `{}` is switched off on this server (HERALD_DISABLED_PROVIDERS)",
-                    kind.as_str()
-                ),
-                Verdict::Permanent,
-            );
+            return result.skipped(started, kind);
         }
         if kind == ProviderKind::Webhook {
             let payload = Payload {
@@ -196,19 +201,10 @@ impl Sender {
         route: &Route,
         group: &[ClaimedDelivery],
     ) -> AttemptResult {
-        let (mut result, started) = AttemptResult::starting();
+        let (result, started) = AttemptResult::starting();
         let kind = route.provider.kind();
         if self.disabled.contains(&kind) {
-            result.skipped = true;
-            return result.not_sent(
-                started,
-                ErrorCategory::ProviderDisabled,
-                format!(
-                    "provider `{}` is switched off on this server (HERALD_DISABLED_PROVIDERS)",
-                    kind.as_str()
-                ),
-                Verdict::Permanent,
-            );
+            return result.skipped(started, kind);
         }
         if kind == ProviderKind::Webhook {
             let mut body =
