@@ -241,8 +241,13 @@ async fn a_success_resets_the_count_and_zero_never_disables() {
         .await;
     }
     never.wait_for(12, WAIT).await;
-    // Let the last records land before reading the state.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every attempt is recorded before the state is read.
+    wait_until(WAIT, "all 17 deliveries to settle", || async {
+        let (_, stats) = client.get("/api/v1/stats").await;
+        let d = &stats["deliveries"];
+        d["delivered"].as_u64().unwrap_or(0) + d["failed"].as_u64().unwrap_or(0) == 17
+    })
+    .await;
     for (hook, name) in [(&flaky_hook, "flaky"), (&never_hook, "never")] {
         let webhook = webhook_status(&client, hook["id"].as_str().unwrap()).await;
         assert_eq!(webhook["status"], "active", "{name}: {webhook}");
