@@ -76,6 +76,38 @@ impl Settings {
         }
     }
 
+    /// Takes an optional one-line text setting checked with [`check_text`].
+    pub(crate) fn take_text(
+        &mut self,
+        name: &'static str,
+        min: usize,
+        max: usize,
+    ) -> Result<Option<String>, ValidationError> {
+        let value: Option<String> = self.take(name)?;
+        if let Some(v) = &value {
+            check_text(&format!("settings.{name}"), v, min, max)?;
+        }
+        Ok(value)
+    }
+
+    /// Takes an optional URL setting (an icon, an avatar): `https://`, or
+    /// any `http(s)://` in dev mode.
+    pub(crate) fn take_url(
+        &mut self,
+        name: &'static str,
+        dev: bool,
+    ) -> Result<Option<String>, ValidationError> {
+        let value: Option<String> = self.take(name)?;
+        if let Some(v) = &value {
+            herald_core::webhook::validate_url(
+                &format!("settings.{name}"),
+                v,
+                herald_core::webhook::UrlPolicy { allow_http: dev },
+            )?;
+        }
+        Ok(value)
+    }
+
     pub(crate) fn required<T: DeserializeOwned>(
         &mut self,
         name: &'static str,

@@ -13,7 +13,7 @@ use crate::format::md_links;
 use crate::judge::{self, Answer};
 use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
-use crate::settings::{Secret, Settings, UrlRule, check_list, check_text, destination};
+use crate::settings::{Secret, Settings, UrlRule, check_list, destination};
 use crate::template::TemplateBuilder;
 use crate::truncate;
 use herald_core::ValidationError;
@@ -74,10 +74,7 @@ impl Datadog {
                 "tags cannot contain spaces (use key:value)",
             ));
         }
-        let aggregation_key: Option<String> = s.take("aggregation_key")?;
-        if let Some(k) = &aggregation_key {
-            check_text("settings.aggregation_key", k, 1, 100)?;
-        }
+        let aggregation_key = s.take_text("aggregation_key", 1, 100)?;
         let priority = s.take("priority")?;
         s.template(t)?;
         Ok(Self {

@@ -13,7 +13,7 @@ use crate::format::{md_links, plain_text};
 use crate::judge::{self, Answer};
 use crate::notification::Notification;
 use crate::rendered::HttpRequest;
-use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, check_text, destination};
+use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
 use crate::template::TemplateBuilder;
 use crate::truncate;
 use herald_core::ValidationError;
@@ -62,18 +62,8 @@ impl Discord {
             },
         )?;
         let chat = ChatOptions::take(s, true)?;
-        let username: Option<String> = s.take("username")?;
-        if let Some(u) = &username {
-            check_text("settings.username", u, 1, 80)?;
-        }
-        let avatar_url: Option<String> = s.take("avatar_url")?;
-        if let Some(a) = &avatar_url {
-            herald_core::webhook::validate_url(
-                "settings.avatar_url",
-                a,
-                herald_core::webhook::UrlPolicy { allow_http: dev },
-            )?;
-        }
+        let username = s.take_text("username", 1, 80)?;
+        let avatar_url = s.take_url("avatar_url", dev)?;
         s.template(t)?;
         Ok(Self {
             url: SecretUrl(url),

@@ -71,10 +71,7 @@ impl Email {
             .take::<String>("from")?
             .map(|f| email_address("settings.from", &f, true))
             .transpose()?;
-        let subject_prefix: Option<String> = s.take("subject_prefix")?;
-        if let Some(p) = &subject_prefix {
-            check_text("settings.subject_prefix", p, 1, 50)?;
-        }
+        let subject_prefix = s.take_text("subject_prefix", 1, 50)?;
         let smtp: SmtpOverrides = s.or("smtp", SmtpOverrides::default())?;
         check_smtp(&smtp).map_err(|e| e.within("settings.smtp"))?;
         let chat = ChatOptions::take(s, false)?;

@@ -85,10 +85,7 @@ impl Jira {
                 "Jira labels cannot contain spaces",
             ));
         }
-        let priority: Option<String> = s.take("priority")?;
-        if let Some(p) = &priority {
-            check_text("settings.priority", p, 1, 255)?;
-        }
+        let priority = s.take_text("priority", 1, 255)?;
         s.template(t)?;
         Ok(Self {
             endpoint,

@@ -14,7 +14,7 @@ use crate::format::{md_links, plain_text};
 use crate::judge::{self, Answer};
 use crate::notification::Notification;
 use crate::rendered::HttpRequest;
-use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, check_text, destination};
+use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
 use crate::template::TemplateBuilder;
 use crate::truncate;
 use herald_core::ValidationError;
@@ -44,22 +44,9 @@ impl Mattermost {
         // Self-hosted: any https URL (the path is /hooks/<id> on any host).
         let url = destination(url, None, dev, UrlRule::Any)?;
         let chat = ChatOptions::take(s, true)?;
-        let channel: Option<String> = s.take("channel")?;
-        if let Some(c) = &channel {
-            check_text("settings.channel", c, 1, 64)?;
-        }
-        let username: Option<String> = s.take("username")?;
-        if let Some(u) = &username {
-            check_text("settings.username", u, 1, 64)?;
-        }
-        let icon_url: Option<String> = s.take("icon_url")?;
-        if let Some(i) = &icon_url {
-            herald_core::webhook::validate_url(
-                "settings.icon_url",
-                i,
-                herald_core::webhook::UrlPolicy { allow_http: dev },
-            )?;
-        }
+        let channel = s.take_text("channel", 1, 64)?;
+        let username = s.take_text("username", 1, 64)?;
+        let icon_url = s.take_url("icon_url", dev)?;
         s.template(t)?;
         Ok(Self {
             url: SecretUrl(url),

@@ -59,14 +59,8 @@ impl Slack {
             },
         )?;
         let chat = ChatOptions::take(s, true)?;
-        let channel: Option<String> = s.take("channel")?;
-        if let Some(c) = &channel {
-            check_text("settings.channel", c, 1, 80)?;
-        }
-        let username: Option<String> = s.take("username")?;
-        if let Some(u) = &username {
-            check_text("settings.username", u, 1, 80)?;
-        }
+        let channel = s.take_text("channel", 1, 80)?;
+        let username = s.take_text("username", 1, 80)?;
         let icon_emoji: Option<String> = s.take("icon_emoji")?;
         if let Some(i) = &icon_emoji {
             check_text("settings.icon_emoji", i, 3, 100)?;
