@@ -138,17 +138,15 @@ impl Registry {
     /// so unordered traffic never parses the body.
     pub(crate) fn ordering_keys(&self, webhook_ids: &[String], body: &str) -> Vec<Option<String>> {
         let routes = self.routes.read().expect("registry lock");
-        let ordered: Vec<Option<&Arc<Route>>> = webhook_ids
-            .iter()
-            .map(|id| routes.get(id).filter(|r| r.webhook.spec.is_ordered()))
-            .collect();
-        if ordered.iter().all(Option::is_none) {
+        let ordered = |id: &String| routes.get(id).filter(|r| r.webhook.spec.is_ordered());
+        // The common case (no ordered subscriber) allocates nothing.
+        if !webhook_ids.iter().any(|id| ordered(id).is_some()) {
             return Vec::new();
         }
         let event: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-        ordered
-            .into_iter()
-            .map(|route| route.and_then(|r| r.webhook.spec.ordering_key_of(&event)))
+        webhook_ids
+            .iter()
+            .map(|id| ordered(id).and_then(|r| r.webhook.spec.ordering_key_of(&event)))
             .collect()
     }
 
