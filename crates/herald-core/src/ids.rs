@@ -11,6 +11,8 @@ pub const EVENT: &str = "evt";
 pub const DELIVERY: &str = "dlv";
 pub const ATTEMPT: &str = "att";
 pub const TENANT: &str = "tnt";
+pub const API_KEY: &str = "key";
+pub const AUDIT: &str = "aud";
 
 /// The tenant every row belongs to until tenants can be created.
 pub const DEFAULT_TENANT: &str = "tnt_default";

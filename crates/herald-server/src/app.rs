@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::dispatch::Dispatcher;
 use crate::registry::Registry;
 use crate::retention;
-use herald_store::{Store, StoreOptions};
+use herald_store::{MasterKey, Store, StoreOptions};
 
 /// A built, bound, not yet running Herald.
 pub struct Application {
@@ -33,8 +33,9 @@ impl Application {
         create_data_dir(&settings.data_dir)?;
         let lock = lock_data_dir(&settings.data_dir)?;
         let admin_token = resolve_admin_token(&settings)?;
+        let master_key = resolve_master_key(&settings)?;
 
-        let mut store_options = StoreOptions::new(settings.data_dir.join("herald.db"));
+        let mut store_options = StoreOptions::new(settings.data_dir.join("herald.db"), master_key);
         store_options.synchronous = settings.store_synchronous();
         let store = Store::open(store_options).context("cannot open the database")?;
         let registry = Arc::new(Registry::load(store.all_webhooks().await?));
@@ -141,16 +142,7 @@ fn resolve_admin_token(settings: &Settings) -> anyhow::Result<SecretString> {
         return Ok(SecretString::from(token));
     }
     let token = format!("hrld_admin_{}", random_token());
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut file = create_private_file(&path)?;
     writeln!(file, "{token}")?;
     file.sync_all()?;
     println!(
@@ -162,7 +154,44 @@ fn resolve_admin_token(settings: &Settings) -> anyhow::Result<SecretString> {
     Ok(token)
 }
 
-fn random_token() -> String {
+/// The configured master key, or the one in the data directory's key file,
+/// or a new one written there with mode 0600. Losing the key file loses
+/// the stored secrets, which is why the first start says where it is.
+fn resolve_master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
+    if let Some(key) = &settings.master_key {
+        return MasterKey::parse(key.expose_secret())
+            .map_err(|e| anyhow::anyhow!("HERALD_MASTER_KEY: {e}"));
+    }
+    let path = settings.data_dir.join("master.key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return MasterKey::parse(&existing).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    let key = MasterKey::generate();
+    let mut file = create_private_file(&path)?;
+    writeln!(file, "{}", key.to_base64().as_str())?;
+    file.sync_all()?;
+    tracing::info!(
+        path = %path.display(),
+        "generated the master key that seals stored secrets; back it up with the database"
+    );
+    Ok(key)
+}
+
+/// Creates a new file only its owner can read.
+fn create_private_file(path: &Path) -> anyhow::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
+pub(crate) fn random_token() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();

@@ -3,6 +3,7 @@
 //! (each layer overriding the one before).
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,6 +33,9 @@ pub enum SyncMode {
     /// Commits survive a crash of Herald but not a power cut.
     Normal,
 }
+
+/// The default bound on one event's `data`.
+const DEFAULT_MAX_EVENT_DATA_BYTES: usize = 256 * 1024;
 
 /// Everything `herald serve` runs with.
 #[derive(Debug, Clone)]
@@ -66,6 +70,13 @@ pub struct Settings {
     pub retention: Option<Duration>,
     /// How often the retention sweep runs.
     pub retention_sweep_every: Duration,
+    /// The key that seals stored secrets (base64 or hex of 32 bytes); read
+    /// from, or created as, `master.key` in `data_dir` if unset.
+    pub master_key: Option<SecretString>,
+    /// Events per second one tenant may post (`None`: unlimited).
+    pub tenant_events_per_second: Option<NonZeroU32>,
+    /// Largest `data` of one event, in bytes of JSON.
+    pub max_event_data_bytes: usize,
 }
 
 impl Settings {
@@ -87,6 +98,9 @@ impl Settings {
             disabled_providers: Vec::new(),
             retention: Some(Duration::from_secs(30 * 86_400)),
             retention_sweep_every: Duration::from_secs(60),
+            master_key: None,
+            tenant_events_per_second: None,
+            max_event_data_bytes: DEFAULT_MAX_EVENT_DATA_BYTES,
         }
     }
 
@@ -138,6 +152,13 @@ pub struct ServeArgs {
     /// forever [default: 30].
     #[arg(long, env = "HERALD_RETENTION_DAYS")]
     pub retention_days: Option<f64>,
+    /// Events per second each tenant may post; over it the API answers 429
+    /// [default: unlimited].
+    #[arg(long, env = "HERALD_TENANT_EVENTS_PER_SECOND")]
+    pub tenant_events_per_second: Option<NonZeroU32>,
+    /// Largest `data` of one event in bytes [default: 262144].
+    #[arg(long, env = "HERALD_MAX_EVENT_DATA_BYTES")]
+    pub max_event_data_bytes: Option<usize>,
 }
 
 /// The TOML file: the same settings, snake_case, all optional.
@@ -157,12 +178,16 @@ struct FileConfig {
     smtp_from: Option<String>,
     disabled_providers: Option<Vec<String>>,
     retention_days: Option<f64>,
+    tenant_events_per_second: Option<NonZeroU32>,
+    max_event_data_bytes: Option<usize>,
 }
 
 impl ServeArgs {
-    /// Resolves every layer into settings. `HERALD_ADMIN_TOKEN` and
-    /// `HERALD_SMTP_URL` (which may hold a password) are read here rather
-    /// than as flags so they never show in a process list.
+    /// Resolves every layer into settings. `HERALD_ADMIN_TOKEN`,
+    /// `HERALD_MASTER_KEY` and `HERALD_SMTP_URL` (which may hold a password)
+    /// are read here rather than as flags so they never show in a process
+    /// list; the master key is never read from the file, which is more
+    /// often shared than the environment.
     pub fn resolve(self) -> anyhow::Result<Settings> {
         let file = match &self.config {
             Some(path) => read_file(path)?,
@@ -224,6 +249,17 @@ impl ServeArgs {
             disabled_providers,
             retention: retention(self.retention_days.or(file.retention_days).unwrap_or(30.0))?,
             retention_sweep_every: Duration::from_secs(60),
+            master_key: std::env::var("HERALD_MASTER_KEY")
+                .ok()
+                .filter(|k| !k.is_empty())
+                .map(SecretString::from),
+            tenant_events_per_second: self
+                .tenant_events_per_second
+                .or(file.tenant_events_per_second),
+            max_event_data_bytes: self
+                .max_event_data_bytes
+                .or(file.max_event_data_bytes)
+                .unwrap_or(DEFAULT_MAX_EVENT_DATA_BYTES),
         };
         settings.validate()?;
         Ok(settings)
@@ -236,6 +272,15 @@ impl Settings {
             self.max_body_bytes >= 1024,
             "max_body_bytes must be at least 1024"
         );
+        anyhow::ensure!(
+            self.max_event_data_bytes >= 2,
+            "max_event_data_bytes must be at least 2"
+        );
+        if let Some(key) = &self.master_key {
+            use secrecy::ExposeSecret;
+            herald_store::MasterKey::parse(key.expose_secret())
+                .map_err(|e| anyhow::anyhow!("HERALD_MASTER_KEY: {e}"))?;
+        }
         if let Some(url) = &self.smtp_url {
             crate::dispatch::SmtpServer::from_url(url)?;
         }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use crate::{Result, StoreError, schema};
+use crate::sealing::{MasterKey, Sealer};
+use crate::{Result, StoreError, schema, webhooks};
 
 /// How hard SQLite works to make each commit survive a power cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,12 +27,15 @@ pub struct StoreOptions {
     pub path: PathBuf,
     pub synchronous: Synchronous,
     pub readers: usize,
+    /// Seals the secrets stored in webhook rows.
+    pub master_key: MasterKey,
 }
 
 impl StoreOptions {
-    pub fn new(path: impl Into<PathBuf>) -> Self {
+    pub fn new(path: impl Into<PathBuf>, master_key: MasterKey) -> Self {
         Self {
             path: path.into(),
+            master_key,
             synchronous: Synchronous::Full,
             readers: 4,
         }
@@ -93,6 +97,7 @@ pub struct Store {
 struct Inner {
     writer: flume::Sender<Box<dyn WriteJob>>,
     readers: flume::Sender<ReadJob>,
+    sealer: Arc<Sealer>,
     /// Dropped with the store, which stops the checkpointer.
     _checkpointer: flume::Sender<()>,
 }
@@ -103,6 +108,8 @@ impl Store {
     pub fn open(options: StoreOptions) -> Result<Store> {
         let conn = open_connection(&options.path, false, options.synchronous)?;
         schema::migrate(&conn)?;
+        let sealer = Arc::new(Sealer::new(&options.master_key));
+        webhooks::seal_plain_rows(&conn, &sealer)?;
 
         let (writer, write_rx) = flume::bounded::<Box<dyn WriteJob>>(16 * 1024);
         std::thread::Builder::new()
@@ -134,6 +141,7 @@ impl Store {
             inner: Arc::new(Inner {
                 writer,
                 readers,
+                sealer,
                 _checkpointer: checkpointer,
             }),
         })
@@ -160,6 +168,15 @@ impl Store {
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub(crate) fn sealer(&self) -> &Sealer {
+        &self.inner.sealer
+    }
+
+    /// The sealer, for work that runs on another thread.
+    pub(crate) fn sealer_handle(&self) -> Arc<Sealer> {
+        self.inner.sealer.clone()
     }
 
     /// Runs `f` on a read-only connection.
@@ -318,7 +335,11 @@ mod tests {
     #[tokio::test]
     async fn one_failing_write_does_not_sink_its_batch() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreOptions::new(dir.path().join("t.db"))).unwrap();
+        let store = Store::open(StoreOptions::new(
+            dir.path().join("t.db"),
+            MasterKey::generate(),
+        ))
+        .unwrap();
         store
             .write(|conn| Ok(conn.execute_batch("CREATE TABLE t (x INTEGER)")?))
             .await

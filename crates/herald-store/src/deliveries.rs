@@ -472,18 +472,34 @@ fn count_failure(
         last_error.unwrap_or("no detail")
     );
     let now = r.started_at_ms + r.duration_ms as i64;
-    let disabled_at = chrono::DateTime::from_timestamp_millis(now)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let disabled_at = crate::webhooks::format_time(
+        chrono::DateTime::from_timestamp_millis(now).unwrap_or_default(),
+    );
     let changed = conn
         .prepare_cached(
             "UPDATE webhooks SET status = 'disabled', updated_at = ?2,
-                    spec = json_set(spec, '$.status', 'disabled', '$.disabled_reason', ?3,
-                                    '$.disabled_at', ?4)
+                    disabled_reason = ?3, disabled_at = ?4
              WHERE id = ?1 AND status = 'active'",
         )?
         .execute(params![r.webhook_id, now, reason, disabled_at])?;
     if changed == 1 {
+        crate::audit::record(
+            conn,
+            &crate::AuditEntry {
+                tenant_id: r.tenant_id.clone(),
+                actor: "system".to_string(),
+                action: "webhook.disabled".to_string(),
+                resource_type: "webhook".to_string(),
+                resource_id: r.webhook_id.clone(),
+                before: Some(serde_json::json!({"status": "active"})),
+                after: Some(serde_json::json!({
+                    "status": "disabled",
+                    "disabled_reason": reason,
+                    "disabled_at": disabled_at,
+                })),
+                at_ms: now,
+            },
+        )?;
         outcome.disabled.push(DisabledWebhook {
             webhook_id: r.webhook_id.clone(),
             tenant_id: r.tenant_id.clone(),

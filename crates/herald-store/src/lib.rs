@@ -10,14 +10,20 @@
 //! The public API is async and speaks only Herald's types, so another engine
 //! can stand behind it.
 
+mod audit;
 mod connection;
 mod deliveries;
 mod events;
 mod schema;
+mod sealing;
+mod tenants;
 mod types;
 mod webhooks;
 
+pub use audit::{AuditEntry, AuditFilter, AuditRow};
 pub use connection::{Store, StoreOptions, Synchronous};
+pub use sealing::MasterKey;
+pub use tenants::{ApiKeyRow, TenantRow};
 pub use types::*;
 
 /// A failure of the store itself (never a client mistake).

@@ -97,6 +97,40 @@ ALTER TABLE deliveries ADD COLUMN ordering_key TEXT;
 CREATE INDEX deliveries_ordered ON deliveries (webhook_id, ordering_key, seq)
     WHERE ordering_key IS NOT NULL AND status IN ('pending', 'retrying', 'delivering');
 "#,
+    r#"
+-- Webhook rows are sealed with the master key from now on (the store seals
+-- rows written before at start), so what SQL must change on its own moves
+-- out of the JSON: the circuit breaker's reason and time.
+ALTER TABLE webhooks ADD COLUMN disabled_reason TEXT;
+ALTER TABLE webhooks ADD COLUMN disabled_at TEXT;
+UPDATE webhooks SET disabled_reason = json_extract(spec, '$.disabled_reason'),
+                    disabled_at = json_extract(spec, '$.disabled_at')
+    WHERE spec LIKE '{%';
+
+-- Tenant API keys: only a SHA-256 of each key is kept.
+CREATE TABLE api_keys (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    key_hash    BLOB NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, id);
+
+-- Who changed what: kept when the tenant it belongs to is deleted.
+CREATE TABLE audit_log (
+    seq            INTEGER PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
+    tenant_id      TEXT NOT NULL,
+    actor          TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    resource_type  TEXT NOT NULL,
+    resource_id    TEXT NOT NULL,
+    before         TEXT,
+    after          TEXT,
+    created_at     INTEGER NOT NULL
+);
+CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq);
+"#,
 ];
 
 pub(crate) fn migrate(conn: &Connection) -> Result<()> {

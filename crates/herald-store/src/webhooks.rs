@@ -1,56 +1,180 @@
-//! Stored webhooks: one row each, the configuration as JSON.
+//! Stored webhooks: one row each, the configuration as sealed JSON (see
+//! [`crate::sealing`]), with the few fields SQL changes on its own (status,
+//! the circuit breaker's reason and time) in plain columns beside it.
 
-use herald_core::webhook::Webhook;
-use rusqlite::{Connection, OptionalExtension, params};
+use chrono::{DateTime, Utc};
+use herald_core::webhook::{Webhook, WebhookStatus};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::audit::{self, AuditEntry};
+use crate::sealing::Sealer;
 use crate::{Result, Store, StoreError};
 
-fn decode(spec: String) -> Result<Webhook> {
-    serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(format!("webhook row: {e}")))
+/// The columns [`StoredRow::read`] expects, in order.
+const COLUMNS: &str = "id, spec, status, disabled_reason, disabled_at";
+
+/// A webhook row as read, before it is opened.
+struct StoredRow {
+    id: String,
+    spec: String,
+    status: String,
+    disabled_reason: Option<String>,
+    disabled_at: Option<String>,
 }
 
-fn encode(webhook: &Webhook) -> Result<String> {
-    serde_json::to_string(webhook).map_err(|e| StoreError::Corrupt(e.to_string()))
+impl StoredRow {
+    fn read(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
+        Ok(StoredRow {
+            id: r.get(0)?,
+            spec: r.get(1)?,
+            status: r.get(2)?,
+            disabled_reason: r.get(3)?,
+            disabled_at: r.get(4)?,
+        })
+    }
+
+    /// Opens the sealed JSON and lays the plain columns over it: they are
+    /// the truth for what the circuit breaker changes.
+    fn open(self, sealer: &Sealer) -> Result<Webhook> {
+        let corrupt =
+            |e: serde_json::Error| StoreError::Corrupt(format!("webhook {}: {e}", self.id));
+        let mut webhook: Webhook = if Sealer::is_sealed(&self.spec) {
+            serde_json::from_slice(&sealer.open(&self.id, &self.spec)?).map_err(corrupt)?
+        } else {
+            serde_json::from_str(&self.spec).map_err(corrupt)?
+        };
+        webhook.spec.status = match self.status.as_str() {
+            "paused" => WebhookStatus::Paused,
+            "disabled" => WebhookStatus::Disabled,
+            _ => WebhookStatus::Active,
+        };
+        webhook.disabled_reason = self.disabled_reason;
+        webhook.disabled_at = self
+            .disabled_at
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        Ok(webhook)
+    }
+}
+
+/// A webhook sealed for storage, with its plain columns.
+struct SealedWebhook {
+    id: String,
+    tenant_id: String,
+    status: &'static str,
+    spec: String,
+    disabled_reason: Option<String>,
+    disabled_at: Option<String>,
+    created_at_ms: i64,
+    updated_at_ms: i64,
+}
+
+impl SealedWebhook {
+    fn new(sealer: &Sealer, webhook: &Webhook) -> Result<SealedWebhook> {
+        let json = zeroize::Zeroizing::new(
+            serde_json::to_vec(webhook).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        );
+        Ok(SealedWebhook {
+            id: webhook.id.clone(),
+            tenant_id: webhook.tenant_id.clone(),
+            status: webhook.spec.status.as_str(),
+            spec: sealer.seal(&webhook.id, &json),
+            disabled_reason: webhook.disabled_reason.clone(),
+            disabled_at: webhook.disabled_at.map(format_time),
+            created_at_ms: webhook.created_at.timestamp_millis(),
+            updated_at_ms: webhook.updated_at.timestamp_millis(),
+        })
+    }
+
+    /// Replaces the stored row; false when the webhook no longer exists.
+    fn update(&self, conn: &Connection, reset_failures: bool) -> Result<bool> {
+        let n = conn
+            .prepare_cached(
+                "UPDATE webhooks SET status = ?3, spec = ?4, updated_at = ?5,
+                        disabled_reason = ?6, disabled_at = ?7,
+                        consecutive_failures = CASE WHEN ?8 THEN 0 ELSE consecutive_failures END
+                 WHERE id = ?1 AND tenant_id = ?2",
+            )?
+            .execute(params![
+                self.id,
+                self.tenant_id,
+                self.status,
+                self.spec,
+                self.updated_at_ms,
+                self.disabled_reason,
+                self.disabled_at,
+                reset_failures,
+            ])?;
+        Ok(n == 1)
+    }
+}
+
+pub(crate) fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Seals rows written before sealing existed, then rewrites the file so no
+/// free page keeps their plain text. Runs once, at start.
+pub(crate) fn seal_plain_rows(conn: &Connection, sealer: &Sealer) -> Result<()> {
+    let plain: Vec<StoredRow> = conn
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM webhooks WHERE spec NOT LIKE 'sealed:%'"
+        ))?
+        .query_map([], StoredRow::read)?
+        .collect::<rusqlite::Result<_>>()?;
+    if plain.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    for row in plain {
+        let webhook = row.open(sealer)?;
+        let sealed = SealedWebhook::new(sealer, &webhook)?;
+        tx.execute(
+            "UPDATE webhooks SET spec = ?2 WHERE id = ?1",
+            params![sealed.id, sealed.spec],
+        )?;
+    }
+    tx.commit()?;
+    conn.execute_batch("VACUUM")?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    tracing::info!("sealed webhook rows stored before encryption at rest");
+    Ok(())
 }
 
 impl Store {
-    pub async fn insert_webhook(&self, webhook: Webhook) -> Result<()> {
-        let spec = encode(&webhook)?;
+    pub async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
+        let row = SealedWebhook::new(self.sealer(), webhook)?;
         self.write(move |conn| {
             conn.prepare_cached(
-                "INSERT INTO webhooks (id, tenant_id, status, spec, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO webhooks (id, tenant_id, status, spec, created_at, updated_at,
+                                       disabled_reason, disabled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
-                webhook.id,
-                webhook.tenant_id,
-                webhook.spec.status.as_str(),
-                spec,
-                webhook.created_at.timestamp_millis(),
-                webhook.updated_at.timestamp_millis(),
+                row.id,
+                row.tenant_id,
+                row.status,
+                row.spec,
+                row.created_at_ms,
+                row.updated_at_ms,
+                row.disabled_reason,
+                row.disabled_at,
             ])?;
-            Ok(())
+            audit::record(conn, &audit)
         })
         .await
     }
 
     /// Replaces a webhook; false when it no longer exists.
-    pub async fn update_webhook(&self, webhook: Webhook) -> Result<bool> {
-        let spec = encode(&webhook)?;
+    pub async fn update_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<bool> {
+        let row = SealedWebhook::new(self.sealer(), webhook)?;
         self.write(move |conn| {
-            let n = conn
-                .prepare_cached(
-                    "UPDATE webhooks SET status = ?3, spec = ?4, updated_at = ?5
-                     WHERE id = ?1 AND tenant_id = ?2",
-                )?
-                .execute(params![
-                    webhook.id,
-                    webhook.tenant_id,
-                    webhook.spec.status.as_str(),
-                    spec,
-                    webhook.updated_at.timestamp_millis(),
-                ])?;
-            Ok(n == 1)
+            let updated = row.update(conn, false)?;
+            if updated {
+                audit::record(conn, &audit)?;
+            }
+            Ok(updated)
         })
         .await
     }
@@ -61,28 +185,16 @@ impl Store {
     /// webhook no longer exists.
     pub async fn enable_webhook(
         &self,
-        webhook: Webhook,
+        webhook: &Webhook,
         discard_held: bool,
+        audit: AuditEntry,
     ) -> Result<Option<u64>> {
-        let spec = encode(&webhook)?;
+        let row = SealedWebhook::new(self.sealer(), webhook)?;
         self.write(move |conn| {
-            let now = webhook.updated_at.timestamp_millis();
-            let n = conn
-                .prepare_cached(
-                    "UPDATE webhooks SET status = ?3, spec = ?4, updated_at = ?5,
-                            consecutive_failures = 0
-                     WHERE id = ?1 AND tenant_id = ?2",
-                )?
-                .execute(params![
-                    webhook.id,
-                    webhook.tenant_id,
-                    webhook.spec.status.as_str(),
-                    spec,
-                    now,
-                ])?;
-            if n == 0 {
+            if !row.update(conn, true)? {
                 return Ok(None);
             }
+            audit::record(conn, &audit)?;
             if !discard_held {
                 return Ok(Some(0));
             }
@@ -93,33 +205,29 @@ impl Store {
                             updated_at = ?2
                      WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')",
                 )?
-                .execute(params![webhook.id, now])?;
+                .execute(params![row.id, row.updated_at_ms])?;
             Ok(Some(discarded as u64))
         })
         .await
     }
 
     /// Deletes webhooks with their deliveries and attempts; returns the ids
-    /// that existed.
-    pub async fn delete_webhooks(&self, tenant_id: &str, ids: Vec<String>) -> Result<Vec<String>> {
+    /// that existed. `audits` holds one entry per id asked for; only those
+    /// of webhooks that existed are recorded.
+    pub async fn delete_webhooks(
+        &self,
+        tenant_id: &str,
+        audits: Vec<AuditEntry>,
+    ) -> Result<Vec<String>> {
         let tenant_id = tenant_id.to_string();
         self.write(move |conn| {
             let mut deleted = Vec::new();
-            for id in &ids {
-                let n = conn
-                    .prepare_cached("DELETE FROM webhooks WHERE id = ?1 AND tenant_id = ?2")?
-                    .execute(params![id, tenant_id])?;
-                if n == 0 {
-                    continue;
+            for audit in &audits {
+                let id = &audit.resource_id;
+                if delete_webhook(conn, &tenant_id, id)? {
+                    audit::record(conn, audit)?;
+                    deleted.push(id.clone());
                 }
-                conn.prepare_cached(
-                    "DELETE FROM attempts WHERE delivery_seq IN
-                       (SELECT seq FROM deliveries WHERE webhook_id = ?1)",
-                )?
-                .execute([id])?;
-                conn.prepare_cached("DELETE FROM deliveries WHERE webhook_id = ?1")?
-                    .execute([id])?;
-                deleted.push(id.clone());
             }
             Ok(deleted)
         })
@@ -128,12 +236,15 @@ impl Store {
 
     pub async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
         let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
+        let sealer = self.sealer_handle();
         self.read(move |conn| {
-            conn.prepare_cached("SELECT spec FROM webhooks WHERE id = ?1 AND tenant_id = ?2")?
-                .query_row(params![id, tenant_id], |r| r.get::<_, String>(0))
-                .optional()?
-                .map(decode)
-                .transpose()
+            conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM webhooks WHERE id = ?1 AND tenant_id = ?2"
+            ))?
+            .query_row(params![id, tenant_id], StoredRow::read)
+            .optional()?
+            .map(|row| row.open(&sealer))
+            .transpose()
         })
         .await
     }
@@ -145,26 +256,48 @@ impl Store {
         after_id: Option<String>,
     ) -> Result<Vec<Webhook>> {
         let tenant_id = tenant_id.to_string();
+        let sealer = self.sealer_handle();
         self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT spec FROM webhooks WHERE tenant_id = ?1 AND id > ?2 ORDER BY id",
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM webhooks WHERE tenant_id = ?1 AND id > ?2 ORDER BY id"
+            ))?;
+            let rows = stmt.query_map(
+                params![tenant_id, after_id.unwrap_or_default()],
+                StoredRow::read,
             )?;
-            let rows = stmt.query_map(params![tenant_id, after_id.unwrap_or_default()], |r| {
-                r.get::<_, String>(0)
-            })?;
-            rows.map(|r| decode(r?)).collect()
+            rows.map(|r| r?.open(&sealer)).collect()
         })
         .await
     }
 
     /// Every webhook of every tenant, for the in-memory routing table.
     pub async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
-        self.read(all_webhooks).await
+        let sealer = self.sealer_handle();
+        self.read(move |conn| {
+            let mut stmt =
+                conn.prepare_cached(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))?;
+            let rows = stmt.query_map([], StoredRow::read)?;
+            rows.map(|r| r?.open(&sealer)).collect()
+        })
+        .await
     }
 }
 
-fn all_webhooks(conn: &Connection) -> Result<Vec<Webhook>> {
-    let mut stmt = conn.prepare_cached("SELECT spec FROM webhooks ORDER BY id")?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    rows.map(|r| decode(r?)).collect()
+/// Deletes one webhook of a tenant with its deliveries and attempts; false
+/// when it did not exist.
+pub(crate) fn delete_webhook(conn: &Connection, tenant_id: &str, id: &str) -> Result<bool> {
+    let n = conn
+        .prepare_cached("DELETE FROM webhooks WHERE id = ?1 AND tenant_id = ?2")?
+        .execute(params![id, tenant_id])?;
+    if n == 0 {
+        return Ok(false);
+    }
+    conn.prepare_cached(
+        "DELETE FROM attempts WHERE delivery_seq IN
+           (SELECT seq FROM deliveries WHERE webhook_id = ?1)",
+    )?
+    .execute([id])?;
+    conn.prepare_cached("DELETE FROM deliveries WHERE webhook_id = ?1")?
+        .execute([id])?;
+    Ok(true)
 }

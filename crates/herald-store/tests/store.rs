@@ -2,12 +2,16 @@
 //! recovery.
 
 use herald_core::delivery::{AttemptOutcome, DeliveryStatus};
-use herald_store::{AttemptRecord, NewEvent, NextStep, Store, StoreOptions};
+use herald_store::{AttemptRecord, MasterKey, NewEvent, NextStep, Store, StoreOptions};
 
 const TENANT: &str = "tnt_default";
 
 fn open(dir: &tempfile::TempDir) -> Store {
-    Store::open(StoreOptions::new(dir.path().join("herald.db"))).unwrap()
+    Store::open(StoreOptions::new(
+        dir.path().join("herald.db"),
+        MasterKey::generate(),
+    ))
+    .unwrap()
 }
 
 fn event(id: &str, key: Option<&str>, webhooks: &[&str], at: i64) -> NewEvent {

@@ -59,6 +59,13 @@ impl EventInput {
                 &empty
             }
         };
+        let max_data = state.max_event_data_bytes();
+        if data.get().len() > max_data {
+            return Err(ValidationError::new(
+                format!("{prefix}data"),
+                format!("must be at most {max_data} bytes of JSON"),
+            ));
+        }
         let body = webhook_body(&id, event_type.as_str(), now, data);
         let webhook_ids = state.registry().subscribers(tenant_id, event_type.as_str());
         Ok(NewEvent {
@@ -120,6 +127,7 @@ pub(crate) async fn create(
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
     let event = input.prepare("", key, &state, &caller.tenant_id)?;
+    state.admit_events(&caller.tenant_id, 1)?;
     let answers = ingest(&state, &caller.tenant_id, vec![event]).await?;
     let answer = &answers[0];
     let mut response = (
@@ -158,6 +166,7 @@ pub(crate) async fn create_batch(
         .enumerate()
         .map(|(i, e)| e.prepare(&format!("events[{i}]."), None, &state, &caller.tenant_id))
         .collect::<Result<Vec<_>, _>>()?;
+    state.admit_events(&caller.tenant_id, events.len())?;
     let answers = ingest(&state, &caller.tenant_id, events).await?;
     let data: Vec<Value> = answers
         .iter()

@@ -1,32 +1,37 @@
 //! The REST API under `/api/v1`: routing, authentication and shared state.
 
+mod audit;
+mod auth;
 mod deliveries;
 mod events;
 mod extract;
+mod ingest_limit;
 mod pagination;
 mod providers;
 mod replay;
 mod stats;
+mod tenants;
 mod views;
 mod webhooks;
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use herald_core::ids::DEFAULT_TENANT;
 use herald_core::webhook::UrlPolicy;
 use herald_store::Store;
 use secrecy::{ExposeSecret, SecretString};
-use subtle::ConstantTimeEq;
+
+pub(crate) use auth::Caller;
+use ingest_limit::TenantIngestLimit;
 
 use crate::config::Settings;
 use crate::dispatch::Dispatcher;
-use crate::error::ApiError;
+use crate::error::{self, ApiError};
 use crate::registry::Registry;
 
 /// What every handler can reach.
@@ -42,6 +47,8 @@ struct StateInner {
     admin_token: SecretString,
     url_policy: UrlPolicy,
     max_body_bytes: usize,
+    max_event_data_bytes: usize,
+    ingest_limit: Option<TenantIngestLimit>,
 }
 
 impl AppState {
@@ -62,6 +69,10 @@ impl AppState {
                     allow_http: settings.dev,
                 },
                 max_body_bytes: settings.max_body_bytes,
+                max_event_data_bytes: settings.max_event_data_bytes,
+                ingest_limit: settings
+                    .tenant_events_per_second
+                    .map(TenantIngestLimit::new),
             }),
         }
     }
@@ -84,12 +95,16 @@ impl AppState {
     pub(crate) fn max_body_bytes(&self) -> usize {
         self.inner.max_body_bytes
     }
-}
-
-/// Who is calling: set by the auth layer for every `/api/v1` request.
-#[derive(Debug, Clone)]
-pub(crate) struct Caller {
-    pub(crate) tenant_id: String,
+    pub(crate) fn max_event_data_bytes(&self) -> usize {
+        self.inner.max_event_data_bytes
+    }
+    /// Takes `events` from the tenant's ingest budget, if one is set.
+    pub(crate) fn admit_events(&self, tenant_id: &str, events: usize) -> error::ApiResult<()> {
+        match &self.inner.ingest_limit {
+            Some(limit) => limit.check(tenant_id, events),
+            None => Ok(()),
+        }
+    }
 }
 
 pub(crate) fn router(state: AppState) -> Router {
@@ -119,7 +134,15 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/deliveries/{id}/retry", post(deliveries::retry))
         .route("/stats", get(stats::get))
         .route("/providers", get(providers::list))
-        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+        .route("/audit", get(audit::list))
+        .route("/tenants", post(tenants::create).get(tenants::list))
+        .route("/tenants/{id}", get(tenants::get).delete(tenants::delete))
+        .route("/tenants/{id}/keys", post(tenants::add_key))
+        .route("/tenants/{id}/keys/{key_id}", delete(tenants::revoke_key))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
 
     Router::new()
         .nest("/api/v1", api)
@@ -128,29 +151,6 @@ pub(crate) fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
-}
-
-/// Checks the bearer token in constant time and records the caller.
-async fn authenticate(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let presented = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(ApiError::unauthorized)?;
-    let expected = state.admin_token().as_bytes();
-    if !bool::from(presented.as_bytes().ct_eq(expected)) {
-        return Err(ApiError::unauthorized());
-    }
-    request.extensions_mut().insert(Caller {
-        tenant_id: DEFAULT_TENANT.to_string(),
-    });
-    Ok(next.run(request).await)
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -92,7 +92,7 @@ pub(crate) async fn create(
     let now = Utc::now();
     let webhook = Webhook {
         id: ids::new_id(ids::WEBHOOK),
-        tenant_id: caller.tenant_id,
+        tenant_id: caller.tenant_id.clone(),
         spec,
         secret: secret.unwrap_or_else(SigningSecret::generate),
         created_at: now,
@@ -100,7 +100,13 @@ pub(crate) async fn create(
         disabled_reason: None,
         disabled_at: None,
     };
-    state.store().insert_webhook(webhook.clone()).await?;
+    let audit = caller.audit(
+        "webhook.created",
+        ("webhook", &webhook.id),
+        None,
+        Some(views::webhook(&webhook, false)),
+    );
+    state.store().insert_webhook(&webhook, audit).await?;
     state.registry().upsert(webhook.clone());
     tracing::info!(webhook_id = %webhook.id, "webhook created");
     Ok((StatusCode::CREATED, Json(views::webhook(&webhook, true))).into_response())
@@ -203,17 +209,24 @@ pub(crate) async fn update(
     let (spec, _) = parse_spec(merged, &state)?;
     if current.spec.status == WebhookStatus::Disabled && spec.status != WebhookStatus::Disabled {
         // Leaving `disabled` (to active or paused) is enabling it again.
-        let (enabled, _) = enable(&state, current, spec, false).await?;
+        let (enabled, _) = enable(&state, &caller, current, spec, false).await?;
         return Ok(Json(views::webhook(&enabled, false)));
     }
     let resumed =
         current.spec.status == WebhookStatus::Paused && spec.status == WebhookStatus::Active;
+    let before = views::webhook(&current, false);
     let updated = Webhook {
         spec,
         updated_at: Utc::now(),
         ..current
     };
-    if !state.store().update_webhook(updated.clone()).await? {
+    let audit = caller.audit(
+        "webhook.updated",
+        ("webhook", &id),
+        Some(before),
+        Some(views::webhook(&updated, false)),
+    );
+    if !state.store().update_webhook(&updated, audit).await? {
         return Err(ApiError::not_found("webhook", &id));
     }
     state.registry().upsert(updated.clone());
@@ -239,14 +252,25 @@ fn refuse_disabled(body: &Map<String, Value>) -> ApiResult<()> {
 /// Enables a disabled webhook through the dispatcher.
 async fn enable(
     state: &AppState,
+    caller: &Caller,
     current: Webhook,
     spec: WebhookSpec,
     discard_held: bool,
 ) -> ApiResult<(Webhook, u64)> {
     let id = current.id.clone();
+    let before = views::webhook(&current, false);
+    let updated = crate::dispatch::enabled(current, spec);
+    let mut after = views::webhook(&updated, false);
+    after["discard_held"] = json!(discard_held);
+    let audit = caller.audit(
+        "webhook.enabled",
+        ("webhook", &id),
+        Some(before),
+        Some(after),
+    );
     state
         .dispatcher()
-        .enable(current, spec, discard_held)
+        .enable(updated, discard_held, audit)
         .await?
         .ok_or_else(|| ApiError::not_found("webhook", &id))
 }
@@ -280,7 +304,7 @@ pub(crate) async fn enable_route(
     }
     let mut spec = current.spec.clone();
     spec.status = WebhookStatus::Active;
-    let (enabled, discarded) = enable(&state, current, spec, q.discard_held).await?;
+    let (enabled, discarded) = enable(&state, &caller, current, spec, q.discard_held).await?;
     let mut answer = views::webhook(&enabled, false);
     answer["discarded_held"] = json!(discarded);
     Ok(Json(answer))
@@ -291,15 +315,31 @@ pub(crate) async fn delete(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let deleted = state
-        .store()
-        .delete_webhooks(&caller.tenant_id, vec![id.clone()])
-        .await?;
+    let deleted = delete_many(&state, &caller, std::slice::from_ref(&id)).await?;
     if deleted.is_empty() {
         return Err(ApiError::not_found("webhook", &id));
     }
-    state.registry().remove(&id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes the caller's webhooks among `ids`, recording each in the audit
+/// log with what it was; returns the ids that existed.
+async fn delete_many(state: &AppState, caller: &Caller, ids: &[String]) -> ApiResult<Vec<String>> {
+    let mut audits = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(webhook) = state.store().get_webhook(&caller.tenant_id, id).await? {
+            let before = views::webhook(&webhook, false);
+            audits.push(caller.audit("webhook.deleted", ("webhook", id), Some(before), None));
+        }
+    }
+    let deleted = state
+        .store()
+        .delete_webhooks(&caller.tenant_id, audits)
+        .await?;
+    for id in &deleted {
+        state.registry().remove(id);
+    }
+    Ok(deleted)
 }
 
 #[derive(Deserialize)]
@@ -319,13 +359,7 @@ pub(crate) async fn bulk_delete(
             "ids must list 1 to 1000 webhook ids",
         ));
     }
-    let deleted = state
-        .store()
-        .delete_webhooks(&caller.tenant_id, body.ids.clone())
-        .await?;
-    for id in &deleted {
-        state.registry().remove(id);
-    }
+    let deleted = delete_many(&state, &caller, &body.ids).await?;
     let not_found: Vec<&String> = body.ids.iter().filter(|id| !deleted.contains(id)).collect();
     Ok(Json(json!({"deleted": deleted, "not_found": not_found})))
 }

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use herald_store::{ClaimedDelivery, Store, StoreError, now_ms};
+use herald_store::{AuditEntry, ClaimedDelivery, Store, StoreError, now_ms};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -78,22 +78,26 @@ fn wake(inner: &Arc<Inner>, webhook_id: &str) {
         .spawn(async move { lane::run(task_inner, id, signal).await });
 }
 
-async fn enable(
-    inner: &Arc<Inner>,
-    current: Webhook,
-    spec: WebhookSpec,
-    discard_held: bool,
-) -> Result<Option<(Webhook, u64)>, StoreError> {
-    let updated = Webhook {
+/// `current` enabled again with `spec`: what [`enable`] stores.
+pub(crate) fn enabled(current: Webhook, spec: WebhookSpec) -> Webhook {
+    Webhook {
         spec,
         updated_at: chrono::Utc::now(),
         disabled_reason: None,
         disabled_at: None,
         ..current
-    };
+    }
+}
+
+async fn enable(
+    inner: &Arc<Inner>,
+    updated: Webhook,
+    discard_held: bool,
+    audit: AuditEntry,
+) -> Result<Option<(Webhook, u64)>, StoreError> {
     let Some(discarded) = inner
         .store
-        .enable_webhook(updated.clone(), discard_held)
+        .enable_webhook(&updated, discard_held, audit)
         .await?
     else {
         return Ok(None);
@@ -183,18 +187,19 @@ impl Dispatcher {
         wake(&self.inner, webhook_id);
     }
 
-    /// Brings a disabled webhook back with `spec` (its status active or
+    /// Brings a disabled webhook back (its status active or
     /// paused): the failure count starts over, held deliveries go out in
     /// order (or are closed as skipped with `discard_held`), and
     /// `herald.webhook.enabled` is announced. Returns the webhook and how
     /// many held deliveries were discarded; `None` if it no longer exists.
+    /// `updated` comes from [`enabled`].
     pub(crate) async fn enable(
         &self,
-        current: Webhook,
-        spec: WebhookSpec,
+        updated: Webhook,
         discard_held: bool,
+        audit: AuditEntry,
     ) -> Result<Option<(Webhook, u64)>, StoreError> {
-        enable(&self.inner, current, spec, discard_held).await
+        enable(&self.inner, updated, discard_held, audit).await
     }
 
     /// Whether deliveries of this provider are skipped on this server.

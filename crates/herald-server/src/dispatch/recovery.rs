@@ -10,7 +10,7 @@ use chrono::Utc;
 use herald_core::event::webhook_body;
 use herald_core::ids;
 use herald_core::webhook::WebhookStatus;
-use herald_store::NewEvent;
+use herald_store::{AuditEntry, NewEvent};
 use serde_json::json;
 
 use super::{Inner, outcome};
@@ -102,7 +102,20 @@ async fn probe_until_back(inner: &Arc<Inner>, webhook_id: &str) {
         }
         let mut spec = route.webhook.spec.clone();
         spec.status = WebhookStatus::Active;
-        match super::enable(inner, route.webhook.clone(), spec, false).await {
+        let updated = super::enabled(route.webhook.clone(), spec);
+        let audit = AuditEntry {
+            tenant_id: updated.tenant_id.clone(),
+            actor: "system".to_string(),
+            action: "webhook.enabled".to_string(),
+            resource_type: "webhook".to_string(),
+            resource_id: updated.id.clone(),
+            before: Some(serde_json::json!({"status": "disabled"})),
+            after: Some(
+                serde_json::json!({"status": "active", "reason": "a recovery probe succeeded"}),
+            ),
+            at_ms: herald_store::now_ms(),
+        };
+        match super::enable(inner, updated, false, audit).await {
             Ok(_) => tracing::info!(webhook_id, "webhook recovered: a probe succeeded"),
             Err(e) => tracing::error!(error = %e, webhook_id, "cannot enable a recovered webhook"),
         }

@@ -1,0 +1,55 @@
+//! `GET /api/v1/audit`: the caller's tenant's audit log, newest first.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::State;
+use herald_core::event::{format_time, from_millis};
+use herald_store::{AuditFilter, AuditRow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::extract::QueryParams;
+use super::pagination::{self, encode_seq, page};
+use super::{AppState, Caller};
+use crate::error::ApiResult;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    /// Only entries about this webhook, tenant or key.
+    resource_id: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+fn view(row: AuditRow) -> Value {
+    let e = row.entry;
+    json!({
+        "id": row.id,
+        "actor": e.actor,
+        "action": e.action,
+        "resource_type": e.resource_type,
+        "resource_id": e.resource_id,
+        "before": e.before,
+        "after": e.after,
+        "created_at": format_time(from_millis(e.at_ms)),
+    })
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let limit = pagination::limit(q.limit)?;
+    let rows = state
+        .store()
+        .list_audit(AuditFilter {
+            tenant_id: caller.tenant_id,
+            resource_id: q.resource_id,
+            before_seq: pagination::seq_cursor(q.cursor.as_deref())?,
+            limit: limit + 1,
+        })
+        .await?;
+    Ok(Json(json!(page(rows, limit, |r| encode_seq(r.seq), view))))
+}

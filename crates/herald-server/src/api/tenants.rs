@@ -1,0 +1,207 @@
+//! `/api/v1/tenants`: the operator's routes (admin token only) to create
+//! and delete tenants and to issue and revoke their API keys.
+//!
+//! Tenant changes are recorded in the operator's own audit log (the default
+//! tenant's, which outlives any tenant) and in the tenant's; key changes in
+//! the tenant's.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use herald_core::event::{format_time, from_millis};
+use herald_core::ids::{self, DEFAULT_TENANT};
+use herald_core::validation::check_len;
+use herald_store::{ApiKeyRow, TenantRow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::new_api_key;
+use super::extract::JsonBody;
+use super::{AppState, Caller};
+use crate::error::{ApiError, ApiResult};
+
+fn tenant_view(t: &TenantRow) -> Value {
+    json!({"id": t.id, "name": t.name, "created_at": format_time(from_millis(t.created_at_ms))})
+}
+
+fn key_view(k: &ApiKeyRow) -> Value {
+    json!({"id": k.id, "tenant_id": k.tenant_id, "created_at": format_time(from_millis(k.created_at_ms))})
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewTenant {
+    name: String,
+}
+
+/// `POST /tenants`: the answer carries the first API key, shown only here.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<NewTenant>,
+) -> ApiResult<Response> {
+    caller.require_admin()?;
+    check_len("name", body.name.trim(), 1, 255)?;
+    let tenant = TenantRow {
+        id: ids::new_id(ids::TENANT),
+        name: body.name.trim().to_string(),
+        created_at_ms: herald_store::now_ms(),
+    };
+    let (key, key_text) = new_api_key(&tenant.id);
+    let view = tenant_view(&tenant);
+    let resource = ("tenant", tenant.id.as_str());
+    let audits = vec![
+        caller.audit_in(
+            DEFAULT_TENANT,
+            "tenant.created",
+            resource,
+            None,
+            Some(view.clone()),
+        ),
+        caller.audit_in(
+            &tenant.id,
+            "tenant.created",
+            resource,
+            None,
+            Some(view.clone()),
+        ),
+        caller.audit_in(
+            &tenant.id,
+            "key.created",
+            ("api_key", &key.id),
+            None,
+            Some(key_view(&key)),
+        ),
+    ];
+    state
+        .store()
+        .create_tenant(tenant.clone(), key.clone(), audits)
+        .await?;
+    tracing::info!(tenant_id = %tenant.id, "tenant created");
+    let mut answer = view;
+    answer["api_key"] = json!(key_text);
+    answer["api_key_id"] = json!(key.id);
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    let tenants = state.store().list_tenants().await?;
+    Ok(Json(
+        json!({"data": tenants.iter().map(tenant_view).collect::<Vec<_>>()}),
+    ))
+}
+
+async fn find(state: &AppState, id: &str) -> ApiResult<TenantRow> {
+    state
+        .store()
+        .get_tenant(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant", id))
+}
+
+/// `GET /tenants/{id}`: the tenant with its keys (ids only).
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    let tenant = find(&state, &id).await?;
+    let keys = state.store().api_keys(&id).await?;
+    let mut view = tenant_view(&tenant);
+    view["keys"] = keys.iter().map(key_view).collect();
+    Ok(Json(view))
+}
+
+/// `DELETE /tenants/{id}`: the tenant and everything it owns; its keys stop
+/// working at once.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin()?;
+    if id == DEFAULT_TENANT {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_state",
+            "the default tenant cannot be deleted",
+        )
+        .with_field("id"));
+    }
+    let tenant = find(&state, &id).await?;
+    let before = Some(tenant_view(&tenant));
+    let resource = ("tenant", id.as_str());
+    let audits = vec![
+        caller.audit_in(
+            DEFAULT_TENANT,
+            "tenant.deleted",
+            resource,
+            before.clone(),
+            None,
+        ),
+        caller.audit_in(&id, "tenant.deleted", resource, before, None),
+    ];
+    let webhook_ids = state
+        .store()
+        .delete_tenant(&id, audits)
+        .await?
+        .ok_or_else(|| ApiError::not_found("tenant", &id))?;
+    for webhook_id in &webhook_ids {
+        state.registry().remove(webhook_id);
+    }
+    tracing::info!(tenant_id = %id, webhooks = webhook_ids.len(), "tenant deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /tenants/{id}/keys`: another key (shown only in this answer), for
+/// rotating keys without downtime.
+pub(crate) async fn add_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    caller.require_admin()?;
+    let (key, key_text) = new_api_key(&id);
+    let mut view = key_view(&key);
+    let audit = caller.audit_in(
+        &id,
+        "key.created",
+        ("api_key", &key.id),
+        None,
+        Some(view.clone()),
+    );
+    if !state.store().add_api_key(key, audit).await? {
+        return Err(ApiError::not_found("tenant", &id));
+    }
+    view["api_key"] = json!(key_text);
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// `DELETE /tenants/{id}/keys/{key_id}`: revoked at once (every request
+/// looks its key up).
+pub(crate) async fn revoke_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, key_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin()?;
+    let audit = caller.audit_in(
+        &id,
+        "key.revoked",
+        ("api_key", &key_id),
+        Some(json!({"id": key_id})),
+        None,
+    );
+    if !state.store().revoke_api_key(&id, &key_id, audit).await? {
+        return Err(ApiError::not_found("api key", &key_id));
+    }
+    tracing::info!(tenant_id = %id, key_id = %key_id, "API key revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
