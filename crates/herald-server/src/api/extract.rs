@@ -2,10 +2,14 @@
 //! strings go through `serde_path_to_error`, so a wrong type deep in a body
 //! answers `retry.max_retries`, not "invalid input".
 
+use std::time::Duration;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use bytes::BytesMut;
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
 use crate::api::AppState;
@@ -14,18 +18,54 @@ use crate::error::ApiError;
 /// A JSON body, parsed with field-precise errors.
 pub(crate) struct JsonBody<T>(pub(crate) T);
 
+/// How much of an oversized body is read and thrown away before the 413
+/// goes out, and for how long at most.
+const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+
 /// The raw body, bounded by the configured limit.
+///
+/// An oversized body is drained (up to a bound) before answering 413:
+/// otherwise the connection closes while the client is still sending, and
+/// most clients then report a broken connection instead of the answer.
 pub(crate) async fn read_body(state: &AppState, request: Request) -> Result<Bytes, ApiError> {
     let limit = state.max_body_bytes();
-    axum::body::to_bytes(request.into_body(), limit)
-        .await
-        .map_err(|_| {
+    let mut body = request.into_body();
+    let mut collected = BytesMut::new();
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body must be at most {limit} bytes"),
+        )
+    };
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| {
             ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the request body must be at most {limit} bytes"),
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "the request body could not be read to its end",
             )
-        })
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if collected.len() + data.len() > limit {
+            let mut seen = collected.len() + data.len();
+            let _ = tokio::time::timeout(DRAIN_TIME, async {
+                while seen < DRAIN_BYTES {
+                    match body.frame().await {
+                        Some(Ok(frame)) => seen += frame.data_ref().map_or(0, Bytes::len),
+                        _ => break,
+                    }
+                }
+            })
+            .await;
+            return Err(too_large());
+        }
+        collected.extend_from_slice(&data);
+    }
+    Ok(collected.freeze())
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {

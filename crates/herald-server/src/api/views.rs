@@ -6,7 +6,7 @@ use herald_core::webhook::{Auth, Webhook};
 use herald_store::{AttemptRow, DeliveryRow, EventRow};
 use serde_json::{Value, json};
 
-use crate::redact::mask;
+use crate::redact::{mask, mask_header};
 
 fn masked_auth(auth: &Auth) -> Value {
     match auth {
@@ -44,6 +44,15 @@ fn masked_settings(settings: &Value) -> Value {
     }
 }
 
+/// Custom headers, with the values of credential-looking ones masked.
+fn masked_headers(headers: &std::collections::BTreeMap<String, String>) -> Value {
+    headers
+        .iter()
+        .map(|(name, value)| (name.clone(), json!(mask_header(name, value, None))))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
 /// A URL that is itself a credential (chat and Zapier hooks) shows only its
 /// origin and the last four characters.
 fn shown_url(w: &Webhook) -> Value {
@@ -77,7 +86,7 @@ pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
         "event_types": s.event_types,
         "status": s.status,
         "tags": s.tags,
-        "headers": s.headers,
+        "headers": masked_headers(&s.headers),
         "auth": masked_auth(&s.auth),
         "retry": s.retry,
         "timeout_ms": s.timeout_ms,

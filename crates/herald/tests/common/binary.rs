@@ -24,6 +24,15 @@ pub(crate) fn free_port() -> u16 {
 /// Starts `herald serve --dev` on `data_dir` and waits until it is ready.
 /// Its stderr goes to `log`, which is shown if it never becomes ready.
 pub(crate) async fn spawn_herald(data_dir: &Path, log: &Path) -> (Child, ApiClient) {
+    spawn_herald_with(data_dir, log, &[]).await
+}
+
+/// [`spawn_herald`] with extra environment variables.
+pub(crate) async fn spawn_herald_with(
+    data_dir: &Path,
+    log: &Path,
+    env: &[(&str, &str)],
+) -> (Child, ApiClient) {
     let port = free_port();
     let log_file = std::fs::OpenOptions::new()
         .create(true)
@@ -36,6 +45,7 @@ pub(crate) async fn spawn_herald(data_dir: &Path, log: &Path) -> (Child, ApiClie
         .arg("--data-dir")
         .arg(data_dir)
         .env("HERALD_ADMIN_TOKEN", CRASH_TOKEN)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log_file)

@@ -207,6 +207,11 @@ impl ApiClient {
         format!("{}{}", self.base, path)
     }
 
+    /// The bearer token this client sends.
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     /// Sends a request with an optional JSON body and extra headers.
     pub(crate) async fn send(
         &self,

@@ -1,0 +1,253 @@
+//! Secrets never leak: webhooks of every kind are created with known
+//! secrets (signing secret, auth tokens and passwords, custom credential
+//! headers, credential-bearing hook URLs, provider keys, an SMTP password),
+//! events are delivered (and some fail), and then the raw database files,
+//! the server's log and every API answer other than creation and
+//! `GET …/secret` are searched for each secret: none may appear.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::http::Method;
+use common::binary::spawn_herald_with;
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// A known secret and the webhook that holds it.
+struct Planted {
+    secret: &'static str,
+    webhook: Value,
+}
+
+/// The signing secret: `whsec_` + base64 of 36 known bytes.
+const SIGNING_SECRET: &str = "whsec_c2VjcmV0LXNjYW4tc2lnbmluZy1rZXktMDEyMzQ1Njc4OWFi";
+
+fn plants(ok: &Receiver, closed_port: u16) -> Vec<(&'static str, Value)> {
+    let dead = |path: &str| format!("http://127.0.0.1:{closed_port}{path}");
+    vec![
+        (
+            "c2VjcmV0LXNjYW4tc2lnbmluZy1rZXktMDEyMzQ1Njc4OWFi",
+            json!({"name": "signed", "url": ok.url("/plain"), "secret": SIGNING_SECRET}),
+        ),
+        (
+            "bearerSecretToken000111",
+            json!({"name": "bearer", "url": ok.url("/bearer"),
+                   "auth": {"type": "bearer", "token": "bearerSecretToken000111"}}),
+        ),
+        (
+            "basicSecretPassword444",
+            json!({"name": "basic", "url": ok.url("/basic"),
+                   "auth": {"type": "basic", "username": "herald", "password": "basicSecretPassword444"}}),
+        ),
+        (
+            "apiKeySecretValue555",
+            json!({"name": "api key", "url": ok.url("/key"),
+                   "auth": {"type": "api_key", "key": "apiKeySecretValue555", "header": "X-Key"}}),
+        ),
+        (
+            "headerSecretValue222333",
+            json!({"name": "header", "url": ok.url("/header"),
+                   "headers": {"X-Api-Token": "headerSecretValue222333"}}),
+        ),
+        (
+            "slackSecretPath666777",
+            json!({"name": "slack", "provider": "slack",
+                   "url": ok.url("/services/T000/B000/slackSecretPath666777")}),
+        ),
+        (
+            "deadSlackSecret000999",
+            json!({"name": "slack (down)", "provider": "slack",
+                   "url": dead("/services/T1/B1/deadSlackSecret000999"),
+                   "retry": {"max_retries": 0}}),
+        ),
+        (
+            "teamsSecretSig888999",
+            json!({"name": "teams", "provider": "teams",
+                   "url": ok.url("/workflows/run?sig=teamsSecretSig888999")}),
+        ),
+        (
+            "discordSecretToken000",
+            json!({"name": "discord", "provider": "discord",
+                   "url": ok.url("/api/webhooks/123/discordSecretToken000")}),
+        ),
+        (
+            "gchatSecretToken222",
+            json!({"name": "google chat", "provider": "google_chat",
+                   "url": ok.url("/v1/spaces/AAA/messages?key=gchatKey111&token=gchatSecretToken222")}),
+        ),
+        (
+            "zapierSecretPath333",
+            json!({"name": "zapier", "provider": "zapier",
+                   "url": ok.url("/hooks/catch/123/zapierSecretPath333")}),
+        ),
+        (
+            "mattermostSecretHook444",
+            json!({"name": "mattermost", "provider": "mattermost",
+                   "url": ok.url("/hooks/mattermostSecretHook444")}),
+        ),
+        (
+            "PDSECRETROUTINGKEY0123456789ABCD",
+            json!({"name": "pagerduty", "provider": "pagerduty", "url": ok.url("/v2/enqueue"),
+                   "settings": {"routing_key": "PDSECRETROUTINGKEY0123456789ABCD"}}),
+        ),
+        (
+            "jiraSecretApiToken555",
+            json!({"name": "jira", "provider": "jira", "url": ok.url(""),
+                   "settings": {"email": "bot@acme.com", "api_token": "jiraSecretApiToken555",
+                                "project_key": "ML"}}),
+        ),
+        (
+            "ghp_githubSecretToken666",
+            json!({"name": "github", "provider": "github", "url": ok.url(""),
+                   "settings": {"token": "ghp_githubSecretToken666", "repository": "acme/models"}}),
+        ),
+        (
+            "ddSecretApiKey777888",
+            json!({"name": "datadog", "provider": "datadog", "url": ok.url(""),
+                   "settings": {"api_key": "ddSecretApiKey777888"}}),
+        ),
+        (
+            "smtpSecretPassword999",
+            json!({"name": "email", "provider": "email",
+                   "settings": {"to": ["ops@acme.test"], "from": "herald@acme.test",
+                                "smtp": {"host": "127.0.0.1", "port": closed_port, "tls": "none",
+                                         "username": "mailer", "password": "smtpSecretPassword999"}},
+                   "retry": {"max_retries": 0}}),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_database_file_the_log_or_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let log = dir.path().join("herald.log");
+    // Debug logging is the most a production operator would turn on.
+    let (mut child, client) = spawn_herald_with(&data_dir, &log, &[("HERALD_LOG", "debug")]).await;
+    let ok = Receiver::start_with_default(Reply::ok().body("ok")).await;
+    let closed_port = common::binary::free_port();
+
+    let mut planted = Vec::new();
+    for (secret, body) in plants(&ok, closed_port) {
+        let (status, webhook) = client.post("/api/v1/webhooks", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{secret}: {webhook}");
+        planted.push(Planted { secret, webhook });
+    }
+
+    // Deliver to all of them (the dead Slack hook and the mail server fail).
+    let event = post_event(&client, training_complete("evt_secret_scan")).await;
+    let event_id = event["id"].as_str().unwrap().to_string();
+    let deliveries = delivery_ids_for_event(&client, &event_id).await;
+    assert_eq!(deliveries.len(), planted.len());
+    for id in &deliveries {
+        wait_for_value(WAIT, "a recorded attempt", || {
+            let client = client.clone();
+            let id = id.clone();
+            async move {
+                let (_, d) = client.get(&format!("/api/v1/deliveries/{id}")).await;
+                d["attempts"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty())
+                    .then_some(())
+            }
+        })
+        .await;
+    }
+
+    // Every read the API offers, plus the answers of changes.
+    let mut answers: Vec<(String, Value)> = Vec::new();
+    let mut read = |path: String, body: Value| answers.push((path, body));
+    for path in [
+        "/api/v1/webhooks?limit=250".to_string(),
+        "/api/v1/events".to_string(),
+        format!("/api/v1/events/{event_id}"),
+        "/api/v1/deliveries?limit=250".to_string(),
+        "/api/v1/deliveries?status=failed".to_string(),
+        "/api/v1/audit?limit=250".to_string(),
+        "/api/v1/stats".to_string(),
+    ] {
+        let (status, body) = client.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        read(path, body);
+    }
+    for id in &deliveries {
+        let path = format!("/api/v1/deliveries/{id}");
+        read(path.clone(), client.get(&path).await.1);
+    }
+    for p in &planted {
+        let id = p.webhook["id"].as_str().unwrap();
+        for path in [
+            format!("/api/v1/webhooks/{id}"),
+            format!("/api/v1/webhooks/{id}/deliveries"),
+        ] {
+            read(path.clone(), client.get(&path).await.1);
+        }
+        let path = format!("/api/v1/webhooks/{id}");
+        let (status, body) = client.patch(&path, json!({"description": "scanned"})).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", p.secret);
+        read(format!("PATCH {path}"), body);
+    }
+    let signed = planted[0].webhook["id"].as_str().unwrap();
+    let r = client
+        .send(
+            Method::POST,
+            &format!("/api/v1/webhooks/{signed}/test"),
+            None,
+            &[],
+        )
+        .await;
+    read("test send".into(), r.body);
+    let dead = planted[6].webhook["id"].as_str().unwrap();
+    let r = client
+        .send(
+            Method::POST,
+            &format!("/api/v1/webhooks/{dead}/test"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.body["success"], false, "{}", r.body);
+    read("failing test send".into(), r.body);
+
+    // The dedicated route does show the signing secret: the scan is real.
+    let (_, shown) = client
+        .get(&format!("/api/v1/webhooks/{signed}/secret"))
+        .await;
+    assert_eq!(shown["secret"], SIGNING_SECRET);
+
+    // Stop hard: whatever is in the WAL stays there to be searched too.
+    child.kill().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for name in ["herald.db", "herald.db-wal"] {
+        let path = data_dir.join(name);
+        if let Ok(bytes) = std::fs::read(&path) {
+            files.push((name.to_string(), bytes));
+        }
+    }
+    assert!(files[0].1.len() > 4096, "the database file was read");
+    files.push(("server log".into(), std::fs::read(&log).unwrap()));
+    let log_text = String::from_utf8_lossy(&files.last().unwrap().1).to_string();
+    assert!(
+        log_text.contains("webhook created"),
+        "the log was captured: {log_text}"
+    );
+
+    let mut leaks = Vec::new();
+    for p in &planted {
+        let needle = p.secret.as_bytes();
+        for (name, bytes) in &files {
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                leaks.push(format!("{} in {name}", p.secret));
+            }
+        }
+        for (path, body) in &answers {
+            if body.to_string().contains(p.secret) {
+                leaks.push(format!("{} in the answer to {path}", p.secret));
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
+}
