@@ -42,6 +42,10 @@ struct StateInner {
     admin_token: SecretString,
     url_policy: UrlPolicy,
     max_body_bytes: usize,
+    /// Held by every handler that reads a webhook, changes it and writes it
+    /// back whole, so a PATCH cannot put back the secret a concurrent
+    /// rotation just replaced.
+    webhook_writes: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -62,6 +66,7 @@ impl AppState {
                     allow_http: settings.dev,
                 },
                 max_body_bytes: settings.max_body_bytes,
+                webhook_writes: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -84,6 +89,11 @@ impl AppState {
     pub(crate) fn max_body_bytes(&self) -> usize {
         self.inner.max_body_bytes
     }
+    /// Serialises read-change-write updates of webhooks (rare, so one lock
+    /// for all of them costs nothing).
+    pub(crate) async fn lock_webhook_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.webhook_writes.lock().await
+    }
 }
 
 /// Who is calling: set by the auth layer for every `/api/v1` request.
@@ -103,6 +113,10 @@ pub(crate) fn router(state: AppState) -> Router {
                 .delete(webhooks::delete),
         )
         .route("/webhooks/{id}/secret", get(webhooks::secret))
+        .route(
+            "/webhooks/{id}/secret/rotate",
+            post(webhooks::rotate_secret),
+        )
         .route("/webhooks/{id}/test", post(webhooks::test_send))
         .route("/webhooks/{id}/enable", post(webhooks::enable_route))
         .route("/webhooks/{id}/retry", post(replay::retry_failed))

@@ -84,13 +84,15 @@ async fn enable(
     spec: WebhookSpec,
     discard_held: bool,
 ) -> Result<Option<(Webhook, u64)>, StoreError> {
-    let updated = Webhook {
+    let mut updated = Webhook {
         spec,
         updated_at: chrono::Utc::now(),
         disabled_reason: None,
         disabled_at: None,
         ..current
     };
+    // A PATCH that enables the webhook may also switch it to `ed25519`.
+    updated.ensure_key_pair();
     let Some(discarded) = inner
         .store
         .enable_webhook(updated.clone(), discard_held)
