@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod event;
 pub mod ids;
 pub mod retry;
+pub mod rotation;
 pub mod signing;
 pub mod validation;
 pub mod webhook;

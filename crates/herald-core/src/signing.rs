@@ -1,5 +1,8 @@
 //! Request signatures: Standard Webhooks (`webhook-signature: v1,<base64>`)
-//! and the seeds' hex scheme (`X-Webhook-Signature: sha256=<hex>`).
+//! and the seeds' hex scheme (`X-Webhook-Signature: sha256=<hex>`); the
+//! asymmetric `v1a` scheme lives in [`ed25519`].
+
+pub mod ed25519;
 
 use std::fmt;
 

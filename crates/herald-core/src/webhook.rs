@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::EventTypePattern;
 use crate::retry::RetryPolicy;
+use crate::rotation::RetiredSigning;
 use crate::signing::SigningSecret;
+use crate::signing::ed25519::Ed25519KeyPair;
 use crate::validation::{ValidationError, check_len};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -108,6 +110,9 @@ pub enum SignatureScheme {
     Standard,
     /// `X-Webhook-Signature: sha256=<hex>` over the raw body.
     HmacSha256Hex,
+    /// Standard Webhooks' asymmetric signature: `webhook-signature:
+    /// v1a,<base64>` made with the webhook's Ed25519 key pair.
+    Ed25519,
     None,
 }
 
@@ -525,7 +530,17 @@ pub struct Webhook {
     pub tenant_id: String,
     #[serde(flatten)]
     pub spec: WebhookSpec,
+    /// The HMAC key of the `standard` and `hmac_sha256_hex` schemes.
     pub secret: SigningSecret,
+    /// The key pair of the `ed25519` scheme, created when a webhook first
+    /// takes that scheme and kept if it leaves it, so switching back
+    /// restores the same public key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_pair: Option<Ed25519KeyPair>,
+    /// What rotations replaced and still signs until it expires, newest
+    /// first (see [`crate::rotation`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_signing: Vec<RetiredSigning>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Why and when the circuit breaker disabled the webhook (while

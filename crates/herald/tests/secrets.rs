@@ -21,6 +21,9 @@ struct Planted {
     webhook: Value,
 }
 
+/// The secret rotated in: base64 of 32 known bytes.
+const ROTATED_SECRET: &str = "whsec_cm90YXRlZC1zZWNyZXQta2V5LTAxMjM0NTY3ODk=";
+
 /// The signing secret: `whsec_` + base64 of 36 known bytes.
 const SIGNING_SECRET: &str = "whsec_c2VjcmV0LXNjYW4tc2lnbmluZy1rZXktMDEyMzQ1Njc4OWFi";
 
@@ -190,6 +193,27 @@ async fn no_secret_reaches_the_database_file_the_log_or_the_api() {
         read(format!("PATCH {path}"), body);
     }
     let signed = planted[0].webhook["id"].as_str().unwrap();
+    // A rotated-in secret is as secret as the first one, and the private
+    // half of an ed25519 key pair is never shown at all.
+    let r = client
+        .send(
+            Method::POST,
+            &format!("/api/v1/webhooks/{signed}/secret/rotate"),
+            Some(&json!({"secret": ROTATED_SECRET, "grace_period_hours": 1})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (status, ed25519) = client
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "ed25519", "url": ok.url("/ed"), "signature": {"scheme": "ed25519"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ed25519}");
+    assert!(!ed25519.to_string().contains("whsk_"), "{ed25519}");
+    let (_, listed) = client.get("/api/v1/webhooks?limit=250").await;
+    read("webhooks after rotation".into(), listed);
     let r = client
         .send(
             Method::POST,
@@ -215,7 +239,8 @@ async fn no_secret_reaches_the_database_file_the_log_or_the_api() {
     let (_, shown) = client
         .get(&format!("/api/v1/webhooks/{signed}/secret"))
         .await;
-    assert_eq!(shown["secret"], SIGNING_SECRET);
+    assert_eq!(shown["secret"], ROTATED_SECRET);
+    assert_eq!(shown["previous"][0]["secret"], SIGNING_SECRET);
 
     // Stop hard: whatever is in the WAL stays there to be searched too.
     child.kill().await.unwrap();
@@ -236,16 +261,20 @@ async fn no_secret_reaches_the_database_file_the_log_or_the_api() {
     );
 
     let mut leaks = Vec::new();
-    for p in &planted {
-        let needle = p.secret.as_bytes();
+    let needles = planted
+        .iter()
+        .map(|p| p.secret)
+        .chain(["cm90YXRlZC1zZWNyZXQta2V5LTAxMjM0NTY3ODk", "whsk_"]);
+    for secret in needles {
+        let needle = secret.as_bytes();
         for (name, bytes) in &files {
             if bytes.windows(needle.len()).any(|w| w == needle) {
-                leaks.push(format!("{} in {name}", p.secret));
+                leaks.push(format!("{secret} in {name}"));
             }
         }
         for (path, body) in &answers {
-            if body.to_string().contains(p.secret) {
-                leaks.push(format!("{} in the answer to {path}", p.secret));
+            if body.to_string().contains(secret) {
+                leaks.push(format!("{secret} in the answer to {path}"));
             }
         }
     }

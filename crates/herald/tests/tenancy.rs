@@ -101,6 +101,11 @@ async fn a_tenant_key_reaches_only_its_own_tenant() {
         (Method::GET, format!("/api/v1/webhooks/{w}/secret"), None),
         (
             Method::POST,
+            format!("/api/v1/webhooks/{w}/secret/rotate"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
             format!("/api/v1/webhooks/{w}/test"),
             Some(json!({})),
         ),

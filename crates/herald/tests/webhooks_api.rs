@@ -110,7 +110,10 @@ async fn create_applies_defaults_and_reveals_secret_only_on_request() {
 
     let (status, revealed) = client.get(&format!("/api/v1/webhooks/{id}/secret")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(revealed, json!({ "secret": secret }));
+    assert_eq!(
+        revealed,
+        json!({ "secret": secret, "public_key": null, "previous": [] })
+    );
 }
 
 #[tokio::test]

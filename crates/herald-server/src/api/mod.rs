@@ -49,6 +49,10 @@ struct StateInner {
     max_body_bytes: usize,
     max_event_data_bytes: usize,
     ingest_limit: Option<TenantIngestLimit>,
+    /// Held by every handler that reads a webhook, changes it and writes it
+    /// back whole, so a PATCH cannot put back the secret a concurrent
+    /// rotation just replaced.
+    webhook_writes: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -73,6 +77,7 @@ impl AppState {
                 ingest_limit: settings
                     .tenant_events_per_second
                     .map(TenantIngestLimit::new),
+                webhook_writes: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -105,6 +110,11 @@ impl AppState {
             None => Ok(()),
         }
     }
+    /// Serialises read-change-write updates of webhooks (rare, so one lock
+    /// for all of them costs nothing).
+    pub(crate) async fn lock_webhook_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.webhook_writes.lock().await
+    }
 }
 
 pub(crate) fn router(state: AppState) -> Router {
@@ -118,6 +128,10 @@ pub(crate) fn router(state: AppState) -> Router {
                 .delete(webhooks::delete),
         )
         .route("/webhooks/{id}/secret", get(webhooks::secret))
+        .route(
+            "/webhooks/{id}/secret/rotate",
+            post(webhooks::rotate_secret),
+        )
         .route("/webhooks/{id}/test", post(webhooks::test_send))
         .route("/webhooks/{id}/enable", post(webhooks::enable_route))
         .route("/webhooks/{id}/retry", post(replay::retry_failed))

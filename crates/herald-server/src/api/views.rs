@@ -1,8 +1,10 @@
 //! Response bodies: stored rows turned into the API's JSON, with secrets
 //! masked.
 
+use chrono::{DateTime, Utc};
 use herald_core::event::{data_of_body, format_time, from_millis};
-use herald_core::webhook::{Auth, Webhook};
+use herald_core::signing::ed25519::Ed25519KeyPair;
+use herald_core::webhook::{Auth, SignatureScheme, Webhook};
 use herald_store::{AttemptRow, DeliveryRow, EventRow};
 use serde_json::{Value, json};
 
@@ -91,6 +93,7 @@ pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
         "retry": s.retry,
         "timeout_ms": s.timeout_ms,
         "signature": s.signature,
+        "public_key": public_key(w, w.key_pair.as_ref()),
         "max_in_flight": s.max_in_flight,
         "rate_limit": s.rate_limit,
         "auto_disable_after": s.auto_disable_after,
@@ -108,6 +111,40 @@ pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
         v["secret"] = json!(w.secret.expose());
     }
     v
+}
+
+/// A key pair's public key (`whpk_…`, not a secret), shown while the
+/// webhook signs with `ed25519`; a pair kept from an earlier `ed25519`
+/// period is not shown, since nothing it signs goes out.
+fn public_key(w: &Webhook, pair: Option<&Ed25519KeyPair>) -> Value {
+    match pair {
+        Some(pair) if w.spec.signature.scheme == SignatureScheme::Ed25519 => {
+            json!(pair.public_key())
+        }
+        _ => Value::Null,
+    }
+}
+
+/// What signs a webhook's requests, for `GET …/secret` and rotation answers
+/// (the only places a secret is shown): the current secret and public key,
+/// and what rotations replaced that still signs at `now`, with its expiry.
+/// Private keys are never shown.
+pub(crate) fn signing(w: &Webhook, now: DateTime<Utc>) -> Value {
+    let previous: Vec<Value> = w
+        .previous_signing_at(now)
+        .map(|p| {
+            json!({
+                "secret": p.secret.expose(),
+                "public_key": public_key(w, p.key_pair.as_ref()),
+                "expires_at": format_time(p.expires_at),
+            })
+        })
+        .collect();
+    json!({
+        "secret": w.secret.expose(),
+        "public_key": public_key(w, w.key_pair.as_ref()),
+        "previous": previous,
+    })
 }
 
 fn opt_time(ms: Option<i64>) -> Value {

@@ -1,4 +1,5 @@
-//! `/api/v1/webhooks`: create, list, read, update, delete, secret, test send.
+//! `/api/v1/webhooks`: create, list, read, update, delete, secret and its
+//! rotation, test send.
 
 use axum::Extension;
 use axum::Json;
@@ -8,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use herald_core::event::{EventType, webhook_body};
 use herald_core::ids;
+use herald_core::rotation::GracePeriod;
 use herald_core::signing::SigningSecret;
 use herald_core::webhook::{Webhook, WebhookSpec, WebhookStatus};
 use herald_providers::{Provider, ProviderKind};
@@ -90,16 +92,19 @@ pub(crate) async fn create(
     refuse_disabled(&body)?;
     let (spec, secret) = parse_spec(body, &state)?;
     let now = Utc::now();
-    let webhook = Webhook {
+    let mut webhook = Webhook {
         id: ids::new_id(ids::WEBHOOK),
         tenant_id: caller.tenant_id.clone(),
         spec,
         secret: secret.unwrap_or_else(SigningSecret::generate),
+        key_pair: None,
+        previous_signing: Vec::new(),
         created_at: now,
         updated_at: now,
         disabled_reason: None,
         disabled_at: None,
     };
+    webhook.ensure_key_pair();
     let audit = caller.audit(
         "webhook.created",
         ("webhook", &webhook.id),
@@ -187,11 +192,12 @@ pub(crate) async fn update(
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
+    let _writing = state.lock_webhook_writes().await;
     let current = find(&state, &caller, &id).await?;
     if patch.contains_key("secret") {
         return Err(ApiError::validation(
             "secret",
-            "secret cannot be changed by PATCH",
+            "secret cannot be changed by PATCH; use POST /api/v1/webhooks/{id}/secret/rotate",
         ));
     }
     refuse_disabled(&patch)?;
@@ -215,11 +221,12 @@ pub(crate) async fn update(
     let resumed =
         current.spec.status == WebhookStatus::Paused && spec.status == WebhookStatus::Active;
     let before = views::webhook(&current, false);
-    let updated = Webhook {
+    let mut updated = Webhook {
         spec,
         updated_at: Utc::now(),
         ..current
     };
+    updated.ensure_key_pair();
     let audit = caller.audit(
         "webhook.updated",
         ("webhook", &id),
@@ -290,6 +297,7 @@ pub(crate) async fn enable_route(
     Path(id): Path<String>,
     QueryParams(q): QueryParams<EnableQuery>,
 ) -> ApiResult<Json<Value>> {
+    let _writing = state.lock_webhook_writes().await;
     let current = find(&state, &caller, &id).await?;
     if current.spec.status != WebhookStatus::Disabled {
         return Err(ApiError::new(
@@ -370,7 +378,73 @@ pub(crate) async fn secret(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let webhook = find(&state, &caller, &id).await?;
-    Ok(Json(json!({"secret": webhook.secret.expose()})))
+    Ok(Json(views::signing(&webhook, Utc::now())))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RotateRequest {
+    /// The new secret; generated when absent.
+    #[serde(default)]
+    secret: Option<String>,
+    /// How long the replaced secret keeps signing; 24 when absent.
+    #[serde(default)]
+    grace_period_hours: Option<f64>,
+}
+
+/// `POST /webhooks/{id}/secret/rotate`: a new signing secret (and a new key
+/// pair for `ed25519`), while the replaced ones keep signing for the grace
+/// period. Answers like `GET …/secret`.
+pub(crate) async fn rotate_secret(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    request: Request,
+) -> ApiResult<Json<Value>> {
+    let bytes = read_body(&state, request).await?;
+    let body: RotateRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
+        RotateRequest::default()
+    } else {
+        parse_json(&bytes)?
+    };
+    let grace = GracePeriod::from_hours(body.grace_period_hours)?;
+    let secret = match &body.secret {
+        Some(text) => SigningSecret::parse(text)?,
+        None => SigningSecret::generate(),
+    };
+    let _writing = state.lock_webhook_writes().await;
+    let mut webhook = find(&state, &caller, &id).await?;
+    if secret == webhook.secret {
+        return Err(ApiError::validation(
+            "secret",
+            "secret must differ from the current secret",
+        ));
+    }
+    let now = Utc::now();
+    webhook.rotate_signing(secret, grace, now);
+    webhook.updated_at = now;
+    // The audit entry says that and how it was rotated, never with what.
+    let audit = caller.audit(
+        "webhook.secret_rotated",
+        ("webhook", &id),
+        None,
+        Some(json!({
+            "grace_period_hours": body.grace_period_hours.unwrap_or(24.0),
+            "previous_still_signing": webhook.previous_signing.len(),
+            "public_key": views::webhook(&webhook, false)["public_key"],
+        })),
+    );
+    if !state.store().update_webhook(&webhook, audit).await? {
+        return Err(ApiError::not_found("webhook", &id));
+    }
+    state.registry().upsert(webhook.clone());
+    tracing::info!(
+        webhook_id = %webhook.id,
+        grace_period_hours = body.grace_period_hours,
+        still_signing = webhook.previous_signing.len(),
+        "signing secret rotated"
+    );
+    Ok(Json(views::signing(&webhook, now)))
 }
 
 #[derive(Deserialize, Default)]

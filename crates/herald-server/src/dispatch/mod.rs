@@ -80,13 +80,16 @@ fn wake(inner: &Arc<Inner>, webhook_id: &str) {
 
 /// `current` enabled again with `spec`: what [`enable`] stores.
 pub(crate) fn enabled(current: Webhook, spec: WebhookSpec) -> Webhook {
-    Webhook {
+    let mut updated = Webhook {
         spec,
         updated_at: chrono::Utc::now(),
         disabled_reason: None,
         disabled_at: None,
         ..current
-    }
+    };
+    // A PATCH that enables the webhook may also switch it to `ed25519`.
+    updated.ensure_key_pair();
+    updated
 }
 
 async fn enable(

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use herald_core::delivery::ErrorCategory;
 use herald_core::retry::Verdict;
-use herald_core::signing::{sign_hex, sign_standard};
+use herald_core::signing::sign_hex;
 use herald_core::webhook::{Auth, SignatureScheme};
 use herald_providers::{EmailMessage, EventInput, HttpMethod, HttpRequest, ProviderKind, Rendered};
 use herald_store::ClaimedDelivery;
@@ -308,12 +308,7 @@ impl Sender {
                 Verdict::Permanent,
             );
         };
-        let headers = match build_headers(
-            route,
-            &payload,
-            &self.user_agent,
-            result.started_at_ms / 1000,
-        ) {
+        let headers = match build_headers(route, &payload, &self.user_agent, result.started_at_ms) {
             Ok(h) => h,
             Err(message) => {
                 return result.not_sent(
@@ -554,13 +549,15 @@ fn add_custom_headers(headers: &mut HeaderMap, route: &Route) -> Result<(), Stri
 }
 
 /// Every header of the request: Herald's own, the webhook's custom ones,
-/// authentication and the signature (computed once per attempt).
+/// authentication and the signature (computed once per attempt, with every
+/// secret still in its rotation grace period at `started_at_ms`).
 fn build_headers(
     route: &Route,
     payload: &Payload<'_>,
     user_agent: &HeaderValue,
-    timestamp: i64,
+    started_at_ms: i64,
 ) -> Result<HeaderMap, String> {
+    let timestamp = started_at_ms.div_euclid(1000);
     let spec = &route.webhook.spec;
     let mut headers = HeaderMap::with_capacity(8 + spec.headers.len());
     headers.insert(
@@ -571,11 +568,15 @@ fn build_headers(
     add_custom_headers(&mut headers, route)?;
     let value = |s: &str| HeaderValue::from_str(s).map_err(|e| format!("header value: {e}"));
     let id = HeaderValue::from_str(payload.id).map_err(|e| format!("event id: {e}"))?;
-    let secret = &route.webhook.secret;
+    let webhook = &route.webhook;
     let body = payload.body.as_bytes();
     match spec.signature.scheme {
-        SignatureScheme::Standard => {
-            let signature = sign_standard(secret, payload.id, timestamp, body);
+        SignatureScheme::Standard | SignatureScheme::Ed25519 => {
+            let at = chrono::DateTime::from_timestamp_millis(started_at_ms)
+                .ok_or("the attempt's start time is out of range")?;
+            let signature = webhook
+                .webhook_signature(payload.id, timestamp, body, at)
+                .ok_or("the webhook has no Ed25519 key pair")?;
             headers.insert("webhook-id", id);
             headers.insert("webhook-timestamp", HeaderValue::from(timestamp));
             headers.insert("webhook-signature", value(&signature)?);
@@ -587,7 +588,11 @@ fn build_headers(
                 HeaderValue::from_str(payload.event_type)
                     .map_err(|e| format!("event type: {e}"))?,
             );
-            headers.insert("x-webhook-signature", value(&sign_hex(secret, body))?);
+            // Only the current secret signs: receivers of this scheme compare
+            // the whole header with `sha256=<hex>`, so a list would fail all
+            // of them. A rotation therefore takes effect at once here.
+            let signature = sign_hex(&webhook.secret, body);
+            headers.insert("x-webhook-signature", value(&signature)?);
         }
         SignatureScheme::None => {
             headers.insert("webhook-id", id);
