@@ -169,3 +169,60 @@ async fn attempts_move_deliveries_and_recovery_requeues_leases() {
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].status_code, Some(503));
 }
+
+/// A webhook row written in plain JSON (as before encryption at rest) is
+/// sealed when the store opens: still readable, and no longer in the file.
+#[tokio::test]
+async fn plain_webhook_rows_are_sealed_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = MasterKey::generate();
+    let path = dir.path().join("herald.db");
+    let secret = "whsec_cGxhaW4tcm93LXNlY3JldC1rZXktMDEyMzQ1Njc4OWFiY2Q=";
+    {
+        let store = Store::open(StoreOptions::new(&path, key.clone())).unwrap();
+        drop(store);
+    }
+    let plain = serde_json::json!({
+        "id": "wh_01JD0000000000000000000000",
+        "tenant_id": TENANT,
+        "name": "legacy",
+        "url": "https://legacy.example/hook",
+        "secret": secret,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+    });
+    // Give the threads of the first store a moment to close their handles.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute(
+            "INSERT INTO webhooks (id, tenant_id, status, spec, created_at, updated_at)
+             VALUES ('wh_01JD0000000000000000000000', ?1, 'active', ?2, 0, 0)",
+            rusqlite::params![TENANT, plain.to_string()],
+        )
+        .unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+    }
+    let raw = std::fs::read(&path).unwrap();
+    let contains = |bytes: &[u8]| bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+    assert!(
+        contains(&raw),
+        "the legacy row is plain before the store opens"
+    );
+
+    let store = Store::open(StoreOptions::new(&path, key)).unwrap();
+    let webhook = store
+        .get_webhook(TENANT, "wh_01JD0000000000000000000000")
+        .await
+        .unwrap()
+        .expect("the legacy webhook is still there");
+    assert_eq!(webhook.secret.expose(), secret);
+    drop(store);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for name in ["herald.db", "herald.db-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(name)) {
+            assert!(!contains(&bytes), "{name} still holds the plain secret");
+        }
+    }
+}

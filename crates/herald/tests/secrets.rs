@@ -280,3 +280,47 @@ async fn no_secret_reaches_the_database_file_the_log_or_the_api() {
     }
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
 }
+
+/// The data directory opens only with the master key it was written with:
+/// a wrong key stops the start with a message that says so, the key file is
+/// private to its owner, and the right key brings every webhook back.
+#[tokio::test]
+async fn stored_secrets_open_only_with_their_master_key() {
+    let mut server = TestServer::start().await;
+    let client = server.client();
+    let webhook = create_webhook(
+        &client,
+        json!({"name": "kept", "url": "http://127.0.0.1:9/h"}),
+    )
+    .await;
+    server.stop().await;
+    let key_file = server.data_dir().join("master.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "master.key mode {mode:o}");
+    }
+
+    let mut settings = herald_server::Settings::new(server.data_dir().to_path_buf());
+    settings.dev = true;
+    settings.master_key = Some(secrecy::SecretString::from(
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_string(),
+    ));
+    let error = match herald_server::Application::build(settings).await {
+        Ok(_) => panic!("a wrong master key must not start"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(error.contains("master key"), "{error}");
+
+    server.restart().await;
+    let (status, body) = server
+        .client()
+        .get(&format!(
+            "/api/v1/webhooks/{}",
+            webhook["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "kept");
+}
