@@ -31,6 +31,9 @@ const DRAIN_TIME: Duration = Duration::from_secs(2);
 pub(crate) async fn read_body(state: &AppState, request: Request) -> Result<Bytes, ApiError> {
     let limit = state.max_body_bytes();
     let mut body = request.into_body();
+    // Most bodies arrive in one frame: keep it as is and copy only when a
+    // second one comes.
+    let mut first: Option<Bytes> = None;
     let mut collected = BytesMut::new();
     let too_large = || {
         ApiError::new(
@@ -50,8 +53,9 @@ pub(crate) async fn read_body(state: &AppState, request: Request) -> Result<Byte
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        if collected.len() + data.len() > limit {
-            let mut seen = collected.len() + data.len();
+        let held = first.as_ref().map_or(0, Bytes::len) + collected.len();
+        if held + data.len() > limit {
+            let mut seen = held + data.len();
             let _ = tokio::time::timeout(DRAIN_TIME, async {
                 while seen < DRAIN_BYTES {
                     match body.frame().await {
@@ -63,9 +67,17 @@ pub(crate) async fn read_body(state: &AppState, request: Request) -> Result<Byte
             .await;
             return Err(too_large());
         }
-        collected.extend_from_slice(&data);
+        match first.take() {
+            None if collected.is_empty() => first = Some(data),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    collected.extend_from_slice(&earlier);
+                }
+                collected.extend_from_slice(&data);
+            }
+        }
     }
-    Ok(collected.freeze())
+    Ok(first.unwrap_or_else(|| collected.freeze()))
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
