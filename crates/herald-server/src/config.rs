@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use herald_core::network::AllowedNetworks;
+use herald_core::network::{AddressPolicy, AllowedNetworks};
 use herald_core::webhook::UrlPolicy;
 use herald_providers::ProviderKind;
 use herald_store::Synchronous;
 use secrecy::SecretString;
 use serde::Deserialize;
+
+use crate::dispatch::DnsOverrides;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -53,6 +55,10 @@ pub struct Settings {
     /// Outside dev mode, ranges delivered to even though they are
     /// loopback, private, link-local or otherwise not public.
     pub allowed_networks: AllowedNetworks,
+    /// Static addresses for host names (like curl's `--resolve`), used
+    /// for HTTP destinations and webhooks' own mail servers; the address
+    /// rule still applies to them.
+    pub dns_overrides: DnsOverrides,
     pub log_format: LogFormat,
     /// How long shutdown waits for in-flight deliveries.
     pub shutdown_grace: Duration,
@@ -88,6 +94,7 @@ impl Settings {
             dev: false,
             allow_http: false,
             allowed_networks: AllowedNetworks::default(),
+            dns_overrides: DnsOverrides::default(),
             log_format: LogFormat::Auto,
             shutdown_grace: Duration::from_secs(5),
             max_retry_after: Duration::from_secs(3600),
@@ -108,6 +115,12 @@ impl Settings {
         } else {
             UrlPolicy::production(self.allow_http, self.allowed_networks.clone())
         }
+    }
+
+    /// The rule the sender applies to every address it connects to:
+    /// `None` in dev mode.
+    pub(crate) fn address_policy(&self) -> Option<AddressPolicy> {
+        (!self.dev).then(|| AddressPolicy::new(self.allowed_networks.clone()))
     }
 
     pub(crate) fn store_synchronous(&self) -> Synchronous {
@@ -141,6 +154,10 @@ pub struct ServeArgs {
     /// link-local, comma-separated (e.g. `10.20.0.0/16,fd00:1::/64`).
     #[arg(long, env = "HERALD_ALLOWED_NETWORKS")]
     pub allowed_networks: Option<String>,
+    /// Fixed addresses for host names, comma-separated `host=address`
+    /// (like curl --resolve); still subject to the address check.
+    #[arg(long, env = "HERALD_DNS_OVERRIDES")]
+    pub dns_overrides: Option<String>,
     /// Log format.
     #[arg(long, env = "HERALD_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -178,6 +195,7 @@ struct FileConfig {
     dev: Option<bool>,
     allow_http: Option<bool>,
     allowed_networks: Option<Vec<String>>,
+    dns_overrides: Option<Vec<String>>,
     log_format: Option<LogFormat>,
     shutdown_grace_secs: Option<u64>,
     max_retry_after_secs: Option<u64>,
@@ -226,6 +244,13 @@ impl ServeArgs {
             .transpose()
             .map_err(|e| anyhow::anyhow!("HERALD_ALLOWED_NETWORKS: {e}"))?
             .unwrap_or_default();
+        let dns_overrides = self
+            .dns_overrides
+            .or(file.dns_overrides.map(|list| list.join(",")))
+            .map(|list| DnsOverrides::parse(&list))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("HERALD_DNS_OVERRIDES: {e}"))?
+            .unwrap_or_default();
         let settings = Settings {
             listen: self
                 .listen
@@ -239,6 +264,7 @@ impl ServeArgs {
             dev: self.dev.or(file.dev).unwrap_or(false),
             allow_http: self.allow_http.or(file.allow_http).unwrap_or(false),
             allowed_networks,
+            dns_overrides,
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             shutdown_grace: Duration::from_secs(
                 self.shutdown_grace_secs
@@ -346,12 +372,14 @@ mod tests {
         let s = ServeArgs {
             allow_http: Some(true),
             allowed_networks: Some("127.0.0.1/32, 10.20.0.0/16".to_string()),
+            dns_overrides: Some("hooks.internal.test=10.20.0.5".to_string()),
             ..ServeArgs::default()
         }
         .resolve()
         .unwrap();
         assert!(s.allow_http && !s.dev);
         assert_eq!(s.allowed_networks.to_string(), "127.0.0.1/32,10.20.0.0/16");
+        assert!(!s.dns_overrides.is_empty());
         let policy = s.url_policy();
         assert!(policy.allow_http && !policy.any_host);
         assert!(policy.check_address("10.20.1.1".parse().unwrap()).is_ok());
@@ -367,13 +395,27 @@ mod tests {
             format!("{err:#}"),
             "HERALD_ALLOWED_NETWORKS: `10.0.0.0/33` is not a CIDR range such as 10.0.0.0/8 or fd00::/8"
         );
+        let err = ServeArgs {
+            dns_overrides: Some("hooks.internal.test".to_string()),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("HERALD_DNS_OVERRIDES: "),
+            "{err:#}"
+        );
     }
 
     #[test]
     fn the_file_takes_destination_lists() {
         let dir = tempfile_dir();
         let path = dir.join("herald.toml");
-        std::fs::write(&path, "allowed_networks = [\"192.168.0.0/16\"]\n").unwrap();
+        std::fs::write(
+            &path,
+            "allowed_networks = [\"192.168.0.0/16\"]\ndns_overrides = [\"a.test=192.168.0.9\"]\n",
+        )
+        .unwrap();
         let s = ServeArgs {
             config: Some(path),
             ..ServeArgs::default()
@@ -381,6 +423,7 @@ mod tests {
         .resolve()
         .unwrap();
         assert_eq!(s.allowed_networks.to_string(), "192.168.0.0/16");
+        assert!(!s.dns_overrides.is_empty());
         assert!(!s.allow_http);
     }
 
