@@ -380,7 +380,7 @@ fn blocked(field: &str, b: &BlockedAddress) -> ValidationError {
     ValidationError::new(
         field,
         format!(
-            "must not point at {b}: outside --dev mode Herald delivers only to public addresses \
+            "points at a forbidden address: {b}; outside --dev mode Herald delivers only to public addresses \
              and the ranges HERALD_ALLOWED_NETWORKS opens"
         ),
     )
@@ -720,7 +720,10 @@ mod tests {
         ] {
             let e = validate_url("url", url, &policy).unwrap_err();
             assert_eq!(e.field, "url", "{url}");
-            assert!(e.message.starts_with("must not point at"), "{url}: {e}");
+            assert!(
+                e.message.starts_with("points at a forbidden address: "),
+                "{url}: {e}"
+            );
             assert!(validate_url("url", url, &UrlPolicy::dev()).is_ok(), "{url}");
         }
         assert!(validate_url("url", "https://93.184.215.14/h", &policy).is_ok());
