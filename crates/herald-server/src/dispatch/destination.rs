@@ -176,6 +176,12 @@ impl Destinations {
         }
         Ok(addresses)
     }
+
+    /// Whether names need resolving here rather than by the mail client:
+    /// to check them (production) or to apply an override.
+    pub(crate) fn resolves(&self, host: &str) -> bool {
+        self.policy.is_some() || self.overrides.get(host).is_some()
+    }
 }
 
 /// The HTTP client's resolver: [`Destinations::resolve`], shared.
@@ -271,6 +277,8 @@ mod tests {
             DnsOverrides::parse("meta.test=169.254.169.254").unwrap(),
         );
         assert!(dev.resolve("meta.test").await.is_ok());
+        assert!(!dev.resolves("other.test"));
+        assert!(dev.resolves("meta.test"));
     }
 
     #[test]

@@ -139,6 +139,7 @@ impl Dispatcher {
                     .map(SmtpServer::from_url)
                     .transpose()?,
                 settings.smtp_from.clone(),
+                destinations.clone(),
             ),
             destinations,
             settings.disabled_providers.iter().copied().collect(),
