@@ -28,7 +28,7 @@ pub(crate) fn info() -> ProviderInfo {
         url: catalog::url(
             true,
             None,
-            "The receiver's URL (https://; http:// only in --dev mode).",
+            "The receiver's URL (https://; http:// only in --dev mode or with HERALD_ALLOW_HTTP).",
         ),
         settings: Vec::new(),
         limits: Vec::new(),
