@@ -112,7 +112,7 @@ pub(crate) enum ResolveError {
 
 /// The address rule and the overrides, shared by the HTTP client and the
 /// mailer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Destinations {
     /// `None` in dev mode: any address.
     policy: Option<AddressPolicy>,
