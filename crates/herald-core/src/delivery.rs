@@ -82,6 +82,10 @@ pub enum ErrorCategory {
     Smtp,
     /// The webhook's provider is switched off on this server.
     ProviderDisabled,
+    /// The destination's address is loopback, private, link-local or
+    /// otherwise not the public internet (and not opened by the operator);
+    /// nothing was sent.
+    BlockedDestination,
 }
 
 impl ErrorCategory {
@@ -99,6 +103,7 @@ impl ErrorCategory {
             Self::Render => "render",
             Self::Smtp => "smtp",
             Self::ProviderDisabled => "provider_disabled",
+            Self::BlockedDestination => "blocked_destination",
         }
     }
 
@@ -125,6 +130,7 @@ impl ErrorCategory {
             Self::Render,
             Self::Smtp,
             Self::ProviderDisabled,
+            Self::BlockedDestination,
         ]
         .into_iter()
         .find(|c| c.as_str() == s)
@@ -160,5 +166,21 @@ impl AttemptOutcome {
             "skipped" => Some(Self::Skipped),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocked_destination_is_named_alike_in_json_and_storage() {
+        let c = ErrorCategory::BlockedDestination;
+        assert_eq!(
+            serde_json::to_value(c).unwrap(),
+            serde_json::json!("blocked_destination")
+        );
+        assert_eq!(c.as_str(), "blocked_destination");
+        assert_eq!(ErrorCategory::parse("blocked_destination"), Some(c));
     }
 }

@@ -1,10 +1,12 @@
 //! Herald's pure domain: identifiers, events, webhooks, delivery states, the
-//! retry schedule, event-type matching and request signing. Nothing here does
-//! I/O, so every rule can be unit-tested and shared by the store and server.
+//! retry schedule, event-type matching, request signing and which addresses
+//! a destination may have. Nothing here does I/O, so every rule can be
+//! unit-tested and shared by the store and server.
 
 pub mod delivery;
 pub mod event;
 pub mod ids;
+pub mod network;
 pub mod retry;
 pub mod rotation;
 pub mod signing;

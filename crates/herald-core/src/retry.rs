@@ -113,7 +113,10 @@ impl RetryPolicy {
         }
     }
 
-    /// How a failure without a usable response is judged.
+    /// How a failure without a usable response is judged. A blocked
+    /// destination is retried like a DNS failure, since a name can resolve
+    /// to a public address later (the sender fails a literal address at
+    /// once: it cannot change).
     pub fn judge_error(&self, category: ErrorCategory) -> Verdict {
         match category {
             ErrorCategory::Request | ErrorCategory::Render | ErrorCategory::ProviderDisabled => {

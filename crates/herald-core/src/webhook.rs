@@ -2,11 +2,15 @@
 //! and the stored record.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::event::EventTypePattern;
+use crate::network::{
+    AddressPolicy, AllowedNetworks, BlockedAddress, literal_address, url_address,
+};
 use crate::retry::RetryPolicy;
 use crate::rotation::RetiredSigning;
 use crate::signing::SigningSecret;
@@ -316,10 +320,75 @@ fn empty_object() -> serde_json::Value {
 }
 
 /// What the environment allows destinations to be.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlPolicy {
-    /// `--dev`: `http://` and any host are accepted.
+    /// `http://` is accepted as well as `https://` (`--dev`, or
+    /// `HERALD_ALLOW_HTTP` in production).
     pub allow_http: bool,
+    /// `--dev`: integrations may point at any host, not only at their
+    /// service's own.
+    pub any_host: bool,
+    /// The rule a literal IP destination must pass; `None` (`--dev`)
+    /// accepts any address. Host names are checked when they are resolved,
+    /// at send time.
+    pub addresses: Option<AddressPolicy>,
+}
+
+impl Default for UrlPolicy {
+    /// Production with nothing relaxed: `https://` to public addresses.
+    fn default() -> UrlPolicy {
+        UrlPolicy::production(false, AllowedNetworks::default())
+    }
+}
+
+impl UrlPolicy {
+    /// `--dev`: `http://`, any host, any address.
+    pub fn dev() -> UrlPolicy {
+        UrlPolicy {
+            allow_http: true,
+            any_host: true,
+            addresses: None,
+        }
+    }
+
+    /// Production: public addresses and the `allowed` ranges, `https://`
+    /// unless `allow_http`.
+    pub fn production(allow_http: bool, allowed: AllowedNetworks) -> UrlPolicy {
+        UrlPolicy {
+            allow_http,
+            any_host: false,
+            addresses: Some(AddressPolicy::new(allowed)),
+        }
+    }
+
+    /// Checks a destination address against the address rule, if any.
+    pub fn check_address(&self, ip: IpAddr) -> Result<(), BlockedAddress> {
+        match &self.addresses {
+            Some(policy) => policy.check(ip),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks a destination host (a name or a literal address in any
+    /// spelling): literal addresses must pass the address rule now, names
+    /// are checked when resolved.
+    pub fn check_host(&self, field: &str, host: &str) -> Result<(), ValidationError> {
+        match literal_address(host) {
+            Some(ip) => self.check_address(ip).map_err(|b| blocked(field, &b)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The 422 for a destination whose address the policy refuses.
+fn blocked(field: &str, b: &BlockedAddress) -> ValidationError {
+    ValidationError::new(
+        field,
+        format!(
+            "points at a forbidden address: {b}; outside --dev mode Herald delivers only to public addresses \
+             and the ranges HERALD_ALLOWED_NETWORKS opens"
+        ),
+    )
 }
 
 impl WebhookSpec {
@@ -344,7 +413,7 @@ impl WebhookSpec {
     }
 
     /// Checks every rule and returns the parsed subscription patterns.
-    pub fn validate(&self, urls: UrlPolicy) -> Result<Vec<EventTypePattern>, ValidationError> {
+    pub fn validate(&self, urls: &UrlPolicy) -> Result<Vec<EventTypePattern>, ValidationError> {
         check_len("name", &self.name, 1, 255)?;
         if self.provider == WEBHOOK_PROVIDER {
             match &self.url {
@@ -485,23 +554,39 @@ fn check_header_value(field: &str, value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// Checks a destination URL: absolute, `https://` (or `http://` when allowed),
-/// with a host and without embedded credentials.
+/// Checks a destination URL: absolute, `https://` (or `http://` when
+/// allowed), with a host, without embedded credentials, and, when it is a
+/// literal IP address in any spelling, one the policy accepts.
 pub fn validate_url(
     field: &str,
     raw: &str,
-    policy: UrlPolicy,
+    policy: &UrlPolicy,
+) -> Result<url::Url, ValidationError> {
+    let url = validate_url_shape(field, raw, policy.allow_http)?;
+    if let Some(ip) = url_address(&url) {
+        policy.check_address(ip).map_err(|b| blocked(field, &b))?;
+    }
+    Ok(url)
+}
+
+/// Checks the form of a URL Herald shows but does not connect to (an icon
+/// that Slack fetches): absolute, `https://` (or `http://` when allowed),
+/// with a host and without embedded credentials.
+pub fn validate_url_shape(
+    field: &str,
+    raw: &str,
+    allow_http: bool,
 ) -> Result<url::Url, ValidationError> {
     check_len(field, raw, 1, 2048)?;
     let url = url::Url::parse(raw)
         .map_err(|e| ValidationError::new(field, format!("is not a valid absolute URL ({e})")))?;
     match url.scheme() {
         "https" => {}
-        "http" if policy.allow_http => {}
+        "http" if allow_http => {}
         "http" => {
             return Err(ValidationError::new(
                 field,
-                "must use https:// (http:// is accepted only in --dev mode)",
+                "must use https:// (http:// is accepted only in --dev mode or with HERALD_ALLOW_HTTP)",
             ));
         }
         other => {
@@ -560,10 +645,7 @@ mod tests {
     }
 
     fn err(json: serde_json::Value) -> String {
-        spec(json)
-            .validate(UrlPolicy { allow_http: true })
-            .unwrap_err()
-            .field
+        spec(json).validate(&UrlPolicy::dev()).unwrap_err().field
     }
 
     #[test]
@@ -573,7 +655,7 @@ mod tests {
         assert_eq!(s.timeout_ms, 30_000);
         assert_eq!(s.max_in_flight, 10);
         assert_eq!(s.auth, Auth::None);
-        assert!(s.validate(UrlPolicy::default()).is_ok());
+        assert!(s.validate(&UrlPolicy::default()).is_ok());
     }
 
     #[test]
@@ -616,7 +698,60 @@ mod tests {
     #[test]
     fn http_needs_dev_mode() {
         let s = spec(serde_json::json!({"name": "a", "url": "http://127.0.0.1:9/h"}));
-        assert_eq!(s.validate(UrlPolicy::default()).unwrap_err().field, "url");
-        assert!(s.validate(UrlPolicy { allow_http: true }).is_ok());
+        assert_eq!(s.validate(&UrlPolicy::default()).unwrap_err().field, "url");
+        assert!(s.validate(&UrlPolicy::dev()).is_ok());
+    }
+
+    #[test]
+    fn allow_http_relaxes_the_scheme_but_not_the_address() {
+        let policy = UrlPolicy::production(true, AllowedNetworks::default());
+        assert!(validate_url("url", "http://example.com/h", &policy).is_ok());
+        let e = validate_url("url", "http://127.0.0.1:9/h", &policy).unwrap_err();
+        assert_eq!(e.field, "url");
+        assert!(e.message.contains("127.0.0.1 is a loopback address"), "{e}");
+    }
+
+    #[test]
+    fn literal_private_addresses_are_refused_in_every_spelling() {
+        let policy = UrlPolicy::default();
+        for url in [
+            "https://127.0.0.1/h",
+            "https://2130706433/h",
+            "https://0177.0.0.1/h",
+            "https://0x7f000001/h",
+            "https://127.1/h",
+            "https://[::1]/h",
+            "https://[::ffff:127.0.0.1]/h",
+            "https://[::ffff:7f00:1]/h",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://10.0.0.1/h",
+            "https://172.16.0.1/h",
+            "https://192.168.1.1/h",
+            "https://100.64.0.1/h",
+            "https://0.0.0.0/h",
+            "https://224.0.0.1/h",
+            "https://[fd00::1]/h",
+            "https://[fe80::1]/h",
+        ] {
+            let e = validate_url("url", url, &policy).unwrap_err();
+            assert_eq!(e.field, "url", "{url}");
+            assert!(
+                e.message.starts_with("points at a forbidden address: "),
+                "{url}: {e}"
+            );
+            assert!(validate_url("url", url, &UrlPolicy::dev()).is_ok(), "{url}");
+        }
+        assert!(validate_url("url", "https://93.184.215.14/h", &policy).is_ok());
+        let opened = UrlPolicy::production(false, AllowedNetworks::parse("10.0.0.0/8").unwrap());
+        assert!(validate_url("url", "https://10.9.8.7/h", &opened).is_ok());
+        assert!(opened.check_host("smtp.host", "0x0a000001").is_ok());
+        assert_eq!(
+            opened
+                .check_host("smtp.host", "192.168.0.1")
+                .unwrap_err()
+                .field,
+            "smtp.host"
+        );
+        assert!(opened.check_host("smtp.host", "mail.example.com").is_ok());
     }
 }

@@ -5,6 +5,7 @@
 //! to [`Provider::judge`].
 //!
 //! ```
+//! use herald_core::webhook::UrlPolicy;
 //! use herald_providers::{EventInput, Provider, ProviderKind, Rendered};
 //! use serde_json::json;
 //!
@@ -12,7 +13,7 @@
 //!     ProviderKind::Slack,
 //!     Some("https://hooks.slack.com/services/T000/B000/XXXX"),
 //!     &json!({"mention_on_failure": true, "mentions": ["<!channel>"]}),
-//!     false,
+//!     &UrlPolicy::default(),
 //! )?;
 //! let data = json!({"experiment_name": "ResNet34", "accuracy": 0.968});
 //! let event = EventInput { id: "evt_1", event_type: "training.complete", timestamp_ms: 0, data: &data };

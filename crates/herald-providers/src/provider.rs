@@ -15,6 +15,7 @@ use crate::rendered::Rendered;
 use crate::settings::{ChatOptions, Settings};
 use crate::template::{TemplateBuilder, Templates};
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 /// One webhook's provider, ready to render. Cheap to clone; `Debug` never
 /// shows tokens, keys, passwords or the secret part of hook URLs.
@@ -44,47 +45,49 @@ impl Provider {
     /// Validates a webhook's provider configuration.
     ///
     /// `url` is the webhook's `url` (`None` when omitted) and `settings` its
-    /// `settings` object (`{}` when absent). With `dev`, any `http(s)://`
-    /// URL is accepted; otherwise `https://` only, on the provider's own host
-    /// where it has one. Errors name the field as in the webhook body: `url`,
-    /// `settings.channel`, `settings.template.title`.
+    /// `settings` object (`{}` when absent). `urls` says what destinations
+    /// may be: with [`UrlPolicy::dev`] any `http(s)://` URL; otherwise
+    /// `https://` (or `http://` where allowed), on the provider's own host
+    /// where it has one, and never a literal address the policy refuses (a
+    /// webhook's own SMTP host included). Errors name the field as in the
+    /// webhook body: `url`, `settings.channel`, `settings.smtp.host`.
     pub fn parse(
         kind: ProviderKind,
         url: Option<&str>,
         settings: &Value,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Provider, ValidationError> {
         let mut s = Settings::new(kind, settings)?;
         let mut t = TemplateBuilder::new();
         let config = match kind {
             ProviderKind::Webhook => {
-                webhook::parse(url, dev)?;
+                webhook::parse(url, urls)?;
                 Config::Webhook
             }
-            ProviderKind::Slack => Config::Slack(slack::Slack::parse(url, &mut s, &mut t, dev)?),
-            ProviderKind::Teams => Config::Teams(teams::Teams::parse(url, &mut s, &mut t, dev)?),
+            ProviderKind::Slack => Config::Slack(slack::Slack::parse(url, &mut s, &mut t, urls)?),
+            ProviderKind::Teams => Config::Teams(teams::Teams::parse(url, &mut s, &mut t, urls)?),
             ProviderKind::Discord => {
-                Config::Discord(discord::Discord::parse(url, &mut s, &mut t, dev)?)
+                Config::Discord(discord::Discord::parse(url, &mut s, &mut t, urls)?)
             }
             ProviderKind::Mattermost => {
-                Config::Mattermost(mattermost::Mattermost::parse(url, &mut s, &mut t, dev)?)
+                Config::Mattermost(mattermost::Mattermost::parse(url, &mut s, &mut t, urls)?)
             }
             ProviderKind::GoogleChat => {
-                Config::GoogleChat(google_chat::GoogleChat::parse(url, &mut s, &mut t, dev)?)
+                Config::GoogleChat(google_chat::GoogleChat::parse(url, &mut s, &mut t, urls)?)
             }
-            ProviderKind::Email => Config::Email(email::Email::parse(url, &mut s, &mut t)?),
+            ProviderKind::Email => Config::Email(email::Email::parse(url, &mut s, &mut t, urls)?),
             ProviderKind::PagerDuty => {
-                Config::PagerDuty(pagerduty::PagerDuty::parse(url, &mut s, &mut t, dev)?)
+                Config::PagerDuty(pagerduty::PagerDuty::parse(url, &mut s, &mut t, urls)?)
             }
-            ProviderKind::Jira => Config::Jira(jira::Jira::parse(url, &mut s, &mut t, dev)?),
+            ProviderKind::Jira => Config::Jira(jira::Jira::parse(url, &mut s, &mut t, urls)?),
             ProviderKind::GitHub => {
-                Config::GitHub(github::GitHub::parse(url, &mut s, &mut t, dev)?)
+                Config::GitHub(github::GitHub::parse(url, &mut s, &mut t, urls)?)
             }
             ProviderKind::Datadog => {
-                Config::Datadog(datadog::Datadog::parse(url, &mut s, &mut t, dev)?)
+                Config::Datadog(datadog::Datadog::parse(url, &mut s, &mut t, urls)?)
             }
             ProviderKind::Zapier => {
-                Config::Zapier(zapier::Zapier::parse(url, &mut s, &mut t, dev)?)
+                Config::Zapier(zapier::Zapier::parse(url, &mut s, &mut t, urls)?)
             }
         };
         s.finish()?;

@@ -13,7 +13,7 @@ use crate::notification::{Notification, Severity};
 use crate::template::{TemplateBuilder, TemplateSpec};
 use herald_core::ValidationError;
 use herald_core::validation::check_len;
-use herald_core::webhook::{UrlPolicy, validate_url};
+use herald_core::webhook::{UrlPolicy, validate_url, validate_url_shape};
 
 /// The `settings` object, consumed key by key; whatever no provider asked
 /// for is an unknown setting.
@@ -91,19 +91,16 @@ impl Settings {
     }
 
     /// Takes an optional URL setting (an icon, an avatar): `https://`, or
-    /// any `http(s)://` in dev mode.
+    /// `http://` too where the policy allows it. The service fetches it,
+    /// not Herald, so its address is not a destination to check.
     pub(crate) fn take_url(
         &mut self,
         name: &'static str,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Option<String>, ValidationError> {
         let value: Option<String> = self.take(name)?;
         if let Some(v) = &value {
-            herald_core::webhook::validate_url(
-                &format!("settings.{name}"),
-                v,
-                herald_core::webhook::UrlPolicy { allow_http: dev },
-            )?;
+            validate_url_shape(&format!("settings.{name}"), v, urls.allow_http)?;
         }
         Ok(value)
     }
@@ -260,12 +257,13 @@ pub(crate) enum UrlRule<'a> {
     },
 }
 
-/// Checks `url`: required (or the default), absolute, `https://` outside
-/// dev mode, and on the provider's own host where there is one.
+/// Checks `url`: required (or the default), absolute, `https://` unless
+/// the policy allows `http://`, not a literal address the policy refuses,
+/// and on the provider's own host where there is one (outside dev mode).
 pub(crate) fn destination(
     url: Option<&str>,
     default: Option<&str>,
-    dev: bool,
+    urls: &UrlPolicy,
     rule: UrlRule<'_>,
 ) -> Result<url::Url, ValidationError> {
     let raw = match (url, default) {
@@ -273,8 +271,8 @@ pub(crate) fn destination(
         (None, Some(default)) => default,
         (None, None) => return Err(ValidationError::new("url", "is required")),
     };
-    let parsed = validate_url("url", raw, UrlPolicy { allow_http: dev })?;
-    if dev {
+    let parsed = validate_url("url", raw, urls)?;
+    if urls.any_host {
         return Ok(parsed);
     }
     if let UrlRule::Host {

@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use herald_core::webhook::UrlPolicy;
 use herald_providers::{
     EventInput, Provider, ProviderKind, Rendered, Severity, Verdict, catalog, notification,
 };
@@ -207,7 +208,7 @@ fn template_errors_at_parse_name_the_field() {
         for (k, v) in settings.as_object().unwrap() {
             base[k] = v.clone();
         }
-        Provider::parse(ProviderKind::Slack, url, &base, false).unwrap_err()
+        Provider::parse(ProviderKind::Slack, url, &base, &UrlPolicy::default()).unwrap_err()
     };
     let e = err(json!({"template": {"title": "{{ event.type "}}));
     assert_eq!(e.field, "settings.template.title");
@@ -226,7 +227,7 @@ fn template_errors_at_parse_name_the_field() {
         ProviderKind::PagerDuty,
         None,
         &json!({"routing_key": "k", "dedup_key": "{% for %}"}),
-        false,
+        &UrlPolicy::default(),
     )
     .unwrap_err();
     assert_eq!(e.field, "settings.dedup_key");
@@ -338,7 +339,7 @@ fn zapier_batches_are_arrays() {
 // ---------------------------------------------------------------- settings
 
 fn parse_err(kind: ProviderKind, url: Option<&str>, settings: Value) -> (String, String) {
-    let e = Provider::parse(kind, url, &settings, false).unwrap_err();
+    let e = Provider::parse(kind, url, &settings, &UrlPolicy::default()).unwrap_err();
     (e.field, e.message)
 }
 
@@ -477,7 +478,7 @@ fn urls_must_be_the_providers_own_outside_dev_mode() {
     ];
     for (kind, url) in cases {
         let (_, settings) = valid(kind);
-        let e = Provider::parse(kind, Some(url), &settings, false).unwrap_err();
+        let e = Provider::parse(kind, Some(url), &settings, &UrlPolicy::default()).unwrap_err();
         assert_eq!(e.field, "url", "{kind} {url}");
     }
     assert_eq!(parse_err(Slack, None, json!({})).0, "url");
@@ -488,7 +489,12 @@ fn urls_must_be_the_providers_own_outside_dev_mode() {
             continue;
         }
         let (_, settings) = valid(kind);
-        let p = Provider::parse(kind, Some("http://127.0.0.1:9000/hook"), &settings, true);
+        let p = Provider::parse(
+            kind,
+            Some("http://127.0.0.1:9000/hook"),
+            &settings,
+            &UrlPolicy::dev(),
+        );
         assert!(p.is_ok(), "{kind}: {:?}", p.err());
     }
     // Teams takes any https URL; email a mailto: URL.
@@ -497,7 +503,7 @@ fn urls_must_be_the_providers_own_outside_dev_mode() {
             Teams,
             Some("https://org.environment.api.powerplatform.com/x"),
             &json!({}),
-            false
+            &UrlPolicy::default()
         )
         .is_ok()
     );
@@ -505,7 +511,7 @@ fn urls_must_be_the_providers_own_outside_dev_mode() {
         Email,
         Some("mailto:ops%40example.com,b@example.com"),
         &json!({}),
-        false,
+        &UrlPolicy::default(),
     )
     .unwrap();
     let data = json!({});
@@ -513,6 +519,77 @@ fn urls_must_be_the_providers_own_outside_dev_mode() {
         panic!()
     };
     assert_eq!(m.to, ["ops@example.com", "b@example.com"]);
+}
+
+#[test]
+fn literal_private_destinations_are_refused_outside_dev_mode() {
+    use ProviderKind::*;
+    let production = UrlPolicy::default();
+    // Providers whose URL may be any host: a literal private address is not.
+    for (kind, url) in [
+        (Webhook, "https://10.0.0.1/hook"),
+        (Teams, "https://[::ffff:127.0.0.1]/workflows/x"),
+        (Mattermost, "https://169.254.169.254/hooks/x"),
+        (Jira, "https://2130706433"),
+        (GitHub, "https://0x7f000001/api/v3"),
+        (PagerDuty, "https://192.168.1.1/v2/enqueue"),
+        (Datadog, "https://[fd00::1]"),
+    ] {
+        let (_, settings) = valid(kind);
+        let e = Provider::parse(kind, Some(url), &settings, &production).unwrap_err();
+        assert_eq!(e.field, "url", "{kind} {url}");
+        assert!(
+            e.message.starts_with("points at a forbidden address: "),
+            "{kind}: {e}"
+        );
+        let dev = Provider::parse(kind, Some(url), &settings, &UrlPolicy::dev());
+        assert!(dev.is_ok(), "{kind}: {:?}", dev.err());
+    }
+    // A webhook's own mail server, in any spelling.
+    for host in [
+        "127.0.0.1",
+        "2130706433",
+        "::1",
+        "[::1]",
+        "10.1.2.3",
+        "fe80::1",
+    ] {
+        let settings = json!({"to": ["a@example.com"], "smtp": {"host": host}});
+        let e = Provider::parse(Email, None, &settings, &production).unwrap_err();
+        assert_eq!(e.field, "settings.smtp.host", "{host}");
+    }
+    let named = json!({"to": ["a@example.com"], "smtp": {"host": "mail.example.com"}});
+    assert!(Provider::parse(Email, None, &named, &production).is_ok());
+    // Icons are fetched by the service, not by Herald.
+    let (url, mut settings) = valid(Mattermost);
+    settings["icon_url"] = json!("https://10.0.0.1/icon.png");
+    assert!(Provider::parse(Mattermost, url, &settings, &production).is_ok());
+}
+
+#[test]
+fn allowing_http_keeps_the_providers_own_hosts() {
+    let policy = UrlPolicy {
+        allow_http: true,
+        ..UrlPolicy::default()
+    };
+    let (_, settings) = valid(ProviderKind::Slack);
+    let e = Provider::parse(
+        ProviderKind::Slack,
+        Some("http://example.com/services/T/B/X"),
+        &settings,
+        &policy,
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "url");
+    assert!(
+        Provider::parse(
+            ProviderKind::Slack,
+            Some("http://hooks.slack.com/services/T/B/X"),
+            &settings,
+            &policy,
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -1074,7 +1151,7 @@ fn every_catalog_setting_is_read_by_its_provider() {
                 settings[s.name] = Value::Null;
             }
         }
-        let parsed = Provider::parse(kind, url, &settings, false);
+        let parsed = Provider::parse(kind, url, &settings, &UrlPolicy::default());
         assert!(parsed.is_ok(), "{}: {:?}", info.name, parsed.err());
         assert_eq!(parsed.unwrap().kind(), kind);
     }

@@ -37,12 +37,27 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Serve(args) => {
             let settings = args.resolve()?;
             telemetry::init(settings.log_format);
+            log_destination_policy(&settings);
             let app = Application::build(settings).await?;
             tracing::info!(address = %app.local_addr(), "Herald is listening");
             app.run_until_stopped(shutdown_signal()).await
         }
         Command::Bench(args) => crate::bench::run(args).await,
         Command::Receive { listen } => crate::receiver::run(listen).await,
+    }
+}
+
+/// Says at start where deliveries may go, so an operator can tell a
+/// refused destination from a misconfigured server.
+fn log_destination_policy(settings: &crate::Settings) {
+    if settings.dev {
+        tracing::warn!("dev mode: http:// and destinations on any address are accepted");
+    } else {
+        tracing::info!(
+            allow_http = settings.allow_http,
+            allowed_networks = %settings.allowed_networks,
+            "destinations: public addresses only, plus the allowed networks"
+        );
     }
 }
 

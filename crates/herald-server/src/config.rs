@@ -9,10 +9,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use herald_core::network::{AddressPolicy, AllowedNetworks};
+use herald_core::webhook::UrlPolicy;
 use herald_providers::ProviderKind;
 use herald_store::Synchronous;
 use secrecy::SecretString;
 use serde::Deserialize;
+
+use crate::dispatch::DnsOverrides;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -46,8 +50,19 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The admin bearer token; generated and stored in `data_dir` if unset.
     pub admin_token: Option<SecretString>,
-    /// Development mode: allows `http://` and private destinations.
+    /// Development mode: allows `http://`, any host for integrations and
+    /// any destination address (loopback, private, …).
     pub dev: bool,
+    /// Outside dev mode, accept `http://` destinations too. Only the
+    /// scheme: the address rule still holds.
+    pub allow_http: bool,
+    /// Outside dev mode, ranges delivered to even though they are
+    /// loopback, private, link-local or otherwise not public.
+    pub allowed_networks: AllowedNetworks,
+    /// Static addresses for host names (like curl's `--resolve`), used
+    /// for HTTP destinations and webhooks' own mail servers; the address
+    /// rule still applies to them.
+    pub dns_overrides: DnsOverrides,
     pub log_format: LogFormat,
     /// How long shutdown waits for in-flight deliveries.
     pub shutdown_grace: Duration,
@@ -88,6 +103,9 @@ impl Settings {
             data_dir,
             admin_token: None,
             dev: false,
+            allow_http: false,
+            allowed_networks: AllowedNetworks::default(),
+            dns_overrides: DnsOverrides::default(),
             log_format: LogFormat::Auto,
             shutdown_grace: Duration::from_secs(5),
             max_retry_after: Duration::from_secs(3600),
@@ -102,6 +120,21 @@ impl Settings {
             tenant_events_per_second: None,
             max_event_data_bytes: DEFAULT_MAX_EVENT_DATA_BYTES,
         }
+    }
+
+    /// What webhook destinations may be, as the API checks them.
+    pub(crate) fn url_policy(&self) -> UrlPolicy {
+        if self.dev {
+            UrlPolicy::dev()
+        } else {
+            UrlPolicy::production(self.allow_http, self.allowed_networks.clone())
+        }
+    }
+
+    /// The rule the sender applies to every address it connects to:
+    /// `None` in dev mode.
+    pub(crate) fn address_policy(&self) -> Option<AddressPolicy> {
+        (!self.dev).then(|| AddressPolicy::new(self.allowed_networks.clone()))
     }
 
     pub(crate) fn store_synchronous(&self) -> Synchronous {
@@ -127,6 +160,18 @@ pub struct ServeArgs {
     /// Development mode: allow http:// and loopback/private destinations.
     #[arg(long, env = "HERALD_DEV", num_args = 0..=1, default_missing_value = "true")]
     pub dev: Option<bool>,
+    /// Accept http:// destinations outside dev mode (addresses are still
+    /// checked).
+    #[arg(long, env = "HERALD_ALLOW_HTTP", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_http: Option<bool>,
+    /// CIDR ranges to deliver to although they are private, loopback or
+    /// link-local, comma-separated (e.g. `10.20.0.0/16,fd00:1::/64`).
+    #[arg(long, env = "HERALD_ALLOWED_NETWORKS")]
+    pub allowed_networks: Option<String>,
+    /// Fixed addresses for host names, comma-separated `host=address`
+    /// (like curl --resolve); still subject to the address check.
+    #[arg(long, env = "HERALD_DNS_OVERRIDES")]
+    pub dns_overrides: Option<String>,
     /// Log format.
     #[arg(long, env = "HERALD_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -169,6 +214,9 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     admin_token: Option<String>,
     dev: Option<bool>,
+    allow_http: Option<bool>,
+    allowed_networks: Option<Vec<String>>,
+    dns_overrides: Option<Vec<String>>,
     log_format: Option<LogFormat>,
     shutdown_grace_secs: Option<u64>,
     max_retry_after_secs: Option<u64>,
@@ -214,6 +262,20 @@ impl ServeArgs {
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let allowed_networks = self
+            .allowed_networks
+            .or(file.allowed_networks.map(|list| list.join(",")))
+            .map(|list| AllowedNetworks::parse(&list))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("HERALD_ALLOWED_NETWORKS: {e}"))?
+            .unwrap_or_default();
+        let dns_overrides = self
+            .dns_overrides
+            .or(file.dns_overrides.map(|list| list.join(",")))
+            .map(|list| DnsOverrides::parse(&list))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("HERALD_DNS_OVERRIDES: {e}"))?
+            .unwrap_or_default();
         let settings = Settings {
             listen: self
                 .listen
@@ -225,6 +287,9 @@ impl ServeArgs {
                 .unwrap_or_else(|| PathBuf::from("herald-data")),
             admin_token: env_token.or(file.admin_token).map(SecretString::from),
             dev: self.dev.or(file.dev).unwrap_or(false),
+            allow_http: self.allow_http.or(file.allow_http).unwrap_or(false),
+            allowed_networks,
+            dns_overrides,
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             shutdown_grace: Duration::from_secs(
                 self.shutdown_grace_secs
@@ -345,6 +410,66 @@ mod tests {
         .resolve()
         .unwrap_err();
         assert!(format!("{err:#}").contains("lisen"), "{err:#}");
+    }
+
+    #[test]
+    fn destination_settings_parse_and_bad_ranges_refuse_to_start() {
+        let s = ServeArgs {
+            allow_http: Some(true),
+            allowed_networks: Some("127.0.0.1/32, 10.20.0.0/16".to_string()),
+            dns_overrides: Some("hooks.internal.test=10.20.0.5".to_string()),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert!(s.allow_http && !s.dev);
+        assert_eq!(s.allowed_networks.to_string(), "127.0.0.1/32,10.20.0.0/16");
+        assert!(!s.dns_overrides.is_empty());
+        let policy = s.url_policy();
+        assert!(policy.allow_http && !policy.any_host);
+        assert!(policy.check_address("10.20.1.1".parse().unwrap()).is_ok());
+        assert!(policy.check_address("10.21.1.1".parse().unwrap()).is_err());
+
+        let err = ServeArgs {
+            allowed_networks: Some("10.0.0.0/8,10.0.0.0/33".to_string()),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "HERALD_ALLOWED_NETWORKS: `10.0.0.0/33` is not a CIDR range such as 10.0.0.0/8 or fd00::/8"
+        );
+        let err = ServeArgs {
+            dns_overrides: Some("hooks.internal.test".to_string()),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("HERALD_DNS_OVERRIDES: "),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn the_file_takes_destination_lists() {
+        let dir = tempfile_dir();
+        let path = dir.join("herald.toml");
+        std::fs::write(
+            &path,
+            "allowed_networks = [\"192.168.0.0/16\"]\ndns_overrides = [\"a.test=192.168.0.9\"]\n",
+        )
+        .unwrap();
+        let s = ServeArgs {
+            config: Some(path),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(s.allowed_networks.to_string(), "192.168.0.0/16");
+        assert!(!s.dns_overrides.is_empty());
+        assert!(!s.allow_http);
     }
 
     fn tempfile_dir() -> PathBuf {

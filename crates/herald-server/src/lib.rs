@@ -17,3 +17,4 @@ mod telemetry;
 
 pub use app::Application;
 pub use config::{LogFormat, ServeArgs, Settings, SyncMode};
+pub use dispatch::DnsOverrides;

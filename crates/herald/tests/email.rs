@@ -2,7 +2,8 @@
 //! `tests/support/smtp_sink.py`): the message is parsed and its parts,
 //! headers and recipients checked, with the server-wide mail server and
 //! with a webhook's own authenticated one; SMTP refusals decide between
-//! retry (4xx) and failure (5xx).
+//! retry (4xx) and failure (5xx). Outside dev mode a webhook's own mail
+//! server is reached only at an address that passed the destination check.
 
 mod common;
 
@@ -16,6 +17,8 @@ use common::{
     ApiClient, TestServer, WAIT, create_webhook, only_delivery_for_event, post_event,
     training_complete, wait_for_delivery_status,
 };
+use herald_core::network::AllowedNetworks;
+use herald_server::DnsOverrides;
 use mailparse::MailHeaderMap;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -286,4 +289,96 @@ async fn smtp_5xx_fails_and_4xx_retries() {
             "SMTP {code}: {delivery:#}"
         );
     }
+}
+
+#[tokio::test]
+async fn outside_dev_mode_a_webhooks_own_mail_server_is_reached_only_at_a_checked_address() {
+    let sink = SmtpSink::start(&[]);
+    let allowed = AllowedNetworks::parse("127.0.0.1/32").unwrap();
+    // `mail.mixed.test` would reach the sink through its first answer if
+    // only that one were checked.
+    let overrides = DnsOverrides::parse(
+        "mail.inside.test=127.0.0.1,mail.mixed.test=127.0.0.1,mail.mixed.test=10.0.0.25",
+    )
+    .unwrap();
+    let server = TestServer::start_with(move |s| {
+        s.dev = false;
+        s.allowed_networks = allowed.clone();
+        s.dns_overrides = overrides.clone();
+    })
+    .await;
+    let client = server.client();
+    for (i, host) in ["mail.mixed.test", "mail.inside.test"].iter().enumerate() {
+        create_webhook(
+            &client,
+            json!({
+                "name": host,
+                "provider": "email",
+                "event_types": [format!("mail.{i}")],
+                "retry": {"strategy": "none"},
+                "settings": {
+                    "to": ["ops@acme.test"],
+                    "from": "alerts@acme.test",
+                    "smtp": {"host": host, "port": sink.port, "tls": "none"},
+                },
+            }),
+        )
+        .await;
+    }
+    post_event(
+        &client,
+        json!({"id": "evt_mixed", "type": "mail.0", "data": {}}),
+    )
+    .await;
+    let delivery = only_delivery_for_event(&client, "evt_mixed").await;
+    let delivery = wait_for_delivery_status(&client, &delivery, "failed", WAIT).await;
+    let attempt = &delivery["attempts"][0];
+    assert_eq!(
+        attempt["error_category"], "blocked_destination",
+        "{attempt:#}"
+    );
+    let message = attempt["error_message"].as_str().unwrap();
+    assert!(
+        message.contains("`mail.mixed.test` resolves to") && message.contains("10.0.0.25"),
+        "{message}"
+    );
+
+    // The allowed name is delivered, through the address it was checked at.
+    post_event(
+        &client,
+        json!({"id": "evt_inside", "type": "mail.1", "data": {}}),
+    )
+    .await;
+    delivered(&client, "evt_inside").await;
+    let messages = sink.wait_for(1).await;
+    assert_eq!(
+        messages.len(),
+        1,
+        "the blocked webhook's mail never went out"
+    );
+    assert_eq!(messages[0].rcpt_tos, ["ops@acme.test"]);
+}
+
+#[tokio::test]
+async fn outside_dev_mode_the_operators_mail_server_is_trusted() {
+    let sink = SmtpSink::start(&[]);
+    let port = sink.port;
+    // A relay on loopback, as operators often run one, with no allowlist.
+    let server = TestServer::start_with(move |s| {
+        s.dev = false;
+        s.smtp_url = Some(SecretString::from(format!(
+            "smtp://127.0.0.1:{port}?tls=none"
+        )));
+        s.smtp_from = Some("Herald <herald@acme.test>".to_string());
+    })
+    .await;
+    let client = server.client();
+    create_webhook(
+        &client,
+        json!({"name": "ops mail", "provider": "email", "settings": {"to": ["ops@acme.test"]}}),
+    )
+    .await;
+    post_event(&client, training_complete("evt_trusted_relay")).await;
+    delivered(&client, "evt_trusted_relay").await;
+    assert_eq!(sink.wait_for(1).await[0].rcpt_tos, ["ops@acme.test"]);
 }

@@ -43,7 +43,7 @@ async fn expected_request(
         kind,
         webhook_url(webhook).as_deref(),
         &webhook_settings(webhook),
-        true,
+        &herald_core::webhook::UrlPolicy::dev(),
     )
     .expect("the test's settings are valid");
     let input = EventInput {

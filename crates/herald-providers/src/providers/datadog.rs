@@ -17,6 +17,7 @@ use crate::settings::{Secret, Settings, UrlRule, check_list, destination};
 use crate::template::TemplateBuilder;
 use crate::truncate;
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 pub(crate) const DEFAULT_SITE: &str = "datadoghq.com";
 pub(crate) const TITLE_MAX: usize = 100;
@@ -47,7 +48,7 @@ impl Datadog {
         url: Option<&str>,
         s: &mut Settings,
         t: &mut TemplateBuilder,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Self, ValidationError> {
         let api_key: Secret = s.required("api_key")?;
         api_key.check("settings.api_key", 1, 256)?;
@@ -64,7 +65,7 @@ impl Datadog {
             ));
         }
         let default_url = format!("https://api.{site}");
-        let base = destination(url, Some(&default_url), dev, UrlRule::Any)?;
+        let base = destination(url, Some(&default_url), urls, UrlRule::Any)?;
         let endpoint = format!("{}/api/v1/events", base.as_str().trim_end_matches('/'));
         let tags: Vec<String> = s.or("tags", Vec::new())?;
         check_list("settings.tags", &tags, 100, 200)?;

@@ -17,6 +17,7 @@ use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
 use crate::template::TemplateBuilder;
 use crate::truncate;
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 pub(crate) const CONTENT_MAX: usize = 2000;
 pub(crate) const TITLE_MAX: usize = 256;
@@ -44,12 +45,12 @@ impl Discord {
         url: Option<&str>,
         s: &mut Settings,
         t: &mut TemplateBuilder,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Self, ValidationError> {
         let url = destination(
             url,
             None,
-            dev,
+            urls,
             UrlRule::Host {
                 hosts: &[
                     "discord.com",
@@ -63,7 +64,7 @@ impl Discord {
         )?;
         let chat = ChatOptions::take(s, true)?;
         let username = s.take_text("username", 1, 80)?;
-        let avatar_url = s.take_url("avatar_url", dev)?;
+        let avatar_url = s.take_url("avatar_url", urls)?;
         s.template(t)?;
         Ok(Self {
             url: SecretUrl(url),

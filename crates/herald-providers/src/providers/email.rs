@@ -12,6 +12,7 @@ use crate::settings::{ChatOptions, Settings, check_text, email_address};
 use crate::template::TemplateBuilder;
 use crate::truncate;
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 pub(crate) const SUBJECT_MAX: usize = 200;
 pub(crate) const RECIPIENTS_MAX: usize = 50;
@@ -35,6 +36,7 @@ impl Email {
         url: Option<&str>,
         s: &mut Settings,
         t: &mut TemplateBuilder,
+        urls: &UrlPolicy,
     ) -> Result<Self, ValidationError> {
         let mut to = addresses(s, "to")?;
         if let Some(url) = url {
@@ -73,7 +75,7 @@ impl Email {
             .transpose()?;
         let subject_prefix = s.take_text("subject_prefix", 1, 50)?;
         let smtp: SmtpOverrides = s.or("smtp", SmtpOverrides::default())?;
-        check_smtp(&smtp).map_err(|e| e.within("settings.smtp"))?;
+        check_smtp(&smtp, urls).map_err(|e| e.within("settings.smtp"))?;
         let chat = ChatOptions::take(s, false)?;
         s.template(t)?;
         Ok(Self {
@@ -130,7 +132,10 @@ fn addresses(s: &mut Settings, name: &'static str) -> Result<Vec<String>, Valida
     Ok(out)
 }
 
-fn check_smtp(smtp: &SmtpOverrides) -> Result<(), ValidationError> {
+/// A webhook's own mail server is a destination like a URL: a literal
+/// address must pass the address rule (a name is checked when the sender
+/// resolves it).
+fn check_smtp(smtp: &SmtpOverrides, urls: &UrlPolicy) -> Result<(), ValidationError> {
     if let Some(host) = &smtp.host {
         check_text("host", host, 1, 253)?;
         if host.contains(char::is_whitespace) || host.contains('/') {
@@ -139,6 +144,7 @@ fn check_smtp(smtp: &SmtpOverrides) -> Result<(), ValidationError> {
                 "must be a host name or IP address",
             ));
         }
+        urls.check_host("host", host)?;
     }
     if smtp.port == Some(0) {
         return Err(ValidationError::new("port", "must be between 1 and 65535"));

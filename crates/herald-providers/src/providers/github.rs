@@ -17,6 +17,7 @@ use crate::settings::{Secret, Settings, UrlRule, check_list, destination};
 use crate::template::{TemplateBuilder, Templates};
 use crate::truncate;
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 pub(crate) const DEFAULT_URL: &str = "https://api.github.com";
 pub(crate) const TITLE_MAX: usize = 256;
@@ -45,10 +46,10 @@ impl GitHub {
         url: Option<&str>,
         s: &mut Settings,
         t: &mut TemplateBuilder,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Self, ValidationError> {
         // GitHub Enterprise Server lives at https://<host>/api/v3.
-        let base = destination(url, Some(DEFAULT_URL), dev, UrlRule::Any)?;
+        let base = destination(url, Some(DEFAULT_URL), urls, UrlRule::Any)?;
         let base = base.as_str().trim_end_matches('/').to_string();
         let token: Secret = s.required("token")?;
         token.check("settings.token", 1, 1024)?;

@@ -19,6 +19,7 @@ use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
 use crate::template::{TemplateBuilder, Templates};
 use crate::truncate;
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 /// Google Chat refuses messages over 32,000 bytes.
 pub(crate) const PAYLOAD_MAX: usize = 32_000;
@@ -43,12 +44,12 @@ impl GoogleChat {
         url: Option<&str>,
         s: &mut Settings,
         t: &mut TemplateBuilder,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Self, ValidationError> {
         let url = destination(
             url,
             None,
-            dev,
+            urls,
             UrlRule::Host {
                 hosts: &["chat.googleapis.com"],
                 path_prefix: "/v1/spaces/",

@@ -19,6 +19,7 @@ use crate::settings::{
 use crate::template::TemplateBuilder;
 use crate::truncate;
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 pub(crate) const SUMMARY_MAX: usize = 255;
 /// Jira's limit for a rich-text field, applied to the serialised ADF
@@ -44,11 +45,11 @@ impl Jira {
         url: Option<&str>,
         s: &mut Settings,
         t: &mut TemplateBuilder,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Self, ValidationError> {
         // Jira Cloud sites are *.atlassian.net, but Data Center and custom
         // domains exist: any https site URL.
-        let site = destination(url, None, dev, UrlRule::Any)?;
+        let site = destination(url, None, urls, UrlRule::Any)?;
         if site.query().is_some() || site.fragment().is_some() {
             return Err(ValidationError::new(
                 "url",

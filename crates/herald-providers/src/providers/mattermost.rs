@@ -18,6 +18,7 @@ use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
 use crate::template::TemplateBuilder;
 use crate::truncate;
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 /// A post's message, and the budget for all text of the post together.
 pub(crate) const TEXT_MAX: usize = 16_383;
@@ -39,14 +40,14 @@ impl Mattermost {
         url: Option<&str>,
         s: &mut Settings,
         t: &mut TemplateBuilder,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Self, ValidationError> {
         // Self-hosted: any https URL (the path is /hooks/<id> on any host).
-        let url = destination(url, None, dev, UrlRule::Any)?;
+        let url = destination(url, None, urls, UrlRule::Any)?;
         let chat = ChatOptions::take(s, true)?;
         let channel = s.take_text("channel", 1, 64)?;
         let username = s.take_text("username", 1, 64)?;
-        let icon_url = s.take_url("icon_url", dev)?;
+        let icon_url = s.take_url("icon_url", urls)?;
         s.template(t)?;
         Ok(Self {
             url: SecretUrl(url),

@@ -17,6 +17,7 @@ use crate::settings::{Secret, Settings, UrlRule, check_text, destination};
 use crate::template::{TemplateBuilder, Templates};
 use crate::truncate;
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 pub(crate) const DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 pub(crate) const SUMMARY_MAX: usize = 1024;
@@ -91,10 +92,10 @@ impl PagerDuty {
         url: Option<&str>,
         s: &mut Settings,
         t: &mut TemplateBuilder,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Self, ValidationError> {
         // The EU service and proxies use other hosts: any https URL.
-        let url = destination(url, Some(DEFAULT_URL), dev, UrlRule::Any)?;
+        let url = destination(url, Some(DEFAULT_URL), urls, UrlRule::Any)?;
         let routing_key: Secret = s.required("routing_key")?;
         routing_key.check("settings.routing_key", 1, 64)?;
         let patterns: Vec<String> = s.or("resolve_on", Vec::new())?;

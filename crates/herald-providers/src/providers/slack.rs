@@ -19,6 +19,7 @@ use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, check_text, des
 use crate::template::TemplateBuilder;
 use crate::truncate;
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 pub(crate) const MAX_BLOCKS: usize = 50;
 pub(crate) const HEADER_MAX: usize = 150;
@@ -46,12 +47,12 @@ impl Slack {
         url: Option<&str>,
         s: &mut Settings,
         t: &mut TemplateBuilder,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Self, ValidationError> {
         let url = destination(
             url,
             None,
-            dev,
+            urls,
             UrlRule::Host {
                 hosts: &["hooks.slack.com"],
                 path_prefix: "/services/",

@@ -19,6 +19,7 @@ use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
 use crate::template::TemplateBuilder;
 use crate::truncate;
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 /// Teams refuses messages of 28 KB and more; stay under it.
 pub(crate) const PAYLOAD_MAX: usize = 28_000;
@@ -48,11 +49,11 @@ impl Teams {
         url: Option<&str>,
         s: &mut Settings,
         t: &mut TemplateBuilder,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Self, ValidationError> {
         // Workflows URLs live on several Azure and Power Platform hosts that
         // change over time: any https URL is accepted.
-        let url = destination(url, None, dev, UrlRule::Any)?;
+        let url = destination(url, None, urls, UrlRule::Any)?;
         let chat = ChatOptions::take(s, true)?;
         let format = s.or("format", Format::AdaptiveCard)?;
         s.template(t)?;

@@ -5,9 +5,10 @@ use crate::catalog::{self, ProviderInfo};
 use crate::judge::{self, Answer};
 use crate::settings::{UrlRule, destination};
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
-pub(crate) fn parse(url: Option<&str>, dev: bool) -> Result<(), ValidationError> {
-    destination(url, None, dev, UrlRule::Any).map(|_| ())
+pub(crate) fn parse(url: Option<&str>, urls: &UrlPolicy) -> Result<(), ValidationError> {
+    destination(url, None, urls, UrlRule::Any).map(|_| ())
 }
 
 /// 2xx success; 408, 429 and 5xx retry; other statuses permanent.
@@ -27,7 +28,7 @@ pub(crate) fn info() -> ProviderInfo {
         url: catalog::url(
             true,
             None,
-            "The receiver's URL (https://; http:// only in --dev mode).",
+            "The receiver's URL (https://; http:// only in --dev mode or with HERALD_ALLOW_HTTP).",
         ),
         settings: Vec::new(),
         limits: Vec::new(),

@@ -13,6 +13,7 @@ use crate::rendered::HttpRequest;
 use crate::settings::{SecretUrl, Settings, UrlRule, destination};
 use crate::template::TemplateBuilder;
 use herald_core::ValidationError;
+use herald_core::webhook::UrlPolicy;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Zapier {
@@ -27,12 +28,12 @@ impl Zapier {
         url: Option<&str>,
         s: &mut Settings,
         t: &mut TemplateBuilder,
-        dev: bool,
+        urls: &UrlPolicy,
     ) -> Result<Self, ValidationError> {
         let url = destination(
             url,
             None,
-            dev,
+            urls,
             UrlRule::Host {
                 hosts: &["hooks.zapier.com"],
                 path_prefix: "/hooks/catch/",

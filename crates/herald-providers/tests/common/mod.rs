@@ -2,6 +2,7 @@
 //! of every provider.
 #![allow(dead_code, unreachable_pub)]
 
+use herald_core::webhook::UrlPolicy;
 use herald_providers::{EventInput, HttpRequest, Provider, ProviderKind, Rendered};
 use serde_json::{Value, json};
 
@@ -67,7 +68,8 @@ pub fn valid(kind: ProviderKind) -> (Option<&'static str>, Value) {
 }
 
 pub fn provider(kind: ProviderKind, url: Option<&str>, settings: Value) -> Provider {
-    Provider::parse(kind, url, &settings, false).unwrap_or_else(|e| panic!("{kind}: {e}"))
+    Provider::parse(kind, url, &settings, &UrlPolicy::default())
+        .unwrap_or_else(|e| panic!("{kind}: {e}"))
 }
 
 /// `valid(kind)` with extra settings merged in.

@@ -69,9 +69,7 @@ impl AppState {
                 registry,
                 dispatcher,
                 admin_token,
-                url_policy: UrlPolicy {
-                    allow_http: settings.dev,
-                },
+                url_policy: settings.url_policy(),
                 max_body_bytes: settings.max_body_bytes,
                 max_event_data_bytes: settings.max_event_data_bytes,
                 ingest_limit: settings
@@ -94,8 +92,8 @@ impl AppState {
     pub(crate) fn admin_token(&self) -> &str {
         self.inner.admin_token.expose_secret()
     }
-    pub(crate) fn url_policy(&self) -> UrlPolicy {
-        self.inner.url_policy
+    pub(crate) fn url_policy(&self) -> &UrlPolicy {
+        &self.inner.url_policy
     }
     pub(crate) fn max_body_bytes(&self) -> usize {
         self.inner.max_body_bytes

@@ -57,7 +57,7 @@ fn check_provider(spec: &WebhookSpec, state: &AppState) -> ApiResult<()> {
         kind,
         spec.url.as_deref(),
         &spec.settings,
-        state.url_policy().allow_http,
+        state.url_policy(),
     )?;
     let batches = !matches!(
         kind,

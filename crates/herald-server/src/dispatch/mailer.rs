@@ -1,9 +1,14 @@
 //! Email delivery: turns a rendered message into MIME and hands it to an
-//! SMTP server, keeping one pooled transport per server and account.
+//! SMTP server, keeping one pooled transport per server and account. A
+//! webhook's own server is a destination like a URL: outside dev mode its
+//! name is resolved and checked here, and the connection goes to the
+//! checked address while TLS still verifies the name. The operator's
+//! `HERALD_SMTP_URL` server is trusted as configured.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use herald_core::delivery::ErrorCategory;
@@ -16,6 +21,8 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::{Error as SmtpError, PoolConfig};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
+
+use super::destination::{Destinations, ResolveError};
 
 /// Where mail goes: a server, how to secure the connection, whom to log in as.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -149,19 +156,77 @@ impl MailResult {
     }
 }
 
+/// A transport is kept per server and per address it connects to (the
+/// checked address of a webhook's own server, or `None` to let the mail
+/// client resolve the name).
+type TransportKey = (SmtpServer, Option<IpAddr>);
+
 /// Sends rendered messages; cheap to share.
 pub(crate) struct Mailer {
     default_server: Option<SmtpServer>,
     default_from: Option<String>,
-    transports: Mutex<HashMap<SmtpServer, AsyncSmtpTransport<Tokio1Executor>>>,
+    destinations: Arc<Destinations>,
+    transports: Mutex<HashMap<TransportKey, AsyncSmtpTransport<Tokio1Executor>>>,
 }
 
 impl Mailer {
-    pub(crate) fn new(default_server: Option<SmtpServer>, default_from: Option<String>) -> Mailer {
+    pub(crate) fn new(
+        default_server: Option<SmtpServer>,
+        default_from: Option<String>,
+        destinations: Arc<Destinations>,
+    ) -> Mailer {
         Mailer {
             default_server,
             default_from,
+            destinations,
             transports: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `server` is the operator's own (same host and port as
+    /// `HERALD_SMTP_URL`), which is trusted and not checked.
+    fn is_default(&self, server: &SmtpServer) -> bool {
+        self.default_server
+            .as_ref()
+            .is_some_and(|d| d.host.eq_ignore_ascii_case(&server.host) && d.port == server.port)
+    }
+
+    /// The checked address to connect to for a webhook's own server, or
+    /// `None` to leave resolution to the mail client (the operator's
+    /// server, or dev mode without an override for the name).
+    async fn connect_address(
+        &self,
+        server: &SmtpServer,
+        timeout: Duration,
+    ) -> Result<Option<IpAddr>, MailResult> {
+        if self.is_default(server) || !self.destinations.resolves(&server.host) {
+            return Ok(None);
+        }
+        match tokio::time::timeout(timeout, self.destinations.resolve(&server.host)).await {
+            Err(_) => Err(MailResult::failed(
+                Verdict::Retryable,
+                ErrorCategory::Timeout,
+                "resolving the mail server took longer than the timeout".to_string(),
+            )),
+            Ok(Ok(addresses)) => Ok(addresses.first().copied()),
+            Ok(Err(ResolveError::Blocked(blocked))) => {
+                // A name may resolve elsewhere later; a literal cannot.
+                let verdict = if blocked.is_literal() {
+                    Verdict::Permanent
+                } else {
+                    Verdict::Retryable
+                };
+                Err(MailResult::failed(
+                    verdict,
+                    ErrorCategory::BlockedDestination,
+                    blocked.to_string(),
+                ))
+            }
+            Ok(Err(e)) => Err(MailResult::failed(
+                Verdict::Retryable,
+                ErrorCategory::Dns,
+                format!("mail server: {e}"),
+            )),
         }
     }
 
@@ -204,7 +269,11 @@ impl Mailer {
             Ok(m) => m,
             Err(e) => return MailResult::failed(Verdict::Permanent, ErrorCategory::Request, e),
         };
-        let transport = match self.transport(&server, timeout) {
+        let connect_to = match self.connect_address(&server, timeout).await {
+            Ok(address) => address,
+            Err(refused) => return refused,
+        };
+        let transport = match self.transport(&server, connect_to, timeout) {
             Ok(t) => t,
             Err(e) => {
                 return MailResult::failed(
@@ -285,18 +354,23 @@ impl Mailer {
     fn transport(
         &self,
         server: &SmtpServer,
+        connect_to: Option<IpAddr>,
         timeout: Duration,
     ) -> Result<AsyncSmtpTransport<Tokio1Executor>, SmtpError> {
         let mut transports = self.transports.lock().expect("transports lock");
-        if let Some(t) = transports.get(server) {
+        let key = (server.clone(), connect_to);
+        if let Some(t) = transports.get(&key) {
             return Ok(t.clone());
         }
+        // The certificate is checked against the name, whichever address
+        // the connection goes to.
         let tls = match server.tls {
             SmtpTls::None => Tls::None,
             SmtpTls::Starttls => Tls::Required(TlsParameters::new(server.host.clone())?),
             SmtpTls::Implicit => Tls::Wrapper(TlsParameters::new(server.host.clone())?),
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&server.host)
+        let address = connect_to.map_or_else(|| server.host.clone(), |ip| ip.to_string());
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(address)
             .port(server.port)
             .tls(tls)
             .timeout(Some(timeout))
@@ -308,7 +382,7 @@ impl Mailer {
             ));
         }
         let transport = builder.build();
-        transports.insert(server.clone(), transport.clone());
+        transports.insert(key, transport.clone());
         Ok(transport)
     }
 }

@@ -8,6 +8,7 @@
 //! memory the moment its deliveries are committed (no polling delay); the
 //! store remains the truth, and `start` rebuilds every lane from it.
 
+mod destination;
 mod digest;
 mod lane;
 mod mailer;
@@ -32,6 +33,7 @@ use herald_core::webhook::{Webhook, WebhookSpec, WebhookStatus};
 
 use crate::config::Settings;
 use crate::registry::{Registry, Route};
+pub use destination::DnsOverrides;
 pub(crate) use mailer::SmtpServer;
 pub(crate) use ops::is_operational;
 pub(crate) use outcome::TestReport;
@@ -132,6 +134,10 @@ impl Dispatcher {
         registry: Arc<Registry>,
         settings: &Settings,
     ) -> anyhow::Result<Dispatcher> {
+        let destinations = Arc::new(destination::Destinations::new(
+            settings.address_policy(),
+            settings.dns_overrides.clone(),
+        ));
         let sender = Sender::new(
             mailer::Mailer::new(
                 settings
@@ -140,7 +146,9 @@ impl Dispatcher {
                     .map(SmtpServer::from_url)
                     .transpose()?,
                 settings.smtp_from.clone(),
+                destinations.clone(),
             ),
+            destinations,
             settings.disabled_providers.iter().copied().collect(),
         )?;
         Ok(Dispatcher {

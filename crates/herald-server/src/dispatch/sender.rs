@@ -1,8 +1,10 @@
 //! One attempt: renders the delivery in its provider's format (or the
 //! signed JSON of a plain webhook), sends it without following redirects or
-//! hands it to the mail server, and reads what came back (bounded).
+//! hands it to the mail server, and reads what came back (bounded). Every
+//! address it connects to has passed the destination check.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -16,6 +18,7 @@ use herald_providers::{EmailMessage, EventInput, HttpMethod, HttpRequest, Provid
 use herald_store::ClaimedDelivery;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use super::destination::{BlockedDestination, CheckedResolver, Destinations};
 use super::mailer::Mailer;
 use crate::redact::{mask, mask_header};
 use crate::registry::Route;
@@ -77,6 +80,23 @@ impl AttemptResult {
         )
     }
 
+    /// Not sent because the destination's address is refused. A literal
+    /// address fails at once; a name is retried, as it may resolve
+    /// elsewhere later.
+    fn blocked(self, started: Instant, blocked: &BlockedDestination) -> AttemptResult {
+        let verdict = if blocked.is_literal() {
+            Verdict::Permanent
+        } else {
+            Verdict::Retryable
+        };
+        self.not_sent(
+            started,
+            ErrorCategory::BlockedDestination,
+            blocked.to_string(),
+            verdict,
+        )
+    }
+
     /// An attempt that ended before anything was sent.
     fn not_sent(
         mut self,
@@ -92,10 +112,11 @@ impl AttemptResult {
     }
 }
 
-/// The shared HTTP client (connection pools per destination, no redirects)
-/// and mailer.
+/// The shared HTTP client (connection pools per destination, no redirects,
+/// checked name resolution) and mailer.
 pub(crate) struct Sender {
     client: reqwest::Client,
+    destinations: Arc<Destinations>,
     user_agent: HeaderValue,
     mailer: Mailer,
     disabled: HashSet<ProviderKind>,
@@ -125,22 +146,16 @@ struct Envelope {
 }
 
 impl Sender {
-    pub(crate) fn new(mailer: Mailer, disabled: HashSet<ProviderKind>) -> anyhow::Result<Sender> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            // Destinations are few and known; a connection per in-flight
-            // request is kept for reuse (several webhooks may share a host).
-            .pool_max_idle_per_host(4096)
-            // Destinations are reached directly: no per-request proxy
-            // matching against the environment.
-            .no_proxy()
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            .connect_timeout(Duration::from_secs(10))
-            .build()?;
+    pub(crate) fn new(
+        mailer: Mailer,
+        destinations: Arc<Destinations>,
+        disabled: HashSet<ProviderKind>,
+    ) -> anyhow::Result<Sender> {
+        let client = http_client(destinations.clone())?;
         let user_agent = HeaderValue::from_str(&format!("Herald/{}", env!("CARGO_PKG_VERSION")))?;
         Ok(Sender {
             client,
+            destinations,
             user_agent,
             mailer,
             disabled,
@@ -308,6 +323,9 @@ impl Sender {
                 Verdict::Permanent,
             );
         };
+        if let Err(blocked) = self.destinations.check_url(&url) {
+            return result.blocked(started, &blocked);
+        }
         let headers = match build_headers(route, &payload, &self.user_agent, result.started_at_ms) {
             Ok(h) => h,
             Err(message) => {
@@ -361,6 +379,9 @@ impl Sender {
                 );
             }
         };
+        if let Err(blocked) = self.destinations.check_url(&url) {
+            return result.blocked(started, &blocked);
+        }
         let method = match request.method {
             HttpMethod::Post => reqwest::Method::POST,
             HttpMethod::Put => reqwest::Method::PUT,
@@ -437,7 +458,9 @@ impl Sender {
         started: Instant,
     ) -> AttemptResult {
         match request.send().await {
-            Err(e) => result.error = Some(classify(&e)),
+            // A name the resolver refused is judged by the webhook's retry
+            // policy, like a DNS failure (`RetryPolicy::judge_error`).
+            Err(e) => result.error = Some(classify(&e.without_url())),
             Ok(mut response) => {
                 let status = response.status().as_u16();
                 result.status = Some(status);
@@ -470,7 +493,7 @@ impl Sender {
                         }
                         Ok(None) => break,
                         Err(e) => {
-                            result.error = Some(classify(&e));
+                            result.error = Some(classify(&e.without_url()));
                             break;
                         }
                     }
@@ -493,6 +516,29 @@ impl Sender {
         result.duration = started.elapsed();
         result
     }
+}
+
+/// The delivery client: no redirects, no proxy, and names resolved only
+/// through the destination check.
+fn http_client(destinations: Arc<Destinations>) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        // A redirect would lead to an address nobody checked (and a 3xx
+        // is a failure anyway).
+        .redirect(reqwest::redirect::Policy::none())
+        // Names resolve only to checked addresses, and the connection
+        // goes to the very address checked: no second lookup for DNS
+        // rebinding to answer differently.
+        .dns_resolver(CheckedResolver(destinations))
+        // Destinations are few and known; a connection per in-flight
+        // request is kept for reuse (several webhooks may share a host).
+        .pool_max_idle_per_host(4096)
+        // Destinations are reached directly: no per-request proxy
+        // matching against the environment.
+        .no_proxy()
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(10))
+        .build()
 }
 
 /// An integration's headers: the provider's own, then the webhook's custom
@@ -621,11 +667,16 @@ fn masked(headers: &HeaderMap, route: &Route, secret: &[String]) -> Vec<(String,
 }
 
 /// Sorts a transport failure into a category with a message that never
-/// contains the URL (destination URLs can be credentials).
+/// contains the URL (destination URLs can be credentials): the caller drops
+/// the URL from the error, and the message is built from the causes alone,
+/// which name at most the host.
 fn classify(error: &reqwest::Error) -> (ErrorCategory, String) {
     let mut chain = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
     while let Some(s) = source {
+        if let Some(blocked) = s.downcast_ref::<BlockedDestination>() {
+            return (ErrorCategory::BlockedDestination, blocked.to_string());
+        }
         chain.push(s.to_string());
         source = s.source();
     }
@@ -653,4 +704,52 @@ fn classify(error: &reqwest::Error) -> (ErrorCategory, String) {
         _ => detail,
     };
     (category, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::DnsOverrides;
+    use herald_core::network::AddressPolicy;
+
+    fn production_client(overrides: &str) -> reqwest::Client {
+        let destinations = Destinations::new(
+            Some(AddressPolicy::default()),
+            DnsOverrides::parse(overrides).unwrap(),
+        );
+        http_client(Arc::new(destinations)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_name_the_resolver_refuses_is_a_blocked_destination() {
+        let client = production_client("metadata.test=169.254.169.254");
+        let error = client
+            .post("http://metadata.test/services/T000/B000/secret-part")
+            .send()
+            .await
+            .unwrap_err();
+        let (category, message) = classify(&error.without_url());
+        assert_eq!(category, ErrorCategory::BlockedDestination);
+        assert!(
+            message.contains("169.254.169.254 is a link-local address"),
+            "{message}"
+        );
+        assert!(!message.contains("secret-part"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn transport_errors_never_carry_the_url() {
+        // Nothing listens on port 1; the URL's path stands for a credential.
+        let client = production_client("");
+        let error = client
+            .post("http://127.0.0.1:1/services/T000/B000/secret-part")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("secret-part"), "{error}");
+        let (category, message) = classify(&error.without_url());
+        assert_eq!(category, ErrorCategory::Connect);
+        assert!(!message.contains("secret-part"), "{message}");
+        assert!(!message.contains("127.0.0.1:1/"), "{message}");
+    }
 }

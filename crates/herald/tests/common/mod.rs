@@ -572,6 +572,10 @@ impl Receiver {
         format!("http://{}{}", self.addr, path)
     }
 
+    pub(crate) fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
     /// A snapshot of every request so far, in arrival order.
     pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.shared.log.lock().unwrap().requests.clone()
