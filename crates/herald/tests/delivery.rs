@@ -731,3 +731,36 @@ async fn delivery_log_masks_secret_headers() {
     assert_eq!(json_header(logged, "x-team"), Some("ml"));
     assert!(json_header(logged, "webhook-id").is_some(), "{logged}");
 }
+
+/// A retry that falls due before its failed attempt is committed (here at
+/// once: no delay, with many webhooks recording together) is still sent:
+/// a lane that found nothing due yet is woken when the record lands,
+/// instead of idling until the next event.
+#[tokio::test]
+async fn a_retry_due_before_its_attempt_is_recorded_is_still_sent() {
+    const WEBHOOKS: usize = 40;
+    let server = TestServer::start().await;
+    let client = server.client();
+    let receiver = Receiver::start().await;
+    for i in 0..WEBHOOKS {
+        create_webhook(
+            &client,
+            webhook_body(
+                &receiver.url(&format!("/immediate-retry/{i}")),
+                json!({"retry": {"max_retries": 3, "initial_delay_ms": 0, "max_delay_ms": 0}}),
+            ),
+        )
+        .await;
+    }
+    for round in 0..5 {
+        receiver.script(vec![Reply::status(500); WEBHOOKS]);
+        post_event(
+            &client,
+            json!({"id": format!("evt_now_{round}"), "type": "a.b", "data": {}}),
+        )
+        .await;
+        // Every failure and its retry, before the next event could wake
+        // the webhooks again.
+        receiver.wait_for(2 * WEBHOOKS * (round + 1), WAIT).await;
+    }
+}

@@ -2,14 +2,24 @@
 //! previous batch was committing goes into the next one, so recording costs
 //! one transaction per batch, not per attempt.
 
+use std::collections::BTreeSet;
 use std::sync::Weak;
 
-use herald_store::{AttemptRecord, Store};
+use herald_store::{AttemptRecord, NextStep, Store};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{Inner, ops};
+
+/// The webhooks that get a retry from these records.
+fn webhooks_with_retries(records: &[AttemptRecord]) -> BTreeSet<String> {
+    records
+        .iter()
+        .filter(|r| matches!(r.next, NextStep::RetryAt(_)))
+        .map(|r| r.webhook_id.clone())
+        .collect()
+}
 
 /// Most records one batch carries.
 const MAX_BATCH: usize = 1024;
@@ -44,9 +54,17 @@ impl Recorder {
                 if !batch.is_empty() {
                     let records = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
                     let n = records.len();
+                    let retrying = webhooks_with_retries(&records);
                     match store.record_attempts(records).await {
                         Ok(outcome) => {
                             if let Some(inner) = dispatcher.upgrade() {
+                                // A lane that looked for its retry before
+                                // this commit found the delivery still under
+                                // way and may have gone idle: the retry is
+                                // in the queue only now.
+                                for webhook_id in &retrying {
+                                    super::wake(&inner, webhook_id);
+                                }
                                 ops::after_recording(&inner, outcome).await;
                             }
                         }
