@@ -89,6 +89,18 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     }
 }
 
+/// An optional JSON body: empty (or only whitespace) is `T::default()`.
+pub(crate) async fn optional_json<T: DeserializeOwned + Default>(
+    state: &AppState,
+    request: Request,
+) -> Result<T, ApiError> {
+    let bytes = read_body(state, request).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    parse_json(&bytes)
+}
+
 /// Parses JSON text into `T`; malformed JSON is a 400, anything that is
 /// JSON but not a valid `T` a 422 naming the field.
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

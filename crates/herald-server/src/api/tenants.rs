@@ -52,29 +52,18 @@ pub(crate) async fn create(
     let (key, key_text) = new_api_key(&tenant.id);
     let view = tenant_view(&tenant);
     let resource = ("tenant", tenant.id.as_str());
-    let audits = vec![
-        caller.audit_in(
-            DEFAULT_TENANT,
-            "tenant.created",
-            resource,
-            None,
-            Some(view.clone()),
-        ),
-        caller.audit_in(
-            &tenant.id,
-            "tenant.created",
-            resource,
-            None,
-            Some(view.clone()),
-        ),
-        caller.audit_in(
-            &tenant.id,
-            "key.created",
-            ("api_key", &key.id),
-            None,
-            Some(key_view(&key)),
-        ),
-    ];
+    // Recorded in the operator's log and the tenant's own.
+    let mut audits: Vec<_> = [DEFAULT_TENANT, tenant.id.as_str()]
+        .into_iter()
+        .map(|log| caller.audit_in(log, "tenant.created", resource, None, Some(view.clone())))
+        .collect();
+    audits.push(caller.audit_in(
+        &tenant.id,
+        "key.created",
+        ("api_key", &key.id),
+        None,
+        Some(key_view(&key)),
+    ));
     state
         .store()
         .create_tenant(tenant.clone(), key.clone(), audits)
@@ -138,16 +127,10 @@ pub(crate) async fn delete(
     let tenant = find(&state, &id).await?;
     let before = Some(tenant_view(&tenant));
     let resource = ("tenant", id.as_str());
-    let audits = vec![
-        caller.audit_in(
-            DEFAULT_TENANT,
-            "tenant.deleted",
-            resource,
-            before.clone(),
-            None,
-        ),
-        caller.audit_in(&id, "tenant.deleted", resource, before, None),
-    ];
+    let audits = [DEFAULT_TENANT, id.as_str()]
+        .into_iter()
+        .map(|log| caller.audit_in(log, "tenant.deleted", resource, before.clone(), None))
+        .collect();
     let webhook_ids = state
         .store()
         .delete_tenant(&id, audits)

@@ -17,7 +17,7 @@ use herald_store::NewEvent;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::extract::{JsonBody, QueryParams, from_value, parse_json, read_body};
+use super::extract::{JsonBody, QueryParams, from_value, optional_json};
 use super::pagination::{self, page};
 use super::views;
 use super::{AppState, Caller};
@@ -401,12 +401,7 @@ pub(crate) async fn rotate_secret(
     Path(id): Path<String>,
     request: Request,
 ) -> ApiResult<Json<Value>> {
-    let bytes = read_body(&state, request).await?;
-    let body: RotateRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
-        RotateRequest::default()
-    } else {
-        parse_json(&bytes)?
-    };
+    let body: RotateRequest = optional_json(&state, request).await?;
     let grace = GracePeriod::from_hours(body.grace_period_hours)?;
     let secret = match &body.secret {
         Some(text) => SigningSecret::parse(text)?,
@@ -461,12 +456,7 @@ pub(crate) async fn test_send(
     Path(id): Path<String>,
     request: Request,
 ) -> ApiResult<Json<Value>> {
-    let bytes = read_body(&state, request).await?;
-    let body: TestRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
-        TestRequest::default()
-    } else {
-        parse_json(&bytes)?
-    };
+    let body: TestRequest = optional_json(&state, request).await?;
     find(&state, &caller, &id).await?;
     let route = state
         .registry()
