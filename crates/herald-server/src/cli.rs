@@ -20,6 +20,9 @@ struct Cli {
 enum Command {
     /// Run the API and the delivery worker.
     Serve(ServeArgs),
+    /// Bring the database to the current schema and exit (takes the same
+    /// settings as `serve`).
+    Migrate(ServeArgs),
     /// Measure Herald's throughput, latency and memory on this machine.
     Bench(crate::bench::BenchArgs),
     /// Run a local receiver that prints every webhook it gets (for trying
@@ -41,6 +44,16 @@ pub async fn run() -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             tracing::info!(address = %app.local_addr(), "Herald is listening");
             app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Migrate(args) => {
+            let settings = args.resolve()?;
+            telemetry::init(settings.log_format);
+            let version = crate::app::migrate(&settings).await?;
+            println!(
+                "{}: schema version {version}",
+                settings.data_dir.join("herald.db").display()
+            );
+            Ok(())
         }
         Command::Bench(args) => crate::bench::run(args).await,
         Command::Receive { listen } => crate::receiver::run(listen).await,

@@ -197,6 +197,12 @@ impl Store {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// The schema version the database is at.
+    pub async fn schema_version(&self) -> Result<u32> {
+        self.read(|conn| Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?))
+            .await
+    }
+
     /// True when the database answers a query.
     pub async fn ping(&self) -> Result<()> {
         self.read(|conn| {
