@@ -49,10 +49,6 @@ struct StateInner {
     max_body_bytes: usize,
     max_event_data_bytes: usize,
     ingest_limit: Option<TenantIngestLimit>,
-    /// Held by every handler that reads a webhook, changes it and writes it
-    /// back whole, so a PATCH cannot put back the secret a concurrent
-    /// rotation just replaced.
-    webhook_writes: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -75,7 +71,6 @@ impl AppState {
                 ingest_limit: settings
                     .tenant_events_per_second
                     .map(TenantIngestLimit::new),
-                webhook_writes: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -108,10 +103,9 @@ impl AppState {
             None => Ok(()),
         }
     }
-    /// Serialises read-change-write updates of webhooks (rare, so one lock
-    /// for all of them costs nothing).
+    /// See [`Dispatcher::lock_webhook_writes`].
     pub(crate) async fn lock_webhook_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.inner.webhook_writes.lock().await
+        self.inner.dispatcher.lock_webhook_writes().await
     }
 }
 

@@ -58,6 +58,10 @@ struct Inner {
     max_retry_after: Duration,
     /// Disabled webhooks being probed by `recovery`.
     probing: Mutex<std::collections::HashSet<String>>,
+    /// Held by everything that reads a webhook, changes it and writes it
+    /// back whole (API updates, rotation, recovery), so one cannot put back
+    /// what another just replaced, such as a rotated secret.
+    webhook_writes: tokio::sync::Mutex<()>,
 }
 
 /// Tells a webhook's lane that it may have work, starting it if needed.
@@ -165,6 +169,7 @@ impl Dispatcher {
                     tasks: TaskTracker::new(),
                     max_retry_after: settings.max_retry_after,
                     probing: Mutex::new(Default::default()),
+                    webhook_writes: tokio::sync::Mutex::new(()),
                 }
             }),
         })
@@ -211,6 +216,12 @@ impl Dispatcher {
         audit: AuditEntry,
     ) -> Result<Option<(Webhook, u64)>, StoreError> {
         enable(&self.inner, updated, discard_held, audit).await
+    }
+
+    /// Serialises read-change-write updates of webhooks (rare, so one lock
+    /// for all of them costs nothing).
+    pub(crate) async fn lock_webhook_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.webhook_writes.lock().await
     }
 
     /// Whether deliveries of this provider are skipped on this server.

@@ -100,9 +100,20 @@ async fn probe_until_back(inner: &Arc<Inner>, webhook_id: &str) {
         if !success {
             continue;
         }
-        let mut spec = route.webhook.spec.clone();
+        // Enable what is stored now, not the copy the probe started from:
+        // the webhook may have been changed (a rotated secret) meanwhile.
+        let _writing = inner.webhook_writes.lock().await;
+        let current = match inner.store.get_webhook(&tenant_id, webhook_id).await {
+            Ok(Some(w)) if w.spec.status == WebhookStatus::Disabled => w,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::error!(error = %e, webhook_id, "cannot read a recovered webhook");
+                continue;
+            }
+        };
+        let mut spec = current.spec.clone();
         spec.status = WebhookStatus::Active;
-        let updated = super::enabled(route.webhook.clone(), spec);
+        let updated = super::enabled(current, spec);
         let audit = AuditEntry {
             tenant_id: updated.tenant_id.clone(),
             actor: "system".to_string(),
