@@ -149,21 +149,13 @@ mod tests {
             "name": "a", "url": "https://example.com/h", "signature": {"scheme": scheme},
         }))
         .unwrap();
-        let now = Utc::now();
-        let mut w = Webhook {
-            id: "wh_1".into(),
-            tenant_id: "tnt_1".into(),
+        Webhook::new(
+            "wh_1".into(),
+            "tnt_1".into(),
             spec,
-            secret: SigningSecret::parse(OLD).unwrap(),
-            key_pair: None,
-            previous_signing: Vec::new(),
-            created_at: now,
-            updated_at: now,
-            disabled_reason: None,
-            disabled_at: None,
-        };
-        w.ensure_key_pair();
-        w
+            SigningSecret::parse(OLD).unwrap(),
+            Utc::now(),
+        )
     }
 
     fn hours(h: f64) -> GracePeriod {

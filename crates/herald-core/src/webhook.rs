@@ -636,6 +636,32 @@ pub struct Webhook {
     pub disabled_at: Option<DateTime<Utc>>,
 }
 
+impl Webhook {
+    /// A new webhook of `tenant_id`, with the key pair its scheme needs.
+    pub fn new(
+        id: String,
+        tenant_id: String,
+        spec: WebhookSpec,
+        secret: SigningSecret,
+        now: DateTime<Utc>,
+    ) -> Webhook {
+        let mut webhook = Webhook {
+            id,
+            tenant_id,
+            spec,
+            secret,
+            key_pair: None,
+            previous_signing: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            disabled_reason: None,
+            disabled_at: None,
+        };
+        webhook.ensure_key_pair();
+        webhook
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,19 +92,13 @@ pub(crate) async fn create(
     refuse_disabled(&body)?;
     let (spec, secret) = parse_spec(body, &state)?;
     let now = Utc::now();
-    let mut webhook = Webhook {
-        id: ids::new_id(ids::WEBHOOK),
-        tenant_id: caller.tenant_id.clone(),
+    let webhook = Webhook::new(
+        ids::new_id(ids::WEBHOOK),
+        caller.tenant_id.clone(),
         spec,
-        secret: secret.unwrap_or_else(SigningSecret::generate),
-        key_pair: None,
-        previous_signing: Vec::new(),
-        created_at: now,
-        updated_at: now,
-        disabled_reason: None,
-        disabled_at: None,
-    };
-    webhook.ensure_key_pair();
+        secret.unwrap_or_else(SigningSecret::generate),
+        now,
+    );
     let audit = caller.audit(
         "webhook.created",
         ("webhook", &webhook.id),
