@@ -191,8 +191,6 @@ async fn plain_webhook_rows_are_sealed_at_open() {
         "created_at": "2026-01-01T00:00:00Z",
         "updated_at": "2026-01-01T00:00:00Z",
     });
-    // Give the threads of the first store a moment to close their handles.
-    std::thread::sleep(std::time::Duration::from_millis(100));
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute(
@@ -218,8 +216,7 @@ async fn plain_webhook_rows_are_sealed_at_open() {
         .unwrap()
         .expect("the legacy webhook is still there");
     assert_eq!(webhook.secret.expose(), secret);
-    drop(store);
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Sealing rewrote the file and emptied the WAL before the store opened.
     for name in ["herald.db", "herald.db-wal"] {
         if let Ok(bytes) = std::fs::read(dir.path().join(name)) {
             assert!(!contains(&bytes), "{name} still holds the plain secret");

@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use axum::http::Method;
 use common::binary::spawn_herald_with;
 use common::*;
@@ -242,9 +240,9 @@ async fn no_secret_reaches_the_database_file_the_log_or_the_api() {
     assert_eq!(shown["secret"], ROTATED_SECRET);
     assert_eq!(shown["previous"][0]["secret"], SIGNING_SECRET);
 
-    // Stop hard: whatever is in the WAL stays there to be searched too.
+    // Stop hard (kill waits for the exit): whatever is in the WAL stays
+    // there to be searched too.
     child.kill().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for name in ["herald.db", "herald.db-wal"] {
         let path = data_dir.join(name);
