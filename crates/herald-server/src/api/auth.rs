@@ -20,8 +20,9 @@ use super::AppState;
 use crate::error::{ApiError, ApiResult};
 
 const KEY_PREFIX: &str = "hrld_";
-/// The header with which the admin token picks the tenant it acts on.
-const TENANT_HEADER: &str = "x-herald-tenant";
+/// The header with which the admin token picks the tenant it acts on, as
+/// errors name it.
+const TENANT_HEADER: &str = "X-Herald-Tenant";
 
 /// What authenticated the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,7 +185,7 @@ fn named_tenant(headers: &HeaderMap) -> ApiResult<Option<String>> {
         .filter(|v| *v == DEFAULT_TENANT || ids::has_prefix(v, ids::TENANT))
         .ok_or_else(|| {
             ApiError::validation(
-                "X-Herald-Tenant",
+                TENANT_HEADER,
                 "X-Herald-Tenant must be a tenant id (`tnt_…`)",
             )
         })?;
