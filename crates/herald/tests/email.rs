@@ -116,17 +116,23 @@ async fn delivered(client: &ApiClient, event_id: &str) -> Value {
     wait_for_delivery_status(client, &delivery, "delivered", WAIT).await
 }
 
-#[tokio::test]
-async fn email_goes_out_as_text_and_html_to_every_recipient() {
-    let sink = SmtpSink::start(&[]);
-    let port = sink.port;
-    let server = TestServer::start_with(move |s| {
+/// A server whose default mail server is the plain-text sink on `port`.
+async fn with_relay(port: u16, dev: bool) -> TestServer {
+    TestServer::start_with(move |s| {
+        s.dev = dev;
         s.smtp_url = Some(SecretString::from(format!(
             "smtp://127.0.0.1:{port}?tls=none"
         )));
         s.smtp_from = Some("Herald <herald@acme.test>".to_string());
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn email_goes_out_as_text_and_html_to_every_recipient() {
+    let sink = SmtpSink::start(&[]);
+    let port = sink.port;
+    let server = with_relay(port, true).await;
     let client = server.client();
     create_webhook(
         &client,
@@ -364,14 +370,7 @@ async fn outside_dev_mode_the_operators_mail_server_is_trusted() {
     let sink = SmtpSink::start(&[]);
     let port = sink.port;
     // A relay on loopback, as operators often run one, with no allowlist.
-    let server = TestServer::start_with(move |s| {
-        s.dev = false;
-        s.smtp_url = Some(SecretString::from(format!(
-            "smtp://127.0.0.1:{port}?tls=none"
-        )));
-        s.smtp_from = Some("Herald <herald@acme.test>".to_string());
-    })
-    .await;
+    let server = with_relay(port, false).await;
     let client = server.client();
     create_webhook(
         &client,

@@ -110,17 +110,22 @@ fn verify_v1a(public_key: &str, request: &Recorded) -> bool {
     })
 }
 
+/// A webhook to `receiver` signed with [`OLD_SECRET`]; returns its id.
+async fn signed_with_old_secret(client: &ApiClient, receiver: &Receiver) -> String {
+    let webhook = create_webhook(
+        client,
+        webhook_body(&receiver.url("/hook"), json!({ "secret": OLD_SECRET })),
+    )
+    .await;
+    webhook["id"].as_str().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn rotated_secret_and_old_one_both_verify_during_grace_then_only_the_new() {
     let server = TestServer::start().await;
     let receiver = Receiver::start().await;
     let client = server.client();
-    let webhook = create_webhook(
-        &client,
-        webhook_body(&receiver.url("/hook"), json!({ "secret": OLD_SECRET })),
-    )
-    .await;
-    let id = webhook["id"].as_str().unwrap();
+    let id = &signed_with_old_secret(&client, &receiver).await;
 
     let rotated = rotate(&client, id, short_grace()).await;
     let new_secret = rotated["secret"]
@@ -364,12 +369,7 @@ async fn zero_grace_period_stops_the_old_secret_at_once() {
     let server = TestServer::start().await;
     let receiver = Receiver::start().await;
     let client = server.client();
-    let webhook = create_webhook(
-        &client,
-        webhook_body(&receiver.url("/hook"), json!({ "secret": OLD_SECRET })),
-    )
-    .await;
-    let id = webhook["id"].as_str().unwrap();
+    let id = &signed_with_old_secret(&client, &receiver).await;
     let rotated = rotate(&client, id, json!({ "grace_period_hours": 0 })).await;
     assert_eq!(rotated["previous"], json!([]));
 
