@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::dispatch::Dispatcher;
 use crate::registry::Registry;
 use crate::retention;
-use herald_store::{MasterKey, Store, StoreOptions};
+use herald_store::{Engine, MasterKey, PostgresOptions, SqliteOptions, Store, StoreOptions};
 
 /// A built, bound, not yet running Herald.
 pub struct Application {
@@ -35,9 +35,7 @@ impl Application {
         let admin_token = resolve_admin_token(&settings)?;
         let master_key = resolve_master_key(&settings)?;
 
-        let mut store_options = StoreOptions::new(settings.data_dir.join("herald.db"), master_key);
-        store_options.synchronous = settings.store_synchronous();
-        let store = Store::open(store_options).context("cannot open the database")?;
+        let store = open_store(&settings, master_key).await?;
         let registry = Arc::new(Registry::load(store.all_webhooks().await?));
         let dispatcher = Dispatcher::new(store.clone(), registry.clone(), &settings)?;
 
@@ -79,7 +77,7 @@ impl Application {
                 self.settings.retention_sweep_every,
             ))
         });
-        let router = api::router(self.state);
+        let router = api::router(self.state, self.settings.role.serves_api());
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
@@ -103,14 +101,37 @@ pub(crate) async fn migrate(settings: &Settings) -> anyhow::Result<u32> {
     create_data_dir(&settings.data_dir)?;
     let _lock = lock_data_dir(&settings.data_dir)?;
     let master_key = resolve_master_key(settings)?;
-    let store = Store::open(StoreOptions::new(
-        settings.data_dir.join("herald.db"),
-        master_key,
-    ))
-    .context("cannot open the database")?;
+    let store = open_store(settings, master_key).await?;
     // Every stored webhook must open with the key in use.
     store.all_webhooks().await?;
     Ok(store.schema_version().await?)
+}
+
+/// Opens the configured database: the shared PostgreSQL one, or the
+/// embedded SQLite file in the data directory.
+async fn open_store(settings: &Settings, master_key: MasterKey) -> anyhow::Result<Store> {
+    let engine = match &settings.database_url {
+        Some(url) => Engine::Postgres(PostgresOptions::new(url.expose_secret())),
+        None => {
+            let mut sqlite = SqliteOptions::new(settings.data_dir.join("herald.db"));
+            sqlite.synchronous = settings.store_synchronous();
+            Engine::Sqlite(sqlite)
+        }
+    };
+    Store::open(StoreOptions { engine, master_key })
+        .await
+        .context("cannot open the database")
+}
+
+/// Where `herald migrate` reports it migrated.
+pub(crate) fn database_name(settings: &Settings) -> String {
+    match &settings.database_url {
+        // Never print a password: the host and database only.
+        Some(url) => url::Url::parse(url.expose_secret())
+            .map(|u| format!("postgres://{}{}", u.host_str().unwrap_or(""), u.path()))
+            .unwrap_or_else(|_| "PostgreSQL".to_string()),
+        None => settings.data_dir.join("herald.db").display().to_string(),
+    }
 }
 
 /// Creates the data directory readable by its owner only: it holds the

@@ -51,7 +51,7 @@ pub async fn run() -> anyhow::Result<()> {
             let version = crate::app::migrate(&settings).await?;
             println!(
                 "{}: schema version {version}",
-                settings.data_dir.join("herald.db").display()
+                crate::app::database_name(&settings)
             );
             Ok(())
         }

@@ -1,17 +1,22 @@
-//! The store against a real SQLite file: ingest, idempotency, the queue and
-//! recovery.
+//! The store against a real database: ingest, idempotency, the queue and
+//! recovery. A real SQLite file by default; with `HERALD_TEST_DATABASE` set
+//! to a PostgreSQL admin URL, a fresh PostgreSQL database per test (the
+//! same one when a test reopens its directory). Lane leases exist only on
+//! PostgreSQL and are tested there always (see `lanes.rs`).
+
+mod common;
 
 use herald_core::delivery::{AttemptOutcome, DeliveryStatus};
 use herald_store::{AttemptRecord, MasterKey, NewEvent, NextStep, Store, StoreOptions};
 
 const TENANT: &str = "tnt_default";
 
-fn open(dir: &tempfile::TempDir) -> Store {
-    Store::open(StoreOptions::new(
-        dir.path().join("herald.db"),
-        MasterKey::generate(),
-    ))
-    .unwrap()
+async fn open(dir: &tempfile::TempDir) -> Store {
+    let options = match std::env::var("HERALD_TEST_DATABASE") {
+        Ok(admin) => common::postgres_options(dir.path(), &admin).await,
+        Err(_) => StoreOptions::new(dir.path().join("herald.db"), MasterKey::generate()),
+    };
+    Store::open(options).await.unwrap()
 }
 
 fn event(id: &str, key: Option<&str>, webhooks: &[&str], at: i64) -> NewEvent {
@@ -30,7 +35,7 @@ fn event(id: &str, key: Option<&str>, webhooks: &[&str], at: i64) -> NewEvent {
 #[tokio::test]
 async fn reposting_an_id_or_key_returns_the_original_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+    let store = open(&dir).await;
     let first = store
         .ingest(TENANT, vec![event("e1", Some("k1"), &["wh_a", "wh_b"], 1)])
         .await
@@ -84,7 +89,7 @@ async fn reposting_an_id_or_key_returns_the_original_answer() {
 #[tokio::test]
 async fn claims_respect_due_time_order_and_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+    let store = open(&dir).await;
     for (i, at) in [(1, 100), (2, 50), (3, 300)] {
         store
             .ingest(TENANT, vec![event(&format!("e{i}"), None, &["wh"], at)])
@@ -111,7 +116,7 @@ async fn claims_respect_due_time_order_and_limit() {
 #[tokio::test]
 async fn attempts_move_deliveries_and_recovery_requeues_leases() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+    let store = open(&dir).await;
     store
         .ingest(
             TENANT,
@@ -119,8 +124,10 @@ async fn attempts_move_deliveries_and_recovery_requeues_leases() {
         )
         .await
         .unwrap();
+    // Leased until 25: recovery at 30 finds the lease run out, as it would
+    // on a shared database where only expired leases are taken back.
     let claimed = store
-        .claim("wh", 10, 10, 1000, false)
+        .claim("wh", 10, 10, 25, false)
         .await
         .unwrap()
         .deliveries;
@@ -148,9 +155,9 @@ async fn attempts_move_deliveries_and_recovery_requeues_leases() {
         .record_attempts(vec![record(claimed[0].seq, NextStep::RetryAt(500))])
         .await
         .unwrap();
-    // e2 stays leased, as if Herald died mid-request; reopen the file.
+    // e2 stays leased, as if Herald died mid-request; reopen the database.
     drop(store);
-    let store = open(&dir);
+    let store = open(&dir).await;
     assert_eq!(store.recover_interrupted(30).await.unwrap(), 1);
     let again = store
         .claim("wh", 40, 10, 1000, false)
@@ -173,13 +180,17 @@ async fn attempts_move_deliveries_and_recovery_requeues_leases() {
 /// A webhook row written in plain JSON (as before encryption at rest) is
 /// sealed when the store opens: still readable, and no longer in the file.
 #[tokio::test]
+// SQLite only: rows stored before sealing existed come from SQLite-era
+// releases; the PostgreSQL backend has sealed every row from its first one.
 async fn plain_webhook_rows_are_sealed_at_open() {
     let dir = tempfile::tempdir().unwrap();
     let key = MasterKey::generate();
     let path = dir.path().join("herald.db");
     let secret = "whsec_cGxhaW4tcm93LXNlY3JldC1rZXktMDEyMzQ1Njc4OWFiY2Q=";
     {
-        let store = Store::open(StoreOptions::new(&path, key.clone())).unwrap();
+        let store = Store::open(StoreOptions::new(&path, key.clone()))
+            .await
+            .unwrap();
         drop(store);
     }
     let plain = serde_json::json!({
@@ -209,7 +220,7 @@ async fn plain_webhook_rows_are_sealed_at_open() {
         "the legacy row is plain before the store opens"
     );
 
-    let store = Store::open(StoreOptions::new(&path, key)).unwrap();
+    let store = Store::open(StoreOptions::new(&path, key)).await.unwrap();
     let webhook = store
         .get_webhook(TENANT, "wh_01JD0000000000000000000000")
         .await

@@ -109,7 +109,18 @@ impl AppState {
     }
 }
 
-pub(crate) fn router(state: AppState) -> Router {
+/// The HTTP routes. A worker-only node serves health and readiness and
+/// nothing else: it has no API to balance load to.
+pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
+    let health = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz));
+    if !serves_api {
+        return health
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
+            .with_state(state);
+    }
     let api = Router::new()
         .route("/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/webhooks/bulk-delete", post(webhooks::bulk_delete))
@@ -150,10 +161,8 @@ pub(crate) fn router(state: AppState) -> Router {
             auth::authenticate,
         ));
 
-    Router::new()
+    health
         .nest("/api/v1", api)
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

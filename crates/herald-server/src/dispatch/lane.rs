@@ -13,7 +13,7 @@ use herald_store::{Claim, ClaimedDelivery, NextStep, StoreError, now_ms};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::{Inner, LaneSignal, outcome};
+use super::{Inner, LaneSignal, cluster, outcome};
 use crate::registry::Route;
 
 /// Margin added to a webhook's timeout for the lease of a claimed delivery.
@@ -36,11 +36,16 @@ enum Queue {
     DueAt(Option<Instant>),
 }
 
-fn instant_of(ms: i64) -> Instant {
+pub(super) fn instant_of(ms: i64) -> Instant {
     Instant::now() + Duration::from_millis((ms - now_ms()).max(0) as u64)
 }
 
 pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneSignal>) {
+    let Some(holding) = cluster::take_lane(&inner, &webhook_id, &signal).await else {
+        // Another node works this webhook (or Herald is stopping).
+        inner.lanes.lock().expect("lanes lock").remove(&webhook_id);
+        return;
+    };
     let mut buffer: VecDeque<ClaimedDelivery> = VecDeque::new();
     let mut in_flight: JoinSet<Ended> = JoinSet::new();
     let mut claim: Option<ClaimFuture> = None;
@@ -49,7 +54,7 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
     let mut paced_until: Option<Instant> = None;
     // Back-pressure: the destination asked (429/503 with a delay) to hear
     // nothing until then.
-    let mut held_until: Option<Instant> = None;
+    let mut held_until: Option<Instant> = holding.quiet_until;
     // Batching: when the group now forming started waiting, and when it
     // must go even if not full.
     let mut batch_since: Option<Instant> = None;
@@ -62,7 +67,7 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
         if signal.woken.swap(false, Ordering::SeqCst) {
             queue = Queue::MaybeDue;
         }
-        if inner.shutdown.is_cancelled() {
+        if inner.shutdown.is_cancelled() || signal.lost.load(Ordering::SeqCst) {
             break;
         }
         let route = inner.registry.get(&webhook_id).filter(|r| r.is_active());
@@ -144,12 +149,19 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             .min();
         if in_flight.is_empty() && claim.is_none() && buffer.is_empty() && wake_at.is_none() {
             // Idle: exit, unless a wake-up raced with this decision.
-            let mut lanes = inner.lanes.lock().expect("lanes lock");
-            if !signal.woken.load(Ordering::SeqCst) {
-                lanes.remove(&webhook_id);
+            let exit = {
+                let mut lanes = inner.lanes.lock().expect("lanes lock");
+                let exit = !signal.woken.load(Ordering::SeqCst);
+                if exit {
+                    lanes.remove(&webhook_id);
+                }
+                exit
+            };
+            if exit {
+                let quiet = quiet_until_ms(&inner, &webhook_id, held_until);
+                cluster::release_lane(&inner, &webhook_id, holding.token, quiet).await;
                 return;
             }
-            drop(lanes);
             queue = Queue::MaybeDue;
             continue;
         }
@@ -166,6 +178,13 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
                         queue = merge(queue, Queue::DueAt(Some(instant_of(retry_at))));
                     }
                     if let Some(hold) = ended.hold_until {
+                        // Kept in the store too, so a node taking the lane
+                        // over after a crash keeps the pause.
+                        let store = inner.store.clone();
+                        let id = webhook_id.clone();
+                        tokio::spawn(async move {
+                            let _ = store.hold_lane(&id, holding.token, hold).await;
+                        });
                         let hold = instant_of(hold);
                         held_until = Some(held_until.map_or(hold, |h| h.max(hold)));
                     }
@@ -193,10 +212,38 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             _ = inner.shutdown.cancelled() => {}
         }
     }
-    // Shutting down: let what was sent finish and be recorded. Deliveries
-    // still buffered stay leased and are re-queued at the next start.
+    if signal.lost.load(Ordering::SeqCst) {
+        // The node that took the lane over re-queued what was leased here;
+        // what is in flight finishes and is recorded.
+        while in_flight.join_next().await.is_some() {}
+        inner.lanes.lock().expect("lanes lock").remove(&webhook_id);
+        return;
+    }
+    // Shutting down: what waited here goes back to the queue for the next
+    // start or another node; what was sent finishes and is recorded.
+    if !buffer.is_empty() {
+        let seqs = buffer.drain(..).map(|d| d.seq).collect();
+        if let Err(e) = inner.store.release(seqs).await {
+            tracing::warn!(error = %e, webhook_id, "cannot release deliveries; they are recovered later");
+        }
+    }
     while in_flight.join_next().await.is_some() {}
     inner.lanes.lock().expect("lanes lock").remove(&webhook_id);
+    let quiet = quiet_until_ms(&inner, &webhook_id, held_until);
+    cluster::release_lane(&inner, &webhook_id, holding.token, quiet).await;
+}
+
+/// The time before which the lane's next holder must not send: the rate
+/// budget and any back-pressure pause.
+fn quiet_until_ms(inner: &Inner, webhook_id: &str, held_until: Option<Instant>) -> Option<i64> {
+    let paced = inner
+        .registry
+        .get(webhook_id)
+        .and_then(|route| route.pacer.next_free_ms());
+    let held = held_until
+        .and_then(|at| at.checked_duration_since(Instant::now()))
+        .map(|wait| now_ms() + wait.as_millis() as i64);
+    paced.max(held)
 }
 
 /// What two pieces of knowledge about the queue say together: the sooner.

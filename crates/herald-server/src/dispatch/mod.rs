@@ -6,8 +6,11 @@
 //! due or it is woken. Lanes are independent, so a slow or broken
 //! destination only ever occupies its own lane. Ingest wakes a lane in
 //! memory the moment its deliveries are committed (no polling delay); the
-//! store remains the truth, and `start` rebuilds every lane from it.
+//! store remains the truth, and `start` rebuilds every lane from it. On a
+//! shared database each lane runs on the one node holding its lease (see
+//! [`cluster`]).
 
+mod cluster;
 mod destination;
 mod digest;
 mod lane;
@@ -19,7 +22,7 @@ mod recovery;
 mod sender;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -62,17 +65,24 @@ struct Inner {
     /// back whole (API updates, rotation, recovery), so one cannot put back
     /// what another just replaced, such as a rotated secret.
     webhook_writes: tokio::sync::Mutex<()>,
+    /// False on an API-only node: it stores deliveries and never sends.
+    delivers: bool,
+    /// Webhooks whose lane another node holds, until when (as last seen).
+    taken: Mutex<HashMap<String, tokio::time::Instant>>,
 }
 
 /// Tells a webhook's lane that it may have work, starting it if needed.
 fn wake(inner: &Arc<Inner>, webhook_id: &str) {
-    if inner.shutdown.is_cancelled() {
+    if inner.shutdown.is_cancelled() || !inner.delivers {
         return;
     }
     let mut lanes = inner.lanes.lock().expect("lanes lock");
     if let Some(signal) = lanes.get(webhook_id) {
         signal.woken.store(true, Ordering::SeqCst);
         signal.notify.notify_one();
+        return;
+    }
+    if cluster::held_elsewhere(inner, webhook_id) {
         return;
     }
     let signal = Arc::new(LaneSignal::default());
@@ -130,6 +140,12 @@ async fn enable(
 struct LaneSignal {
     notify: Notify,
     woken: AtomicBool,
+    /// The lane lease's token once taken (0 before).
+    token: AtomicI64,
+    /// When the lease was taken.
+    acquired_at: Mutex<Option<tokio::time::Instant>>,
+    /// Another node took the lease over: stop at once.
+    lost: AtomicBool,
 }
 
 impl Dispatcher {
@@ -170,14 +186,21 @@ impl Dispatcher {
                     max_retry_after: settings.max_retry_after,
                     probing: Mutex::new(Default::default()),
                     webhook_writes: tokio::sync::Mutex::new(()),
+                    delivers: settings.role.delivers(),
+                    taken: Mutex::new(HashMap::new()),
                 }
             }),
         })
     }
 
     /// Puts interrupted deliveries back in the queue and starts a lane for
-    /// every webhook with waiting deliveries.
+    /// every webhook with waiting deliveries; on a shared database, also
+    /// starts following other nodes. An API-only node only follows.
     pub(crate) async fn start(&self) -> Result<(), StoreError> {
+        cluster::start(&self.inner);
+        if !self.inner.delivers {
+            return Ok(());
+        }
         let recovered = self.inner.store.recover_interrupted(now_ms()).await?;
         if recovered > 0 {
             tracing::info!(

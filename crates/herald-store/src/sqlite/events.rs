@@ -6,14 +6,15 @@ use std::sync::Arc;
 use herald_core::ids;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{ClaimedDelivery, DeliveryRow, EventRow, Ingested, NewEvent, Result, Store};
+use super::SqliteStore;
+use crate::{ClaimedDelivery, DeliveryRow, EventRow, Ingested, NewEvent, Result};
 
-impl Store {
+impl SqliteStore {
     /// Deletes up to `limit` events created before `before_ms` whose
     /// deliveries are all finished, with those deliveries and their
     /// attempts; returns how many events went. Events with a delivery still
     /// waiting (held by a paused or disabled webhook, say) are kept.
-    pub async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
+    pub(crate) async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
         self.write(move |conn| {
             let seqs: Vec<i64> = conn
                 .prepare_cached(
@@ -44,7 +45,7 @@ impl Store {
     /// Sends a stored event again: one new pending delivery to each of
     /// `webhook_ids` (with its ordering key, for ordered webhooks). `None`
     /// when the event does not exist.
-    pub async fn replay_event(
+    pub(crate) async fn replay_event(
         &self,
         tenant_id: &str,
         event_id: &str,
@@ -88,7 +89,11 @@ impl Store {
     /// transaction: either the whole batch is durable when this returns `Ok`,
     /// or none of it is. An event whose id or idempotency key already exists
     /// stores nothing and answers as it did the first time.
-    pub async fn ingest(&self, tenant_id: &str, events: Vec<NewEvent>) -> Result<Vec<Ingested>> {
+    pub(crate) async fn ingest(
+        &self,
+        tenant_id: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Ingested>> {
         let tenant_id = tenant_id.to_string();
         self.write(move |conn| {
             events
@@ -101,7 +106,7 @@ impl Store {
 
     /// Stores a test event and its one delivery, already claimed: the caller
     /// sends it at once.
-    pub async fn insert_test_delivery(
+    pub(crate) async fn insert_test_delivery(
         &self,
         tenant_id: &str,
         event: NewEvent,
@@ -136,7 +141,7 @@ impl Store {
         .await
     }
 
-    pub async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
+    pub(crate) async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
         let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
         self.read(move |conn| {
             conn.prepare_cached(
@@ -151,7 +156,7 @@ impl Store {
     }
 
     /// A tenant's events, newest first.
-    pub async fn list_events(
+    pub(crate) async fn list_events(
         &self,
         tenant_id: &str,
         event_type: Option<String>,
@@ -180,13 +185,13 @@ impl Store {
     }
 
     /// The deliveries of one event (its per-webhook summary).
-    pub async fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>> {
+    pub(crate) async fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>> {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "{} WHERE d.event_seq = ?1 ORDER BY d.seq",
-                crate::deliveries::DELIVERY_SELECT
+                super::deliveries::DELIVERY_SELECT
             ))?;
-            let rows = stmt.query_map([event_seq], crate::deliveries::delivery_row)?;
+            let rows = stmt.query_map([event_seq], super::deliveries::delivery_row)?;
             rows.map(|r| r?).collect()
         })
         .await

@@ -1,5 +1,14 @@
-//! Opening the database and running work on it: one group-committing writer
-//! thread and a pool of reader threads.
+//! The embedded backend: SQLite in WAL mode behind one writer thread that
+//! group-commits (many requests' writes share one transaction, which is how
+//! ingest reaches tens of thousands of rows per second with durability),
+//! and a pool of read-only connections on their own threads.
+
+mod audit;
+mod deliveries;
+mod events;
+mod schema;
+mod tenants;
+mod webhooks;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -8,8 +17,8 @@ use std::sync::Arc;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use crate::sealing::{MasterKey, Sealer};
-use crate::{Result, StoreError, schema, webhooks};
+use crate::sealing::Sealer;
+use crate::{Result, StoreError};
 
 /// How hard SQLite works to make each commit survive a power cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,20 +31,18 @@ pub enum Synchronous {
     Normal,
 }
 
+/// Where the SQLite database is and how it is opened.
 #[derive(Debug, Clone)]
-pub struct StoreOptions {
+pub struct SqliteOptions {
     pub path: PathBuf,
     pub synchronous: Synchronous,
     pub readers: usize,
-    /// Seals the secrets stored in webhook rows.
-    pub master_key: MasterKey,
 }
 
-impl StoreOptions {
-    pub fn new(path: impl Into<PathBuf>, master_key: MasterKey) -> Self {
+impl SqliteOptions {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
-            master_key,
             synchronous: Synchronous::Full,
             readers: 4,
         }
@@ -88,9 +95,9 @@ type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 /// Most writes one transaction gathers; bounds commit latency under load.
 const MAX_GROUP: usize = 512;
 
-/// Handle to the database; cheap to clone.
+/// Handle to the SQLite database; cheap to clone.
 #[derive(Clone)]
-pub struct Store {
+pub(crate) struct SqliteStore {
     inner: Arc<Inner>,
 }
 
@@ -102,13 +109,12 @@ struct Inner {
     _checkpointer: flume::Sender<()>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating if needed) the database, runs migrations and starts
     /// the writer and reader threads.
-    pub fn open(options: StoreOptions) -> Result<Store> {
+    pub(crate) fn open(options: &SqliteOptions, sealer: Arc<Sealer>) -> Result<SqliteStore> {
         let conn = open_connection(&options.path, false, options.synchronous)?;
         schema::migrate(&conn)?;
-        let sealer = Arc::new(Sealer::new(&options.master_key));
         webhooks::seal_plain_rows(&conn, &sealer)?;
 
         let (writer, write_rx) = flume::bounded::<Box<dyn WriteJob>>(16 * 1024);
@@ -137,7 +143,7 @@ impl Store {
             .name("herald-db-checkpoint".into())
             .spawn(move || run_checkpointer(conn, stop))
             .map_err(|e| StoreError::Database(format!("cannot start checkpointer: {e}")))?;
-        Ok(Store {
+        Ok(SqliteStore {
             inner: Arc::new(Inner {
                 writer,
                 readers,
@@ -170,12 +176,12 @@ impl Store {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    pub(crate) fn sealer(&self) -> &Sealer {
+    fn sealer(&self) -> &Sealer {
         &self.inner.sealer
     }
 
     /// The sealer, for work that runs on another thread.
-    pub(crate) fn sealer_handle(&self) -> Arc<Sealer> {
+    fn sealer_handle(&self) -> Arc<Sealer> {
         self.inner.sealer.clone()
     }
 
@@ -198,13 +204,13 @@ impl Store {
     }
 
     /// The schema version the database is at.
-    pub async fn schema_version(&self) -> Result<u32> {
+    pub(crate) async fn schema_version(&self) -> Result<u32> {
         self.read(|conn| Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?))
             .await
     }
 
     /// True when the database answers a query.
-    pub async fn ping(&self) -> Result<()> {
+    pub(crate) async fn ping(&self) -> Result<()> {
         self.read(|conn| {
             conn.query_row("SELECT 1", [], |_| Ok(()))?;
             Ok(())
@@ -341,11 +347,9 @@ mod tests {
     #[tokio::test]
     async fn one_failing_write_does_not_sink_its_batch() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreOptions::new(
-            dir.path().join("t.db"),
-            MasterKey::generate(),
-        ))
-        .unwrap();
+        let sealer = Arc::new(Sealer::new(&crate::MasterKey::generate()));
+        let store =
+            SqliteStore::open(&SqliteOptions::new(dir.path().join("t.db")), sealer).unwrap();
         store
             .write(|conn| Ok(conn.execute_batch("CREATE TABLE t (x INTEGER)")?))
             .await

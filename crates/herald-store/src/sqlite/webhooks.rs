@@ -1,117 +1,43 @@
-//! Stored webhooks: one row each, the configuration as sealed JSON (see
-//! [`crate::sealing`]), with the few fields SQL changes on its own (status,
-//! the circuit breaker's reason and time) in plain columns beside it.
+//! Stored webhooks on SQLite (the row layout is in [`crate::stored_webhook`]).
 
-use chrono::{DateTime, Utc};
-use herald_core::webhook::{Webhook, WebhookStatus};
+use herald_core::webhook::Webhook;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::audit::{self, AuditEntry};
+use super::{SqliteStore, audit};
 use crate::sealing::Sealer;
-use crate::{Result, Store, StoreError};
+use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow};
+use crate::{AuditEntry, Result};
 
-/// The columns [`StoredRow::read`] expects, in order.
-const COLUMNS: &str = "id, spec, status, disabled_reason, disabled_at";
-
-/// A webhook row as read, before it is opened.
-struct StoredRow {
-    id: String,
-    spec: String,
-    status: String,
-    disabled_reason: Option<String>,
-    disabled_at: Option<String>,
+fn read_row(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
+    Ok(StoredRow {
+        id: r.get(0)?,
+        spec: r.get(1)?,
+        status: r.get(2)?,
+        disabled_reason: r.get(3)?,
+        disabled_at: r.get(4)?,
+    })
 }
 
-impl StoredRow {
-    fn read(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
-        Ok(StoredRow {
-            id: r.get(0)?,
-            spec: r.get(1)?,
-            status: r.get(2)?,
-            disabled_reason: r.get(3)?,
-            disabled_at: r.get(4)?,
-        })
-    }
-
-    /// Opens the sealed JSON and lays the plain columns over it: they are
-    /// the truth for what the circuit breaker changes.
-    fn open(self, sealer: &Sealer) -> Result<Webhook> {
-        let corrupt =
-            |e: serde_json::Error| StoreError::Corrupt(format!("webhook {}: {e}", self.id));
-        let mut webhook: Webhook = if Sealer::is_sealed(&self.spec) {
-            serde_json::from_slice(&sealer.open(&self.id, &self.spec)?).map_err(corrupt)?
-        } else {
-            serde_json::from_str(&self.spec).map_err(corrupt)?
-        };
-        webhook.spec.status = match self.status.as_str() {
-            "paused" => WebhookStatus::Paused,
-            "disabled" => WebhookStatus::Disabled,
-            _ => WebhookStatus::Active,
-        };
-        webhook.disabled_reason = self.disabled_reason;
-        webhook.disabled_at = self
-            .disabled_at
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc));
-        Ok(webhook)
-    }
-}
-
-/// A webhook sealed for storage, with its plain columns.
-struct SealedWebhook {
-    id: String,
-    tenant_id: String,
-    status: &'static str,
-    spec: String,
-    disabled_reason: Option<String>,
-    disabled_at: Option<String>,
-    created_at_ms: i64,
-    updated_at_ms: i64,
-}
-
-impl SealedWebhook {
-    fn new(sealer: &Sealer, webhook: &Webhook) -> Result<SealedWebhook> {
-        let json = zeroize::Zeroizing::new(
-            serde_json::to_vec(webhook).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        );
-        Ok(SealedWebhook {
-            id: webhook.id.clone(),
-            tenant_id: webhook.tenant_id.clone(),
-            status: webhook.spec.status.as_str(),
-            spec: sealer.seal(&webhook.id, &json),
-            disabled_reason: webhook.disabled_reason.clone(),
-            disabled_at: webhook.disabled_at.map(format_time),
-            created_at_ms: webhook.created_at.timestamp_millis(),
-            updated_at_ms: webhook.updated_at.timestamp_millis(),
-        })
-    }
-
-    /// Replaces the stored row; false when the webhook no longer exists.
-    fn update(&self, conn: &Connection, reset_failures: bool) -> Result<bool> {
-        let n = conn
-            .prepare_cached(
-                "UPDATE webhooks SET status = ?3, spec = ?4, updated_at = ?5,
-                        disabled_reason = ?6, disabled_at = ?7,
-                        consecutive_failures = CASE WHEN ?8 THEN 0 ELSE consecutive_failures END
-                 WHERE id = ?1 AND tenant_id = ?2",
-            )?
-            .execute(params![
-                self.id,
-                self.tenant_id,
-                self.status,
-                self.spec,
-                self.updated_at_ms,
-                self.disabled_reason,
-                self.disabled_at,
-                reset_failures,
-            ])?;
-        Ok(n == 1)
-    }
-}
-
-pub(crate) fn format_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+/// Replaces the stored row; false when the webhook no longer exists.
+fn update_row(conn: &Connection, row: &SealedWebhook, reset_failures: bool) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE webhooks SET status = ?3, spec = ?4, updated_at = ?5,
+                    disabled_reason = ?6, disabled_at = ?7,
+                    consecutive_failures = CASE WHEN ?8 THEN 0 ELSE consecutive_failures END
+             WHERE id = ?1 AND tenant_id = ?2",
+        )?
+        .execute(params![
+            row.id,
+            row.tenant_id,
+            row.status,
+            row.spec,
+            row.updated_at_ms,
+            row.disabled_reason,
+            row.disabled_at,
+            reset_failures,
+        ])?;
+    Ok(n == 1)
 }
 
 /// Seals rows written before sealing existed, then rewrites the file so no
@@ -121,7 +47,7 @@ pub(crate) fn seal_plain_rows(conn: &Connection, sealer: &Sealer) -> Result<()> 
         .prepare(&format!(
             "SELECT {COLUMNS} FROM webhooks WHERE spec NOT LIKE 'sealed:%'"
         ))?
-        .query_map([], StoredRow::read)?
+        .query_map([], read_row)?
         .collect::<rusqlite::Result<_>>()?;
     if plain.is_empty() {
         return Ok(());
@@ -142,8 +68,8 @@ pub(crate) fn seal_plain_rows(conn: &Connection, sealer: &Sealer) -> Result<()> 
     Ok(())
 }
 
-impl Store {
-    pub async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
+impl SqliteStore {
+    pub(crate) async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
         self.write(move |conn| {
             conn.prepare_cached(
@@ -167,10 +93,14 @@ impl Store {
     }
 
     /// Replaces a webhook; false when it no longer exists.
-    pub async fn update_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<bool> {
+    pub(crate) async fn update_webhook(
+        &self,
+        webhook: &Webhook,
+        audit: AuditEntry,
+    ) -> Result<bool> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
         self.write(move |conn| {
-            let updated = row.update(conn, false)?;
+            let updated = update_row(conn, &row, false)?;
             if updated {
                 audit::record(conn, &audit)?;
             }
@@ -183,7 +113,7 @@ impl Store {
     /// and, with `discard_held`, the deliveries it held are closed as
     /// `skipped`. Returns how many were discarded, or `None` when the
     /// webhook no longer exists.
-    pub async fn enable_webhook(
+    pub(crate) async fn enable_webhook(
         &self,
         webhook: &Webhook,
         discard_held: bool,
@@ -191,7 +121,7 @@ impl Store {
     ) -> Result<Option<u64>> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
         self.write(move |conn| {
-            if !row.update(conn, true)? {
+            if !update_row(conn, &row, true)? {
                 return Ok(None);
             }
             audit::record(conn, &audit)?;
@@ -214,7 +144,7 @@ impl Store {
     /// Deletes webhooks with their deliveries and attempts; returns the ids
     /// that existed. `audits` holds one entry per id asked for; only those
     /// of webhooks that existed are recorded.
-    pub async fn delete_webhooks(
+    pub(crate) async fn delete_webhooks(
         &self,
         tenant_id: &str,
         audits: Vec<AuditEntry>,
@@ -234,14 +164,14 @@ impl Store {
         .await
     }
 
-    pub async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
+    pub(crate) async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
         let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
         let sealer = self.sealer_handle();
         self.read(move |conn| {
             conn.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM webhooks WHERE id = ?1 AND tenant_id = ?2"
             ))?
-            .query_row(params![id, tenant_id], StoredRow::read)
+            .query_row(params![id, tenant_id], read_row)
             .optional()?
             .map(|row| row.open(&sealer))
             .transpose()
@@ -250,7 +180,7 @@ impl Store {
     }
 
     /// A tenant's webhooks with ids after `after_id`, oldest first.
-    pub async fn list_webhooks(
+    pub(crate) async fn list_webhooks(
         &self,
         tenant_id: &str,
         after_id: Option<String>,
@@ -261,22 +191,33 @@ impl Store {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM webhooks WHERE tenant_id = ?1 AND id > ?2 ORDER BY id"
             ))?;
-            let rows = stmt.query_map(
-                params![tenant_id, after_id.unwrap_or_default()],
-                StoredRow::read,
-            )?;
+            let rows =
+                stmt.query_map(params![tenant_id, after_id.unwrap_or_default()], read_row)?;
             rows.map(|r| r?.open(&sealer)).collect()
         })
         .await
     }
 
+    pub(crate) async fn find_webhook(&self, id: &str) -> Result<Option<Webhook>> {
+        let id = id.to_string();
+        let sealer = self.sealer_handle();
+        self.read(move |conn| {
+            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = ?1"))?
+                .query_row([id], read_row)
+                .optional()?
+                .map(|row| row.open(&sealer))
+                .transpose()
+        })
+        .await
+    }
+
     /// Every webhook of every tenant, for the in-memory routing table.
-    pub async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
+    pub(crate) async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
         let sealer = self.sealer_handle();
         self.read(move |conn| {
             let mut stmt =
                 conn.prepare_cached(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))?;
-            let rows = stmt.query_map([], StoredRow::read)?;
+            let rows = stmt.query_map([], read_row)?;
             rows.map(|r| r?.open(&sealer)).collect()
         })
         .await

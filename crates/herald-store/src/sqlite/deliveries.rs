@@ -6,9 +6,10 @@ use std::sync::Arc;
 use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::{SqliteStore, audit};
 use crate::{
     AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryRow,
-    DisabledWebhook, NextStep, RecordOutcome, Requeue, Result, Store, StoreError,
+    DisabledWebhook, NextStep, RecordOutcome, Requeue, Result, StoreError,
 };
 
 pub(crate) const DELIVERY_SELECT: &str = "
@@ -42,7 +43,7 @@ pub(crate) fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Del
     }))
 }
 
-impl Store {
+impl SqliteStore {
     /// Takes up to `limit` due deliveries of one webhook, oldest first, and
     /// leases them until `leased_until_ms`. The lease is committed before
     /// this returns, so a crash during the send leaves a record to recover.
@@ -51,7 +52,7 @@ impl Store {
     /// Leases up to `limit` due deliveries of a webhook. For an `ordered`
     /// webhook only the oldest unfinished delivery of each ordering key is
     /// eligible, so a failing head holds back the rest of its key.
-    pub async fn claim(
+    pub(crate) async fn claim(
         &self,
         webhook_id: &str,
         now_ms: i64,
@@ -77,7 +78,7 @@ impl Store {
 
     /// Returns leased deliveries that were never sent to the queue, keeping
     /// their place (e.g. when their webhook is paused while they wait).
-    pub async fn release(&self, seqs: Vec<i64>) -> Result<()> {
+    pub(crate) async fn release(&self, seqs: Vec<i64>) -> Result<()> {
         self.write(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "UPDATE deliveries
@@ -96,7 +97,10 @@ impl Store {
     /// Records finished attempts and their consequences: the deliveries' new state,
     /// the circuit breaker's count, and the webhooks it disables. An attempt
     /// whose delivery was deleted meanwhile is dropped.
-    pub async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<RecordOutcome> {
+    pub(crate) async fn record_attempts(
+        &self,
+        records: Vec<AttemptRecord>,
+    ) -> Result<RecordOutcome> {
         self.write(move |conn| {
             let mut outcome = RecordOutcome::default();
             for record in &records {
@@ -108,14 +112,14 @@ impl Store {
     }
 
     /// When the next waiting delivery of a webhook falls due, if any.
-    pub async fn next_due(&self, webhook_id: &str) -> Result<Option<i64>> {
+    pub(crate) async fn next_due(&self, webhook_id: &str) -> Result<Option<i64>> {
         let webhook_id = webhook_id.to_string();
         self.read(move |conn| next_due(conn, &webhook_id, false))
             .await
     }
 
     /// Webhooks with deliveries waiting (due or not).
-    pub async fn webhooks_with_queued_deliveries(&self) -> Result<Vec<String>> {
+    pub(crate) async fn webhooks_with_queued_deliveries(&self) -> Result<Vec<String>> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT DISTINCT webhook_id FROM deliveries
@@ -131,7 +135,7 @@ impl Store {
     /// they were leased) back in the queue, due now. Only for a store no
     /// other process is using: every lease is from a previous run. An
     /// interrupted test send is failed instead, since nobody awaits it.
-    pub async fn recover_interrupted(&self, now_ms: i64) -> Result<usize> {
+    pub(crate) async fn recover_interrupted(&self, now_ms: i64) -> Result<usize> {
         self.write(move |conn| {
             let failed_tests = conn.execute(
                 "UPDATE deliveries SET status = 'failed', leased_until = NULL, updated_at = ?1,
@@ -152,7 +156,12 @@ impl Store {
     }
 
     /// Re-queues a failed delivery with a fresh retry schedule.
-    pub async fn requeue_failed(&self, tenant_id: &str, id: &str, now_ms: i64) -> Result<Requeue> {
+    pub(crate) async fn requeue_failed(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<Requeue> {
         let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
         self.write(move |conn| {
             let row: Option<(String, String)> = conn
@@ -182,7 +191,7 @@ impl Store {
     /// Re-queues a webhook's failed deliveries that failed within
     /// `[since_ms, until_ms]`, each with a fresh retry schedule; returns how
     /// many.
-    pub async fn requeue_failed_between(
+    pub(crate) async fn requeue_failed_between(
         &self,
         tenant_id: &str,
         webhook_id: &str,
@@ -206,7 +215,7 @@ impl Store {
     }
 
     /// Deliveries matching a filter, newest first.
-    pub async fn list_deliveries(&self, filter: DeliveryFilter) -> Result<Vec<DeliveryRow>> {
+    pub(crate) async fn list_deliveries(&self, filter: DeliveryFilter) -> Result<Vec<DeliveryRow>> {
         self.read(move |conn| {
             let sql = format!(
                 "{DELIVERY_SELECT}
@@ -234,7 +243,7 @@ impl Store {
     }
 
     /// One delivery and its attempts, oldest first.
-    pub async fn get_delivery(
+    pub(crate) async fn get_delivery(
         &self,
         tenant_id: &str,
         id: &str,
@@ -472,7 +481,7 @@ fn count_failure(
         last_error.unwrap_or("no detail")
     );
     let now = r.started_at_ms + r.duration_ms as i64;
-    let disabled_at = crate::webhooks::format_time(
+    let disabled_at = crate::stored_webhook::format_time(
         chrono::DateTime::from_timestamp_millis(now).unwrap_or_default(),
     );
     let changed = conn
@@ -483,7 +492,7 @@ fn count_failure(
         )?
         .execute(params![r.webhook_id, now, reason, disabled_at])?;
     if changed == 1 {
-        crate::audit::record(
+        audit::record(
             conn,
             &crate::AuditEntry {
                 tenant_id: r.tenant_id.clone(),
@@ -536,9 +545,12 @@ fn attempts_of(conn: &Connection, delivery_seq: i64) -> Result<Vec<AttemptRow>> 
     rows.map(|r| r.map_err(Into::into)).collect()
 }
 
-impl Store {
+impl SqliteStore {
     /// How many of a tenant's deliveries are in each state.
-    pub async fn delivery_counts(&self, tenant_id: &str) -> Result<Vec<(DeliveryStatus, u64)>> {
+    pub(crate) async fn delivery_counts(
+        &self,
+        tenant_id: &str,
+    ) -> Result<Vec<(DeliveryStatus, u64)>> {
         let tenant_id = tenant_id.to_string();
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(

@@ -1,0 +1,337 @@
+//! Events on PostgreSQL: ingest (events plus their deliveries, atomically,
+//! idempotently, a whole request in a few statements) and reads.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use herald_core::ids;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, Row, Transaction};
+
+use super::{PgStore, notify, to_u32};
+use crate::cluster::WORK_CHANNEL;
+use crate::{ClaimedDelivery, DeliveryRow, EventRow, Ingested, NewEvent, Result};
+
+/// How long a test send may take before the sweep calls it interrupted.
+const TEST_SEND_LEASE_MS: i64 = 10 * 60 * 1000;
+
+impl PgStore {
+    pub(crate) async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
+        let mut tx = self.begin().await?;
+        let seqs: Vec<i64> = sqlx::query_scalar(
+            "SELECT seq FROM events e
+             WHERE created_at < $1
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq
+                               AND d.status IN ('pending', 'delivering', 'retrying'))
+             ORDER BY seq LIMIT $2",
+        )
+        .bind(before_ms)
+        .bind(limit as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        for sql in [
+            "DELETE FROM attempts WHERE delivery_seq IN
+               (SELECT seq FROM deliveries WHERE event_seq = ANY($1))",
+            "DELETE FROM deliveries WHERE event_seq = ANY($1)",
+            "DELETE FROM events WHERE seq = ANY($1)",
+        ] {
+            sqlx::query(sql).bind(&seqs).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(seqs.len())
+    }
+
+    pub(crate) async fn replay_event(
+        &self,
+        tenant_id: &str,
+        event_id: &str,
+        webhook_ids: Vec<(String, Option<String>)>,
+        now_ms: i64,
+    ) -> Result<Option<u32>> {
+        let mut tx = self.begin().await?;
+        let event_seq: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM events WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(event_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(event_seq) = event_seq else {
+            return Ok(None);
+        };
+        let (webhooks, keys): (Vec<String>, Vec<Option<String>>) = webhook_ids.into_iter().unzip();
+        let count = webhooks.len();
+        let new = NewDeliveries {
+            event_seqs: vec![event_seq; count],
+            webhook_ids: webhooks,
+            ordering_keys: keys,
+            created_at_ms: vec![now_ms; count],
+        };
+        insert_deliveries(&mut tx, tenant_id, new).await?;
+        sqlx::query("UPDATE events SET delivery_count = delivery_count + $2 WHERE seq = $1")
+            .bind(event_seq)
+            .bind(count as i32)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(count as u32))
+    }
+
+    pub(crate) async fn ingest(
+        &self,
+        tenant_id: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Ingested>> {
+        let mut tx = self.begin().await?;
+        let inserted = insert_events(&mut tx, tenant_id, &events, false).await?;
+
+        // The first occurrence of an id in this request got the row; any
+        // later one (and any event that already existed) is a replay.
+        let mut taken: HashSet<&str> = HashSet::new();
+        let mut new = NewDeliveries::default();
+        let mut answers = Vec::with_capacity(events.len());
+        for event in &events {
+            let fresh = inserted
+                .get(event.id.as_str())
+                .filter(|_| taken.insert(event.id.as_str()));
+            let Some(&seq) = fresh else {
+                answers.push(original_answer(&mut tx, tenant_id, event).await?);
+                continue;
+            };
+            for (i, webhook_id) in event.webhook_ids.iter().enumerate() {
+                new.event_seqs.push(seq);
+                new.webhook_ids.push(webhook_id.clone());
+                new.ordering_keys
+                    .push(event.ordering_keys.get(i).cloned().flatten());
+                new.created_at_ms.push(event.created_at_ms);
+            }
+            answers.push(Ingested {
+                id: event.id.clone(),
+                deliveries: event.webhook_ids.len() as u32,
+                replayed: false,
+            });
+        }
+        insert_deliveries(&mut tx, tenant_id, new).await?;
+        tx.commit().await?;
+        Ok(answers)
+    }
+
+    pub(crate) async fn insert_test_delivery(
+        &self,
+        tenant_id: &str,
+        event: NewEvent,
+        webhook_id: &str,
+    ) -> Result<ClaimedDelivery> {
+        let mut tx = self.begin().await?;
+        let event_seq = insert_events(&mut tx, tenant_id, std::slice::from_ref(&event), true)
+            .await?
+            .get(event.id.as_str())
+            .copied()
+            .expect("a fresh test event id never conflicts");
+        let id = ids::new_id(ids::DELIVERY);
+        let now = event.created_at_ms;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status, test,
+                                     leased_until, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'delivering', TRUE, $5, $6, $6)
+             RETURNING seq",
+        )
+        .bind(&id)
+        .bind(tenant_id)
+        .bind(event_seq)
+        .bind(webhook_id)
+        .bind(now + TEST_SEND_LEASE_MS)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ClaimedDelivery {
+            seq,
+            id,
+            tenant_id: tenant_id.to_string(),
+            webhook_id: webhook_id.to_string(),
+            event_id: event.id.clone(),
+            event_type: event.event_type.clone(),
+            body: Arc::from(event.body.as_str()),
+            attempt_count: 0,
+            schedule_base: 0,
+            test: true,
+        })
+    }
+
+    pub(crate) async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
+        let row = sqlx::query(
+            "SELECT seq, id, type, source, body, created_at FROM events
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(event_row).transpose()
+    }
+
+    pub(crate) async fn list_events(
+        &self,
+        tenant_id: &str,
+        event_type: Option<String>,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<EventRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, id, type, source, body, created_at FROM events
+             WHERE tenant_id = $1 AND seq < $2 AND ($3::text IS NULL OR type = $3) AND NOT test
+             ORDER BY seq DESC LIMIT $4",
+        )
+        .bind(tenant_id)
+        .bind(before_seq.unwrap_or(i64::MAX))
+        .bind(event_type)
+        .bind(limit as i64)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(event_row).collect()
+    }
+
+    pub(crate) async fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>> {
+        let rows = sqlx::query(&format!(
+            "{} WHERE d.event_seq = $1 ORDER BY d.seq",
+            super::deliveries::DELIVERY_SELECT
+        ))
+        .bind(event_seq)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(super::deliveries::delivery_row).collect()
+    }
+}
+
+fn event_row(r: &PgRow) -> Result<EventRow> {
+    Ok(EventRow {
+        seq: r.try_get(0)?,
+        id: r.try_get(1)?,
+        event_type: r.try_get(2)?,
+        source: r.try_get(3)?,
+        body: r.try_get(4)?,
+        created_at_ms: r.try_get(5)?,
+    })
+}
+
+/// Inserts events in one statement; answers the sequence number of each id
+/// that got a new row (an id or idempotency key that exists gets none).
+async fn insert_events(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: &str,
+    events: &[NewEvent],
+    test: bool,
+) -> Result<HashMap<String, i64>> {
+    let column = |f: fn(&NewEvent) -> Option<String>| events.iter().map(f).collect::<Vec<_>>();
+    let rows = sqlx::query(
+        "INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
+                             delivery_count, test, created_at)
+         SELECT $1, e.id, e.type, e.source, e.key, e.body, e.count, $8, e.created_at
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::int[], $9::bigint[])
+              WITH ORDINALITY AS e(id, type, source, key, body, count, created_at, n)
+         ORDER BY e.n
+         ON CONFLICT DO NOTHING
+         RETURNING id, seq",
+    )
+    .bind(tenant_id)
+    .bind(column(|e| Some(e.id.clone())))
+    .bind(column(|e| Some(e.event_type.clone())))
+    .bind(column(|e| e.source.clone()))
+    .bind(column(|e| e.idempotency_key.clone()))
+    .bind(column(|e| Some(e.body.clone())))
+    .bind(
+        events
+            .iter()
+            .map(|e| if test { 1 } else { e.webhook_ids.len() as i32 })
+            .collect::<Vec<_>>(),
+    )
+    .bind(test)
+    .bind(events.iter().map(|e| e.created_at_ms).collect::<Vec<_>>())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// Pending deliveries to insert, column by column.
+#[derive(Default)]
+struct NewDeliveries {
+    event_seqs: Vec<i64>,
+    webhook_ids: Vec<String>,
+    ordering_keys: Vec<Option<String>>,
+    /// When each was created (and so falls due).
+    created_at_ms: Vec<i64>,
+}
+
+/// Inserts pending deliveries, due at once, in one statement and tells the
+/// nodes their webhooks have work.
+async fn insert_deliveries(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: &str,
+    new: NewDeliveries,
+) -> Result<()> {
+    if new.webhook_ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = (0..new.webhook_ids.len())
+        .map(|_| ids::new_id(ids::DELIVERY))
+        .collect();
+    sqlx::query(
+        "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status,
+                                 next_attempt_at, created_at, updated_at, ordering_key)
+         SELECT d.id, $1, d.event_seq, d.webhook_id, 'pending', d.at, d.at, d.at, d.key
+         FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[])
+              WITH ORDINALITY AS d(id, event_seq, webhook_id, at, key, n)
+         ORDER BY d.n",
+    )
+    .bind(tenant_id)
+    .bind(&ids)
+    .bind(&new.event_seqs)
+    .bind(&new.webhook_ids)
+    .bind(&new.created_at_ms)
+    .bind(&new.ordering_keys)
+    .execute(&mut **tx)
+    .await?;
+    let mut webhooks = new.webhook_ids;
+    webhooks.sort_unstable();
+    webhooks.dedup();
+    notify(tx, WORK_CHANNEL, &webhooks).await
+}
+
+/// The answer first given for an event that is being posted again. The
+/// idempotency key wins over the id: it is what the client retried with.
+async fn original_answer(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: &str,
+    event: &NewEvent,
+) -> Result<Ingested> {
+    let by_key = match &event.idempotency_key {
+        Some(key) => sqlx::query_as::<_, (String, i32)>(
+            "SELECT id, delivery_count FROM events WHERE tenant_id = $1 AND idempotency_key = $2",
+        )
+        .bind(tenant_id)
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?,
+        None => None,
+    };
+    let (id, deliveries) = match by_key {
+        Some(found) => found,
+        None => {
+            sqlx::query_as::<_, (String, i32)>(
+                "SELECT id, delivery_count FROM events WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(tenant_id)
+            .bind(&event.id)
+            .fetch_one(&mut **tx)
+            .await?
+        }
+    };
+    Ok(Ingested {
+        id,
+        deliveries: to_u32(deliveries),
+        replayed: true,
+    })
+}

@@ -1,0 +1,207 @@
+//! Stored webhooks on PostgreSQL (the row layout is in
+//! [`crate::stored_webhook`]). Every change is announced to the other nodes,
+//! which reload the webhook into their routing tables.
+
+use herald_core::webhook::Webhook;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, Row, Transaction};
+
+use super::{PgStore, audit, notify};
+use crate::cluster::WEBHOOK_CHANNEL;
+use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow};
+use crate::{AuditEntry, Result};
+
+fn read_row(r: &PgRow) -> Result<StoredRow> {
+    Ok(StoredRow {
+        id: r.try_get(0)?,
+        spec: r.try_get(1)?,
+        status: r.try_get(2)?,
+        disabled_reason: r.try_get(3)?,
+        disabled_at: r.try_get(4)?,
+    })
+}
+
+/// Replaces the stored row; false when the webhook no longer exists.
+async fn update_row(
+    tx: &mut Transaction<'_, Postgres>,
+    row: &SealedWebhook,
+    reset_failures: bool,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE webhooks SET status = $3, spec = $4, updated_at = $5,
+                disabled_reason = $6, disabled_at = $7,
+                consecutive_failures = CASE WHEN $8 THEN 0 ELSE consecutive_failures END
+         WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(&row.id)
+    .bind(&row.tenant_id)
+    .bind(row.status)
+    .bind(&row.spec)
+    .bind(row.updated_at_ms)
+    .bind(&row.disabled_reason)
+    .bind(&row.disabled_at)
+    .bind(reset_failures)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Announces a changed webhook to every node.
+async fn announce(tx: &mut Transaction<'_, Postgres>, id: &str) -> Result<()> {
+    notify(tx, WEBHOOK_CHANNEL, &[id.to_string()]).await
+}
+
+impl PgStore {
+    pub(crate) async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
+        let row = SealedWebhook::new(self.sealer(), webhook)?;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO webhooks (id, tenant_id, status, spec, created_at, updated_at,
+                                   disabled_reason, disabled_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&row.id)
+        .bind(&row.tenant_id)
+        .bind(row.status)
+        .bind(&row.spec)
+        .bind(row.created_at_ms)
+        .bind(row.updated_at_ms)
+        .bind(&row.disabled_reason)
+        .bind(&row.disabled_at)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(&mut tx, &audit).await?;
+        announce(&mut tx, &row.id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn update_webhook(
+        &self,
+        webhook: &Webhook,
+        audit: AuditEntry,
+    ) -> Result<bool> {
+        let row = SealedWebhook::new(self.sealer(), webhook)?;
+        let mut tx = self.begin().await?;
+        let updated = update_row(&mut tx, &row, false).await?;
+        if updated {
+            audit::record(&mut tx, &audit).await?;
+            announce(&mut tx, &row.id).await?;
+        }
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    pub(crate) async fn enable_webhook(
+        &self,
+        webhook: &Webhook,
+        discard_held: bool,
+        audit: AuditEntry,
+    ) -> Result<Option<u64>> {
+        let row = SealedWebhook::new(self.sealer(), webhook)?;
+        let mut tx = self.begin().await?;
+        if !update_row(&mut tx, &row, true).await? {
+            return Ok(None);
+        }
+        audit::record(&mut tx, &audit).await?;
+        let mut discarded = 0;
+        if discard_held {
+            discarded = sqlx::query(
+                "UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL,
+                        last_error = 'discarded when the webhook was enabled again',
+                        updated_at = $2
+                 WHERE webhook_id = $1 AND status IN ('pending', 'retrying')",
+            )
+            .bind(&row.id)
+            .bind(row.updated_at_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        announce(&mut tx, &row.id).await?;
+        tx.commit().await?;
+        Ok(Some(discarded))
+    }
+
+    pub(crate) async fn delete_webhooks(
+        &self,
+        tenant_id: &str,
+        audits: Vec<AuditEntry>,
+    ) -> Result<Vec<String>> {
+        let mut tx = self.begin().await?;
+        let mut deleted = Vec::new();
+        for audit in &audits {
+            let id = &audit.resource_id;
+            let n = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND tenant_id = $2")
+                .bind(id)
+                .bind(tenant_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                continue;
+            }
+            for statement in [
+                "DELETE FROM attempts WHERE delivery_seq IN
+                   (SELECT seq FROM deliveries WHERE webhook_id = $1)",
+                "DELETE FROM deliveries WHERE webhook_id = $1",
+                "DELETE FROM lane_leases WHERE webhook_id = $1",
+            ] {
+                sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+            }
+            audit::record(&mut tx, audit).await?;
+            announce(&mut tx, id).await?;
+            deleted.push(id.clone());
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    pub(crate) async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(id)
+        .bind(tenant_id)
+        .fetch_optional(self.pool())
+        .await?;
+        self.open_rows(row.as_slice()).map(|mut w| w.pop())
+    }
+
+    pub(crate) async fn find_webhook(&self, id: &str) -> Result<Option<Webhook>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        self.open_rows(row.as_slice()).map(|mut w| w.pop())
+    }
+
+    pub(crate) async fn list_webhooks(
+        &self,
+        tenant_id: &str,
+        after_id: Option<String>,
+    ) -> Result<Vec<Webhook>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND id > $2 ORDER BY id"
+        ))
+        .bind(tenant_id)
+        .bind(after_id.unwrap_or_default())
+        .fetch_all(self.pool())
+        .await?;
+        self.open_rows(&rows)
+    }
+
+    pub(crate) async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))
+            .fetch_all(self.pool())
+            .await?;
+        self.open_rows(&rows)
+    }
+
+    fn open_rows(&self, rows: &[PgRow]) -> Result<Vec<Webhook>> {
+        rows.iter()
+            .map(|r| read_row(r)?.open(self.sealer()))
+            .collect()
+    }
+}
