@@ -38,6 +38,30 @@ pub enum SyncMode {
     Normal,
 }
 
+/// What a node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The API and the delivery worker.
+    #[default]
+    All,
+    /// The API only: events are stored and left for worker nodes.
+    Api,
+    /// The delivery worker only; the listener serves `/healthz` and
+    /// `/readyz` for load balancers and nothing else.
+    Worker,
+}
+
+impl Role {
+    pub(crate) fn serves_api(self) -> bool {
+        self != Role::Worker
+    }
+
+    pub(crate) fn delivers(self) -> bool {
+        self != Role::Api
+    }
+}
+
 /// The default bound on one event's `data`.
 const DEFAULT_MAX_EVENT_DATA_BYTES: usize = 256 * 1024;
 
@@ -48,6 +72,11 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Where the database and generated files live.
     pub data_dir: PathBuf,
+    /// `postgres://…`: the shared PostgreSQL database of a cluster. `None`
+    /// keeps the embedded SQLite database in `data_dir`.
+    pub database_url: Option<SecretString>,
+    /// What this node runs.
+    pub role: Role,
     /// The admin bearer token; generated and stored in `data_dir` if unset.
     pub admin_token: Option<SecretString>,
     /// Development mode: allows `http://`, any host for integrations and
@@ -101,6 +130,8 @@ impl Settings {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
+            database_url: None,
+            role: Role::All,
             admin_token: None,
             dev: false,
             allow_http: false,
@@ -157,6 +188,14 @@ pub struct ServeArgs {
     /// Data directory for the database and generated keys [default: ./herald-data].
     #[arg(long, env = "HERALD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL database shared by every node (`postgres://user@host/db`);
+    /// the embedded SQLite database is used without it. Prefer the
+    /// environment variable when the URL holds a password.
+    #[arg(long = "database", env = "HERALD_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// What this node runs: `all`, `api` or `worker` [default: all].
+    #[arg(long, env = "HERALD_ROLE", value_enum)]
+    pub role: Option<Role>,
     /// Development mode: allow http:// and loopback/private destinations.
     #[arg(long, env = "HERALD_DEV", num_args = 0..=1, default_missing_value = "true")]
     pub dev: Option<bool>,
@@ -212,6 +251,8 @@ pub struct ServeArgs {
 struct FileConfig {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    role: Option<Role>,
     admin_token: Option<String>,
     dev: Option<bool>,
     allow_http: Option<bool>,
@@ -285,6 +326,12 @@ impl ServeArgs {
                 .data_dir
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from("herald-data")),
+            database_url: self
+                .database_url
+                .or(file.database_url)
+                .filter(|u| !u.is_empty())
+                .map(SecretString::from),
+            role: self.role.or(file.role).unwrap_or_default(),
             admin_token: env_token.or(file.admin_token).map(SecretString::from),
             dev: self.dev.or(file.dev).unwrap_or(false),
             allow_http: self.allow_http.or(file.allow_http).unwrap_or(false),
@@ -345,6 +392,14 @@ impl Settings {
             use secrecy::ExposeSecret;
             herald_store::MasterKey::parse(key.expose_secret())
                 .map_err(|e| anyhow::anyhow!("HERALD_MASTER_KEY: {e}"))?;
+        }
+        if let Some(url) = &self.database_url {
+            use secrecy::ExposeSecret;
+            let url = url.expose_secret();
+            anyhow::ensure!(
+                url.starts_with("postgres://") || url.starts_with("postgresql://"),
+                "HERALD_DATABASE_URL must be a postgres:// URL"
+            );
         }
         if let Some(url) = &self.smtp_url {
             crate::dispatch::SmtpServer::from_url(url)?;

@@ -16,5 +16,5 @@ mod retention;
 mod telemetry;
 
 pub use app::Application;
-pub use config::{LogFormat, ServeArgs, Settings, SyncMode};
+pub use config::{LogFormat, Role, ServeArgs, Settings, SyncMode};
 pub use dispatch::DnsOverrides;
