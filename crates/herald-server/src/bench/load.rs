@@ -2,10 +2,11 @@
 //! as fast as the server answers (closed loop) or at a fixed rate (open
 //! loop, for latency without saturation).
 //!
-//! Each client owns one HTTP/1.1 connection driven by hyper directly: the
-//! generator shares the server's cores, so every microsecond it spends per
-//! request (a pooled client's URL and proxy handling, say) is taken from the
-//! server it measures.
+//! Requests go to the nodes in turn, each on a keep-alive HTTP/1.1
+//! connection borrowed from that node's pool and driven by hyper directly:
+//! the generator shares the server's cores, so every microsecond it spends
+//! per request (a pooled client's URL and proxy handling, say) is taken
+//! from the server it measures.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -80,7 +81,10 @@ impl Connections {
 }
 
 pub(crate) struct Load {
-    pub(crate) connections: Connections,
+    /// One set of connections per node.
+    pub(crate) nodes: Vec<Connections>,
+    /// Round-robin position over `nodes`.
+    pub(crate) turn: AtomicUsize,
     pub(crate) batch: usize,
     pub(crate) events: usize,
     pub(crate) deadline: Option<Instant>,
@@ -132,7 +136,8 @@ impl Load {
         for n in first..first + count {
             self.clock.mark_sent(n, sent);
         }
-        match self.connections.post(path, body).await? {
+        let node = &self.nodes[self.turn.fetch_add(1, Ordering::Relaxed) % self.nodes.len()];
+        match node.post(path, body).await? {
             true => Ok(count as u64),
             false => Err(()),
         }

@@ -1,26 +1,32 @@
 //! `herald bench`: measures Herald end to end on this machine.
 //!
 //! Starts a real `herald serve` as a child process on a temporary data
-//! directory, a receiver on loopback that answers 200 and records arrival
-//! times, and clients that post events over keep-alive HTTP. Reports what
-//! was acknowledged, what was delivered *and recorded*, end-to-end latency
-//! (client send to receiver arrival), and the server's memory and CPU.
+//! directory (or, with `--database`, `--nodes` of them on a fresh
+//! PostgreSQL database), a receiver on loopback that answers 200 and
+//! records arrival times, and clients that post events over keep-alive
+//! HTTP. Reports what was acknowledged, what was delivered *and recorded*,
+//! end-to-end latency (client send to receiver arrival), and the server's
+//! memory and CPU.
 
+mod cluster;
+mod database;
 mod load;
 mod receiver;
 mod report;
 mod server;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
+use cluster::Cluster;
 use load::{Connections, Load};
 use receiver::Clock;
-use report::{Figures, Summary};
+use report::{Figures, Summary, Testbed};
 use server::{ServerProcess, TOKEN};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -63,9 +69,16 @@ pub(crate) struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
-    /// Database URL for the server; SQLite in a temporary directory if unset.
-    #[arg(long)]
+    /// PostgreSQL server to run on (`postgres://user@host/db`): each run
+    /// creates a fresh database there, which the user must be allowed to
+    /// do, and drops it at the end. SQLite in a temporary directory if
+    /// unset.
+    #[arg(long, value_name = "URL")]
     database: Option<String>,
+    /// `herald serve` processes sharing the database, each with its own
+    /// data directory and port; the load is spread over all of them.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
     /// Extra argument for `herald serve` (repeatable), e.g.
     /// `--server-arg=--sqlite-synchronous=normal`.
     #[arg(long = "server-arg", allow_hyphen_values = true)]
@@ -92,15 +105,32 @@ impl BenchArgs {
             "rate": self.rate,
             "max_in_flight": self.max_in_flight,
             "runs": self.runs,
-            "database": self.database.as_deref().unwrap_or("sqlite"),
             "server_args": self.server_args,
         })
+    }
+
+    fn testbed(&self) -> Testbed {
+        Testbed {
+            cores: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            nodes: self.nodes,
+            backend: match self.database {
+                Some(_) => "postgresql",
+                None => "sqlite",
+            },
+        }
     }
 }
 
 pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if args.database.is_some() {
-        bail!("--database: only the embedded SQLite store is available in this build");
+    anyhow::ensure!(args.nodes > 0, "--nodes must be at least 1");
+    if args.nodes > 1 && args.database.is_none() {
+        bail!(
+            "--nodes {} needs --database: several nodes share one PostgreSQL database, \
+             and a SQLite store belongs to a single node",
+            args.nodes
+        );
     }
     if args.scenario == Scenario::Backlog && args.webhooks == 0 {
         bail!("--webhooks: the backlog scenario needs at least one webhook");
@@ -117,28 +147,36 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
         if !args.json {
             eprintln!("run {} of {}…", i + 1, args.runs);
         }
-        let figures = match args.scenario {
-            Scenario::Throughput => throughput(&args).await?,
-            Scenario::Backlog => backlog(&args).await?,
+        let cluster =
+            Cluster::start(args.database.as_deref(), args.nodes, &args.server_args).await?;
+        let measure = async {
+            match args.scenario {
+                Scenario::Throughput => throughput(&args, &cluster).await,
+                Scenario::Backlog => backlog(&args, &cluster).await,
+            }
         };
-        runs.push(figures);
+        // Ctrl-C still stops the nodes and drops the run's database.
+        let figures = tokio::select! {
+            figures = measure => figures,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        };
+        cluster.stop().await;
+        runs.push(figures?);
     }
     let summary = Summary::new(runs);
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
     if args.json {
-        println!("{}", summary.to_json(args.settings(), cores));
+        println!("{}", summary.to_json(args.settings(), &args.testbed()));
     } else {
-        println!("{}", summary.to_table(&args.settings(), cores));
+        println!("{}", summary.to_table(&args.settings(), &args.testbed()));
     }
     Ok(())
 }
 
-/// Creates the bench webhooks pointing at the receiver.
+/// Creates the bench webhooks pointing at the receiver, through the first
+/// node, and waits until every node routes events to them.
 async fn create_webhooks(
     client: &reqwest::Client,
-    server: &ServerProcess,
+    cluster: &Cluster,
     receiver: std::net::SocketAddr,
     args: &BenchArgs,
     status: &str,
@@ -146,7 +184,7 @@ async fn create_webhooks(
     let mut ids = Vec::new();
     for i in 0..args.webhooks {
         let response = client
-            .post(server.url("/api/v1/webhooks"))
+            .post(cluster.first().url("/api/v1/webhooks"))
             .bearer_auth(TOKEN)
             .json(&json!({
                 "name": format!("bench-{i}"),
@@ -163,6 +201,7 @@ async fn create_webhooks(
         let body: Value = response.json().await?;
         ids.push(body["id"].as_str().unwrap_or_default().to_string());
     }
+    cluster.wait_routed(client, args.webhooks).await?;
     Ok(ids)
 }
 
@@ -173,9 +212,14 @@ fn client(concurrency: usize) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-fn load(args: &BenchArgs, server: &ServerProcess, clock: Arc<Clock>) -> anyhow::Result<Arc<Load>> {
+fn load(args: &BenchArgs, cluster: &Cluster, clock: Arc<Clock>) -> anyhow::Result<Arc<Load>> {
     Ok(Arc::new(Load {
-        connections: Connections::new(server.addr)?,
+        nodes: cluster
+            .addrs()
+            .into_iter()
+            .map(Connections::new)
+            .collect::<anyhow::Result<_>>()?,
+        turn: AtomicUsize::new(0),
         batch: args.batch,
         events: args.events(),
         deadline: args
@@ -185,7 +229,8 @@ fn load(args: &BenchArgs, server: &ServerProcess, clock: Arc<Clock>) -> anyhow::
     }))
 }
 
-/// Delivery counts as the server has recorded them.
+/// Delivery counts as the server (any node: they read the same database)
+/// has recorded them.
 async fn delivery_counts(
     client: &reqwest::Client,
     server: &ServerProcess,
@@ -230,15 +275,15 @@ async fn wait_delivered(
     }
 }
 
-async fn throughput(args: &BenchArgs) -> anyhow::Result<Figures> {
-    let server = ServerProcess::start(&args.server_args).await?;
+async fn throughput(args: &BenchArgs, cluster: &Cluster) -> anyhow::Result<Figures> {
+    let server = cluster.first();
     let clock = Clock::new(args.events());
     let (receiver_addr, receiver) = receiver::start(clock.clone()).await?;
     let client = client(args.concurrency)?;
-    create_webhooks(&client, &server, receiver_addr, args, "active").await?;
+    create_webhooks(&client, cluster, receiver_addr, args, "active").await?;
 
     let started = Instant::now();
-    let load = load(args, &server, clock.clone())?;
+    let load = load(args, cluster, clock.clone())?;
     let result = match args.rate {
         Some(rate) => load.open_loop(rate, args.concurrency.max(256)).await,
         None => load.closed_loop(args.concurrency).await,
@@ -251,34 +296,33 @@ async fn throughput(args: &BenchArgs) -> anyhow::Result<Figures> {
     };
     if args.webhooks > 0 {
         let expected = result.accepted * args.webhooks as u64;
-        let done = wait_delivered(&client, &server, &clock, expected).await?;
+        let done = wait_delivered(&client, server, &clock, expected).await?;
         figures.delivered = Some(expected);
         figures.delivered_per_s = Some(expected as f64 / (done - started).as_secs_f64());
         figures.set_latencies(clock.take_latencies());
     }
-    figures.server_peak_rss_mb = Some(server.peak_rss_mb());
-    figures.server_cpu_s = Some(server.cpu_seconds());
+    figures.server_peak_rss_mb = Some(cluster.peak_rss_mb());
+    figures.server_cpu_s = Some(cluster.cpu_seconds());
     receiver.abort();
-    server.stop().await;
     Ok(figures)
 }
 
-async fn backlog(args: &BenchArgs) -> anyhow::Result<Figures> {
-    let server = ServerProcess::start(&args.server_args).await?;
+async fn backlog(args: &BenchArgs, cluster: &Cluster) -> anyhow::Result<Figures> {
+    let server = cluster.first();
     let clock = Clock::new(args.events());
     let (receiver_addr, receiver) = receiver::start(clock.clone()).await?;
     let client = client(args.concurrency)?;
-    let webhooks = create_webhooks(&client, &server, receiver_addr, args, "paused").await?;
+    let webhooks = create_webhooks(&client, cluster, receiver_addr, args, "paused").await?;
 
-    let load = load(args, &server, clock.clone())?;
+    let load = load(args, cluster, clock.clone())?;
     let result = load.closed_loop(args.concurrency).await;
     let expected = result.accepted * args.webhooks as u64;
-    let counts = delivery_counts(&client, &server).await?;
+    let counts = delivery_counts(&client, server).await?;
     let pending = counts["pending"].as_u64().unwrap_or(0);
     if pending != expected {
         bail!("expected {expected} pending deliveries, the server reports {counts}");
     }
-    let rss_pending = server.rss_mb();
+    let rss_pending = cluster.rss_mb();
 
     let started = Instant::now();
     for id in &webhooks {
@@ -291,7 +335,7 @@ async fn backlog(args: &BenchArgs) -> anyhow::Result<Figures> {
             .context("resuming a webhook")?
             .error_for_status()?;
     }
-    let done = wait_delivered(&client, &server, &clock, expected).await?;
+    let done = wait_delivered(&client, server, &clock, expected).await?;
     let figures = Figures {
         accepted: result.accepted,
         errors: result.errors,
@@ -300,11 +344,10 @@ async fn backlog(args: &BenchArgs) -> anyhow::Result<Figures> {
         rss_while_pending_mb: Some(rss_pending),
         drain_per_s: Some(expected as f64 / (done - started).as_secs_f64()),
         delivered: Some(expected),
-        server_peak_rss_mb: Some(server.peak_rss_mb()),
-        server_cpu_s: Some(server.cpu_seconds()),
+        server_peak_rss_mb: Some(cluster.peak_rss_mb()),
+        server_cpu_s: Some(cluster.cpu_seconds()),
         ..Figures::default()
     };
     receiver.abort();
-    server.stop().await;
     Ok(figures)
 }

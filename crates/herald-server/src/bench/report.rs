@@ -59,6 +59,14 @@ impl Figures {
     }
 }
 
+/// What the figures were measured on.
+pub(crate) struct Testbed {
+    pub(crate) cores: usize,
+    pub(crate) nodes: usize,
+    /// `sqlite` or `postgresql`.
+    pub(crate) backend: &'static str,
+}
+
 pub(crate) struct Summary {
     runs: Vec<Figures>,
 }
@@ -105,7 +113,7 @@ impl Summary {
             .collect()
     }
 
-    pub(crate) fn to_json(&self, settings: Value, cores: usize) -> Value {
+    pub(crate) fn to_json(&self, settings: Value, testbed: &Testbed) -> Value {
         let spreads = self.spreads();
         let pick = |f: fn(&Spread) -> f64| -> Map<String, Value> {
             spreads
@@ -143,7 +151,9 @@ impl Summary {
             "drain_per_s": get("drain_per_s"),
             "rss_while_pending_mb": get("rss_while_pending_mb"),
             "server_peak_rss_mb": get("server_peak_rss_mb"),
-            "cores": cores,
+            "cores": testbed.cores,
+            "nodes": testbed.nodes,
+            "backend": testbed.backend,
             "settings": settings,
             "median": median,
             "min": pick(|s| s.min),
@@ -152,8 +162,15 @@ impl Summary {
         })
     }
 
-    pub(crate) fn to_table(&self, settings: &Value, cores: usize) -> String {
-        let mut out = format!("herald bench on {cores} cores\nsettings: {settings}\n\n");
+    pub(crate) fn to_table(&self, settings: &Value, testbed: &Testbed) -> String {
+        let nodes = match testbed.nodes {
+            1 => "1 node".to_string(),
+            n => format!("{n} nodes"),
+        };
+        let mut out = format!(
+            "herald bench on {} cores, {nodes} on {}\nsettings: {settings}\n\n",
+            testbed.cores, testbed.backend
+        );
         out.push_str(&format!(
             "{:<30} {:>14} {:>14} {:>14}\n",
             "figure", "median", "min", "max"

@@ -20,8 +20,12 @@ pub(crate) struct ServerProcess {
 
 impl ServerProcess {
     /// Starts `herald serve` (this same executable) and waits until it is
-    /// ready. `extra_args` are passed through (e.g. a durability setting).
-    pub(crate) async fn start(extra_args: &[String]) -> anyhow::Result<ServerProcess> {
+    /// ready. `extra_args` are passed through (e.g. a durability setting);
+    /// `env` adds variables (a cluster's shared database and key).
+    pub(crate) async fn start(
+        extra_args: &[String],
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<ServerProcess> {
         let data_dir = tempfile::Builder::new().prefix("herald-bench-").tempdir()?;
         let port = free_port()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -39,6 +43,7 @@ impl ServerProcess {
             .env("HERALD_ADMIN_TOKEN", TOKEN)
             .env("HERALD_LOG", "warn")
             .env("HERALD_LOG_FORMAT", "json")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

@@ -1,0 +1,275 @@
+//! Three real `herald serve` processes on one PostgreSQL database, one of
+//! them killed with SIGKILL mid-stream: every acknowledged event is
+//! delivered, only what was in flight at the kill may arrive twice, and a
+//! webhook's rate limit holds across the nodes in every one-second window.
+//! Needs the PostgreSQL at `HERALD_TEST_DATABASE` (default: the local one)
+//! and fails, saying so, without it.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::Receiver;
+use common::binary::{CRASH_TOKEN, spawn_herald_with};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use tokio::sync::Notify;
+
+const NODES: usize = 3;
+const EVENTS: usize = 20_000;
+/// Events for the rate-limited webhook; the rest go to the three others.
+const LIMITED_EVENTS: usize = 500;
+const LIMIT_PER_SECOND: usize = 50;
+const BATCH: usize = 20;
+const POSTERS: usize = 12;
+/// Kill one node once this many events have been acknowledged.
+const KILL_AFTER: usize = EVENTS / 2;
+
+/// A fresh database on the test PostgreSQL.
+async fn fresh_database() -> String {
+    let admin = std::env::var("HERALD_TEST_DATABASE")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("this test needs PostgreSQL at {admin}: {e}"));
+    let name = format!("herald_t_cluster_{}", std::process::id());
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// Which webhook (by path) event number `n` goes to.
+fn route_of(n: usize) -> &'static str {
+    if n % (EVENTS / LIMITED_EVENTS) == 0 {
+        "limited"
+    } else {
+        ["a", "b", "c"][n % 3]
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
+    let database = fresh_database().await;
+    let master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let logs = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    let mut nodes = Vec::new();
+    for i in 0..NODES {
+        let dir = tempfile::tempdir().unwrap();
+        let log = logs.path().join(format!("node-{i}.log"));
+        let env = [
+            ("HERALD_DATABASE_URL", database.as_str()),
+            ("HERALD_MASTER_KEY", master_key),
+        ];
+        // One at a time: the first migrates the empty database.
+        nodes.push(spawn_herald_with(dir.path(), &log, &env).await);
+        dirs.push(dir);
+    }
+    let receiver = Receiver::start().await;
+    let first = nodes[0].1.clone();
+    let mut names: HashMap<String, String> = HashMap::new();
+    for path in ["a", "b", "c", "limited"] {
+        let mut body = json!({
+            "name": path,
+            "url": receiver.url(&format!("/{path}")),
+            "event_types": [format!("load.{path}")],
+            "max_in_flight": 32,
+        });
+        if path == "limited" {
+            body["rate_limit"] = json!({ "per_second": LIMIT_PER_SECOND });
+        }
+        let (status, created) = first.post("/api/v1/webhooks", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        names.insert(
+            created["id"].as_str().unwrap().to_string(),
+            path.to_string(),
+        );
+    }
+    // Every node routes the new webhooks before events arrive there.
+    for (_, client) in &nodes {
+        common::wait_until(common::WAIT, "every node knows the webhooks", || {
+            let client = client.clone();
+            async move {
+                let (_, list) = client.get("/api/v1/webhooks").await;
+                list["data"].as_array().is_some_and(|l| l.len() == 4)
+            }
+        })
+        .await;
+    }
+
+    let urls: Vec<String> = nodes
+        .iter()
+        .map(|(_, c)| c.url("/api/v1/events/batch"))
+        .collect();
+    let dead = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let acknowledged_count = Arc::new(AtomicUsize::new(0));
+    let kill_now = Arc::new(Notify::new());
+    let mut posters = tokio::task::JoinSet::new();
+    for poster in 0..POSTERS {
+        let urls = urls.clone();
+        let (dead, count, kill_now) = (dead.clone(), acknowledged_count.clone(), kill_now.clone());
+        posters.spawn(async move {
+            let http = reqwest::Client::new();
+            let mut acknowledged = Vec::new();
+            let batches: Vec<usize> = (0..EVENTS / BATCH).filter(|b| b % POSTERS == poster).collect();
+            for (k, batch) in batches.into_iter().enumerate() {
+                let ids: Vec<usize> = (batch * BATCH..(batch + 1) * BATCH).collect();
+                let events: Vec<Value> = ids
+                    .iter()
+                    .map(|&n| {
+                        let id = format!("evt-{n}");
+                        json!({ "type": format!("load.{}", route_of(n)), "id": id, "data": { "event_id": id } })
+                    })
+                    .collect();
+                // Round robin over the nodes; a request to the killed node
+                // goes again to the next one (same ids: idempotent).
+                let mut node = (poster + k) % NODES;
+                loop {
+                    if node == 1 && dead.load(Ordering::SeqCst) {
+                        node = (node + 1) % NODES;
+                        continue;
+                    }
+                    let sent = http
+                        .post(&urls[node])
+                        .bearer_auth(CRASH_TOKEN)
+                        .json(&json!({ "events": events }))
+                        .timeout(Duration::from_secs(20))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == StatusCode::ACCEPTED => break,
+                        Ok(r) => panic!("batch refused: {} {}", r.status(), r.text().await.unwrap_or_default()),
+                        Err(_) => node = (node + 1) % NODES,
+                    }
+                }
+                acknowledged.extend(ids.iter().map(|n| format!("evt-{n}")));
+                if count.fetch_add(BATCH, Ordering::SeqCst) + BATCH == KILL_AFTER {
+                    kill_now.notify_one();
+                }
+            }
+            acknowledged
+        });
+    }
+
+    kill_now.notified().await;
+    // SIGKILL: no shutdown, its leases are simply never renewed again.
+    nodes[1].0.kill().await.expect("kill node 2");
+    dead.store(true, Ordering::SeqCst);
+    // What was leased at the kill (on any node): the only deliveries that
+    // may arrive twice.
+    let in_flight: HashSet<(String, String)> = leased_deliveries(&database)
+        .await
+        .into_iter()
+        .map(|(event, webhook)| (event, names[&webhook].clone()))
+        .collect();
+
+    let mut acknowledged = BTreeSet::new();
+    while let Some(result) = posters.join_next().await {
+        acknowledged.extend(result.expect("poster task"));
+    }
+    assert_eq!(
+        acknowledged.len(),
+        EVENTS,
+        "every batch was acknowledged by some node"
+    );
+
+    let key = |r: &common::Recorded| -> Option<(String, String)> {
+        let id = r.json()["data"]["event_id"].as_str()?.to_string();
+        Some((id, r.path.trim_start_matches('/').to_string()))
+    };
+    let requests = receiver
+        .wait_until(
+            Duration::from_secs(240),
+            "every acknowledged event delivered",
+            |requests| {
+                requests
+                    .iter()
+                    .filter_map(key)
+                    .collect::<HashSet<_>>()
+                    .len()
+                    >= EVENTS
+            },
+        )
+        .await;
+
+    // Delivered, each to its webhook.
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    for r in &requests {
+        *seen.entry(key(r).expect("an event id")).or_default() += 1;
+    }
+    for n in 0..EVENTS {
+        let want = (format!("evt-{n}"), route_of(n).to_string());
+        assert!(
+            seen.contains_key(&want),
+            "{want:?} was acknowledged but never delivered"
+        );
+    }
+    // Twice only if in flight at the kill.
+    let twice: Vec<_> = seen
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(k, _)| k.clone())
+        .collect();
+    eprintln!(
+        "cluster test: {EVENTS} events acknowledged, {} requests received, {} delivered twice, {} leased at the kill",
+        requests.len(),
+        twice.len(),
+        in_flight.len()
+    );
+    for k in &twice {
+        assert!(
+            in_flight.contains(k),
+            "{k:?} arrived twice but was not in flight at the kill"
+        );
+    }
+
+    // The rate limit, in every one-second window at the receiver.
+    let mut limited: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path == "/limited")
+        .map(|r| r.at)
+        .collect();
+    limited.sort();
+    assert_eq!(
+        limited.len() - twice.iter().filter(|k| k.1 == "limited").count(),
+        LIMITED_EVENTS
+    );
+    let busiest = (0..limited.len())
+        .map(|i| {
+            limited[i..]
+                .iter()
+                .take_while(|t| **t - limited[i] < Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    eprintln!("cluster test: busiest second of the limited webhook: {busiest} requests");
+    assert!(
+        busiest <= LIMIT_PER_SECOND,
+        "{busiest} requests within one second; the limit is {LIMIT_PER_SECOND}/s"
+    );
+}
+
+/// `(event id, webhook id)` of every delivery leased right now.
+async fn leased_deliveries(database: &str) -> Vec<(String, String)> {
+    let mut conn = sqlx::PgConnection::connect(database).await.unwrap();
+    sqlx::query_as(
+        "SELECT e.id, d.webhook_id FROM deliveries d JOIN events e ON e.seq = d.event_seq
+         WHERE d.status = 'delivering'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+}
