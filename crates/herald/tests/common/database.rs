@@ -5,9 +5,10 @@
 //! (`postgres://postgres@127.0.0.1:5432/test`), every data directory gets
 //! its own fresh PostgreSQL database, created through that URL and
 //! remembered in the data directory, so a restart on the same directory
-//! finds the same data. Nothing is dropped here: `scripts/test` removes the
-//! `herald_t_*` databases before and after a run, which also keeps the
-//! database of a failed test around to look at.
+//! finds the same data. Nothing is dropped here, so after a plain
+//! `cargo test` a failed test's database is still there to look at;
+//! `scripts/test` removes the `herald_t_*` databases before and after its
+//! run.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
