@@ -1,40 +1,84 @@
-//! `herald migrate` with the real binary: it brings a data directory to the
-//! current schema and exits, refuses a directory a server is using, and
-//! leaves what `serve` then opens.
+//! `herald migrate` with the real binary: it brings the database (the
+//! SQLite file in the data directory, or the PostgreSQL database it is
+//! given) to the current schema and exits, refuses a data directory a
+//! server is using, and leaves what `serve` then opens.
 
 mod common;
 
+use std::path::Path;
 use std::process::Command;
 
 use common::binary::spawn_herald;
-use common::{WAIT, create_webhook};
+use common::{WAIT, create_webhook, database};
 use reqwest::StatusCode;
 use serde_json::json;
 
-fn migrate(data_dir: &std::path::Path) -> std::process::Output {
+/// `herald migrate` on `data_dir` and the test's database.
+async fn migrate(data_dir: &Path) -> std::process::Output {
+    let database = database::database_env(data_dir).await;
     Command::new(env!("CARGO_BIN_EXE_herald"))
         .arg("migrate")
         .arg("--data-dir")
         .arg(data_dir)
         .env("HERALD_ADMIN_TOKEN", common::binary::CRASH_TOKEN)
+        .env_remove("HERALD_DATABASE_URL")
+        .envs(database)
         .output()
         .expect("run herald migrate")
 }
 
-#[tokio::test]
-async fn migrate_prepares_the_database_and_exits() {
-    let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().join("data");
-
-    let out = migrate(&data_dir);
+/// The schema version a successful `herald migrate` reports.
+fn reported_version(out: &std::process::Output) -> u32 {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("schema version"), "{stdout}");
-    assert!(data_dir.join("herald.db").exists());
+    stdout
+        .split_once("schema version ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no schema version reported: {stdout}"))
+}
+
+/// Checks that `herald migrate` built the schema where the test said: the
+/// SQLite file, or the PostgreSQL database (with no SQLite file beside it).
+async fn assert_schema_in_test_database(data_dir: &Path, out: &std::process::Output) {
+    let sqlite_file = data_dir.join("herald.db");
+    match database::remembered_url(data_dir) {
+        None => assert!(sqlite_file.exists(), "migrate created the SQLite file"),
+        Some(url) => {
+            assert!(
+                !sqlite_file.exists(),
+                "migrate was given {url} yet created {}",
+                sqlite_file.display()
+            );
+            assert!(
+                database::table_count(&url).await > 0,
+                "migrate left {url} without tables"
+            );
+            // The report names what was migrated, not a file not in use.
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(!stdout.contains("herald.db"), "{stdout}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn migrate_prepares_the_database_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    // A PostgreSQL test database starts out empty: the tables found after
+    // migrate are migrate's doing.
+    if let Some(url) = database::database_url_for(&data_dir).await {
+        assert_eq!(database::table_count(&url).await, 0, "{url} starts empty");
+    }
+
+    let out = migrate(&data_dir).await;
+    let version = reported_version(&out);
+    assert!(version > 0, "schema version {version}");
+    assert_schema_in_test_database(&data_dir, &out).await;
     assert!(
         data_dir.join("master.key").exists(),
         "the key is made with the database"
@@ -48,7 +92,7 @@ async fn migrate_prepares_the_database_and_exits() {
         json!({"name": "kept", "url": "http://127.0.0.1:9/h"}),
     )
     .await;
-    let out = migrate(&data_dir);
+    let out = migrate(&data_dir).await;
     assert!(
         !out.status.success(),
         "migrate must not run beside a server"
@@ -62,11 +106,11 @@ async fn migrate_prepares_the_database_and_exits() {
     let _ = tokio::time::timeout(WAIT, child.wait()).await;
 
     // Run again on a database in use before: nothing to do, data intact.
-    let out = migrate(&data_dir);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = migrate(&data_dir).await;
+    assert_eq!(
+        reported_version(&out),
+        version,
+        "the schema was already current"
     );
     let (mut child, client) = spawn_herald(&data_dir, &log).await;
     let (status, body) = client

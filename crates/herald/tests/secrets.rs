@@ -1,11 +1,14 @@
 //! Secrets never leak: webhooks of every kind are created with known
 //! secrets (signing secret, auth tokens and passwords, custom credential
 //! headers, credential-bearing hook URLs, provider keys, an SMTP password),
-//! events are delivered (and some fail), and then the raw database files,
-//! the server's log and every API answer other than creation and
-//! `GET …/secret` are searched for each secret: none may appear.
+//! events are delivered (and some fail), and then the stored data (the raw
+//! SQLite files, or every row of the PostgreSQL database as `pg_dump`
+//! prints it), the server's log and every API answer other than creation
+//! and `GET …/secret` are searched for each secret: none may appear.
 
 mod common;
+
+use std::path::Path;
 
 use axum::http::Method;
 use common::binary::spawn_herald_with;
@@ -118,6 +121,46 @@ fn plants(ok: &Receiver, closed_port: u16) -> Vec<(&'static str, Value)> {
                    "retry": {"max_retries": 0}}),
         ),
     ]
+}
+
+/// Everything the server stored, by where it came from: every file in the
+/// data directory (the SQLite database with its WAL, or whatever a
+/// PostgreSQL node keeps locally) and, on PostgreSQL, a dump of every row.
+/// Fails unless the database itself was read, so the scan cannot pass by
+/// looking at the wrong place.
+fn stored_data(data_dir: &Path, event_id: &str) -> Vec<(String, Vec<u8>)> {
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(data_dir).expect("list the data directory") {
+        let path = entry.expect("data directory entry").path();
+        if path.is_file() {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            stored.push((name, std::fs::read(&path).expect("read a stored file")));
+        }
+    }
+    match database::remembered_url(data_dir) {
+        Some(url) => {
+            let dump = database::dump_data(&url);
+            assert!(
+                String::from_utf8_lossy(&dump).contains(event_id),
+                "the dump of {url} holds the test's rows"
+            );
+            stored.push((format!("pg_dump of {url}"), dump));
+        }
+        None => {
+            let db = stored.iter().find(|(name, _)| name == "herald.db");
+            assert!(
+                db.is_some_and(|(_, bytes)| bytes.len() > 4096),
+                "the database file was read"
+            );
+        }
+    }
+    stored
+}
+
+/// The spellings a stored secret could take: as written, and as the hex
+/// that `pg_dump` prints for a `bytea` column.
+fn spellings(secret: &str) -> [(String, &'static str); 2] {
+    [(secret.to_string(), ""), (hex::encode(secret), " (as hex)")]
 }
 
 #[tokio::test]
@@ -240,17 +283,10 @@ async fn no_secret_reaches_the_database_file_the_log_or_the_api() {
     assert_eq!(shown["secret"], ROTATED_SECRET);
     assert_eq!(shown["previous"][0]["secret"], SIGNING_SECRET);
 
-    // Stop hard (kill waits for the exit): whatever is in the WAL stays
-    // there to be searched too.
+    // Stop hard (kill waits for the exit): on SQLite whatever is in the
+    // WAL stays there to be searched too.
     child.kill().await.unwrap();
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    for name in ["herald.db", "herald.db-wal"] {
-        let path = data_dir.join(name);
-        if let Ok(bytes) = std::fs::read(&path) {
-            files.push((name.to_string(), bytes));
-        }
-    }
-    assert!(files[0].1.len() > 4096, "the database file was read");
+    let mut files = stored_data(&data_dir, &event_id);
     files.push(("server log".into(), std::fs::read(&log).unwrap()));
     let log_text = String::from_utf8_lossy(&files.last().unwrap().1).to_string();
     assert!(
@@ -264,10 +300,12 @@ async fn no_secret_reaches_the_database_file_the_log_or_the_api() {
         .map(|p| p.secret)
         .chain(["cm90YXRlZC1zZWNyZXQta2V5LTAxMjM0NTY3ODk", "whsk_"]);
     for secret in needles {
-        let needle = secret.as_bytes();
-        for (name, bytes) in &files {
-            if bytes.windows(needle.len()).any(|w| w == needle) {
-                leaks.push(format!("{secret} in {name}"));
+        for (spelling, how) in spellings(secret) {
+            let needle = spelling.as_bytes();
+            for (name, bytes) in &files {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    leaks.push(format!("{secret}{how} in {name}"));
+                }
             }
         }
         for (path, body) in &answers {
@@ -302,6 +340,11 @@ async fn stored_secrets_open_only_with_their_master_key() {
 
     let mut settings = herald_server::Settings::new(server.data_dir().to_path_buf());
     settings.dev = true;
+    // The same database the server wrote to, so the key is checked
+    // against its rows rather than against an empty database.
+    settings.database_url = database::database_url_for(server.data_dir())
+        .await
+        .map(Into::into);
     settings.master_key = Some(secrecy::SecretString::from(
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_string(),
     ));

@@ -419,9 +419,14 @@ async fn an_allowed_network_is_delivered_to() {
 #[tokio::test]
 async fn an_invalid_allowed_network_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
+    // Configured like every other server of the run, so a bad range is
+    // refused whichever database the server would have opened.
+    let database = common::database::database_env(dir.path()).await;
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
+        .env_remove("HERALD_DATABASE_URL")
+        .envs(database)
         .env("HERALD_ALLOWED_NETWORKS", "10.0.0.0/8,10.0.0.0/33")
         .env("HERALD_ADMIN_TOKEN", "ssrf-test-admin-token")
         .stdin(Stdio::null())

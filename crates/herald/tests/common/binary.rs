@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use tokio::process::{Child, Command};
 
-use super::{ApiClient, WAIT};
+use super::{ApiClient, WAIT, database};
 
 /// The admin token of spawned servers.
 pub(crate) const CRASH_TOKEN: &str = "crash-test-token";
@@ -22,7 +22,8 @@ pub(crate) fn free_port() -> u16 {
 }
 
 /// Starts `herald serve --dev` on `data_dir` and waits until it is ready.
-/// Its stderr goes to `log`, which is shown if it never becomes ready.
+/// Its stderr goes to `log`, which is shown if it never becomes ready. It
+/// stores in the test database of `data_dir` (see [`database`]).
 pub(crate) async fn spawn_herald(data_dir: &Path, log: &Path) -> (Child, ApiClient) {
     spawn_herald_with(data_dir, log, &[]).await
 }
@@ -34,6 +35,7 @@ pub(crate) async fn spawn_herald_with(
     env: &[(&str, &str)],
 ) -> (Child, ApiClient) {
     let port = free_port();
+    let database = database::database_env(data_dir).await;
     let log_file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -45,6 +47,10 @@ pub(crate) async fn spawn_herald_with(
         .arg("--data-dir")
         .arg(data_dir)
         .env("HERALD_ADMIN_TOKEN", CRASH_TOKEN)
+        // Only HERALD_TEST_DATABASE picks the backend, never a
+        // HERALD_DATABASE_URL left in the shell that runs the tests.
+        .env_remove("HERALD_DATABASE_URL")
+        .envs(database)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -75,5 +81,6 @@ pub(crate) async fn spawn_herald_with(
         let log = std::fs::read_to_string(log).unwrap_or_default();
         panic!("herald did not become ready on port {port}; log:\n{log}");
     }
+    database::assert_uses_test_database(data_dir).await;
     (child, client)
 }

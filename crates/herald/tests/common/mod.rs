@@ -3,11 +3,14 @@
 //! Everything here talks real HTTP over loopback: [`TestServer`] runs the real
 //! `herald_server::Application` on port 0 with a temporary data directory, and
 //! [`Receiver`] is a real axum server standing in for a webhook endpoint.
+//! Servers store in SQLite, or in PostgreSQL when `HERALD_TEST_DATABASE`
+//! says so (see [`database`]).
 
 // Every test binary compiles this module but uses only part of it.
 #![allow(dead_code)]
 
 pub(crate) mod binary;
+pub(crate) mod database;
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -140,10 +143,12 @@ async fn launch(
     let mut settings = Settings::new(data_dir.to_path_buf());
     settings.dev = true;
     settings.admin_token = Some(ADMIN_TOKEN.to_string().into());
+    settings.database_url = database::database_url_for(data_dir).await.map(Into::into);
     configure(&mut settings);
     let app = Application::build(settings)
         .await
         .expect("build the Herald application");
+    database::assert_uses_test_database(data_dir).await;
     let addr = app.local_addr();
     let token = app.admin_token();
     assert_eq!(token, ADMIN_TOKEN, "the configured admin token is used");
