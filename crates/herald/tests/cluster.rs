@@ -29,30 +29,9 @@ const POSTERS: usize = 12;
 /// Kill one node once this many events have been acknowledged.
 const KILL_AFTER: usize = EVENTS / 2;
 
-/// A fresh database on the test PostgreSQL.
-async fn fresh_database() -> String {
-    let admin = std::env::var("HERALD_TEST_DATABASE")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .unwrap_or_else(|e| panic!("this test needs PostgreSQL at {admin}: {e}"));
-    let name = format!("herald_t_cluster_{}", std::process::id());
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&admin).unwrap();
-    url.set_path(&format!("/{name}"));
-    url.to_string()
-}
-
 /// Which webhook (by path) event number `n` goes to.
 fn route_of(n: usize) -> &'static str {
-    if n % (EVENTS / LIMITED_EVENTS) == 0 {
+    if n.is_multiple_of(EVENTS / LIMITED_EVENTS) {
         "limited"
     } else {
         ["a", "b", "c"][n % 3]
@@ -61,13 +40,14 @@ fn route_of(n: usize) -> &'static str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
-    let database = fresh_database().await;
+    let database = common::database::fresh_database().await;
     let master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
     let logs = tempfile::tempdir().unwrap();
     let mut dirs = Vec::new();
     let mut nodes = Vec::new();
     for i in 0..NODES {
         let dir = tempfile::tempdir().unwrap();
+        common::database::share_database(dir.path(), &database);
         let log = logs.path().join(format!("node-{i}.log"));
         let env = [
             ("HERALD_DATABASE_URL", database.as_str()),

@@ -125,6 +125,22 @@ pub(crate) fn dump_data(url: &str) -> Vec<u8> {
     out.stdout
 }
 
+/// A fresh database for a test that needs PostgreSQL whichever backend the
+/// suite runs on (several nodes on one database): on the suite's server,
+/// else the local one. Fails, saying why, when there is none.
+pub(crate) async fn fresh_database() -> String {
+    let admin = postgres_admin_url()
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    create_database(&admin).await
+}
+
+/// Makes the servers on `data_dir` use the database at `url` (several
+/// nodes of one cluster share it).
+pub(crate) fn share_database(data_dir: &Path, url: &str) {
+    std::fs::write(url_file(data_dir), url)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", url_file(data_dir).display()));
+}
+
 fn url_file(data_dir: &Path) -> PathBuf {
     data_dir.join(URL_FILE)
 }
