@@ -12,6 +12,7 @@
 //!   node stored ([`cluster`]).
 
 mod audit;
+mod breaker;
 mod cluster;
 mod postgres;
 mod sealing;

@@ -9,10 +9,11 @@ use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
 
 use super::{PgStore, audit, notify, to_u32};
+use crate::breaker::Disabling;
 use crate::cluster::{WEBHOOK_CHANNEL, WORK_CHANNEL};
 use crate::{
-    AttemptRecord, AttemptRow, AuditEntry, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter,
-    DeliveryRow, DisabledWebhook, NextStep, RecordOutcome, Requeue, Result, StoreError,
+    AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryRow,
+    NextStep, RecordOutcome, Requeue, Result, StoreError,
 };
 
 pub(super) const DELIVERY_SELECT: &str = "
@@ -411,15 +412,6 @@ fn attempt_row(r: &PgRow) -> Result<AttemptRow> {
     })
 }
 
-/// The error text kept on the delivery: category and message.
-fn last_error(r: &AttemptRecord) -> Option<String> {
-    match (&r.error_category, &r.error_message) {
-        (Some(c), Some(m)) => Some(format!("{}: {m}", c.as_str())),
-        (Some(c), None) => Some(c.as_str().to_string()),
-        (None, m) => m.clone(),
-    }
-}
-
 /// Moves each delivery to its next state; returns the sequence numbers of
 /// those that still existed.
 async fn update_deliveries(
@@ -447,7 +439,7 @@ async fn update_deliveries(
         numbers.push(r.number as i32);
         next_at.push(next);
         codes.push(r.status_code.map(i32::from));
-        errors.push(last_error(r));
+        errors.push(crate::breaker::last_error(r));
         ended_at.push(end);
         delivered_at.push(delivered);
     }
@@ -541,7 +533,7 @@ async fn count_failure(
     r: &AttemptRecord,
     outcome: &mut RecordOutcome,
 ) -> Result<()> {
-    let last_error = last_error(r);
+    let last_error = crate::breaker::last_error(r);
     let (delivery_id, event_id, event_type): (String, String, String) = sqlx::query_as(
         "SELECT d.id, e.id, e.type FROM deliveries d JOIN events e ON e.seq = d.event_seq
          WHERE d.seq = $1",
@@ -565,57 +557,26 @@ async fn count_failure(
     .bind(&r.webhook_id)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some(failures) = failures.map(to_u32) else {
+    let Some(disabling) =
+        failures.and_then(|f| Disabling::after(r, to_u32(f), last_error.as_deref()))
+    else {
         return Ok(());
     };
-    if r.disable_after == 0 || failures < r.disable_after {
-        return Ok(());
-    }
-    let reason = format!(
-        "{failures} consecutive deliveries failed; the last: {}",
-        last_error.as_deref().unwrap_or("no detail")
-    );
-    let now = r.started_at_ms + r.duration_ms as i64;
-    let disabled_at = crate::stored_webhook::format_time(
-        chrono::DateTime::from_timestamp_millis(now).unwrap_or_default(),
-    );
     let changed = sqlx::query(
         "UPDATE webhooks SET status = 'disabled', updated_at = $2,
                 disabled_reason = $3, disabled_at = $4
          WHERE id = $1 AND status = 'active'",
     )
     .bind(&r.webhook_id)
-    .bind(now)
-    .bind(&reason)
-    .bind(&disabled_at)
+    .bind(disabling.at_ms)
+    .bind(&disabling.reason)
+    .bind(&disabling.disabled_at)
     .execute(&mut **tx)
     .await?
     .rows_affected();
     if changed == 1 {
-        audit::record(
-            tx,
-            &AuditEntry {
-                tenant_id: r.tenant_id.clone(),
-                actor: "system".to_string(),
-                action: "webhook.disabled".to_string(),
-                resource_type: "webhook".to_string(),
-                resource_id: r.webhook_id.clone(),
-                before: Some(serde_json::json!({"status": "active"})),
-                after: Some(serde_json::json!({
-                    "status": "disabled",
-                    "disabled_reason": reason,
-                    "disabled_at": disabled_at,
-                })),
-                at_ms: now,
-            },
-        )
-        .await?;
-        outcome.disabled.push(DisabledWebhook {
-            webhook_id: r.webhook_id.clone(),
-            tenant_id: r.tenant_id.clone(),
-            consecutive_failures: failures,
-            reason,
-        });
+        audit::record(tx, &disabling.audit(r)).await?;
+        outcome.disabled.push(disabling.announced(r));
     }
     Ok(())
 }

@@ -7,9 +7,10 @@ use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{SqliteStore, audit};
+use crate::breaker::Disabling;
 use crate::{
     AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryRow,
-    DisabledWebhook, NextStep, RecordOutcome, Requeue, Result, StoreError,
+    NextStep, RecordOutcome, Requeue, Result, StoreError,
 };
 
 pub(crate) const DELIVERY_SELECT: &str = "
@@ -376,11 +377,7 @@ fn record_attempt(conn: &Connection, r: &AttemptRecord, outcome: &mut RecordOutc
         NextStep::Failed => ("failed", None, None),
         NextStep::Skipped => ("skipped", None, None),
     };
-    let last_error = match (&r.error_category, &r.error_message) {
-        (Some(c), Some(m)) => Some(format!("{}: {m}", c.as_str())),
-        (Some(c), None) => Some(c.as_str().to_string()),
-        (None, m) => m.clone(),
-    };
+    let last_error = crate::breaker::last_error(r);
     let updated = conn
         .prepare_cached(
             "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4,
@@ -470,51 +467,24 @@ fn count_failure(
         )?
         .query_row([&r.webhook_id], |row| row.get(0))
         .optional()?;
-    let Some(failures) = failures else {
+    let Some(disabling) = failures.and_then(|f| Disabling::after(r, f, last_error)) else {
         return Ok(());
     };
-    if r.disable_after == 0 || failures < r.disable_after {
-        return Ok(());
-    }
-    let reason = format!(
-        "{failures} consecutive deliveries failed; the last: {}",
-        last_error.unwrap_or("no detail")
-    );
-    let now = r.started_at_ms + r.duration_ms as i64;
-    let disabled_at = crate::stored_webhook::format_time(
-        chrono::DateTime::from_timestamp_millis(now).unwrap_or_default(),
-    );
     let changed = conn
         .prepare_cached(
             "UPDATE webhooks SET status = 'disabled', updated_at = ?2,
                     disabled_reason = ?3, disabled_at = ?4
              WHERE id = ?1 AND status = 'active'",
         )?
-        .execute(params![r.webhook_id, now, reason, disabled_at])?;
+        .execute(params![
+            r.webhook_id,
+            disabling.at_ms,
+            disabling.reason,
+            disabling.disabled_at
+        ])?;
     if changed == 1 {
-        audit::record(
-            conn,
-            &crate::AuditEntry {
-                tenant_id: r.tenant_id.clone(),
-                actor: "system".to_string(),
-                action: "webhook.disabled".to_string(),
-                resource_type: "webhook".to_string(),
-                resource_id: r.webhook_id.clone(),
-                before: Some(serde_json::json!({"status": "active"})),
-                after: Some(serde_json::json!({
-                    "status": "disabled",
-                    "disabled_reason": reason,
-                    "disabled_at": disabled_at,
-                })),
-                at_ms: now,
-            },
-        )?;
-        outcome.disabled.push(DisabledWebhook {
-            webhook_id: r.webhook_id.clone(),
-            tenant_id: r.tenant_id.clone(),
-            consecutive_failures: failures,
-            reason,
-        });
+        audit::record(conn, &disabling.audit(r))?;
+        outcome.disabled.push(disabling.announced(r));
     }
     Ok(())
 }
