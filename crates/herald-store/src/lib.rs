@@ -114,7 +114,10 @@ macro_rules! on_backend {
 
 /// The operations both engines implement, forwarded as they are.
 macro_rules! delegate {
-    ($($(#[$meta:meta])* pub async fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
+    ($(
+        $(#[$meta:meta])*
+        pub async fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;
+    )*) => {
         impl Store {
             $(
                 $(#[$meta])*
@@ -253,7 +256,13 @@ delegate! {
     /// Sends a stored event again: one new pending delivery to each of
     /// `webhook_ids` (with its ordering key, for ordered webhooks). `None`
     /// when the event does not exist.
-    pub async fn replay_event(&self, tenant_id: &str, event_id: &str, webhook_ids: Vec<(String, Option<String>)>, now_ms: i64) -> Result<Option<u32>>;
+    pub async fn replay_event(
+        &self,
+        tenant_id: &str,
+        event_id: &str,
+        webhook_ids: Vec<(String, Option<String>)>,
+        now_ms: i64,
+    ) -> Result<Option<u32>>;
     /// Stores events and one pending delivery per matched webhook, in one
     /// transaction: either the whole batch is durable when this returns `Ok`,
     /// or none of it is. An event whose id or idempotency key already exists
@@ -261,10 +270,21 @@ delegate! {
     pub async fn ingest(&self, tenant_id: &str, events: Vec<NewEvent>) -> Result<Vec<Ingested>>;
     /// Stores a test event and its one delivery, already claimed: the caller
     /// sends it at once.
-    pub async fn insert_test_delivery(&self, tenant_id: &str, event: NewEvent, webhook_id: &str) -> Result<ClaimedDelivery>;
+    pub async fn insert_test_delivery(
+        &self,
+        tenant_id: &str,
+        event: NewEvent,
+        webhook_id: &str,
+    ) -> Result<ClaimedDelivery>;
     pub async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>>;
     /// A tenant's events, newest first.
-    pub async fn list_events(&self, tenant_id: &str, event_type: Option<String>, before_seq: Option<i64>, limit: usize) -> Result<Vec<EventRow>>;
+    pub async fn list_events(
+        &self,
+        tenant_id: &str,
+        event_type: Option<String>,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<EventRow>>;
     /// The deliveries of one event (its per-webhook summary).
     pub async fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>>;
     /// Takes up to `limit` due deliveries of one webhook, oldest first, and
@@ -275,7 +295,14 @@ delegate! {
     /// `ordered` webhook only the oldest unfinished delivery of each
     /// ordering key is eligible, so a failing head holds back the rest of
     /// its key.
-    pub async fn claim(&self, webhook_id: &str, now_ms: i64, limit: usize, leased_until_ms: i64, ordered: bool) -> Result<Claim>;
+    pub async fn claim(
+        &self,
+        webhook_id: &str,
+        now_ms: i64,
+        limit: usize,
+        leased_until_ms: i64,
+        ordered: bool,
+    ) -> Result<Claim>;
     /// Returns leased deliveries that were never sent to the queue, keeping
     /// their place (e.g. when their webhook is paused while they wait).
     pub async fn release(&self, seqs: Vec<i64>) -> Result<()>;
@@ -299,11 +326,22 @@ delegate! {
     /// Re-queues a webhook's failed deliveries that failed within
     /// `[since_ms, until_ms]`, each with a fresh retry schedule; returns how
     /// many.
-    pub async fn requeue_failed_between(&self, tenant_id: &str, webhook_id: &str, since_ms: i64, until_ms: i64, now_ms: i64) -> Result<u64>;
+    pub async fn requeue_failed_between(
+        &self,
+        tenant_id: &str,
+        webhook_id: &str,
+        since_ms: i64,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<u64>;
     /// Deliveries matching a filter, newest first.
     pub async fn list_deliveries(&self, filter: DeliveryFilter) -> Result<Vec<DeliveryRow>>;
     /// One delivery and its attempts, oldest first.
-    pub async fn get_delivery(&self, tenant_id: &str, id: &str) -> Result<Option<(DeliveryRow, Vec<AttemptRow>)>>;
+    pub async fn get_delivery(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Option<(DeliveryRow, Vec<AttemptRow>)>>;
     /// How many of a tenant's deliveries are in each state.
     pub async fn delivery_counts(&self, tenant_id: &str) -> Result<Vec<(DeliveryStatus, u64)>>;
     pub async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()>;
@@ -313,28 +351,55 @@ delegate! {
     /// and, with `discard_held`, the deliveries it held are closed as
     /// `skipped`. Returns how many were discarded, or `None` when the
     /// webhook no longer exists.
-    pub async fn enable_webhook(&self, webhook: &Webhook, discard_held: bool, audit: AuditEntry) -> Result<Option<u64>>;
+    pub async fn enable_webhook(
+        &self,
+        webhook: &Webhook,
+        discard_held: bool,
+        audit: AuditEntry,
+    ) -> Result<Option<u64>>;
     /// Deletes webhooks with their deliveries and attempts; returns the ids
     /// that existed. `audits` holds one entry per id asked for; only those
     /// of webhooks that existed are recorded.
-    pub async fn delete_webhooks(&self, tenant_id: &str, audits: Vec<AuditEntry>) -> Result<Vec<String>>;
+    pub async fn delete_webhooks(
+        &self,
+        tenant_id: &str,
+        audits: Vec<AuditEntry>,
+    ) -> Result<Vec<String>>;
     pub async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>>;
     /// A tenant's webhooks with ids after `after_id`, oldest first.
-    pub async fn list_webhooks(&self, tenant_id: &str, after_id: Option<String>) -> Result<Vec<Webhook>>;
+    pub async fn list_webhooks(
+        &self,
+        tenant_id: &str,
+        after_id: Option<String>,
+    ) -> Result<Vec<Webhook>>;
     /// Every webhook of every tenant, for the in-memory routing table.
     pub async fn all_webhooks(&self) -> Result<Vec<Webhook>>;
     /// Creates a tenant with its first key.
-    pub async fn create_tenant(&self, tenant: TenantRow, key: ApiKeyRow, audits: Vec<AuditEntry>) -> Result<()>;
+    pub async fn create_tenant(
+        &self,
+        tenant: TenantRow,
+        key: ApiKeyRow,
+        audits: Vec<AuditEntry>,
+    ) -> Result<()>;
     pub async fn list_tenants(&self) -> Result<Vec<TenantRow>>;
     pub async fn get_tenant(&self, id: &str) -> Result<Option<TenantRow>>;
     /// Deletes a tenant with its keys, webhooks, events, deliveries and
     /// attempts (its audit entries stay). Returns the deleted webhooks' ids,
     /// or `None` when the tenant did not exist.
-    pub async fn delete_tenant(&self, id: &str, audits: Vec<AuditEntry>) -> Result<Option<Vec<String>>>;
+    pub async fn delete_tenant(
+        &self,
+        id: &str,
+        audits: Vec<AuditEntry>,
+    ) -> Result<Option<Vec<String>>>;
     /// Adds a key to a tenant; false when the tenant does not exist.
     pub async fn add_api_key(&self, key: ApiKeyRow, audit: AuditEntry) -> Result<bool>;
     /// Revokes a tenant's key; false when there is no such key.
-    pub async fn revoke_api_key(&self, tenant_id: &str, key_id: &str, audit: AuditEntry) -> Result<bool>;
+    pub async fn revoke_api_key(
+        &self,
+        tenant_id: &str,
+        key_id: &str,
+        audit: AuditEntry,
+    ) -> Result<bool>;
     /// A tenant's keys (ids and creation times; the hashes are of no use to
     /// a reader but come along).
     pub async fn api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKeyRow>>;

@@ -130,6 +130,14 @@ pub struct DeadLetter {
     pub last_error: Option<String>,
 }
 
+/// The columns of a [`DeliveryRow`], in the order both backends read them
+/// (plain SQL, the same on either engine).
+pub(crate) const DELIVERY_SELECT: &str = "
+    SELECT d.seq, d.id, e.id, e.type, d.webhook_id, d.status, d.test, d.attempt_count,
+           d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at,
+           d.delivered_at
+    FROM deliveries d JOIN events e ON e.seq = d.event_seq";
+
 /// A delivery as the API shows it.
 #[derive(Debug, Clone)]
 pub struct DeliveryRow {

@@ -62,8 +62,7 @@ pub(super) async fn take_lane(
                     );
                 }
                 inner.taken.lock().expect("taken lock").remove(webhook_id);
-                *signal.acquired_at.lock().expect("lane lock") = Some(Instant::now());
-                signal.token.store(token, Ordering::SeqCst);
+                *signal.lease.lock().expect("lane lock") = Some((token, Instant::now()));
                 return Some(Holding {
                     token,
                     quiet_until: quiet_until_ms.map(super::lane::instant_of),
@@ -249,13 +248,11 @@ fn stop_lost_lanes(inner: &Inner, held: &[(String, i64)], renewal_started: Insta
         .collect();
     let lanes = inner.lanes.lock().expect("lanes lock");
     for (webhook_id, signal) in lanes.iter() {
-        let token = signal.token.load(Ordering::SeqCst);
-        let acquired_before = signal
-            .acquired_at
-            .lock()
-            .expect("lane lock")
-            .is_some_and(|at| at < renewal_started);
-        if token != 0 && acquired_before && held.get(webhook_id.as_str()) != Some(&token) {
+        let lease = *signal.lease.lock().expect("lane lock");
+        let Some((token, taken_at)) = lease else {
+            continue;
+        };
+        if taken_at < renewal_started && held.get(webhook_id.as_str()) != Some(&token) {
             tracing::warn!(
                 webhook_id,
                 "another node took this webhook's lane over; stopping here"

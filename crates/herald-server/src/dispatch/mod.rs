@@ -22,7 +22,7 @@ mod recovery;
 mod sender;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -140,10 +140,8 @@ async fn enable(
 struct LaneSignal {
     notify: Notify,
     woken: AtomicBool,
-    /// The lane lease's token once taken (0 before).
-    token: AtomicI64,
-    /// When the lease was taken.
-    acquired_at: Mutex<Option<tokio::time::Instant>>,
+    /// The lane lease once taken: its token and when it was taken.
+    lease: Mutex<Option<(i64, tokio::time::Instant)>>,
     /// Another node took the lease over: stop at once.
     lost: AtomicBool,
 }

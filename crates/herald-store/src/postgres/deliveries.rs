@@ -11,16 +11,11 @@ use sqlx::{Postgres, Row, Transaction};
 use super::{PgStore, audit, notify, to_u32};
 use crate::breaker::Disabling;
 use crate::cluster::{WEBHOOK_CHANNEL, WORK_CHANNEL};
+pub(super) use crate::types::DELIVERY_SELECT;
 use crate::{
     AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryRow,
     NextStep, RecordOutcome, Requeue, Result, StoreError,
 };
-
-pub(super) const DELIVERY_SELECT: &str = "
-    SELECT d.seq, d.id, e.id, e.type, d.webhook_id, d.status, d.test, d.attempt_count,
-           d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at,
-           d.delivered_at
-    FROM deliveries d JOIN events e ON e.seq = d.event_seq";
 
 pub(super) fn delivery_row(r: &PgRow) -> Result<DeliveryRow> {
     let status: String = r.try_get(5)?;
@@ -474,8 +469,10 @@ async fn insert_attempts(
     if records.is_empty() {
         return Ok(());
     }
-    let text =
-        |f: fn(&AttemptRecord) -> Option<String>| records.iter().map(|r| f(r)).collect::<Vec<_>>();
+    // Columns borrow from the records: headers and bodies are not copied.
+    let text = |f: fn(&AttemptRecord) -> &str| records.iter().map(|r| f(r)).collect::<Vec<_>>();
+    let optional =
+        |f: fn(&AttemptRecord) -> Option<&str>| records.iter().map(|r| f(r)).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO attempts (id, delivery_seq, number, started_at, duration_ms, status_code,
                                outcome, error_category, error_message, request_headers,
@@ -484,7 +481,7 @@ async fn insert_attempts(
                               $6::int[], $7::text[], $8::text[], $9::text[], $10::text[],
                               $11::text[], $12::text[], $13::text[])",
     )
-    .bind(text(|r| Some(r.id.clone())))
+    .bind(text(|r| &r.id))
     .bind(records.iter().map(|r| r.delivery_seq).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.number as i32).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.started_at_ms).collect::<Vec<_>>())
@@ -500,13 +497,13 @@ async fn insert_attempts(
             .map(|r| r.status_code.map(i32::from))
             .collect::<Vec<_>>(),
     )
-    .bind(text(|r| Some(r.outcome.as_str().to_string())))
-    .bind(text(|r| r.error_category.map(|c| c.as_str().to_string())))
-    .bind(text(|r| r.error_message.clone()))
-    .bind(text(|r| Some(r.request_headers.clone())))
-    .bind(text(|r| r.response_headers.clone()))
-    .bind(text(|r| r.response_body.clone()))
-    .bind(text(|r| Some(r.tenant_id.clone())))
+    .bind(text(|r| r.outcome.as_str()))
+    .bind(optional(|r| r.error_category.map(|c| c.as_str())))
+    .bind(optional(|r| r.error_message.as_deref()))
+    .bind(text(|r| &r.request_headers))
+    .bind(optional(|r| r.response_headers.as_deref()))
+    .bind(optional(|r| r.response_body.as_deref()))
+    .bind(text(|r| &r.tenant_id))
     .execute(&mut **tx)
     .await?;
     Ok(())

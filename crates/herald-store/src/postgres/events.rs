@@ -222,7 +222,9 @@ async fn insert_events(
     events: &[NewEvent],
     test: bool,
 ) -> Result<HashMap<String, i64>> {
-    let column = |f: fn(&NewEvent) -> Option<String>| events.iter().map(f).collect::<Vec<_>>();
+    // Columns borrow from the events: bodies are not copied to be sent.
+    let text = |f: fn(&NewEvent) -> &str| events.iter().map(f).collect::<Vec<_>>();
+    let optional = |f: fn(&NewEvent) -> Option<&str>| events.iter().map(f).collect::<Vec<_>>();
     let rows = sqlx::query(
         "INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
                              delivery_count, test, created_at)
@@ -235,11 +237,11 @@ async fn insert_events(
          RETURNING id, seq",
     )
     .bind(tenant_id)
-    .bind(column(|e| Some(e.id.clone())))
-    .bind(column(|e| Some(e.event_type.clone())))
-    .bind(column(|e| e.source.clone()))
-    .bind(column(|e| e.idempotency_key.clone()))
-    .bind(column(|e| Some(e.body.clone())))
+    .bind(text(|e| &e.id))
+    .bind(text(|e| &e.event_type))
+    .bind(optional(|e| e.source.as_deref()))
+    .bind(optional(|e| e.idempotency_key.as_deref()))
+    .bind(text(|e| &e.body))
     .bind(
         events
             .iter()

@@ -8,16 +8,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{SqliteStore, audit};
 use crate::breaker::Disabling;
+pub(super) use crate::types::DELIVERY_SELECT;
 use crate::{
     AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryRow,
     NextStep, RecordOutcome, Requeue, Result, StoreError,
 };
-
-pub(crate) const DELIVERY_SELECT: &str = "
-    SELECT d.seq, d.id, e.id, e.type, d.webhook_id, d.status, d.test, d.attempt_count,
-           d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at,
-           d.delivered_at
-    FROM deliveries d JOIN events e ON e.seq = d.event_seq";
 
 pub(crate) fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<DeliveryRow>> {
     let status: String = r.get(5)?;
