@@ -41,6 +41,12 @@ impl fmt::Display for EventType {
     }
 }
 
+/// Whether an event type is one of Herald's own (`herald.webhook.disabled`,
+/// `herald.delivery.failed`, …): only webhooks that name them receive them.
+pub fn is_operational(event_type: &str) -> bool {
+    event_type.starts_with("herald.")
+}
+
 /// A caller-chosen event id: 1–255 characters of `A-Za-z0-9_.:-`.
 pub fn parse_event_id(field: &str, value: &str) -> Result<String, ValidationError> {
     check_len(field, value, 1, 255)?;

@@ -97,7 +97,7 @@ impl Application {
 /// schema (and seals rows stored before encryption at rest) without
 /// serving, so an upgrade can be checked before traffic moves. Returns the
 /// schema version.
-pub(crate) async fn migrate(settings: &Settings) -> anyhow::Result<u32> {
+pub async fn migrate(settings: &Settings) -> anyhow::Result<u32> {
     create_data_dir(&settings.data_dir)?;
     let _lock = lock_data_dir(&settings.data_dir)?;
     let master_key = resolve_master_key(settings)?;
@@ -124,7 +124,7 @@ async fn open_store(settings: &Settings, master_key: MasterKey) -> anyhow::Resul
 }
 
 /// Where `herald migrate` reports it migrated.
-pub(crate) fn database_name(settings: &Settings) -> String {
+pub fn database_name(settings: &Settings) -> String {
     match &settings.database_url {
         // Never print a password: the host and database only.
         Some(url) => url::Url::parse(url.expose_secret())
@@ -180,7 +180,7 @@ fn resolve_admin_token(settings: &Settings) -> anyhow::Result<SecretString> {
         anyhow::ensure!(!token.is_empty(), "{} is empty", path.display());
         return Ok(SecretString::from(token));
     }
-    let token = format!("hrld_admin_{}", random_token());
+    let token = format!("hrld_admin_{}", crate::tokens::random_token());
     let mut file = create_private_file(&path)?;
     writeln!(file, "{token}")?;
     file.sync_all()?;
@@ -228,13 +228,4 @@ fn create_private_file(path: &Path) -> anyhow::Result<File> {
     options
         .open(path)
         .with_context(|| format!("cannot create {}", path.display()))
-}
-
-pub(crate) fn random_token() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    (0..40)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
 }

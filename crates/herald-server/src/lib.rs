@@ -3,18 +3,16 @@
 
 mod api;
 mod app;
-mod bench;
-pub mod cli;
 mod config;
 mod dispatch;
 mod error;
 mod pacer;
-mod receiver;
 mod redact;
 mod registry;
 mod retention;
-mod telemetry;
+pub mod telemetry;
+mod tokens;
 
-pub use app::Application;
+pub use app::{Application, database_name, migrate};
+pub use config::DnsOverrides;
 pub use config::{LogFormat, Role, ServeArgs, Settings, SyncMode};
-pub use dispatch::DnsOverrides;

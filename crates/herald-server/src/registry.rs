@@ -68,7 +68,7 @@ impl Route {
     /// Herald's own `herald.*` events go only to webhooks that ask for them
     /// by name or prefix, never through a catch-all `*`.
     pub(crate) fn subscribes_to(&self, event_type: &str) -> bool {
-        let operational = crate::dispatch::is_operational(event_type);
+        let operational = herald_core::event::is_operational(event_type);
         self.patterns
             .iter()
             .filter(|p| !(operational && matches!(p, EventTypePattern::All)))

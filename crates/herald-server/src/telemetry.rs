@@ -8,7 +8,7 @@ use crate::config::LogFormat;
 
 /// Installs the global subscriber; the filter comes from `HERALD_LOG`
 /// (e.g. `debug`, `herald_server=trace`), default `info`.
-pub(crate) fn init(format: LogFormat) {
+pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let json = match format {
         LogFormat::Json => true,

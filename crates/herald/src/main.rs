@@ -1,4 +1,10 @@
-//! `herald`: the binary. All the work is in the `herald-server` library.
+//! `herald`: the command line. `serve` and `migrate` run the application
+//! from the `herald-server` library; `bench` and `receive` are tools around
+//! it that talk to a server only over HTTP, as any client would.
+
+mod bench;
+mod cli;
+mod receive;
 
 // glibc's malloc spent about a tenth of the delivery path's CPU in
 // free/consolidate under load (see docs/PERFORMANCE.md); mimalloc keeps
@@ -8,5 +14,5 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    herald_server::cli::run().await
+    cli::run().await
 }

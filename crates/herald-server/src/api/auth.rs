@@ -97,7 +97,7 @@ impl Caller {
 /// A new API key for a tenant: the row to store and the text shown once.
 pub(crate) fn new_api_key(tenant_id: &str) -> (ApiKeyRow, String) {
     let id = ids::new_id(ids::API_KEY);
-    let text = format!("{KEY_PREFIX}{id}_{}", crate::app::random_token());
+    let text = format!("{KEY_PREFIX}{id}_{}", crate::tokens::random_token());
     let row = ApiKeyRow {
         id,
         tenant_id: tenant_id.to_string(),

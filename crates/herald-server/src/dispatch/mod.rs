@@ -34,11 +34,8 @@ use tokio_util::task::TaskTracker;
 
 use herald_core::webhook::{Webhook, WebhookSpec, WebhookStatus};
 
-use crate::config::Settings;
+use crate::config::{Settings, SmtpServer};
 use crate::registry::{Registry, Route};
-pub use destination::DnsOverrides;
-pub(crate) use mailer::SmtpServer;
-pub(crate) use ops::is_operational;
 pub(crate) use outcome::TestReport;
 use recorder::Recorder;
 use sender::Sender;

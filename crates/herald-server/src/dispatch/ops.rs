@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::Utc;
-use herald_core::event::webhook_body;
+use herald_core::event::{is_operational, webhook_body};
 use herald_core::ids;
 use herald_store::{DeadLetter, DisabledWebhook, NewEvent, RecordOutcome};
 use serde_json::{Value, json};
@@ -20,11 +20,6 @@ use super::Inner;
 pub(crate) const WEBHOOK_DISABLED: &str = "herald.webhook.disabled";
 pub(crate) const WEBHOOK_ENABLED: &str = "herald.webhook.enabled";
 pub(crate) const DELIVERY_FAILED: &str = "herald.delivery.failed";
-
-/// Whether an event type is one of Herald's own.
-pub(crate) fn is_operational(event_type: &str) -> bool {
-    event_type.starts_with("herald.")
-}
 
 /// Acts on what recording attempts changed: routes the disabled webhooks
 /// as disabled and announces them and the dead letters.

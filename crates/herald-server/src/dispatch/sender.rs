@@ -709,7 +709,7 @@ fn classify(error: &reqwest::Error) -> (ErrorCategory, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dispatch::DnsOverrides;
+    use crate::config::DnsOverrides;
     use herald_core::network::AddressPolicy;
 
     fn production_client(overrides: &str) -> reqwest::Client {

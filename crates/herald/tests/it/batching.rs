@@ -1,9 +1,7 @@
 //! Batching: several deliveries in one request, as a JSON array for plain
 //! webhooks and as a digest message for chat providers.
 
-mod common;
-
-use common::{Receiver, Reply, TestServer, WAIT, create_webhook, wait_until, webhook_body};
+use crate::common::{Receiver, Reply, TestServer, WAIT, create_webhook, wait_until, webhook_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

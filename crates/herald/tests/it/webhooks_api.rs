@@ -1,10 +1,8 @@
 //! Webhook CRUD: creation defaults, secret exposure, list filters and
 //! pagination, partial updates and deletes.
 
-mod common;
-
+use crate::common::{ApiClient, TestServer, create_webhook, webhook_body};
 use base64::Engine;
-use common::{ApiClient, TestServer, create_webhook, webhook_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

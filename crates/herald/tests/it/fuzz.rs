@@ -6,10 +6,8 @@
 //! Generated with proptest, so a failure prints the smallest input that
 //! still breaks it.
 
-mod common;
-
+use crate::common::*;
 use axum::http::Method;
-use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::StatusCode;

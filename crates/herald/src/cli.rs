@@ -2,8 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::config::ServeArgs;
-use crate::{Application, telemetry};
+use herald_server::{Application, ServeArgs, Settings, telemetry};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,7 +34,7 @@ enum Command {
 }
 
 /// Entry point of the binary.
-pub async fn run() -> anyhow::Result<()> {
+pub(crate) async fn run() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => {
             let settings = args.resolve()?;
@@ -48,21 +47,21 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Migrate(args) => {
             let settings = args.resolve()?;
             telemetry::init(settings.log_format);
-            let version = crate::app::migrate(&settings).await?;
+            let version = herald_server::migrate(&settings).await?;
             println!(
                 "{}: schema version {version}",
-                crate::app::database_name(&settings)
+                herald_server::database_name(&settings)
             );
             Ok(())
         }
         Command::Bench(args) => crate::bench::run(args).await,
-        Command::Receive { listen } => crate::receiver::run(listen).await,
+        Command::Receive { listen } => crate::receive::run(listen).await,
     }
 }
 
 /// Says at start where deliveries may go, so an operator can tell a
 /// refused destination from a misconfigured server.
-fn log_destination_policy(settings: &crate::Settings) {
+fn log_destination_policy(settings: &Settings) {
     if settings.dev {
         tracing::warn!("dev mode: http:// and destinations on any address are accepted");
     } else {

@@ -35,10 +35,6 @@ pub(crate) fn postgres_admin_url() -> Option<String> {
         .filter(|url| !url.trim().is_empty())
 }
 
-pub(crate) fn is_postgres() -> bool {
-    postgres_admin_url().is_some()
-}
-
 /// The `HERALD_DATABASE_URL` a server on `data_dir` must use: `None` on
 /// SQLite; on PostgreSQL the database made for this directory, created on
 /// first use.

@@ -8,13 +8,11 @@
 //! Host names are pointed at addresses with `HERALD_DNS_OVERRIDES`, so no
 //! test depends on the machine's resolver.
 
-mod common;
-
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{
+use crate::common::{
     ApiClient, Receiver, Reply, TestServer, WAIT, create_webhook, only_delivery_for_event,
     post_event, wait_for_delivery_status,
 };
@@ -421,7 +419,7 @@ async fn an_invalid_allowed_network_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     // Configured like every other server of the run, so a bad range is
     // refused whichever database the server would have opened.
-    let database = common::database::database_env(dir.path()).await;
+    let database = crate::common::database::database_env(dir.path()).await;
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())

@@ -3,16 +3,14 @@
 //! with an independent verifier (the `standardwebhooks` crate for `v1`,
 //! `ed25519-dalek` with the API's `whpk_` key for `v1a`).
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{
+    ApiClient, Receiver, Recorded, TestServer, WAIT, create_webhook, post_event, webhook_body,
+};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
-use common::{
-    ApiClient, Receiver, Recorded, TestServer, WAIT, create_webhook, post_event, webhook_body,
-};
 use ed25519_dalek::{Signature, VerifyingKey};
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;

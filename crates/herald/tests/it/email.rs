@@ -5,18 +5,16 @@
 //! retry (4xx) and failure (5xx). Outside dev mode a webhook's own mail
 //! server is reached only at an address that passed the destination check.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use common::{
+use crate::common::{
     ApiClient, TestServer, WAIT, create_webhook, only_delivery_for_event, post_event,
     training_complete, wait_for_delivery_status,
 };
+use base64::Engine;
 use herald_core::network::AllowedNetworks;
 use herald_server::DnsOverrides;
 use mailparse::MailHeaderMap;

@@ -1,15 +1,13 @@
 //! Durability across restarts: a graceful restart in the middle of a retry
 //! schedule, and a SIGKILL of the real binary while events are being posted.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::binary::{CRASH_TOKEN, spawn_herald};
-use common::{
+use crate::common::binary::{CRASH_TOKEN, spawn_herald};
+use crate::common::{
     Receiver, Reply, TestServer, WAIT, create_webhook, only_delivery_for_event, post_event,
     wait_for_delivery_status, wait_for_value, webhook_body,
 };
@@ -158,7 +156,7 @@ async fn sigkill_mid_stream_loses_no_accepted_event() {
     );
 
     let (_child, client) = spawn_herald(data_dir.path(), &log).await;
-    let received = |requests: &[common::Recorded]| -> BTreeSet<String> {
+    let received = |requests: &[crate::common::Recorded]| -> BTreeSet<String> {
         requests
             .iter()
             .filter_map(|r| r.json()["data"]["event_id"].as_str().map(str::to_string))

@@ -3,13 +3,11 @@
 //! given) to the current schema and exits, refuses a data directory a
 //! server is using, and leaves what `serve` then opens.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::binary::spawn_herald;
-use common::{WAIT, create_webhook, database};
+use crate::common::binary::spawn_herald;
+use crate::common::{WAIT, create_webhook, database};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -20,7 +18,7 @@ async fn migrate(data_dir: &Path) -> std::process::Output {
         .arg("migrate")
         .arg("--data-dir")
         .arg(data_dir)
-        .env("HERALD_ADMIN_TOKEN", common::binary::CRASH_TOKEN)
+        .env("HERALD_ADMIN_TOKEN", crate::common::binary::CRASH_TOKEN)
         .env_remove("HERALD_DATABASE_URL")
         .envs(database)
         .output()

@@ -2,16 +2,14 @@
 //! retries and their timing, failure classification, idempotency, pausing,
 //! test sends, manual retry, batches and the delivery log.
 
-mod common;
-
 use std::time::Duration;
 
-use axum::http::Method;
-use base64::Engine;
-use common::{
+use crate::common::{
     Receiver, Reply, TestServer, WAIT, create_webhook, delivery_ids_for_event, json_header,
     only_delivery_for_event, post_event, wait_for_delivery_status, webhook_body,
 };
+use axum::http::Method;
+use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -6,8 +6,6 @@
 //! Servers store in SQLite, or in PostgreSQL when `HERALD_TEST_DATABASE`
 //! says so (see [`database`]).
 
-// Every test binary compiles this module but uses only part of it.
-#![allow(dead_code)]
 
 pub(crate) mod binary;
 pub(crate) mod database;
@@ -81,10 +79,6 @@ impl TestServer {
             shutdown: Some(shutdown),
             task: Some(task),
         }
-    }
-
-    pub(crate) fn addr(&self) -> SocketAddr {
-        self.addr
     }
 
     pub(crate) fn data_dir(&self) -> &Path {

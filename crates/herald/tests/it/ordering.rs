@@ -1,9 +1,7 @@
 //! Ordered delivery: FIFO per webhook, and FIFO per key with parallelism
 //! across keys, holding under failures and retries.
 
-mod common;
-
-use common::{Receiver, Recorded, Reply, TestServer, WAIT, create_webhook, webhook_body};
+use crate::common::{Receiver, Recorded, Reply, TestServer, WAIT, create_webhook, webhook_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -30,7 +28,7 @@ fn delivered_ids(requests: &[Recorded], every: usize) -> Vec<String> {
         .collect()
 }
 
-async fn post_batch(client: &common::ApiClient, events: Vec<Value>) {
+async fn post_batch(client: &crate::common::ApiClient, events: Vec<Value>) {
     let (status, body) = client
         .post("/api/v1/events/batch", json!({ "events": events }))
         .await;

@@ -2,11 +2,9 @@
 //! back-pressure from a destination's 429, and one hanging destination not
 //! slowing the others.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Receiver, Reply, TestServer, WAIT, create_webhook, post_event, webhook_body};
+use crate::common::{Receiver, Reply, TestServer, WAIT, create_webhook, post_event, webhook_body};
 use reqwest::StatusCode;
 use serde_json::json;
 

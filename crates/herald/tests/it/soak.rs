@@ -3,13 +3,11 @@
 //! delivered or failed, the receivers must agree with the server's counts,
 //! and the server's memory must stay flat.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::binary::{free_port, spawn_herald};
-use common::{Receiver, Recorded, Reply, create_webhook, webhook_body};
+use crate::common::binary::{free_port, spawn_herald};
+use crate::common::{Receiver, Recorded, Reply, create_webhook, webhook_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -1,10 +1,8 @@
 //! Authentication and the error contract: every 4xx has the documented body,
 //! and validation errors name the offending field as a JSON path.
 
-mod common;
-
+use crate::common::{ApiClient, ApiResponse, TestServer, webhook_body};
 use axum::http::Method;
-use common::{ApiClient, ApiResponse, TestServer, webhook_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -5,15 +5,13 @@
 //! Needs the PostgreSQL at `HERALD_TEST_DATABASE` (default: the local one)
 //! and fails, saying so, without it.
 
-mod common;
-
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::Receiver;
-use common::binary::{CRASH_TOKEN, spawn_herald_with};
+use crate::common::Receiver;
+use crate::common::binary::{CRASH_TOKEN, spawn_herald_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -40,14 +38,14 @@ fn route_of(n: usize) -> &'static str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
-    let database = common::database::fresh_database().await;
+    let database = crate::common::database::fresh_database().await;
     let master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
     let logs = tempfile::tempdir().unwrap();
     let mut dirs = Vec::new();
     let mut nodes = Vec::new();
     for i in 0..NODES {
         let dir = tempfile::tempdir().unwrap();
-        common::database::share_database(dir.path(), &database);
+        crate::common::database::share_database(dir.path(), &database);
         let log = logs.path().join(format!("node-{i}.log"));
         let env = [
             ("HERALD_DATABASE_URL", database.as_str()),
@@ -79,7 +77,7 @@ async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
     }
     // Every node routes the new webhooks before events arrive there.
     for (_, client) in &nodes {
-        common::wait_until(common::WAIT, "every node knows the webhooks", || {
+        crate::common::wait_until(crate::common::WAIT, "every node knows the webhooks", || {
             let client = client.clone();
             async move {
                 let (_, list) = client.get("/api/v1/webhooks").await;
@@ -165,7 +163,7 @@ async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
         "every batch was acknowledged by some node"
     );
 
-    let key = |r: &common::Recorded| -> Option<(String, String)> {
+    let key = |r: &crate::common::Recorded| -> Option<(String, String)> {
         let id = r.json()["data"]["event_id"].as_str()?.to_string();
         Some((id, r.path.trim_start_matches('/').to_string()))
     };

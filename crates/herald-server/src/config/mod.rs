@@ -16,7 +16,11 @@ use herald_store::Synchronous;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::dispatch::DnsOverrides;
+mod dns;
+pub(crate) mod smtp;
+
+pub use dns::DnsOverrides;
+pub(crate) use smtp::SmtpServer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -402,7 +406,7 @@ impl Settings {
             );
         }
         if let Some(url) = &self.smtp_url {
-            crate::dispatch::SmtpServer::from_url(url)?;
+            SmtpServer::from_url(url)?;
         }
         if let Some(token) = &self.admin_token {
             use secrecy::ExposeSecret;

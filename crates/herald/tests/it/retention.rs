@@ -1,11 +1,11 @@
 //! Retention: finished events and their delivery log are deleted once older
 //! than the retention period; anything still waiting is kept.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Receiver, TestServer, WAIT, create_webhook, post_event, wait_until, webhook_body};
+use crate::common::{
+    Receiver, TestServer, WAIT, create_webhook, post_event, wait_until, webhook_body,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 

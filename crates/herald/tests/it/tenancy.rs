@@ -3,12 +3,10 @@
 //! another tenant's ids (403 for the operator's routes) without leaking a
 //! byte of the other tenant's data; revoked keys stop at once.
 
-mod common;
-
 use std::num::NonZeroU32;
 
+use crate::common::*;
 use axum::http::Method;
-use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

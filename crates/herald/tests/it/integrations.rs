@@ -5,16 +5,14 @@
 //! delivery state; the catalog and the provider switch are checked through
 //! the API.
 
-mod common;
-
 use std::time::Duration;
 
-use axum::http::Method;
-use base64::Engine;
-use common::{
+use crate::common::{
     ApiClient, Receiver, Reply, TestServer, WAIT, create_webhook, only_delivery_for_event,
     post_event, training_complete, wait_for_delivery_status,
 };
+use axum::http::Method;
+use base64::Engine;
 use herald_providers::{EventInput, Provider, ProviderKind, Rendered};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

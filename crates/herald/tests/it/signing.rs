@@ -2,9 +2,7 @@
 //! verified by the official `standardwebhooks` crate, and the
 //! `hmac_sha256_hex` scheme.
 
-mod common;
-
-use common::{Receiver, TestServer, WAIT, create_webhook, post_event, webhook_body};
+use crate::common::{Receiver, TestServer, WAIT, create_webhook, post_event, webhook_body};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;

@@ -1,9 +1,7 @@
 //! Sending again: a webhook's dead letters by time window, and one event to
 //! all or some of its webhooks, each answering how many it queued.
 
-mod common;
-
-use common::{
+use crate::common::{
     Receiver, Reply, TestServer, WAIT, create_webhook, post_event, wait_until, webhook_body,
 };
 use reqwest::StatusCode;

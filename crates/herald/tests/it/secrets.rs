@@ -6,13 +6,11 @@
 //! prints it), the server's log and every API answer other than creation
 //! and `GET …/secret` are searched for each secret: none may appear.
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::binary::spawn_herald_with;
+use crate::common::*;
 use axum::http::Method;
-use common::binary::spawn_herald_with;
-use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -171,7 +169,7 @@ async fn no_secret_reaches_the_database_file_the_log_or_the_api() {
     // Debug logging is the most a production operator would turn on.
     let (mut child, client) = spawn_herald_with(&data_dir, &log, &[("HERALD_LOG", "debug")]).await;
     let ok = Receiver::start_with_default(Reply::ok().body("ok")).await;
-    let closed_port = common::binary::free_port();
+    let closed_port = crate::common::binary::free_port();
 
     let mut planted = Vec::new();
     for (secret, body) in plants(&ok, closed_port) {

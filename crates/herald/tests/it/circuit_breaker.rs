@@ -2,11 +2,9 @@
 //! deliveries disable a webhook, which holds what arrives meanwhile and
 //! sends it in order once enabled; `herald.*` events tell an ops webhook.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     ApiClient, Receiver, Recorded, Reply, TestServer, WAIT, create_webhook, post_event, wait_until,
     webhook_body,
 };

@@ -1,0 +1,29 @@
+//! Herald's integration tests, as one test binary (one link of the whole
+//! stack instead of one per file). Each module tests one capability against
+//! the real server: in process ([`common::TestServer`]) or as the real
+//! binary ([`common::binary`]), delivering over real HTTP to receivers on
+//! loopback, on SQLite or, with `HERALD_TEST_DATABASE`, on PostgreSQL.
+
+mod common;
+
+mod auth_and_errors;
+mod batching;
+mod circuit_breaker;
+mod cluster;
+mod delivery;
+mod email;
+mod flow_control;
+mod fuzz;
+mod integrations;
+mod migrate;
+mod ordering;
+mod replay;
+mod restart;
+mod retention;
+mod rotation;
+mod secrets;
+mod signing;
+mod soak;
+mod ssrf;
+mod tenancy;
+mod webhooks_api;
