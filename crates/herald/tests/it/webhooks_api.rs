@@ -325,3 +325,47 @@ async fn bulk_delete_reports_unknown_ids() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["error"]["field"], "ids");
 }
+
+/// A header the HTTP client would refuse to send (DEL, other control
+/// characters) used to be accepted, and every delivery then failed for
+/// good. It is refused at create and PATCH, naming the field.
+#[tokio::test]
+async fn headers_the_client_cannot_send_are_refused_at_create_and_patch() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    for value in ["a\u{7f}b", "bell\u{7}", "nul\u{0}"] {
+        let (status, body) = client
+            .post(
+                "/api/v1/webhooks",
+                webhook_body(URL, json!({"headers": {"X-Custom": value}})),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{value:?}: {body}"
+        );
+        assert_eq!(body["error"]["field"], "headers.X-Custom", "{body}");
+    }
+    let webhook = create_webhook(
+        &client,
+        webhook_body(URL, json!({"headers": {"X-Ok": "fine"}})),
+    )
+    .await;
+    let path = format!("/api/v1/webhooks/{}", webhook["id"].as_str().unwrap());
+    let (status, body) = client
+        .patch(&path, json!({"headers": {"X-Ok": "del\u{7f}"}}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "headers.X-Ok", "{body}");
+    let (status, body) = client
+        .patch(
+            &path,
+            json!({"auth": {"type": "api_key", "key": "k\u{7f}"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "auth.key", "{body}");
+    let (_, stored) = client.get(&path).await;
+    assert_eq!(stored["headers"]["X-Ok"], "fine", "{stored}");
+}
