@@ -104,6 +104,7 @@ pub(crate) async fn optional_json<T: DeserializeOwned + Default>(
 /// Parses JSON text into `T`; malformed JSON is a 400, anything that is
 /// JSON but not a valid `T` a 422 naming the field.
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    check_nesting(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed = serde_path_to_error::deserialize::<_, T>(&mut de);
     // Trailing garbage after the value is malformed JSON too.
@@ -120,6 +121,46 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     }
     let message = strip_position(&inner.to_string());
     Err(field_error(&parsed.path().to_string(), &message))
+}
+
+/// The deepest nesting of objects and arrays a request body may have, the
+/// body itself counting as one level: what `serde_json` parses (it refuses
+/// a 128th level), so a stored event always parses again for rendering.
+pub(crate) const MAX_NESTING: usize = 127;
+
+/// Refuses bodies nested deeper than [`MAX_NESTING`] before parsing them.
+/// Parts kept as raw JSON (an event's `data`) are not parsed here, so
+/// without this check an event nested 100,000 levels deep would be
+/// accepted and then fail every render.
+fn check_nesting(bytes: &[u8]) -> Result<(), ApiError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_json",
+                        format!("the body is nested more than {MAX_NESTING} levels deep"),
+                    ));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn invalid_json(e: &serde_json::Error) -> ApiError {
@@ -192,5 +233,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
         serde_path_to_error::deserialize::<_, T>(de)
             .map(QueryParams)
             .map_err(|e| field_error(&e.path().to_string(), &e.inner().to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(levels: usize) -> String {
+        format!("{}{}", "[".repeat(levels), "]".repeat(levels))
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_strings_only() {
+        assert!(check_nesting(nested(MAX_NESTING).as_bytes()).is_ok());
+        assert!(check_nesting(nested(MAX_NESTING + 1).as_bytes()).is_err());
+        assert!(check_nesting(nested(100_000).as_bytes()).is_err());
+        // Brackets and escaped quotes inside strings are text, not nesting.
+        let text = format!(r#"{{"a": "{}\"{}"}}"#, "[".repeat(500), "{".repeat(500));
+        assert!(check_nesting(text.as_bytes()).is_ok());
+        let deep_after_string = format!(r#"{{"a": "\\", "b": {}}}"#, nested(MAX_NESTING));
+        assert!(check_nesting(deep_after_string.as_bytes()).is_err());
     }
 }

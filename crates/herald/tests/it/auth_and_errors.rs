@@ -373,3 +373,42 @@ async fn oversized_body_is_payload_too_large() {
         "payload_too_large",
     );
 }
+
+/// docs/API.md promised a 400 for JSON nested more than 128 levels, but
+/// events nested 129, 10,000 and 100,000 levels were accepted, and every
+/// integration then dead-lettered them: accepted work lost after the 202.
+#[tokio::test]
+async fn events_nested_too_deep_are_refused_and_the_deepest_accepted_still_render() {
+    use crate::common::{Receiver, Reply, WAIT, create_webhook, post_event};
+    let server = TestServer::start().await;
+    let client = server.client();
+    let nested = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+    for levels in [127, 10_000, 100_000] {
+        // The body is one level, `data` the rest: 128 and more.
+        let single = format!(r#"{{"type": "deep.event", "data": {}}}"#, nested(levels));
+        let batch = format!(
+            r#"{{"events": [{{"type": "deep.event", "data": {}}}]}}"#,
+            nested(levels)
+        );
+        for (path, body) in [("/api/v1/events", single), ("/api/v1/events/batch", batch)] {
+            let response = client
+                .send_raw(Method::POST, path, "application/json", body.into_bytes())
+                .await;
+            assert_error_body(&response, StatusCode::BAD_REQUEST, "invalid_json");
+        }
+    }
+    let (_, events) = client.get("/api/v1/events").await;
+    assert_eq!(events["data"], json!([]), "nothing was stored: {events}");
+
+    // The deepest event accepted (127 levels) reaches an integration,
+    // rendered.
+    let slack = Receiver::start_with_default(Reply::ok().body("ok")).await;
+    create_webhook(
+        &client,
+        json!({"name": "chat", "provider": "slack", "url": slack.url("/hook")}),
+    )
+    .await;
+    post_event(&client, json!({"type": "deep.event", "data": {"deep": serde_json::from_str::<Value>(&nested(125)).unwrap()}})).await;
+    let message = slack.wait_for(1, WAIT).await[0].json();
+    assert!(message["text"].is_string(), "{message}");
+}
