@@ -219,7 +219,7 @@ impl Mailer {
             },
             Ok(Err(e)) => {
                 let (verdict, category) = classify(&e);
-                MailResult::failed(verdict, category, describe(&e))
+                MailResult::failed(verdict, category, describe(&e, self.is_default(&server)))
             }
         }
     }
@@ -309,7 +309,10 @@ impl Mailer {
 /// SMTP 4xx replies and connection trouble are worth retrying; 5xx replies
 /// are the server's final word.
 fn classify(e: &SmtpError) -> (Verdict, ErrorCategory) {
-    if e.is_permanent() {
+    if describe(e, true).contains("STARTTLS is not supported") {
+        // The connection could not be secured as configured.
+        (Verdict::Retryable, ErrorCategory::Tls)
+    } else if e.is_permanent() {
         (Verdict::Permanent, ErrorCategory::Smtp)
     } else if e.is_transient() {
         (Verdict::Retryable, ErrorCategory::Smtp)
@@ -322,13 +325,27 @@ fn classify(e: &SmtpError) -> (Verdict, ErrorCategory) {
     }
 }
 
-fn describe(e: &SmtpError) -> String {
+/// The error and its causes, each said once (lettre's errors already
+/// include their cause's text), with what to change when the fix is a
+/// setting. `default_server` says whether the server came from
+/// `HERALD_SMTP_URL` or from the webhook's own settings.
+fn describe(e: &SmtpError, default_server: bool) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
+        let cause = s.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
         source = s.source();
+    }
+    if text.contains("STARTTLS is not supported") {
+        text.push_str(if default_server {
+            "; for a plain local relay add `?tls=none` to HERALD_SMTP_URL"
+        } else {
+            "; for a plain local relay set `settings.smtp.tls` to `none`"
+        });
     }
     text
 }

@@ -379,3 +379,42 @@ async fn outside_dev_mode_the_operators_mail_server_is_trusted() {
     delivered(&client, "evt_trusted_relay").await;
     assert_eq!(sink.wait_for(1).await[0].rcpt_tos, ["ops@acme.test"]);
 }
+
+/// A plain relay reached with STARTTLS (the default) used to be refused
+/// with "STARTTLS is not supported on this server: STARTTLS is not
+/// supported on this server" and no hint; it is said once, with the fix.
+#[tokio::test]
+async fn a_relay_without_starttls_is_named_once_with_the_setting_to_change() {
+    let sink = SmtpSink::start(&[]);
+    let port = sink.port;
+    let server = TestServer::start_with(move |s| {
+        s.smtp_url = Some(SecretString::from(format!("smtp://127.0.0.1:{port}")));
+        s.smtp_from = Some("Herald <herald@acme.test>".to_string());
+    })
+    .await;
+    let client = server.client();
+    create_webhook(
+        &client,
+        json!({"name": "mail", "provider": "email", "settings": {"to": ["ops@acme.test"]},
+               "retry": {"max_retries": 0}}),
+    )
+    .await;
+    post_event(&client, training_complete("evt_starttls")).await;
+    let delivery_id = only_delivery_for_event(&client, "evt_starttls").await;
+    let delivery = wait_for_delivery_status(&client, &delivery_id, "failed", WAIT).await;
+    let (_, detail) = client
+        .get(&format!("/api/v1/deliveries/{delivery_id}"))
+        .await;
+    let message = detail["attempts"][0]["error_message"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        message.matches("STARTTLS is not supported").count(),
+        1,
+        "{message} ({delivery})"
+    );
+    assert!(
+        message.contains("`?tls=none` to HERALD_SMTP_URL"),
+        "{message}"
+    );
+}
