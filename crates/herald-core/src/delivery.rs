@@ -69,10 +69,14 @@ pub enum ErrorCategory {
     Connect,
     Dns,
     Tls,
+    #[serde(rename = "http_3xx")]
     Http3xx,
+    #[serde(rename = "http_4xx")]
     Http4xx,
+    #[serde(rename = "http_5xx")]
     Http5xx,
-    /// The response started but could not be read.
+    /// The connection was made but no usable answer came back: garbage
+    /// instead of HTTP, a reset or close mid-answer, a head too large.
     Response,
     /// The request could not be built (a bug or an unusable URL).
     Request,
@@ -86,9 +90,29 @@ pub enum ErrorCategory {
     /// otherwise not the public internet (and not opened by the operator);
     /// nothing was sent.
     BlockedDestination,
+    /// Herald itself failed while making the attempt (a bug); the delivery
+    /// is retried.
+    Internal,
 }
 
 impl ErrorCategory {
+    pub const ALL: [ErrorCategory; 14] = [
+        Self::Timeout,
+        Self::Connect,
+        Self::Dns,
+        Self::Tls,
+        Self::Http3xx,
+        Self::Http4xx,
+        Self::Http5xx,
+        Self::Response,
+        Self::Request,
+        Self::Render,
+        Self::Smtp,
+        Self::ProviderDisabled,
+        Self::BlockedDestination,
+        Self::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Timeout => "timeout",
@@ -104,6 +128,7 @@ impl ErrorCategory {
             Self::Smtp => "smtp",
             Self::ProviderDisabled => "provider_disabled",
             Self::BlockedDestination => "blocked_destination",
+            Self::Internal => "internal",
         }
     }
 
@@ -117,23 +142,7 @@ impl ErrorCategory {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Timeout,
-            Self::Connect,
-            Self::Dns,
-            Self::Tls,
-            Self::Http3xx,
-            Self::Http4xx,
-            Self::Http5xx,
-            Self::Response,
-            Self::Request,
-            Self::Render,
-            Self::Smtp,
-            Self::ProviderDisabled,
-            Self::BlockedDestination,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -182,5 +191,16 @@ mod tests {
         );
         assert_eq!(c.as_str(), "blocked_destination");
         assert_eq!(ErrorCategory::parse("blocked_destination"), Some(c));
+    }
+
+    #[test]
+    fn every_category_round_trips() {
+        for c in ErrorCategory::ALL {
+            assert_eq!(ErrorCategory::parse(c.as_str()), Some(c));
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::json!(c.as_str())
+            );
+        }
     }
 }

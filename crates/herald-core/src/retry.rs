@@ -150,21 +150,38 @@ impl RetryPolicy {
     }
 }
 
-/// Parses a `Retry-After` header: delay seconds or an HTTP date.
+/// The longest wait any destination's word (`Retry-After`, a provider's
+/// own `retry_after`) can ask for. Parsing caps at this before converting,
+/// so no value, however absurd, can overflow a `Duration`; the server then
+/// applies its own, smaller cap (`HERALD_MAX_RETRY_AFTER_SECS`).
+pub const RETRY_AFTER_CEILING: Duration = Duration::from_secs(30 * 86_400);
+
+/// Parses a `Retry-After` header: delay seconds (any number of digits, as
+/// HTTP allows; a fraction or exponent is tolerated) or an HTTP date, never
+/// negative and at most [`RETRY_AFTER_CEILING`]. `None` for anything else.
 pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for a u64 is still a number of seconds: the most.
+        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs.min(RETRY_AFTER_CEILING.as_secs())));
     }
-    if let Ok(secs) = value.parse::<f64>()
-        && secs.is_finite()
-        && secs >= 0.0
-    {
-        return Some(Duration::from_secs_f64(secs));
+    if let Ok(secs) = value.parse::<f64>() {
+        return wait_of_seconds(secs);
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let delta = at.with_timezone(&chrono::Utc) - now;
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
+    let wait = (at.with_timezone(&chrono::Utc) - now)
+        .to_std()
+        .unwrap_or(Duration::ZERO);
+    Some(wait.min(RETRY_AFTER_CEILING))
+}
+
+/// A wait given as seconds (JSON bodies such as Discord's `retry_after`):
+/// finite and not negative, capped at [`RETRY_AFTER_CEILING`] before the
+/// conversion.
+pub fn wait_of_seconds(secs: f64) -> Option<Duration> {
+    (secs.is_finite() && secs >= 0.0)
+        .then(|| Duration::from_secs_f64(secs.min(RETRY_AFTER_CEILING.as_secs_f64())))
 }
 
 #[cfg(test)]
@@ -259,5 +276,32 @@ mod tests {
             Some(Duration::from_secs(30))
         );
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn absurd_retry_after_values_are_capped_or_refused_never_a_panic() {
+        let now = chrono::Utc::now();
+        let ceiling = Some(RETRY_AFTER_CEILING);
+        for huge in [
+            "99999999999999999999",
+            "1e20",
+            "1e308",
+            "18446744073709551616",
+        ] {
+            assert_eq!(parse_retry_after(huge, now), ceiling, "{huge}");
+        }
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now),
+            ceiling
+        );
+        for refused in ["-5", "inf", "-inf", "NaN", "", "1e", "0x10"] {
+            assert_eq!(parse_retry_after(refused, now), None, "{refused}");
+        }
+        assert_eq!(
+            parse_retry_after(" 1.5 ", now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(wait_of_seconds(f64::MAX), ceiling);
+        assert_eq!(wait_of_seconds(-0.5), None);
     }
 }

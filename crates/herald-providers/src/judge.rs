@@ -129,28 +129,15 @@ pub(crate) fn error_text(body: &str, keys: &[&str]) -> Option<String> {
         .or_else(|| body_text(body))
 }
 
-/// `Retry-After` as seconds (`120`, also fractional) or an HTTP date
-/// (relative to now, never negative).
+/// `Retry-After` as seconds or an HTTP date, relative to now: the one
+/// bounded parser in `herald_core::retry`.
 pub fn parse_retry_after(raw: &str) -> Option<Duration> {
-    parse_retry_after_at(raw, chrono::Utc::now())
+    herald_core::retry::parse_retry_after(raw, chrono::Utc::now())
 }
 
-/// [`parse_retry_after`] against a given clock.
-pub fn parse_retry_after_at(raw: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
-    let raw = raw.trim();
-    if let Ok(secs) = raw.parse::<f64>() {
-        return seconds(secs);
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
-    let delta = at.with_timezone(&chrono::Utc) - now;
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
-}
-
-/// Non-negative, finite seconds as a duration.
+/// Non-negative, finite seconds as a bounded wait.
 pub(crate) fn seconds(secs: f64) -> Option<Duration> {
-    (0.0..1e9)
-        .contains(&secs)
-        .then(|| Duration::from_secs_f64(secs))
+    herald_core::retry::wait_of_seconds(secs)
 }
 
 #[cfg(test)]
@@ -170,27 +157,6 @@ mod tests {
             (a.verdict, a.retry_after),
             (Verdict::Retry, Some(Duration::from_secs(7)))
         );
-    }
-
-    #[test]
-    fn retry_after_forms() {
-        let now = chrono::DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc);
-        assert_eq!(
-            parse_retry_after_at("1.5", now),
-            Some(Duration::from_millis(1500))
-        );
-        assert_eq!(
-            parse_retry_after_at("Wed, 21 Oct 2015 07:29:00 GMT", now),
-            Some(Duration::from_secs(60))
-        );
-        assert_eq!(
-            parse_retry_after_at("Wed, 21 Oct 2015 07:27:00 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after_at("-3", now), None);
-        assert_eq!(parse_retry_after_at("soon", now), None);
     }
 
     #[test]

@@ -23,4 +23,34 @@ pub fn init(format: LogFormat) {
     } else {
         builder.compact().try_init()
     };
+    log_panics();
+}
+
+/// Panics are logged as events, in the log's own format, instead of the
+/// default hook's plain text on stderr (which breaks JSON log lines). Every
+/// panic Herald can survive is caught where it happens and recorded (an
+/// attempt's panic becomes an `internal` attempt); this says where it was.
+/// A backtrace is captured only when `RUST_BACKTRACE` asks for one: the
+/// first capture loads the binary's debug information, well over a hundred
+/// megabytes of memory kept for the life of the process.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no detail");
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let backtrace = std::backtrace::Backtrace::capture();
+        match backtrace.status() {
+            std::backtrace::BacktraceStatus::Captured => {
+                tracing::error!(panic = message, %location, %backtrace, "panic")
+            }
+            _ => tracing::error!(panic = message, %location, "panic"),
+        }
+    }));
 }

@@ -389,6 +389,11 @@ impl Settings {
             "max_body_bytes must be at least 1024"
         );
         anyhow::ensure!(
+            self.max_retry_after <= herald_core::retry::RETRY_AFTER_CEILING,
+            "max_retry_after_secs must be at most {} (30 days)",
+            herald_core::retry::RETRY_AFTER_CEILING.as_secs()
+        );
+        anyhow::ensure!(
             self.max_event_data_bytes >= 2,
             "max_event_data_bytes must be at least 2"
         );

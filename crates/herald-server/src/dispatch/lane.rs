@@ -13,7 +13,7 @@ use herald_store::{Claim, ClaimedDelivery, NextStep, StoreError, now_ms};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::{Inner, LaneSignal, cluster, outcome};
+use super::{Inner, LaneSignal, cluster};
 use crate::registry::Route;
 
 /// Margin added to a webhook's timeout for the lease of a claimed delivery.
@@ -173,6 +173,12 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
                     // Its outcome is recorded: the next in line may be due.
                     queue = Queue::MaybeDue;
                 }
+                // Attempts judge their own panics (see `attempt`); a task
+                // lost here can only be one cancelled at shutdown, whose
+                // lease the next start recovers.
+                if let Err(e) = &done {
+                    tracing::error!(error = %e, webhook_id, "an attempt task ended without a judgement");
+                }
                 if let Ok(ended) = done {
                     if let Some(retry_at) = ended.retry_at {
                         queue = merge(queue, Queue::DueAt(Some(instant_of(retry_at))));
@@ -299,13 +305,11 @@ struct Ended {
 /// Sends a group of deliveries as one request; every delivery of the
 /// group gets the attempt's outcome.
 async fn attempt_batch(inner: Arc<Inner>, route: Arc<Route>, group: Vec<ClaimedDelivery>) -> Ended {
-    let result = inner.sender.send_batch(&route, &group).await;
     let mut ended = Ended {
         retry_at: None,
         hold_until: None,
     };
-    for delivery in &group {
-        let judged = outcome::judge(&route, delivery, result.clone(), inner.max_retry_after);
+    for judged in super::attempt::group(&inner, &route, &group).await {
         if let NextStep::RetryAt(at) = judged.record.next {
             ended.retry_at = Some(ended.retry_at.map_or(at, |r| r.min(at)));
         }
@@ -317,8 +321,7 @@ async fn attempt_batch(inner: Arc<Inner>, route: Arc<Route>, group: Vec<ClaimedD
 
 /// Sends one delivery and queues its record.
 async fn attempt(inner: Arc<Inner>, route: Arc<Route>, delivery: ClaimedDelivery) -> Ended {
-    let result = inner.sender.send(&route, &delivery).await;
-    let judged = outcome::judge(&route, &delivery, result, inner.max_retry_after);
+    let judged = super::attempt::one(&inner, &route, &delivery).await;
     let retry_at = match judged.record.next {
         NextStep::RetryAt(at) => Some(at),
         _ => None,

@@ -10,6 +10,7 @@
 //! shared database each lane runs on the one node holding its lease (see
 //! [`cluster`]).
 
+mod attempt;
 mod cluster;
 mod destination;
 mod digest;
@@ -266,8 +267,7 @@ impl Dispatcher {
         route: Arc<Route>,
         delivery: ClaimedDelivery,
     ) -> Result<TestReport, StoreError> {
-        let result = self.inner.sender.send(&route, &delivery).await;
-        let judged = outcome::judge(&route, &delivery, result, self.inner.max_retry_after);
+        let judged = attempt::one(&self.inner, &route, &delivery).await;
         let report = judged.report;
         self.inner
             .store

@@ -13,7 +13,7 @@ use herald_core::webhook::WebhookStatus;
 use herald_store::{AuditEntry, NewEvent};
 use serde_json::json;
 
-use super::{Inner, outcome};
+use super::Inner;
 
 /// The longest gap between two probes.
 const MAX_GAP: Duration = Duration::from_secs(3600);
@@ -91,8 +91,7 @@ async fn probe_until_back(inner: &Arc<Inner>, webhook_id: &str) {
                 continue;
             }
         };
-        let result = inner.sender.send(&route, &probe).await;
-        let judged = outcome::judge(&route, &probe, result, inner.max_retry_after);
+        let judged = super::attempt::one(inner, &route, &probe).await;
         let success = judged.report.as_ref().is_some_and(|r| r.success);
         if let Err(e) = inner.store.record_attempts(vec![judged.record]).await {
             tracing::error!(error = %e, webhook_id, "cannot record a recovery probe");

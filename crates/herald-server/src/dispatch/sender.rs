@@ -66,6 +66,28 @@ impl AttemptResult {
         (result, Instant::now())
     }
 
+    /// An attempt Herald failed to make itself (see
+    /// `outcome::internal_failure`).
+    pub(crate) fn internal(
+        started_at_ms: i64,
+        duration: Duration,
+        message: String,
+    ) -> AttemptResult {
+        AttemptResult {
+            started_at_ms,
+            duration,
+            status: None,
+            response_headers: None,
+            response_body: None,
+            error: Some((ErrorCategory::Internal, message)),
+            request_headers: Vec::new(),
+            retry_after: None,
+            verdict: Some(Verdict::Retryable),
+            retry_delay: None,
+            skipped: false,
+        }
+    }
+
     /// Not sent because the provider is switched off on this server.
     fn skipped(mut self, started: Instant, kind: ProviderKind) -> AttemptResult {
         self.skipped = true;
@@ -482,6 +504,9 @@ impl Sender {
                         .collect(),
                 );
                 let mut body = Vec::new();
+                // An answer whose body breaks off (reset, stall past the
+                // timeout) is still the answer its status gave.
+                let mut body_error = None;
                 loop {
                     match response.chunk().await {
                         Ok(Some(chunk)) => {
@@ -493,23 +518,22 @@ impl Sender {
                         }
                         Ok(None) => break,
                         Err(e) => {
-                            result.error = Some(classify(&e.without_url()));
+                            body_error = Some(classify(&e.without_url()).1);
                             break;
                         }
                     }
                 }
                 result.response_body = Some(String::from_utf8_lossy(&body).into_owned());
-                if result.error.is_none()
-                    && let Some(category) = ErrorCategory::for_status(status)
-                {
+                if let Some(category) = ErrorCategory::for_status(status) {
                     let reason = reqwest::StatusCode::from_u16(status)
                         .ok()
                         .and_then(|s| s.canonical_reason())
                         .unwrap_or("");
-                    result.error = Some((
-                        category,
-                        format!("HTTP {status} {reason}").trim_end().to_string(),
-                    ));
+                    let mut message = format!("HTTP {status} {reason}").trim_end().to_string();
+                    if let Some(broken) = body_error {
+                        message.push_str(&format!(" (its body broke off: {broken})"));
+                    }
+                    result.error = Some((category, message));
                 }
             }
         }
@@ -677,7 +701,12 @@ fn classify(error: &reqwest::Error) -> (ErrorCategory, String) {
         if let Some(blocked) = s.downcast_ref::<BlockedDestination>() {
             return (ErrorCategory::BlockedDestination, blocked.to_string());
         }
-        chain.push(s.to_string());
+        let text = s.to_string();
+        // hyper-util's wrapper ("client error (SendRequest)") says nothing
+        // its cause does not.
+        if !text.starts_with("client error (") {
+            chain.push(text);
+        }
         source = s.source();
     }
     let detail = chain.join(": ");
@@ -691,12 +720,12 @@ fn classify(error: &reqwest::Error) -> (ErrorCategory, String) {
         ErrorCategory::Tls
     } else if error.is_connect() {
         ErrorCategory::Connect
-    } else if error.is_body() || error.is_decode() {
-        ErrorCategory::Response
     } else if error.is_builder() {
         ErrorCategory::Request
     } else {
-        ErrorCategory::Connect
+        // Connected, but what came back was not a usable answer: garbage,
+        // a reset or close mid-answer, a head too large, a broken body.
+        ErrorCategory::Response
     };
     let message = match category {
         ErrorCategory::Timeout => "no complete response within the timeout".to_string(),

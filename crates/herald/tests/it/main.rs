@@ -14,6 +14,7 @@ mod delivery;
 mod email;
 mod flow_control;
 mod fuzz;
+mod hostile;
 mod integrations;
 mod migrate;
 mod ordering;

@@ -6,21 +6,12 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::common::binary::{free_port, spawn_herald};
+use crate::common::binary::{free_port, rss_kb, spawn_herald};
 use crate::common::{Receiver, Recorded, Reply, create_webhook, webhook_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const EVENTS: usize = 10_000;
-
-fn rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .expect("VmRSS")
-}
 
 /// Every `every`-th of `n` replies is `odd`, the rest 200.
 fn every(every: usize, n: usize, odd: Reply) -> Vec<Reply> {

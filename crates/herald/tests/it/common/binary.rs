@@ -84,3 +84,13 @@ pub(crate) async fn spawn_herald_with(
     database::assert_uses_test_database(data_dir).await;
     (child, client)
 }
+
+/// The resident memory of a process, in kB.
+pub(crate) fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .expect("VmRSS")
+}

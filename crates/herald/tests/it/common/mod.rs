@@ -6,9 +6,9 @@
 //! Servers store in SQLite, or in PostgreSQL when `HERALD_TEST_DATABASE`
 //! says so (see [`database`]).
 
-
 pub(crate) mod binary;
 pub(crate) mod database;
+pub(crate) mod raw;
 
 use std::collections::VecDeque;
 use std::future::Future;
