@@ -102,7 +102,8 @@ pub mod truncate;
 pub use catalog::{LimitInfo, ProviderInfo, RateLimit, SettingInfo, UrlInfo, catalog, info};
 pub use error::RenderError;
 pub use herald_core::ValidationError;
-pub use judge::{Answer, Verdict, parse_retry_after, parse_retry_after_at};
+pub use herald_core::retry::Verdict;
+pub use judge::{Answer, parse_retry_after, parse_retry_after_at};
 pub use kind::ProviderKind;
 pub use notification::{
     EventInput, Field, Footer, Link, Notification, Severity, humanize, notification,

@@ -402,11 +402,7 @@ impl Sender {
                 result.response_body.as_deref().unwrap_or(""),
                 result.retry_after.as_deref(),
             );
-            let verdict = match answer.verdict {
-                herald_providers::Verdict::Success => Verdict::Success,
-                herald_providers::Verdict::Retry => Verdict::Retryable,
-                herald_providers::Verdict::Permanent => Verdict::Permanent,
-            };
+            let verdict = answer.verdict;
             result.verdict = Some(verdict);
             result.retry_delay = answer.retry_after;
             if verdict == Verdict::Success {
