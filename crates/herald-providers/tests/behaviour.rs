@@ -332,8 +332,8 @@ fn zapier_batches_are_arrays() {
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[1]["notification"]["title"], "X y — second");
     assert_eq!(p.batching(), Some((Some(10), Some(500))));
-    let slack = with(ProviderKind::Slack, json!({}));
-    assert!(slack.render_batch(&events).is_err());
+    let pagerduty = with(ProviderKind::PagerDuty, json!({}));
+    assert!(pagerduty.render_batch(&events).is_err());
 }
 
 // ---------------------------------------------------------------- settings

@@ -12,7 +12,6 @@
 
 mod cluster;
 mod destination;
-mod digest;
 mod lane;
 mod mailer;
 mod ops;

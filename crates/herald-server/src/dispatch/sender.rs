@@ -266,11 +266,7 @@ impl Sender {
                 data: &e.data,
             })
             .collect();
-        let rendered = if kind == ProviderKind::Zapier {
-            route.provider.render_batch(&events)
-        } else {
-            super::digest::render(&route.provider, &events)
-        };
+        let rendered = route.provider.render_batch(&events);
         self.send_integration(route, rendered, &group[0].event_id, result, started)
             .await
     }
