@@ -3,22 +3,13 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use herald_core::retry::Verdict;
 use serde_json::Value;
 
 use crate::truncate;
 
-/// The judgement of one attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Success,
-    /// Worth another attempt (rate limited, server trouble).
-    Retry,
-    /// Will fail the same way again (bad configuration, gone destination).
-    Permanent,
-}
-
+/// The judgement of one attempt, in the retry policy's own terms, with
+/// what the provider said about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub verdict: Verdict,
@@ -42,7 +33,7 @@ impl Answer {
 
     pub(crate) fn retry(message: Option<String>, retry_after: Option<Duration>) -> Self {
         Self {
-            verdict: Verdict::Retry,
+            verdict: Verdict::Retryable,
             message: message.map(|m| truncate::chars(&m, MESSAGE_MAX)),
             retry_after,
         }
@@ -150,12 +141,12 @@ mod tests {
         assert_eq!(by_status(204, None, None).verdict, Verdict::Success);
         assert_eq!(by_status(301, None, None).verdict, Verdict::Permanent);
         assert_eq!(by_status(400, None, None).verdict, Verdict::Permanent);
-        assert_eq!(by_status(408, None, None).verdict, Verdict::Retry);
-        assert_eq!(by_status(503, None, None).verdict, Verdict::Retry);
+        assert_eq!(by_status(408, None, None).verdict, Verdict::Retryable);
+        assert_eq!(by_status(503, None, None).verdict, Verdict::Retryable);
         let a = by_status(429, None, Some("7"));
         assert_eq!(
             (a.verdict, a.retry_after),
-            (Verdict::Retry, Some(Duration::from_secs(7)))
+            (Verdict::Retryable, Some(Duration::from_secs(7)))
         );
     }
 

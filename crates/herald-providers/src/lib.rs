@@ -2,7 +2,13 @@
 //! format, validate per-provider settings, judge the service's HTTP answers,
 //! and describe every provider for the catalog. No I/O happens here; the
 //! server sends what [`Provider::render`] returns and feeds the answer back
-//! to [`Provider::judge`].
+//! to [`Provider::judge`]. Several events go out as one request through
+//! [`Provider::render_batch`] (a JSON array, or a digest message). What the
+//! server asks of a provider before any webhook exists is answered by
+//! [`ProviderKind`]: [`accepts_batches`](ProviderKind::accepts_batches),
+//! [`url_is_credential`](ProviderKind::url_is_credential),
+//! [`mask_settings`](ProviderKind::mask_settings),
+//! [`default_rate_limit`](ProviderKind::default_rate_limit).
 //!
 //! ```
 //! use herald_core::webhook::UrlPolicy;
@@ -86,7 +92,9 @@
 //! described in `docs/PROVIDERS.md` and by [`catalog()`].
 
 mod catalog;
+mod digest;
 mod error;
+mod facts;
 mod fit;
 mod format;
 mod judge;
@@ -102,10 +110,11 @@ pub mod truncate;
 pub use catalog::{LimitInfo, ProviderInfo, RateLimit, SettingInfo, UrlInfo, catalog, info};
 pub use error::RenderError;
 pub use herald_core::ValidationError;
-pub use judge::{Answer, Verdict, parse_retry_after};
+pub use herald_core::retry::Verdict;
+pub use judge::{Answer, parse_retry_after};
 pub use kind::ProviderKind;
 pub use notification::{
     EventInput, Field, Footer, Link, Notification, Severity, humanize, notification,
 };
-pub use provider::Provider;
+pub use provider::{OwnMailSettings, Provider};
 pub use rendered::{EmailMessage, HttpMethod, HttpRequest, Rendered, SmtpOverrides, SmtpTls};

@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
+use crate::digest;
 use crate::error::RenderError;
+use crate::facts::Batches;
 use crate::judge::Answer;
 use crate::kind::ProviderKind;
 use crate::notification::{self, EventInput, Notification};
@@ -16,6 +18,16 @@ use crate::settings::{ChatOptions, Settings};
 use crate::template::{TemplateBuilder, Templates};
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
+
+/// What an email webhook brings of its own; the rest comes from the
+/// server's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnMailSettings {
+    /// `settings.smtp.host` is set.
+    pub smtp_host: bool,
+    /// `settings.from` is set.
+    pub from: bool,
+}
 
 /// One webhook's provider, ready to render. Cheap to clone; `Debug` never
 /// shows tokens, keys, passwords or the secret part of hook URLs.
@@ -163,20 +175,28 @@ impl Provider {
         }))
     }
 
-    /// Renders several events as one request, for providers that take
-    /// batches (Zapier: a JSON array). `None` for a plain webhook; an error
-    /// for providers without batches.
+    /// Renders several events (oldest first) as one request, in the form
+    /// the provider takes: a JSON array of what single events send
+    /// (Zapier), or one digest message ("12 events in the last 5 minutes",
+    /// a line per event) for chat and email providers, within their limits
+    /// like any message. `None` for a plain webhook: the server sends its
+    /// own signed array. An error for providers without batches (see
+    /// [`ProviderKind::accepts_batches`]) and for an empty batch.
     pub fn render_batch(&self, events: &[EventInput<'_>]) -> Result<Option<Rendered>, RenderError> {
-        match &self.config {
-            Config::Webhook => Ok(None),
-            Config::Zapier(p) => {
+        if events.is_empty() {
+            return Err(RenderError::new("batch", "has no events"));
+        }
+        match (&self.config, self.kind().batches()) {
+            (Config::Webhook, _) => Ok(None),
+            (Config::Zapier(p), _) => {
                 let notifications = events
                     .iter()
                     .map(|e| self.notification(e))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Some(Rendered::Http(p.render_batch(&notifications, events))))
             }
-            _ => Err(RenderError::new(
+            (_, Batches::Digest) => digest::render(self, events),
+            (_, Batches::Array | Batches::Refused) => Err(RenderError::new(
                 "batch",
                 format!("{} does not take batches", self.kind()),
             )),
@@ -188,6 +208,17 @@ impl Provider {
     pub fn batching(&self) -> Option<(Option<u32>, Option<u32>)> {
         match &self.config {
             Config::Zapier(z) => Some((z.batch_size, z.batch_timeout_ms)),
+            _ => None,
+        }
+    }
+
+    /// For email, whether the webhook names its own mail server
+    /// (`settings.smtp.host`) and sender (`settings.from`), so the server
+    /// can tell whether its own defaults must supply them; `None` for
+    /// providers that send no mail.
+    pub fn own_mail_settings(&self) -> Option<OwnMailSettings> {
+        match &self.config {
+            Config::Email(e) => Some(e.own_settings()),
             _ => None,
         }
     }

@@ -193,8 +193,8 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// A URL whose path is a credential (Slack, Discord, Teams, Google Chat and
-/// Zapier hooks): `Debug` shows only scheme and host.
+/// A URL whose path is a credential (the hooks of every provider whose
+/// `url_is_credential`): `Debug` shows only scheme and host.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct SecretUrl(pub(crate) url::Url);
 

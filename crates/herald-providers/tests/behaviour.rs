@@ -332,8 +332,8 @@ fn zapier_batches_are_arrays() {
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[1]["notification"]["title"], "X y — second");
     assert_eq!(p.batching(), Some((Some(10), Some(500))));
-    let slack = with(ProviderKind::Slack, json!({}));
-    assert!(slack.render_batch(&events).is_err());
+    let pagerduty = with(ProviderKind::PagerDuty, json!({}));
+    assert!(pagerduty.render_batch(&events).is_err());
 }
 
 // ---------------------------------------------------------------- settings
@@ -933,9 +933,9 @@ fn slack_success_is_200_ok_only() {
     let a = judge(Slack, 429, "rate_limited", Some("30"));
     assert_eq!(
         (a.verdict, a.retry_after),
-        (Verdict::Retry, Some(Duration::from_secs(30)))
+        (Verdict::Retryable, Some(Duration::from_secs(30)))
     );
-    assert_eq!(judge(Slack, 503, "", None).verdict, Verdict::Retry);
+    assert_eq!(judge(Slack, 503, "", None).verdict, Verdict::Retryable);
 }
 
 #[test]
@@ -948,7 +948,7 @@ fn discord_rate_limits_use_the_json_retry_after() {
         r#"{"message": "You are being rate limited.", "retry_after": 1.5, "global": false}"#,
         Some("2"),
     );
-    assert_eq!(a.verdict, Verdict::Retry);
+    assert_eq!(a.verdict, Verdict::Retryable);
     assert_eq!(a.retry_after, Some(Duration::from_millis(1500)));
     assert_eq!(
         judge(Discord, 429, "", Some("3")).retry_after,
@@ -966,7 +966,7 @@ fn discord_rate_limits_use_the_json_retry_after() {
         judge(Discord, 400, r#"{"message": "Invalid Form Body"}"#, None).verdict,
         Verdict::Permanent
     );
-    assert_eq!(judge(Discord, 502, "", None).verdict, Verdict::Retry);
+    assert_eq!(judge(Discord, 502, "", None).verdict, Verdict::Retryable);
 }
 
 #[test]
@@ -989,8 +989,8 @@ fn pagerduty_400_is_permanent_with_its_message() {
             "Event object is invalid: Length of 'routing_key' is incorrect (should be 32 characters)"
         )
     );
-    assert_eq!(judge(PagerDuty, 429, "", None).verdict, Verdict::Retry);
-    assert_eq!(judge(PagerDuty, 500, "", None).verdict, Verdict::Retry);
+    assert_eq!(judge(PagerDuty, 429, "", None).verdict, Verdict::Retryable);
+    assert_eq!(judge(PagerDuty, 500, "", None).verdict, Verdict::Retryable);
 }
 
 #[test]
@@ -1004,7 +1004,7 @@ fn other_providers_judge_by_their_rules() {
     );
     assert_eq!(
         (a.verdict, a.retry_after),
-        (Verdict::Retry, Some(Duration::from_secs(60)))
+        (Verdict::Retryable, Some(Duration::from_secs(60)))
     );
     let a = judge(
         GitHub,
@@ -1035,10 +1035,10 @@ fn other_providers_judge_by_their_rules() {
         (Verdict::Permanent, Some("project: project is required"))
     );
     assert_eq!(judge(Jira, 201, "{}", None).verdict, Verdict::Success);
-    assert_eq!(judge(Jira, 429, "", None).verdict, Verdict::Retry);
+    assert_eq!(judge(Jira, 429, "", None).verdict, Verdict::Retryable);
     assert_eq!(judge(Teams, 202, "", None).verdict, Verdict::Success);
     assert_eq!(judge(Teams, 400, "", None).verdict, Verdict::Permanent);
-    assert_eq!(judge(Teams, 429, "", None).verdict, Verdict::Retry);
+    assert_eq!(judge(Teams, 429, "", None).verdict, Verdict::Retryable);
     assert_eq!(judge(Mattermost, 200, "ok", None).verdict, Verdict::Success);
     let a = judge(
         Mattermost,
@@ -1069,7 +1069,7 @@ fn other_providers_judge_by_their_rules() {
         Some("Forbidden")
     );
     assert_eq!(judge(Zapier, 200, "{}", None).verdict, Verdict::Success);
-    assert_eq!(judge(Webhook, 408, "", None).verdict, Verdict::Retry);
+    assert_eq!(judge(Webhook, 408, "", None).verdict, Verdict::Retryable);
     assert_eq!(judge(Webhook, 302, "", None).verdict, Verdict::Permanent);
 }
 

@@ -52,9 +52,7 @@ impl Route {
         .ok()?;
         let rate_per_second = match &webhook.spec.rate_limit {
             Some(limit) => Some(limit.per_second()),
-            None => herald_providers::info(kind)
-                .default_rate_limit
-                .map(|r| r.per_second),
+            None => kind.default_rate_limit().map(|r| r.per_second),
         };
         Some(Route {
             webhook,

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
 use crate::format::md_links;
 use crate::judge::{self, Answer};
@@ -164,6 +165,12 @@ pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answe
     let message = judge::error_text(body, &["errors"]);
     judge::by_status(status, message, retry_after)
 }
+
+pub(crate) const FACTS: Facts = Facts {
+    batches: Batches::Refused,
+    url_is_credential: false,
+    secret_settings: &["api_key"],
+};
 
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {

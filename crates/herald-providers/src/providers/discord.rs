@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
 use crate::format::{md_links, plain_text};
 use crate::judge::{self, Answer};
@@ -221,6 +222,12 @@ pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answe
     }
     judge::by_status(status, message, retry_after)
 }
+
+pub(crate) const FACTS: Facts = Facts {
+    batches: Batches::Digest,
+    url_is_credential: true,
+    secret_settings: &[],
+};
 
 pub(crate) fn info() -> ProviderInfo {
     let mut settings = vec![

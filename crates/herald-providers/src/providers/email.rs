@@ -5,8 +5,10 @@
 //! addresses join `to` (for clients that always send a URL).
 
 use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::facts::{Batches, Facts};
 use crate::format::{html, html_attr};
 use crate::notification::Notification;
+use crate::provider::OwnMailSettings;
 use crate::rendered::{EmailMessage, SmtpOverrides};
 use crate::settings::{ChatOptions, Settings, check_text, email_address};
 use crate::template::TemplateBuilder;
@@ -87,6 +89,13 @@ impl Email {
             subject_prefix,
             smtp,
         })
+    }
+
+    pub(crate) fn own_settings(&self) -> OwnMailSettings {
+        OwnMailSettings {
+            smtp_host: self.smtp.host.is_some(),
+            from: self.from.is_some(),
+        }
     }
 
     pub(crate) fn render(&self, n: &Notification) -> EmailMessage {
@@ -247,6 +256,12 @@ fn html_part(n: &Notification, color: &str) -> String {
     out.push_str("</table>\n</body></html>\n");
     out
 }
+
+pub(crate) const FACTS: Facts = Facts {
+    batches: Batches::Digest,
+    url_is_credential: false,
+    secret_settings: &["smtp.password"],
+};
 
 pub(crate) fn info() -> ProviderInfo {
     let mut settings = vec![

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::catalog::{self, ProviderInfo, limit, setting};
 use crate::error::RenderError;
+use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
 use crate::format::md_links;
 use crate::judge::{self, Answer};
@@ -247,6 +248,12 @@ pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answe
     }
     judge::by_status(status, message, retry_after)
 }
+
+pub(crate) const FACTS: Facts = Facts {
+    batches: Batches::Refused,
+    url_is_credential: false,
+    secret_settings: &["token"],
+};
 
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {

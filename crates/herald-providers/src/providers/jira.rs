@@ -9,6 +9,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
 use crate::judge::{self, Answer};
 use crate::notification::Notification;
@@ -207,6 +208,12 @@ pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answe
     let message = judge::error_text(body, &["errorMessages", "errors", "message"]);
     judge::by_status(status, message, retry_after)
 }
+
+pub(crate) const FACTS: Facts = Facts {
+    batches: Batches::Refused,
+    url_is_credential: false,
+    secret_settings: &["api_token"],
+};
 
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {

@@ -1,5 +1,5 @@
 //! One module per service: its settings, how it renders a notification, its
-//! limits, and how it judges the service's answers.
+//! limits, how it judges the service's answers, and its [`Facts`].
 
 pub(crate) mod datadog;
 pub(crate) mod discord;
@@ -15,7 +15,25 @@ pub(crate) mod webhook;
 pub(crate) mod zapier;
 
 use crate::catalog::ProviderInfo;
+use crate::facts::Facts;
 use crate::kind::ProviderKind;
+
+pub(crate) fn facts(kind: ProviderKind) -> &'static Facts {
+    match kind {
+        ProviderKind::Webhook => &webhook::FACTS,
+        ProviderKind::Slack => &slack::FACTS,
+        ProviderKind::Teams => &teams::FACTS,
+        ProviderKind::Discord => &discord::FACTS,
+        ProviderKind::Mattermost => &mattermost::FACTS,
+        ProviderKind::GoogleChat => &google_chat::FACTS,
+        ProviderKind::Email => &email::FACTS,
+        ProviderKind::PagerDuty => &pagerduty::FACTS,
+        ProviderKind::Jira => &jira::FACTS,
+        ProviderKind::GitHub => &github::FACTS,
+        ProviderKind::Datadog => &datadog::FACTS,
+        ProviderKind::Zapier => &zapier::FACTS,
+    }
+}
 
 pub(crate) fn info(kind: ProviderKind) -> ProviderInfo {
     match kind {

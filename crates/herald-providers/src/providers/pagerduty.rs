@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::catalog::{self, ProviderInfo, limit, setting};
 use crate::error::RenderError;
+use crate::facts::{Batches, Facts};
 use crate::judge::{self, Answer};
 use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
@@ -225,6 +226,12 @@ pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answe
     let message = judge::error_text(body, &["message", "errors"]);
     judge::by_status(status, message, retry_after)
 }
+
+pub(crate) const FACTS: Facts = Facts {
+    batches: Batches::Refused,
+    url_is_credential: false,
+    secret_settings: &["routing_key"],
+};
 
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {

@@ -10,6 +10,7 @@
 use serde_json::{Value, json};
 
 use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::facts::{Batches, Facts};
 use crate::fit;
 use crate::format::{escape_angle, escaped_chars, plain_text};
 use crate::judge::{self, Answer};
@@ -203,6 +204,12 @@ pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answe
         _ => judge::by_status(status, message, retry_after),
     }
 }
+
+pub(crate) const FACTS: Facts = Facts {
+    batches: Batches::Digest,
+    url_is_credential: true,
+    secret_settings: &[],
+};
 
 pub(crate) fn info() -> ProviderInfo {
     let mut settings = vec![

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
 use crate::format::plain_text;
 use crate::judge::{self, Answer};
@@ -248,6 +249,12 @@ pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answe
         .or_else(|| judge::body_text(body));
     judge::by_status(status, message, retry_after)
 }
+
+pub(crate) const FACTS: Facts = Facts {
+    batches: Batches::Digest,
+    url_is_credential: true,
+    secret_settings: &[],
+};
 
 pub(crate) fn info() -> ProviderInfo {
     let mut settings = vec![

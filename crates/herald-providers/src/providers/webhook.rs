@@ -2,6 +2,7 @@
 //! there is nothing to render and no settings to take.
 
 use crate::catalog::{self, ProviderInfo};
+use crate::facts::{Batches, Facts};
 use crate::judge::{self, Answer};
 use crate::settings::{UrlRule, destination};
 use herald_core::ValidationError;
@@ -18,6 +19,12 @@ pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answe
         .flatten();
     judge::by_status(status, message, retry_after)
 }
+
+pub(crate) const FACTS: Facts = Facts {
+    batches: Batches::Array,
+    url_is_credential: false,
+    secret_settings: &[],
+};
 
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {

@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::catalog::{self, ProviderInfo, setting};
+use crate::facts::{Batches, Facts};
 use crate::notification::{EventInput, Notification};
 use crate::rendered::HttpRequest;
 use crate::settings::{SecretUrl, Settings, UrlRule, destination};
@@ -85,6 +86,12 @@ fn envelope(n: &Notification, event: &EventInput<'_>) -> Value {
         "notification": n,
     })
 }
+
+pub(crate) const FACTS: Facts = Facts {
+    batches: Batches::Array,
+    url_is_credential: true,
+    secret_settings: &[],
+};
 
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {

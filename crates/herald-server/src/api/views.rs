@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use herald_core::event::{data_of_body, format_time, from_millis};
 use herald_core::signing::ed25519::Ed25519KeyPair;
 use herald_core::webhook::{Auth, SignatureScheme, Webhook};
+use herald_providers::ProviderKind;
 use herald_store::{AttemptRow, DeliveryRow, EventRow};
 use serde_json::{Value, json};
 
@@ -23,26 +24,13 @@ fn masked_auth(auth: &Auth) -> Value {
     }
 }
 
-/// Settings that are credentials, wherever they appear in a provider's
-/// settings.
-const SECRET_SETTINGS: &[&str] = &["routing_key", "api_token", "token", "api_key", "password"];
-
-fn masked_settings(settings: &Value) -> Value {
-    match settings {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let shown = match v {
-                        Value::String(secret) if SECRET_SETTINGS.contains(&k.as_str()) => {
-                            json!(mask(secret))
-                        }
-                        other => masked_settings(other),
-                    };
-                    (k.clone(), shown)
-                })
-                .collect(),
-        ),
-        other => other.clone(),
+/// The provider's settings, its credentials masked. Stored webhooks always
+/// name a known provider; should one not, none of its settings are shown
+/// rather than risk showing a credential.
+fn masked_settings(w: &Webhook) -> Value {
+    match ProviderKind::parse(&w.spec.provider) {
+        Some(kind) => kind.mask_settings(&w.spec.settings, mask),
+        None => json!({}),
     }
 }
 
@@ -61,10 +49,8 @@ fn shown_url(w: &Webhook) -> Value {
     let Some(url) = &w.spec.url else {
         return Value::Null;
     };
-    let is_credential = matches!(
-        w.spec.provider.as_str(),
-        "slack" | "teams" | "discord" | "google_chat" | "zapier" | "mattermost"
-    );
+    let is_credential =
+        ProviderKind::parse(&w.spec.provider).is_some_and(|k| k.url_is_credential());
     match url::Url::parse(url) {
         Ok(parsed) if is_credential => json!(format!(
             "{}/{}",
@@ -83,7 +69,7 @@ pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
         "name": s.name,
         "provider": s.provider,
         "url": shown_url(w),
-        "settings": masked_settings(&s.settings),
+        "settings": masked_settings(w),
         "description": s.description,
         "event_types": s.event_types,
         "status": s.status,

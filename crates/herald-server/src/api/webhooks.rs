@@ -53,33 +53,21 @@ fn check_provider(spec: &WebhookSpec, state: &AppState) -> ApiResult<()> {
             ),
         )
     })?;
-    Provider::parse(
+    let provider = Provider::parse(
         kind,
         spec.url.as_deref(),
         &spec.settings,
         state.url_policy(),
     )?;
-    let batches = !matches!(
-        kind,
-        ProviderKind::PagerDuty | ProviderKind::Jira | ProviderKind::GitHub | ProviderKind::Datadog
-    );
-    if spec.batch.is_some() && !batches {
-        return Err(ApiError::validation(
-            "batch",
-            format!(
-                "{} takes one event per request (batches go to webhook, zapier, chat and email providers)",
-                kind.as_str()
-            ),
-        ));
+    if spec.batch.is_some() {
+        kind.check_batch()?;
     }
-    if kind == ProviderKind::Email {
-        let has = |pointer: &str| spec.settings.pointer(pointer).is_some_and(Value::is_string);
-        if let Some((field, message)) = state
+    if let Some(own) = provider.own_mail_settings()
+        && let Some((field, message)) = state
             .dispatcher()
-            .missing_mail_setting(has("/smtp/host"), has("/from"))
-        {
-            return Err(ApiError::validation(field, message));
-        }
+            .missing_mail_setting(own.smtp_host, own.from)
+    {
+        return Err(ApiError::validation(field, message));
     }
     Ok(())
 }

@@ -13,7 +13,6 @@
 mod attempt;
 mod cluster;
 mod destination;
-mod digest;
 mod lane;
 mod mailer;
 mod ops;

@@ -288,11 +288,7 @@ impl Sender {
                 data: &e.data,
             })
             .collect();
-        let rendered = if kind == ProviderKind::Zapier {
-            route.provider.render_batch(&events)
-        } else {
-            super::digest::render(&route.provider, &events)
-        };
+        let rendered = route.provider.render_batch(&events);
         self.send_integration(route, rendered, &group[0].event_id, result, started)
             .await
     }
@@ -424,11 +420,7 @@ impl Sender {
                 result.response_body.as_deref().unwrap_or(""),
                 result.retry_after.as_deref(),
             );
-            let verdict = match answer.verdict {
-                herald_providers::Verdict::Success => Verdict::Success,
-                herald_providers::Verdict::Retry => Verdict::Retryable,
-                herald_providers::Verdict::Permanent => Verdict::Permanent,
-            };
+            let verdict = answer.verdict;
             result.verdict = Some(verdict);
             result.retry_delay = answer.retry_after;
             if verdict == Verdict::Success {
