@@ -230,6 +230,7 @@ mod tests {
 
     fn route(retry: serde_json::Value) -> Route {
         let spec: WebhookSpec = serde_json::from_value(json!({
+            "name": "judged",
             "url": "https://example.com/hook",
             "event_types": ["*"],
             "retry": retry,
