@@ -414,16 +414,20 @@ async fn duplicate_idempotency_key_delivers_once() {
     assert_eq!(ids, [&json!(event_id)], "only one event was stored");
 }
 
+/// What the docs promise about resuming: held deliveries arrive in event
+/// order with `ordering: "fifo"`, even when the first answer is the
+/// slowest (several in flight at once would let later ones overtake it).
 #[tokio::test]
 async fn paused_webhook_holds_then_delivers_in_order() {
     let server = TestServer::start().await;
     let receiver = Receiver::start().await;
+    receiver.script([Reply::ok().delay(Duration::from_millis(300))]);
     let client = server.client();
     let webhook = create_webhook(
         &client,
         webhook_body(
             &receiver.url("/held"),
-            json!({ "status": "paused", "max_in_flight": 1 }),
+            json!({ "status": "paused", "ordering": "fifo", "max_in_flight": 10 }),
         ),
     )
     .await;
