@@ -37,7 +37,7 @@ enum Command {
 pub(crate) async fn run() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => {
-            let settings = args.resolve()?;
+            let settings = args.with_secrets_from_env().resolve()?;
             telemetry::init(settings.log_format);
             log_destination_policy(&settings);
             let app = Application::build(settings).await?;
@@ -45,7 +45,7 @@ pub(crate) async fn run() -> anyhow::Result<()> {
             app.run_until_stopped(shutdown_signal()).await
         }
         Command::Migrate(args) => {
-            let settings = args.resolve()?;
+            let settings = args.with_secrets_from_env().resolve()?;
             telemetry::init(settings.log_format);
             let version = herald_server::migrate(&settings).await?;
             println!(

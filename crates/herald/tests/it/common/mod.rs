@@ -136,6 +136,9 @@ async fn launch(
 ) -> (SocketAddr, String, oneshot::Sender<()>, JoinHandle<()>) {
     let mut settings = Settings::new(data_dir.to_path_buf());
     settings.dev = true;
+    // Tests stop servers often; a hanging destination must not hold each
+    // stop for the production grace period.
+    settings.shutdown_grace = Duration::from_secs(5);
     settings.admin_token = Some(ADMIN_TOKEN.to_string().into());
     settings.database_url = database::database_url_for(data_dir).await.map(Into::into);
     configure(&mut settings);
