@@ -8,6 +8,7 @@
 
 pub(crate) mod binary;
 pub(crate) mod database;
+pub(crate) mod python;
 
 use std::collections::VecDeque;
 use std::future::Future;
