@@ -19,6 +19,11 @@ use crate::registry::Registry;
 use crate::retention;
 use herald_store::{Engine, MasterKey, PostgresOptions, SqliteOptions, Store, StoreOptions};
 
+/// The file in the data directory naming the address the API listens on,
+/// one `host:port` line, so whoever starts Herald with `--listen …:0` (a
+/// free port chosen by the system) can find it.
+pub const ADDRESS_FILE: &str = "herald.addr";
+
 /// A built, bound, not yet running Herald.
 pub struct Application {
     listener: TcpListener,
@@ -42,6 +47,7 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        write_address_file(&settings.data_dir, listener.local_addr()?)?;
         let state = AppState::new(store, registry, dispatcher, admin_token, &settings);
         Ok(Application {
             listener,
@@ -147,6 +153,21 @@ fn create_data_dir(dir: &Path) -> anyhow::Result<()> {
     builder
         .create(dir)
         .with_context(|| format!("cannot create data directory {}", dir.display()))
+}
+
+/// Writes `addr` to [`ADDRESS_FILE`] through a temporary file renamed over
+/// it, so a reader finds the previous address or the new one, never part
+/// of one. The temporary name can be fixed because the data directory's
+/// lock keeps every other Herald out. The file is left in place at exit,
+/// stale: a `kill -9` would leave it anyway, so removing it on a clean stop
+/// would promise what a crash cannot keep. Whoever starts Herald and wants
+/// the new address removes the old file first and waits for it to appear.
+fn write_address_file(dir: &Path, addr: SocketAddr) -> anyhow::Result<()> {
+    let path = dir.join(ADDRESS_FILE);
+    let temporary = dir.join(format!("{ADDRESS_FILE}.tmp"));
+    std::fs::write(&temporary, format!("{addr}\n"))
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, &path).with_context(|| format!("cannot replace {}", path.display()))
 }
 
 /// Takes an exclusive lock on the data directory, so a second Herald on the

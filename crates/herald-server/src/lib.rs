@@ -13,6 +13,6 @@ mod retention;
 pub mod telemetry;
 mod tokens;
 
-pub use app::{Application, database_name, migrate};
+pub use app::{ADDRESS_FILE, Application, database_name, migrate};
 pub use config::DnsOverrides;
 pub use config::{LogFormat, Role, ServeArgs, Settings, SyncMode};

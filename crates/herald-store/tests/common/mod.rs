@@ -8,9 +8,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use herald_store::{Engine, MasterKey, PostgresOptions, StoreOptions};
 use sqlx::Connection;
 
-/// The PostgreSQL tests use: `HERALD_TEST_DATABASE`, else the local one.
+/// The PostgreSQL tests use: `HERALD_TEST_DATABASE`, else
+/// `HERALD_TEST_POSTGRES` (the server of `scripts/test`), else the local one.
 pub(crate) fn admin_url() -> String {
     std::env::var("HERALD_TEST_DATABASE")
+        .or_else(|_| std::env::var("HERALD_TEST_POSTGRES"))
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
 }
 

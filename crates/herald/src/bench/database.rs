@@ -108,11 +108,13 @@ mod tests {
     }
 
     /// Needs a PostgreSQL server whose user may create databases:
-    /// `HERALD_TEST_DATABASE`, else the local one at 127.0.0.1:5432. Fails
-    /// when there is none.
+    /// `HERALD_TEST_DATABASE`, else `HERALD_TEST_POSTGRES` (the server of
+    /// `scripts/test`), else the local one at 127.0.0.1:5432. Fails when
+    /// there is none.
     #[tokio::test]
     async fn creates_and_drops_a_database_even_while_it_is_in_use() {
         let admin_url = std::env::var("HERALD_TEST_DATABASE")
+            .or_else(|_| std::env::var("HERALD_TEST_POSTGRES"))
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
         let database = ScratchDatabase::create(&admin_url).await.unwrap();
         let name = database.name().to_string();

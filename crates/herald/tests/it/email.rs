@@ -40,20 +40,27 @@ struct SmtpSink {
 impl SmtpSink {
     fn start(args: &[&str]) -> SmtpSink {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
-        let mut child = Command::new("python3")
+        let python = crate::common::python::interpreter();
+        let mut child = Command::new(&python)
             .arg(script)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("the email tests need python3 (with `pip install aiosmtpd`)");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines
-            .next()
-            .and_then(Result::ok)
-            .unwrap_or_else(|| {
-                panic!("the SMTP test server did not start: is aiosmtpd installed (`pip install aiosmtpd`)?")
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {}: {e} (run scripts/test, which sets it up)",
+                    python.display()
+                )
             });
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_else(|| {
+            panic!(
+                "the SMTP test server did not start under {}: run scripts/test, which \
+                     installs tests/support/requirements.txt",
+                python.display()
+            )
+        });
         let port = first
             .strip_prefix("listening ")
             .and_then(|p| p.parse().ok())

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod address_file;
 mod auth_and_errors;
 mod batching;
 mod circuit_breaker;

@@ -169,7 +169,7 @@ async fn no_secret_reaches_the_database_file_the_log_or_the_api() {
     // Debug logging is the most a production operator would turn on.
     let (mut child, client) = spawn_herald_with(&data_dir, &log, &[("HERALD_LOG", "debug")]).await;
     let ok = Receiver::start_with_default(Reply::ok().body("ok")).await;
-    let closed_port = crate::common::binary::free_port();
+    let closed_port = crate::common::closed_port();
 
     let mut planted = Vec::new();
     for (secret, body) in plants(&ok, closed_port) {

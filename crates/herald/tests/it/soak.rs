@@ -6,8 +6,8 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::common::binary::{free_port, rss_kb, spawn_herald};
-use crate::common::{Receiver, Recorded, Reply, create_webhook, webhook_body};
+use crate::common::binary::{rss_kb, spawn_herald};
+use crate::common::{Receiver, Recorded, Reply, closed_port, create_webhook, webhook_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -52,7 +52,7 @@ async fn mixed_destinations_settle_with_matching_counts_and_flat_memory() {
         2 * EVENTS,
         Reply::status(429).header("Retry-After", "1"),
     ));
-    let dead_url = format!("http://127.0.0.1:{}/dead", free_port());
+    let dead_url = format!("http://127.0.0.1:{}/dead", closed_port());
     // A flaky delivery meets a failing reply with a chance of one in three
     // per try, so it gets enough tries never to run out by bad luck.
     let fast_retries = json!({"strategy": "fixed", "initial_delay_ms": 10, "max_retries": 12});

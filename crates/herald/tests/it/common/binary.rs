@@ -1,9 +1,12 @@
 //! The real `herald` binary as a child process, for tests that kill it or
-//! watch its memory.
+//! watch its memory. It listens on a port the system picks (`--listen
+//! 127.0.0.1:0`) and says which in its data directory's address file, so
+//! parallel tests never race for a port.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use tokio::process::{Child, Command};
@@ -12,14 +15,6 @@ use super::{ApiClient, WAIT, database};
 
 /// The admin token of spawned servers.
 pub(crate) const CRASH_TOKEN: &str = "crash-test-token";
-
-/// A free loopback port: bind port 0, note the port, release it.
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("find a free port")
-        .port()
-}
 
 /// Starts `herald serve --dev` on `data_dir` and waits until it is ready.
 /// Its stderr goes to `log`, which is shown if it never becomes ready. It
@@ -34,17 +29,21 @@ pub(crate) async fn spawn_herald_with(
     log: &Path,
     env: &[(&str, &str)],
 ) -> (Child, ApiClient) {
-    let port = free_port();
     let database = database::database_env(data_dir).await;
+    // An earlier server on this directory (a restart) left its address.
+    let address_file = data_dir.join(herald_server::ADDRESS_FILE);
+    match std::fs::remove_file(&address_file) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => panic!("cannot remove {}: {e}", address_file.display()),
+    }
     let log_file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .expect("open server log");
-    let child = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(["serve", "--dev", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data-dir")
+    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env("HERALD_ADMIN_TOKEN", CRASH_TOKEN)
         // Only HERALD_TEST_DATABASE picks the backend, never a
@@ -59,7 +58,8 @@ pub(crate) async fn spawn_herald_with(
         .kill_on_drop(true)
         .spawn()
         .expect("spawn herald binary");
-    let client = ApiClient::new(format!("http://127.0.0.1:{port}"), Some(CRASH_TOKEN.into()));
+    let addr = wait_for_address(&mut child, &address_file, log).await;
+    let client = ApiClient::new(format!("http://{addr}"), Some(CRASH_TOKEN.into()));
 
     let probe = client.clone();
     let ready = tokio::time::timeout(WAIT, async move {
@@ -79,10 +79,38 @@ pub(crate) async fn spawn_herald_with(
     .await;
     if ready.is_err() {
         let log = std::fs::read_to_string(log).unwrap_or_default();
-        panic!("herald did not become ready on port {port}; log:\n{log}");
+        panic!("herald did not become ready on {addr}; log:\n{log}");
     }
     database::assert_uses_test_database(data_dir).await;
     (child, client)
+}
+
+/// Waits for the server to write its address file and returns the address,
+/// failing with the server's log if it exits or stays silent.
+async fn wait_for_address(child: &mut Child, address_file: &Path, log: &Path) -> SocketAddr {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        // The file is renamed into place whole, so once it is there it is
+        // complete.
+        if let Ok(text) = std::fs::read_to_string(address_file) {
+            return text.trim().parse().unwrap_or_else(|e| {
+                panic!(
+                    "{} holds {text:?}, not an address: {e}",
+                    address_file.display()
+                )
+            });
+        }
+        let exited = child.try_wait().expect("poll the herald child");
+        if exited.is_some() || Instant::now() >= deadline {
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            panic!(
+                "herald ({}) never wrote {}; log:\n{log}",
+                exited.map_or("still running".to_string(), |s| s.to_string()),
+                address_file.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }
 
 /// The resident memory of a process, in kB.

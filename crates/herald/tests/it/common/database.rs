@@ -7,8 +7,8 @@
 //! remembered in the data directory, so a restart on the same directory
 //! finds the same data. Nothing is dropped here, so after a plain
 //! `cargo test` a failed test's database is still there to look at;
-//! `scripts/test` removes the `herald_t_*` databases before and after its
-//! run.
+//! `scripts/test` cleans up after its run: it removes the throwaway server
+//! it started, or the `herald_t_*` databases of a server it was given.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +18,10 @@ use sqlx::{Connection, PgConnection};
 
 /// Selects PostgreSQL and says which server to create databases on.
 pub(crate) const TEST_DATABASE_VAR: &str = "HERALD_TEST_DATABASE";
+
+/// The PostgreSQL server of the run, set on SQLite passes too: only the
+/// tests that need PostgreSQL whatever the backend use it.
+const TEST_SERVER_VAR: &str = "HERALD_TEST_POSTGRES";
 
 /// Where a data directory remembers the database made for it.
 const URL_FILE: &str = "test-database-url";
@@ -123,9 +127,16 @@ pub(crate) fn dump_data(url: &str) -> Vec<u8> {
 
 /// A fresh database for a test that needs PostgreSQL whichever backend the
 /// suite runs on (several nodes on one database): on the suite's server,
-/// else the local one. Fails, saying why, when there is none.
+/// else on `HERALD_TEST_POSTGRES` (the server `scripts/test` runs, which
+/// it names for the SQLite pass too), else on the local one. Fails, saying
+/// why, when there is none.
 pub(crate) async fn fresh_database() -> String {
     let admin = postgres_admin_url()
+        .or_else(|| {
+            std::env::var(TEST_SERVER_VAR)
+                .ok()
+                .filter(|url| !url.trim().is_empty())
+        })
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_string());
     create_database(&admin).await
 }
@@ -181,8 +192,9 @@ async fn connect(url: &str) -> PgConnection {
         Err(_) => format!("no answer within {CONNECT_TIMEOUT:?}"),
     };
     panic!(
-        "\n{TEST_DATABASE_VAR} is set, but PostgreSQL at {url} cannot be reached: {error}\n\
-         Start PostgreSQL there, or unset {TEST_DATABASE_VAR} to run the tests on SQLite.\n"
+        "\nPostgreSQL at {url} cannot be reached: {error}\n\
+         scripts/test starts a throwaway one; or start PostgreSQL there, or point \
+         {TEST_DATABASE_VAR} at one (unset, the servers under test use SQLite).\n"
     );
 }
 

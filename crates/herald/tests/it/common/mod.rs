@@ -8,6 +8,7 @@
 
 pub(crate) mod binary;
 pub(crate) mod database;
+pub(crate) mod python;
 pub(crate) mod raw;
 
 use std::collections::VecDeque;
@@ -38,6 +39,16 @@ pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
 /// How often API state is polled by [`wait_until`] and friends.
 const POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// A loopback port nothing listens on, for a destination that must refuse
+/// connections: bound, noted and released. Never for a server, which binds
+/// port 0 itself and says where it listens.
+pub(crate) fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("find an unused port")
+        .port()
+}
 
 // ---------------------------------------------------------------------------
 // Herald server
