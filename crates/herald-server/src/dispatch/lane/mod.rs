@@ -13,28 +13,18 @@ use herald_store::{Claim, ClaimedDelivery, NextStep, StoreError, now_ms};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+mod plan;
+
 use super::{Inner, LaneSignal, cluster};
 use crate::registry::Route;
+use plan::{Batch, Queue};
 
 /// Margin added to a webhook's timeout for the lease of a claimed delivery.
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
 /// How long a lane waits before asking the store again after an error.
 const STORE_RETRY: Duration = Duration::from_secs(1);
-/// Seconds of sends a rate-limited lane keeps buffered.
-const PACED_BUFFER_SECS: f64 = 5.0;
-/// Most deliveries one claim takes.
-const MAX_CLAIM: usize = 1000;
 
 type ClaimFuture = Pin<Box<dyn Future<Output = Result<Claim, StoreError>> + Send>>;
-
-/// What the lane knows about the webhook's waiting deliveries in the store.
-#[derive(Debug, Clone, Copy)]
-enum Queue {
-    /// Some may be due now: claim.
-    MaybeDue,
-    /// Nothing is due before this instant (`None`: nothing waits at all).
-    DueAt(Option<Instant>),
-}
 
 pub(super) fn instant_of(ms: i64) -> Instant {
     Instant::now() + Duration::from_millis((ms - now_ms()).max(0) as u64)
@@ -82,22 +72,24 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             let group_size = batch.map_or(1, |b| b.max_events as usize);
             batch_due = None;
             while held_until.is_none() && in_flight.len() < max && !buffer.is_empty() {
+                let mut group = None;
                 if let Some(b) = batch {
-                    // Wait for a full group, or until the first one waiting
-                    // has waited `max_wait_ms`.
                     let since = *batch_since.get_or_insert_with(Instant::now);
-                    let deadline = since + Duration::from_millis(b.max_wait_ms);
-                    if buffer.len() < group_size && Instant::now() < deadline {
-                        batch_due = Some(deadline);
-                        break;
+                    let wait = Duration::from_millis(b.max_wait_ms);
+                    match plan::batch(buffer.len(), group_size, since, wait, Instant::now()) {
+                        Batch::WaitUntil(deadline) => {
+                            batch_due = Some(deadline);
+                            break;
+                        }
+                        Batch::Send(n) => group = Some(n),
                     }
                 }
                 if let Err(wait) = route.pacer.take() {
                     paced_until = Some(Instant::now() + wait);
                     break;
                 }
-                if batch.is_some() {
-                    let group: Vec<_> = buffer.drain(..buffer.len().min(group_size)).collect();
+                if let Some(n) = group {
+                    let group: Vec<_> = buffer.drain(..n).collect();
                     batch_since = None;
                     in_flight.spawn(attempt_batch(inner.clone(), route.clone(), group));
                 } else {
@@ -108,22 +100,10 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             if buffer.is_empty() {
                 batch_since = None;
             }
-            if let Queue::DueAt(Some(at)) = queue
-                && at <= Instant::now()
-            {
-                queue = Queue::MaybeDue;
-            }
-            // Keep about one round of sends buffered beyond what is in flight.
-            // A paced lane buffers only a few seconds of sends, so leased
-            // deliveries do not wait in memory for long.
-            let depth = route
-                .rate_per_second()
-                .map_or(max, |r| {
-                    ((r * PACED_BUFFER_SECS).ceil() as usize).clamp(1, max)
-                })
-                .max(group_size);
-            if claim.is_none() && matches!(queue, Queue::MaybeDue) && buffer.len() < depth {
-                let want = (2 * depth - buffer.len()).min(MAX_CLAIM);
+            queue = queue.at(Instant::now());
+            let depth = plan::buffer_depth(max, route.rate_per_second(), group_size);
+            let want = plan::claim_size(depth, buffer.len());
+            if claim.is_none() && queue == Queue::MaybeDue && want > 0 {
                 claim = Some(start_claim(&inner, route, &webhook_id, want));
                 // From here `queue` holds only what is learned while the claim
                 // runs (a wake-up, a retry scheduled): the claim's snapshot
@@ -143,10 +123,7 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             (Some(_), Queue::DueAt(at)) => at,
             _ => None,
         };
-        let wake_at = [wake_at, paced_until, held_until, batch_due]
-            .into_iter()
-            .flatten()
-            .min();
+        let wake_at = plan::wake_at([wake_at, paced_until, held_until, batch_due]);
         if in_flight.is_empty() && claim.is_none() && buffer.is_empty() && wake_at.is_none() {
             // Idle: exit, unless a wake-up raced with this decision.
             let exit = {
@@ -181,7 +158,7 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
                 }
                 if let Ok(ended) = done {
                     if let Some(retry_at) = ended.retry_at {
-                        queue = merge(queue, Queue::DueAt(Some(instant_of(retry_at))));
+                        queue = queue.merge(Queue::DueAt(Some(instant_of(retry_at))));
                     }
                     if let Some(hold) = ended.hold_until {
                         // Kept in the store too, so a node taking the lane
@@ -206,11 +183,11 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
                             Some(ms) => Queue::DueAt(Some(instant_of(ms))),
                             None => Queue::DueAt(None),
                         };
-                        queue = merge(queue, found);
+                        queue = queue.merge(found);
                     }
                     Err(e) => {
                         tracing::error!(error = %e, webhook_id, "cannot claim deliveries");
-                        queue = merge(queue, Queue::DueAt(Some(Instant::now() + STORE_RETRY)));
+                        queue = queue.merge(Queue::DueAt(Some(Instant::now() + STORE_RETRY)));
                     }
                 }
             }
@@ -250,15 +227,6 @@ fn quiet_until_ms(inner: &Inner, webhook_id: &str, held_until: Option<Instant>) 
         .and_then(|at| at.checked_duration_since(Instant::now()))
         .map(|wait| now_ms() + wait.as_millis() as i64);
     paced.max(held)
-}
-
-/// What two pieces of knowledge about the queue say together: the sooner.
-fn merge(a: Queue, b: Queue) -> Queue {
-    match (a, b) {
-        (Queue::MaybeDue, _) | (_, Queue::MaybeDue) => Queue::MaybeDue,
-        (Queue::DueAt(Some(x)), Queue::DueAt(Some(y))) => Queue::DueAt(Some(x.min(y))),
-        (Queue::DueAt(x), Queue::DueAt(y)) => Queue::DueAt(x.or(y)),
-    }
 }
 
 fn start_claim(inner: &Arc<Inner>, route: &Route, webhook_id: &str, want: usize) -> ClaimFuture {
