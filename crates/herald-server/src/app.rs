@@ -205,7 +205,10 @@ fn resolve_admin_token(settings: &Settings) -> anyhow::Result<SecretString> {
     let mut file = create_private_file(&path)?;
     writeln!(file, "{token}")?;
     file.sync_all()?;
-    println!(
+    // Shown once; it is in the file too, so an unwritable stdout (a full
+    // disk) must not stop the start the way `println!` would.
+    let _ = writeln!(
+        std::io::stdout(),
         "Generated an admin API token (stored in {}; shown only now):\n\n    {token}\n",
         path.display()
     );

@@ -17,7 +17,12 @@ pub fn init(format: LogFormat) {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // When the log cannot be written (stderr on a full disk), the
+        // subscriber's fallback report uses `eprintln!`, which panics and
+        // took the request being served with it. A log line lost is better
+        // than an answer lost.
+        .log_internal_errors(false);
     let _ = if json {
         builder.json().flatten_event(true).try_init()
     } else {

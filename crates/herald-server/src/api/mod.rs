@@ -119,7 +119,8 @@ pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
         return health
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
-            .with_state(state);
+            .with_state(state)
+            .layer(answer_panics());
     }
     let api = Router::new()
         .route("/webhooks", post(webhooks::create).get(webhooks::list))
@@ -166,6 +167,17 @@ pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+        .layer(answer_panics())
+}
+
+/// A handler that panics still answers: a logged, opaque 500 (the panic
+/// itself is logged by the panic hook), never a dropped connection.
+fn answer_panics()
+-> tower_http::catch_panic::CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response> {
+    fn internal(_: Box<dyn std::any::Any + Send>) -> Response {
+        ApiError::internal().into_response()
+    }
+    tower_http::catch_panic::CatchPanicLayer::custom(internal as fn(_) -> _)
 }
 
 async fn healthz() -> Json<serde_json::Value> {
