@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::dispatch::Dispatcher;
 use crate::registry::Registry;
 use crate::retention;
+use herald_store::prelude::*;
 use herald_store::{Engine, MasterKey, PostgresOptions, SqliteOptions, Store, StoreOptions};
 
 /// A built, bound, not yet running Herald.

@@ -4,6 +4,8 @@
 
 mod common;
 
+use herald_store::prelude::*;
+
 use herald_store::{
     Change, Engine, LaneClaim, MasterKey, NewEvent, PostgresOptions, Store, StoreOptions,
 };

@@ -6,6 +6,8 @@
 
 mod common;
 
+use herald_store::prelude::*;
+
 use herald_core::delivery::{AttemptOutcome, DeliveryStatus};
 use herald_store::{AttemptRecord, MasterKey, NewEvent, NextStep, Store, StoreOptions};
 

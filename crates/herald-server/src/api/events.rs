@@ -11,6 +11,7 @@ use chrono::Utc;
 use herald_core::ValidationError;
 use herald_core::event::{EventType, parse_event_id, webhook_body};
 use herald_core::ids;
+use herald_store::prelude::*;
 use herald_store::{Ingested, NewEvent};
 use serde::Deserialize;
 use serde_json::value::RawValue;

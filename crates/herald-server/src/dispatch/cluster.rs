@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use herald_store::prelude::*;
 use herald_store::{Change, LaneClaim, now_ms};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;

@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use herald_store::prelude::*;
 use herald_store::{AuditEntry, ClaimedDelivery, Store, StoreError, now_ms};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;

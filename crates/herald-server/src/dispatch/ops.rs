@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use herald_core::event::{is_operational, webhook_body};
 use herald_core::ids;
+use herald_store::prelude::*;
 use herald_store::{DeadLetter, DisabledWebhook, NewEvent, RecordOutcome};
 use serde_json::{Value, json};
 

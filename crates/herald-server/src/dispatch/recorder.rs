@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Weak;
 
+use herald_store::prelude::*;
 use herald_store::{AttemptRecord, NextStep, Store};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;

@@ -10,13 +10,11 @@ use sqlx::{Postgres, Row, Transaction};
 
 use super::{PgStore, notify, to_u32};
 use crate::cluster::WORK_CHANNEL;
-use crate::{ClaimedDelivery, DeliveryRow, EventRow, Ingested, NewEvent, Result};
+use crate::leases::TEST_SEND_LEASE_MS;
+use crate::{ClaimedDelivery, DeliveryRow, EventRow, EventStore, Ingested, NewEvent, Result};
 
-/// How long a test send may take before the sweep calls it interrupted.
-const TEST_SEND_LEASE_MS: i64 = 10 * 60 * 1000;
-
-impl PgStore {
-    pub(crate) async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
+impl EventStore for PgStore {
+    async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
         let mut tx = self.begin().await?;
         let seqs: Vec<i64> = sqlx::query_scalar(
             "SELECT seq FROM events e
@@ -41,7 +39,7 @@ impl PgStore {
         Ok(seqs.len())
     }
 
-    pub(crate) async fn replay_event(
+    async fn replay_event(
         &self,
         tenant_id: &str,
         event_id: &str,
@@ -76,11 +74,7 @@ impl PgStore {
         Ok(Some(count as u32))
     }
 
-    pub(crate) async fn ingest(
-        &self,
-        tenant_id: &str,
-        events: Vec<NewEvent>,
-    ) -> Result<Vec<Ingested>> {
+    async fn ingest(&self, tenant_id: &str, events: Vec<NewEvent>) -> Result<Vec<Ingested>> {
         let mut tx = self.begin().await?;
         let inserted = insert_events(&mut tx, tenant_id, &events, false).await?;
 
@@ -115,7 +109,7 @@ impl PgStore {
         Ok(answers)
     }
 
-    pub(crate) async fn insert_test_delivery(
+    async fn insert_test_delivery(
         &self,
         tenant_id: &str,
         event: NewEvent,
@@ -158,7 +152,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
+    async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
         let row = sqlx::query(
             "SELECT seq, id, type, source, body, created_at FROM events
              WHERE tenant_id = $1 AND id = $2",
@@ -170,7 +164,7 @@ impl PgStore {
         row.as_ref().map(event_row).transpose()
     }
 
-    pub(crate) async fn list_events(
+    async fn list_events(
         &self,
         tenant_id: &str,
         event_type: Option<String>,
@@ -191,7 +185,7 @@ impl PgStore {
         rows.iter().map(event_row).collect()
     }
 
-    pub(crate) async fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>> {
+    async fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>> {
         let rows = sqlx::query(&format!(
             "{} WHERE d.event_seq = $1 ORDER BY d.seq",
             super::deliveries::DELIVERY_SELECT

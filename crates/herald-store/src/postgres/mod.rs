@@ -28,7 +28,7 @@ use tokio::sync::broadcast;
 
 use crate::cluster::Change;
 use crate::sealing::Sealer;
-use crate::{Result, StoreError};
+use crate::{Result, Storage, StoreError};
 
 /// Where the PostgreSQL database is and how many connections to keep.
 #[derive(Debug, Clone)]
@@ -116,12 +116,14 @@ impl PgStore {
     pub(crate) fn changes(&self) -> broadcast::Receiver<Change> {
         self.inner.changes.subscribe()
     }
+}
 
-    pub(crate) async fn schema_version(&self) -> Result<u32> {
+impl Storage for PgStore {
+    async fn schema_version(&self) -> Result<u32> {
         schema::version(self.pool()).await
     }
 
-    pub(crate) async fn ping(&self) -> Result<()> {
+    async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(self.pool()).await?;
         Ok(())
     }

@@ -9,7 +9,7 @@ use sqlx::{Postgres, Row, Transaction};
 use super::{PgStore, audit, notify};
 use crate::cluster::WEBHOOK_CHANNEL;
 use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow};
-use crate::{AuditEntry, Result};
+use crate::{AuditEntry, Result, WebhookStore};
 
 fn read_row(r: &PgRow) -> Result<StoredRow> {
     Ok(StoredRow {
@@ -52,8 +52,8 @@ async fn announce(tx: &mut Transaction<'_, Postgres>, id: &str) -> Result<()> {
     notify(tx, WEBHOOK_CHANNEL, &[id.to_string()]).await
 }
 
-impl PgStore {
-    pub(crate) async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
+impl WebhookStore for PgStore {
+    async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
         let mut tx = self.begin().await?;
         sqlx::query(
@@ -77,11 +77,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(crate) async fn update_webhook(
-        &self,
-        webhook: &Webhook,
-        audit: AuditEntry,
-    ) -> Result<bool> {
+    async fn update_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<bool> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
         let mut tx = self.begin().await?;
         let updated = update_row(&mut tx, &row, false).await?;
@@ -93,7 +89,7 @@ impl PgStore {
         Ok(updated)
     }
 
-    pub(crate) async fn enable_webhook(
+    async fn enable_webhook(
         &self,
         webhook: &Webhook,
         discard_held: bool,
@@ -124,7 +120,7 @@ impl PgStore {
         Ok(Some(discarded))
     }
 
-    pub(crate) async fn delete_webhooks(
+    async fn delete_webhooks(
         &self,
         tenant_id: &str,
         audits: Vec<AuditEntry>,
@@ -158,7 +154,7 @@ impl PgStore {
         Ok(deleted)
     }
 
-    pub(crate) async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
+    async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND tenant_id = $2"
         ))
@@ -169,7 +165,7 @@ impl PgStore {
         self.open_rows(row.as_slice()).map(|mut w| w.pop())
     }
 
-    pub(crate) async fn find_webhook(&self, id: &str) -> Result<Option<Webhook>> {
+    async fn find_webhook(&self, id: &str) -> Result<Option<Webhook>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
@@ -177,7 +173,7 @@ impl PgStore {
         self.open_rows(row.as_slice()).map(|mut w| w.pop())
     }
 
-    pub(crate) async fn list_webhooks(
+    async fn list_webhooks(
         &self,
         tenant_id: &str,
         after_id: Option<String>,
@@ -192,13 +188,15 @@ impl PgStore {
         self.open_rows(&rows)
     }
 
-    pub(crate) async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
+    async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))
             .fetch_all(self.pool())
             .await?;
         self.open_rows(&rows)
     }
+}
 
+impl PgStore {
     fn open_rows(&self, rows: &[PgRow]) -> Result<Vec<Webhook>> {
         rows.iter()
             .map(|r| read_row(r)?.open(self.sealer()))

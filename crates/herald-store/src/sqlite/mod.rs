@@ -6,6 +6,7 @@
 mod audit;
 mod deliveries;
 mod events;
+mod lanes;
 mod schema;
 mod tenants;
 mod webhooks;
@@ -18,7 +19,7 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use crate::sealing::Sealer;
-use crate::{Result, StoreError};
+use crate::{Result, Storage, StoreError};
 
 /// How hard SQLite works to make each commit survive a power cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -202,15 +203,15 @@ impl SqliteStore {
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
+}
 
-    /// The schema version the database is at.
-    pub(crate) async fn schema_version(&self) -> Result<u32> {
+impl Storage for SqliteStore {
+    async fn schema_version(&self) -> Result<u32> {
         self.read(|conn| Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?))
             .await
     }
 
-    /// True when the database answers a query.
-    pub(crate) async fn ping(&self) -> Result<()> {
+    async fn ping(&self) -> Result<()> {
         self.read(|conn| {
             conn.query_row("SELECT 1", [], |_| Ok(()))?;
             Ok(())

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::{SqliteStore, audit};
 use crate::sealing::Sealer;
 use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow};
-use crate::{AuditEntry, Result};
+use crate::{AuditEntry, Result, WebhookStore};
 
 fn read_row(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
     Ok(StoredRow {
@@ -68,8 +68,8 @@ pub(crate) fn seal_plain_rows(conn: &Connection, sealer: &Sealer) -> Result<()> 
     Ok(())
 }
 
-impl SqliteStore {
-    pub(crate) async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
+impl WebhookStore for SqliteStore {
+    async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
         self.write(move |conn| {
             conn.prepare_cached(
@@ -92,12 +92,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Replaces a webhook; false when it no longer exists.
-    pub(crate) async fn update_webhook(
-        &self,
-        webhook: &Webhook,
-        audit: AuditEntry,
-    ) -> Result<bool> {
+    async fn update_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<bool> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
         self.write(move |conn| {
             let updated = update_row(conn, &row, false)?;
@@ -109,11 +104,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Replaces a webhook being enabled again: its failure count starts over
-    /// and, with `discard_held`, the deliveries it held are closed as
-    /// `skipped`. Returns how many were discarded, or `None` when the
-    /// webhook no longer exists.
-    pub(crate) async fn enable_webhook(
+    async fn enable_webhook(
         &self,
         webhook: &Webhook,
         discard_held: bool,
@@ -141,10 +132,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Deletes webhooks with their deliveries and attempts; returns the ids
-    /// that existed. `audits` holds one entry per id asked for; only those
-    /// of webhooks that existed are recorded.
-    pub(crate) async fn delete_webhooks(
+    async fn delete_webhooks(
         &self,
         tenant_id: &str,
         audits: Vec<AuditEntry>,
@@ -164,7 +152,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
+    async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
         let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
         let sealer = self.sealer_handle();
         self.read(move |conn| {
@@ -179,8 +167,7 @@ impl SqliteStore {
         .await
     }
 
-    /// A tenant's webhooks with ids after `after_id`, oldest first.
-    pub(crate) async fn list_webhooks(
+    async fn list_webhooks(
         &self,
         tenant_id: &str,
         after_id: Option<String>,
@@ -198,7 +185,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn find_webhook(&self, id: &str) -> Result<Option<Webhook>> {
+    async fn find_webhook(&self, id: &str) -> Result<Option<Webhook>> {
         let id = id.to_string();
         let sealer = self.sealer_handle();
         self.read(move |conn| {
@@ -211,8 +198,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Every webhook of every tenant, for the in-memory routing table.
-    pub(crate) async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
+    async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
         let sealer = self.sealer_handle();
         self.read(move |conn| {
             let mut stmt =
