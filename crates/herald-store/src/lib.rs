@@ -20,6 +20,7 @@ mod cluster;
 pub mod contract;
 mod error;
 mod leases;
+mod migrations;
 mod postgres;
 mod recording;
 mod sealing;
