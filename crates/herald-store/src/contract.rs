@@ -122,13 +122,23 @@ pub trait DeliveryQueue: Send + Sync {
     /// Webhooks with deliveries waiting (due or not).
     fn webhooks_with_queued_deliveries(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
 
-    /// Puts deliveries whose attempt was interrupted back in the queue, due
-    /// now; an interrupted test send is failed instead, since nobody awaits
-    /// it. On SQLite, for a store no other process uses (at start): every
-    /// lease is from a previous run. On a shared database, only leases that
-    /// ran out while no live node holds their webhook's lane: safe on every
-    /// node at any time.
+    /// Takes back leases that ran out (`leased_until < now_ms`): their
+    /// attempt was interrupted (its sender stalled or died, or its record
+    /// was lost), and the delivery goes back to the queue, due now, its
+    /// attempt count unchanged. A lane that is held (see [`Lanes`]) may keep
+    /// leased deliveries waiting past their lease (a batch filling, a
+    /// back-pressure pause), so only leases of webhooks whose lane nobody
+    /// holds are taken back. An interrupted test send is failed instead,
+    /// since nobody awaits it any more. Safe at any time, on every node:
+    /// returns how many deliveries it changed.
     fn recover_interrupted(&self, now_ms: i64) -> impl Future<Output = Result<usize>> + Send;
+
+    /// [`DeliveryQueue::recover_interrupted`] for a node that has just
+    /// started, before it claims anything. On the embedded database this
+    /// process is the only one: every lease is from its previous run and is
+    /// taken back, however long it had left. On a shared database the other
+    /// nodes' leases are theirs, and only those that ran out are.
+    fn recover_at_start(&self, now_ms: i64) -> impl Future<Output = Result<usize>> + Send;
 
     /// Re-queues a failed delivery with a fresh retry schedule.
     fn requeue_failed(

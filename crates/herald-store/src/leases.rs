@@ -1,8 +1,9 @@
 //! The rules for delivery leases, the same on every engine. A claimed
 //! delivery is `delivering` until `leased_until`; a lease that runs out
-//! without its attempt being recorded was interrupted (its sender stopped
-//! or died), and the delivery goes back to the queue, due at once, keeping
-//! its attempt count. A test send is failed instead: the caller that waited
+//! without its attempt being recorded, while no lane holds its webhook,
+//! was interrupted (its sender stopped or died, or the record was lost),
+//! and the delivery goes back to the queue, due at once, keeping its
+//! attempt count. A test send is failed instead: the caller that waited
 //! for it has gone.
 
 /// How long a test send may take before it counts as interrupted.

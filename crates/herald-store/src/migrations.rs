@@ -290,7 +290,20 @@ CREATE INDEX lane_leases_by_node ON lane_leases (node_id) WHERE node_id IS NOT N
 CREATE INDEX deliveries_leased ON deliveries (leased_until) WHERE status = 'delivering';
 "#,
     },
+    Migration {
+        version: 5,
+        summary: "an index of leased deliveries, for taking back leases that ran out",
+        // PostgreSQL has had it since version 4; SQLite now sweeps while
+        // running too.
+        sqlite: SWEEP_INDEX,
+        postgres: SWEEP_INDEX,
+    },
 ];
+
+const SWEEP_INDEX: &str = "
+CREATE INDEX IF NOT EXISTS deliveries_leased ON deliveries (leased_until)
+    WHERE status = 'delivering';
+";
 
 /// PostgreSQL databases created before the list was one recorded version 1
 /// for what is version 4 here (the same tables, plus `lane_leases`).

@@ -236,6 +236,12 @@ impl DeliveryQueue for PgStore {
         Ok(failed_tests as usize + requeued)
     }
 
+    async fn recover_at_start(&self, now_ms: i64) -> Result<usize> {
+        // Other nodes' leases are live: the start of this one changes
+        // nothing about them.
+        self.recover_interrupted(now_ms).await
+    }
+
     async fn requeue_failed(&self, tenant_id: &str, id: &str, now_ms: i64) -> Result<Requeue> {
         let mut tx = self.begin().await?;
         let row: Option<(String, String)> = sqlx::query_as(

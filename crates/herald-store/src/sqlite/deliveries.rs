@@ -110,6 +110,33 @@ impl DeliveryQueue for SqliteStore {
     }
 
     async fn recover_interrupted(&self, now_ms: i64) -> Result<usize> {
+        let held = serde_json::to_string(&self.held_lanes()).expect("ids serialize");
+        self.write(move |conn| {
+            let failed_tests = conn
+                .prepare_cached(
+                    "UPDATE deliveries SET status = 'failed', leased_until = NULL, updated_at = ?1,
+                            last_error = ?2
+                     WHERE status = 'delivering' AND test = 1 AND leased_until < ?1",
+                )?
+                .execute(params![now_ms, INTERRUPTED_TEST])?;
+            let requeued = conn
+                .prepare_cached(&format!(
+                    "UPDATE deliveries
+                     SET status = {REQUEUED_STATUS},
+                         next_attempt_at = ?1, leased_until = NULL, updated_at = ?1
+                     WHERE status = 'delivering' AND test = 0 AND leased_until < ?1
+                       AND webhook_id NOT IN (SELECT value FROM json_each(?2))"
+                ))?
+                .execute(params![now_ms, held])?;
+            Ok(failed_tests + requeued)
+        })
+        .await
+    }
+
+    async fn recover_at_start(&self, now_ms: i64) -> Result<usize> {
+        // This process is the only one using the file, and it has just
+        // started: every lease is from a previous run, however long it had
+        // left.
         self.write(move |conn| {
             let failed_tests = conn.execute(
                 "UPDATE deliveries SET status = 'failed', leased_until = NULL, updated_at = ?1,

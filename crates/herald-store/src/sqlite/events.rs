@@ -7,6 +7,7 @@ use herald_core::ids;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
+use crate::leases::TEST_SEND_LEASE_MS;
 use crate::{ClaimedDelivery, DeliveryRow, EventRow, EventStore, Ingested, NewEvent, Result};
 
 impl EventStore for SqliteStore {
@@ -105,9 +106,16 @@ impl EventStore for SqliteStore {
                 .prepare_cached(
                     "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status, test,
                                              leased_until, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, 'delivering', 1, ?5, ?5, ?5)",
+                     VALUES (?1, ?2, ?3, ?4, 'delivering', 1, ?5, ?6, ?6)",
                 )?
-                .insert(params![id, tenant_id, event_seq, webhook_id, now])?;
+                .insert(params![
+                    id,
+                    tenant_id,
+                    event_seq,
+                    webhook_id,
+                    now + TEST_SEND_LEASE_MS,
+                    now
+                ])?;
             Ok(ClaimedDelivery {
                 seq,
                 id,

@@ -106,6 +106,8 @@ struct Inner {
     writer: flume::Sender<Box<dyn WriteJob>>,
     readers: flume::Sender<ReadJob>,
     sealer: Arc<Sealer>,
+    /// The lanes this process works now (see [`lanes`]).
+    lanes: lanes::Held,
     /// Dropped with the store, which stops the checkpointer.
     _checkpointer: flume::Sender<()>,
 }
@@ -149,6 +151,7 @@ impl SqliteStore {
                 writer,
                 readers,
                 sealer,
+                lanes: lanes::Held::default(),
                 _checkpointer: checkpointer,
             }),
         })
@@ -175,6 +178,10 @@ impl SqliteStore {
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    fn held_lanes(&self) -> Vec<String> {
+        self.inner.lanes.webhooks()
     }
 
     fn sealer(&self) -> &Sealer {

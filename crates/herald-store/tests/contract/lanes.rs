@@ -1,6 +1,6 @@
 //! Lane leases and notifications: what lets several nodes share one
 //! PostgreSQL database. On the embedded database this process is the only
-//! node: every lane is its own.
+//! node: every lane is granted, and held until released.
 
 use herald_store::prelude::*;
 use herald_store::{Change, LaneClaim, Store};
@@ -21,20 +21,37 @@ contract! {
 async fn the_only_node_holds_every_lane(db: &mut Db) {
     assert!(!db.is_shared());
     assert!(db.changes().is_none());
-    for _ in 0..2 {
-        assert!(matches!(
-            db.acquire_lane("wh", 1_000, 5_000).await.unwrap(),
-            LaneClaim::Granted {
-                recovered: 0,
-                quiet_until_ms: None,
-                ..
-            }
-        ));
+    let mut tokens = Vec::new();
+    for at in [1_000, 2_000] {
+        let LaneClaim::Granted {
+            token,
+            quiet_until_ms,
+            recovered,
+        } = db.acquire_lane("wh", at, 5_000).await.unwrap()
+        else {
+            panic!("this process is the only node");
+        };
+        assert_eq!((quiet_until_ms, recovered), (None, 0));
+        tokens.push(token);
     }
-    assert!(db.renew_lanes(2_000, 5_000).await.unwrap().is_empty());
+    assert_ne!(tokens[0], tokens[1], "each holding has its own token");
+    // Held until released, however long (a lane ends with its process).
+    assert_eq!(
+        db.renew_lanes(100_000, 5_000).await.unwrap(),
+        [("wh".to_string(), tokens[1])]
+    );
     assert!(db.orphaned_lanes(100_000).await.unwrap().is_empty());
-    db.hold_lane("wh", 0, 50_000).await.unwrap();
-    db.release_lane("wh", 0, Some(60_000)).await.unwrap();
+    db.hold_lane("wh", tokens[1], 50_000).await.unwrap();
+    db.release_lane("wh", tokens[0], None).await.unwrap();
+    assert_eq!(
+        db.renew_lanes(100_000, 5_000).await.unwrap().len(),
+        1,
+        "an old token"
+    );
+    db.release_lane("wh", tokens[1], Some(60_000))
+        .await
+        .unwrap();
+    assert!(db.renew_lanes(100_000, 5_000).await.unwrap().is_empty());
 }
 
 /// A second node on the test's database.

@@ -12,6 +12,7 @@ mod breaker;
 mod errors;
 mod events;
 mod lanes;
+mod leases;
 mod queue;
 mod schema;
 mod tenants;
