@@ -19,6 +19,7 @@ mod breaker;
 mod cluster;
 pub mod contract;
 mod error;
+mod key_check;
 mod leases;
 mod migrations;
 mod postgres;

@@ -298,7 +298,22 @@ CREATE INDEX deliveries_leased ON deliveries (leased_until) WHERE status = 'deli
         sqlite: SWEEP_INDEX,
         postgres: SWEEP_INDEX,
     },
+    Migration {
+        version: 6,
+        summary: "facts about the database itself: the master key check",
+        sqlite: META,
+        postgres: META,
+    },
 ];
+
+const META: &str = "
+-- What the database knows about itself, by name: `master_key_check` is a
+-- MAC of a fixed label under the master key the database was set up with.
+CREATE TABLE herald_meta (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+";
 
 const SWEEP_INDEX: &str = "
 CREATE INDEX IF NOT EXISTS deliveries_leased ON deliveries (leased_until)

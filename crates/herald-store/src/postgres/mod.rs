@@ -83,6 +83,7 @@ impl PgStore {
             .connect_with(connect.application_name("herald"))
             .await?;
         schema::migrate(&pool).await?;
+        webhooks::check_key(&pool, &sealer).await?;
         let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
         let (stop_listener, stopped) = tokio::sync::oneshot::channel();
         listener::start(pool.clone(), changes.clone(), stopped).await?;

@@ -4,12 +4,14 @@
 
 use herald_core::webhook::Webhook;
 use sqlx::postgres::PgRow;
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::{PgStore, audit, notify};
 use crate::cluster::WEBHOOK_CHANNEL;
+use crate::key_check;
+use crate::sealing::Sealer;
 use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow};
-use crate::{AuditEntry, Result, WebhookStore};
+use crate::{AuditEntry, Result, StoreError, WebhookStore};
 
 fn read_row(r: &PgRow) -> Result<StoredRow> {
     Ok(StoredRow {
@@ -45,6 +47,40 @@ async fn update_row(
     .await?
     .rows_affected();
     Ok(n == 1)
+}
+
+/// Refuses a master key other than the one the database was set up with
+/// (see [`crate::key_check`]). Nodes that start together race to write the
+/// check; each then compares with what was kept, so only one key wins.
+pub(super) async fn check_key(pool: &PgPool, sealer: &Sealer) -> Result<()> {
+    let stored = async || -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM herald_meta WHERE name = $1")
+                .bind(key_check::NAME)
+                .fetch_optional(pool)
+                .await?,
+        )
+    };
+    if let Some(check) = stored().await? {
+        return key_check::compare(sealer, &check);
+    }
+    let sealed: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, spec FROM webhooks WHERE spec LIKE 'sealed:%'")
+            .fetch_all(pool)
+            .await?;
+    key_check::rows_open(
+        sealer,
+        sealed.iter().map(|(id, spec)| (id.as_str(), spec.as_str())),
+    )?;
+    sqlx::query("INSERT INTO herald_meta (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(key_check::NAME)
+        .bind(sealer.key_check())
+        .execute(pool)
+        .await?;
+    let check = stored()
+        .await?
+        .ok_or_else(|| StoreError::Database("the key check was not kept".into()))?;
+    key_check::compare(sealer, &check)
 }
 
 /// Announces a changed webhook to every node.

@@ -118,6 +118,7 @@ impl SqliteStore {
     pub(crate) fn open(options: &SqliteOptions, sealer: Arc<Sealer>) -> Result<SqliteStore> {
         let conn = open_connection(&options.path, false, options.synchronous)?;
         schema::migrate(&conn)?;
+        webhooks::check_key(&conn, &sealer)?;
         webhooks::seal_plain_rows(&conn, &sealer)?;
 
         let (writer, write_rx) = flume::bounded::<Box<dyn WriteJob>>(16 * 1024);

@@ -4,9 +4,10 @@ use herald_core::webhook::Webhook;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{SqliteStore, audit};
+use crate::key_check;
 use crate::sealing::Sealer;
 use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow};
-use crate::{AuditEntry, Result, WebhookStore};
+use crate::{AuditEntry, Result, StoreError, WebhookStore};
 
 fn read_row(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
     Ok(StoredRow {
@@ -38,6 +39,39 @@ fn update_row(conn: &Connection, row: &SealedWebhook, reset_failures: bool) -> R
             reset_failures,
         ])?;
     Ok(n == 1)
+}
+
+/// Refuses a master key other than the one the database was set up with
+/// (see [`crate::key_check`]). Runs once, at start, before anything is
+/// written with the key.
+pub(crate) fn check_key(conn: &Connection, sealer: &Sealer) -> Result<()> {
+    let stored = |conn: &Connection| -> Result<Option<String>> {
+        Ok(conn
+            .query_row(
+                "SELECT value FROM herald_meta WHERE name = ?1",
+                [key_check::NAME],
+                |r| r.get(0),
+            )
+            .optional()?)
+    };
+    if let Some(check) = stored(conn)? {
+        return key_check::compare(sealer, &check);
+    }
+    let sealed: Vec<(String, String)> = conn
+        .prepare("SELECT id, spec FROM webhooks WHERE spec LIKE 'sealed:%'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    key_check::rows_open(
+        sealer,
+        sealed.iter().map(|(id, spec)| (id.as_str(), spec.as_str())),
+    )?;
+    conn.execute(
+        "INSERT INTO herald_meta (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        params![key_check::NAME, sealer.key_check()],
+    )?;
+    let check =
+        stored(conn)?.ok_or_else(|| StoreError::Database("the key check was not kept".into()))?;
+    key_check::compare(sealer, &check)
 }
 
 /// Seals rows written before sealing existed, then rewrites the file so no

@@ -11,6 +11,7 @@ mod fixtures;
 mod breaker;
 mod errors;
 mod events;
+mod key_check;
 mod lanes;
 mod leases;
 mod queue;
