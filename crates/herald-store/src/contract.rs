@@ -186,6 +186,14 @@ pub trait DeliveryLog: Send + Sync {
 /// Webhooks, sealed at rest (see [`crate::MasterKey`]). Every change is
 /// written with its audit entry in one transaction and, on a shared
 /// database, announced to every node ([`crate::Change::Webhook`]).
+///
+/// Every change bumps the stored webhook's `version` (a new webhook is at
+/// 1): an update, an enable, a rotation, and the circuit breaker's disable.
+/// A write replaces the webhook only if it is still at the version of the
+/// copy it is given (the one the caller read), and becomes that version
+/// plus one; otherwise it changes nothing and fails with
+/// [`crate::StoreError::Conflict`]: another writer got there first, so
+/// read the webhook again and redo the change.
 pub trait WebhookStore: Send + Sync {
     fn insert_webhook(
         &self,
@@ -193,17 +201,19 @@ pub trait WebhookStore: Send + Sync {
         audit: AuditEntry,
     ) -> impl Future<Output = Result<()>> + Send;
 
-    /// Replaces a webhook; false when it no longer exists.
+    /// Replaces a webhook (at the version it was read at, see above);
+    /// false when it no longer exists.
     fn update_webhook(
         &self,
         webhook: &Webhook,
         audit: AuditEntry,
     ) -> impl Future<Output = Result<bool>> + Send;
 
-    /// Replaces a webhook being enabled again: its failure count starts over
-    /// and, with `discard_held`, the deliveries it held are closed as
-    /// `skipped`. Returns how many were discarded, or `None` when the
-    /// webhook no longer exists.
+    /// Replaces a webhook being enabled again (at the version it was read
+    /// at, see above): its failure count starts over and, with
+    /// `discard_held`, the deliveries it held are closed as `skipped`.
+    /// Returns how many were discarded, or `None` when the webhook no
+    /// longer exists.
     fn enable_webhook(
         &self,
         webhook: &Webhook,

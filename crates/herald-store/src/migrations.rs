@@ -304,7 +304,19 @@ CREATE INDEX deliveries_leased ON deliveries (leased_until) WHERE status = 'deli
         sqlite: META,
         postgres: META,
     },
+    Migration {
+        version: 7,
+        summary: "webhook versions, so a change based on an older read is refused",
+        sqlite: WEBHOOK_VERSION,
+        postgres: WEBHOOK_VERSION,
+    },
 ];
+
+const WEBHOOK_VERSION: &str = "
+-- Bumped by every change of the row (API, breaker): writes name the
+-- version they read.
+ALTER TABLE webhooks ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+";
 
 const META: &str = "
 -- What the database knows about itself, by name: `master_key_check` is a

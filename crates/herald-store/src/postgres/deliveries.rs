@@ -550,7 +550,7 @@ async fn count_failure(
     };
     let changed = sqlx::query(
         "UPDATE webhooks SET status = 'disabled', updated_at = $2,
-                disabled_reason = $3, disabled_at = $4
+                disabled_reason = $3, disabled_at = $4, version = version + 1
          WHERE id = $1 AND status = 'active'",
     )
     .bind(&r.webhook_id)

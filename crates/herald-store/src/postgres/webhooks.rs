@@ -10,7 +10,7 @@ use super::{PgStore, audit, notify};
 use crate::cluster::WEBHOOK_CHANNEL;
 use crate::key_check;
 use crate::sealing::Sealer;
-use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow};
+use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow, conflict};
 use crate::{AuditEntry, Result, StoreError, WebhookStore};
 
 fn read_row(r: &PgRow) -> Result<StoredRow> {
@@ -20,10 +20,14 @@ fn read_row(r: &PgRow) -> Result<StoredRow> {
         status: r.try_get(2)?,
         disabled_reason: r.try_get(3)?,
         disabled_at: r.try_get(4)?,
+        version: r.try_get(5)?,
     })
 }
 
-/// Replaces the stored row; false when the webhook no longer exists.
+/// Replaces the stored row if it is still the version the copy was read
+/// at; false when the webhook no longer exists. A concurrent writer that
+/// got there first holds the row until it commits; the version is then
+/// compared with what it wrote.
 async fn update_row(
     tx: &mut Transaction<'_, Postgres>,
     row: &SealedWebhook,
@@ -32,8 +36,9 @@ async fn update_row(
     let n = sqlx::query(
         "UPDATE webhooks SET status = $3, spec = $4, updated_at = $5,
                 disabled_reason = $6, disabled_at = $7,
-                consecutive_failures = CASE WHEN $8 THEN 0 ELSE consecutive_failures END
-         WHERE id = $1 AND tenant_id = $2",
+                consecutive_failures = CASE WHEN $8 THEN 0 ELSE consecutive_failures END,
+                version = version + 1
+         WHERE id = $1 AND tenant_id = $2 AND version = $9",
     )
     .bind(&row.id)
     .bind(&row.tenant_id)
@@ -43,10 +48,23 @@ async fn update_row(
     .bind(&row.disabled_reason)
     .bind(&row.disabled_at)
     .bind(reset_failures)
+    .bind(row.version)
     .execute(&mut **tx)
     .await?
     .rows_affected();
-    Ok(n == 1)
+    if n == 1 {
+        return Ok(true);
+    }
+    let exists = sqlx::query("SELECT 1 FROM webhooks WHERE id = $1 AND tenant_id = $2")
+        .bind(&row.id)
+        .bind(&row.tenant_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
+    match exists {
+        true => Err(conflict(&row.id, row.version)),
+        false => Ok(false),
+    }
 }
 
 /// Refuses a master key other than the one the database was set up with
@@ -94,8 +112,8 @@ impl WebhookStore for PgStore {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO webhooks (id, tenant_id, status, spec, created_at, updated_at,
-                                   disabled_reason, disabled_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                   disabled_reason, disabled_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
         )
         .bind(&row.id)
         .bind(&row.tenant_id)

@@ -404,7 +404,7 @@ fn count_failure(
     let changed = conn
         .prepare_cached(
             "UPDATE webhooks SET status = 'disabled', updated_at = ?2,
-                    disabled_reason = ?3, disabled_at = ?4
+                    disabled_reason = ?3, disabled_at = ?4, version = version + 1
              WHERE id = ?1 AND status = 'active'",
         )?
         .execute(params![

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::{SqliteStore, audit};
 use crate::key_check;
 use crate::sealing::Sealer;
-use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow};
+use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow, conflict};
 use crate::{AuditEntry, Result, StoreError, WebhookStore};
 
 fn read_row(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
@@ -16,17 +16,20 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
         status: r.get(2)?,
         disabled_reason: r.get(3)?,
         disabled_at: r.get(4)?,
+        version: r.get(5)?,
     })
 }
 
-/// Replaces the stored row; false when the webhook no longer exists.
+/// Replaces the stored row if it is still the version the copy was read
+/// at; false when the webhook no longer exists.
 fn update_row(conn: &Connection, row: &SealedWebhook, reset_failures: bool) -> Result<bool> {
     let n = conn
         .prepare_cached(
             "UPDATE webhooks SET status = ?3, spec = ?4, updated_at = ?5,
                     disabled_reason = ?6, disabled_at = ?7,
-                    consecutive_failures = CASE WHEN ?8 THEN 0 ELSE consecutive_failures END
-             WHERE id = ?1 AND tenant_id = ?2",
+                    consecutive_failures = CASE WHEN ?8 THEN 0 ELSE consecutive_failures END,
+                    version = version + 1
+             WHERE id = ?1 AND tenant_id = ?2 AND version = ?9",
         )?
         .execute(params![
             row.id,
@@ -37,8 +40,20 @@ fn update_row(conn: &Connection, row: &SealedWebhook, reset_failures: bool) -> R
             row.disabled_reason,
             row.disabled_at,
             reset_failures,
+            row.version,
         ])?;
-    Ok(n == 1)
+    if n == 1 {
+        return Ok(true);
+    }
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM webhooks WHERE id = ?1 AND tenant_id = ?2")?
+        .query_row(params![row.id, row.tenant_id], |_| Ok(()))
+        .optional()?
+        .is_some();
+    match exists {
+        true => Err(conflict(&row.id, row.version)),
+        false => Ok(false),
+    }
 }
 
 /// Refuses a master key other than the one the database was set up with
@@ -108,8 +123,8 @@ impl WebhookStore for SqliteStore {
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO webhooks (id, tenant_id, status, spec, created_at, updated_at,
-                                       disabled_reason, disabled_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                       disabled_reason, disabled_at, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
             )?
             .execute(params![
                 row.id,

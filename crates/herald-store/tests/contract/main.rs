@@ -17,4 +17,5 @@ mod leases;
 mod queue;
 mod schema;
 mod tenants;
+mod versions;
 mod webhooks;
