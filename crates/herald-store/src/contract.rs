@@ -13,8 +13,8 @@ use herald_core::webhook::Webhook;
 
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Claim,
-    ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, Ingested, LaneClaim, NewEvent,
-    RecordOutcome, Requeue, Result, TenantRow,
+    ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, Ingest, LaneClaim, NewEvent,
+    RecordOutcome, RegistrySnapshot, Requeue, Result, TenantRow,
 };
 
 /// Events: what applications posted, stored with their deliveries.
@@ -25,11 +25,19 @@ pub trait EventStore: Send + Sync {
     /// (in the store, or earlier in the same batch) stores nothing and
     /// answers as it did the first time; the idempotency key wins over the
     /// id, since it is what the client retried with.
+    ///
+    /// `registry_version` is the version of the webhooks the events were
+    /// matched against ([`WebhookStore::load_registry`]). When the stored
+    /// one differs (a webhook changed since, on any node), nothing is
+    /// stored and the events come back as [`Ingest::Stale`], to be matched
+    /// again. The comparison is part of the transaction's own work, not a
+    /// query per event.
     fn ingest(
         &self,
         tenant_id: &str,
+        registry_version: i64,
         events: Vec<NewEvent>,
-    ) -> impl Future<Output = Result<Vec<Ingested>>> + Send;
+    ) -> impl Future<Output = Result<Ingest>> + Send;
 
     /// Stores a test event and its one delivery, already claimed (leased for
     /// ten minutes, the longest a test send may take): the caller sends it
@@ -247,8 +255,14 @@ pub trait WebhookStore: Send + Sync {
         after_id: Option<String>,
     ) -> impl Future<Output = Result<Vec<Webhook>>> + Send;
 
-    /// Every webhook of every tenant, for the in-memory routing table.
-    fn all_webhooks(&self) -> impl Future<Output = Result<Vec<Webhook>>> + Send;
+    /// Every webhook of every tenant, for the in-memory routing table, with
+    /// the registry version they are at, read in one snapshot.
+    fn load_registry(&self) -> impl Future<Output = Result<RegistrySnapshot>> + Send;
+
+    /// The registry version now: moved on in the same transaction as every
+    /// change to the set of webhooks (an insert, update, enable or delete,
+    /// the breaker's disable, a tenant deleted with its webhooks).
+    fn registry_version(&self) -> impl Future<Output = Result<i64>> + Send;
 }
 
 /// Tenants and their API keys. A key is kept only as a SHA-256 of its text:

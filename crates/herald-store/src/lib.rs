@@ -24,6 +24,7 @@ mod leases;
 mod migrations;
 mod postgres;
 mod recording;
+mod registry;
 mod sealing;
 mod sqlite;
 mod store;
@@ -38,6 +39,7 @@ pub use contract::{
 };
 pub use error::StoreError;
 pub use postgres::PostgresOptions;
+pub use registry::{Ingest, RegistrySnapshot};
 pub use sealing::MasterKey;
 pub use sqlite::{SqliteOptions, Synchronous};
 pub use store::{Engine, Store, StoreOptions};

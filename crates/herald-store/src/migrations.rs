@@ -310,7 +310,23 @@ CREATE INDEX deliveries_leased ON deliveries (leased_until) WHERE status = 'deli
         sqlite: WEBHOOK_VERSION,
         postgres: WEBHOOK_VERSION,
     },
+    Migration {
+        version: 8,
+        summary: "the registry version, moved on by every webhook change",
+        sqlite: REGISTRY,
+        postgres: REGISTRY,
+    },
 ];
+
+const REGISTRY: &str = "
+-- One row: how many times the set of webhooks changed. Ingest compares it
+-- with the version its events were matched against.
+CREATE TABLE herald_registry (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    version  BIGINT NOT NULL
+);
+INSERT INTO herald_registry (id, version) VALUES (1, 1);
+";
 
 const WEBHOOK_VERSION: &str = "
 -- Bumped by every change of the row (API, breaker): writes name the

@@ -13,8 +13,8 @@ use crate::contract::{
 use crate::sealing::Sealer;
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Change, Claim,
-    ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, Ingested, LaneClaim, MasterKey,
-    NewEvent, PostgresOptions, RecordOutcome, Requeue, Result, SqliteOptions, StoreError,
+    ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, Ingest, LaneClaim, MasterKey, NewEvent,
+    PostgresOptions, RecordOutcome, RegistrySnapshot, Requeue, Result, SqliteOptions, StoreError,
     TenantRow, postgres, sqlite,
 };
 
@@ -113,7 +113,12 @@ macro_rules! forward {
 }
 
 forward!(EventStore {
-    fn ingest(&self, tenant_id: &str, events: Vec<NewEvent>) -> Result<Vec<Ingested>>;
+    fn ingest(
+        &self,
+        tenant_id: &str,
+        registry_version: i64,
+        events: Vec<NewEvent>,
+    ) -> Result<Ingest>;
     fn insert_test_delivery(
         &self,
         tenant_id: &str,
@@ -188,7 +193,8 @@ forward!(WebhookStore {
     fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>>;
     fn find_webhook(&self, id: &str) -> Result<Option<Webhook>>;
     fn list_webhooks(&self, tenant_id: &str, after_id: Option<String>) -> Result<Vec<Webhook>>;
-    fn all_webhooks(&self) -> Result<Vec<Webhook>>;
+    fn load_registry(&self) -> Result<RegistrySnapshot>;
+    fn registry_version(&self) -> Result<i64>;
 });
 
 forward!(TenantStore {

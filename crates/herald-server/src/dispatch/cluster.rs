@@ -186,16 +186,7 @@ async fn resync(inner: &Arc<Inner>) {
 }
 
 async fn resync_once(inner: &Arc<Inner>) -> Result<(), herald_store::StoreError> {
-    let webhooks = inner.store.all_webhooks().await?;
-    let known: std::collections::HashSet<String> = webhooks.iter().map(|w| w.id.clone()).collect();
-    for route in inner.registry.all() {
-        if !known.contains(&route.webhook.id) {
-            inner.registry.remove(&route.webhook.id);
-        }
-    }
-    for webhook in webhooks {
-        inner.registry.upsert(webhook);
-    }
+    inner.registry.reload(&inner.store).await?;
     if inner.delivers {
         for webhook_id in inner.store.webhooks_with_queued_deliveries().await? {
             wake(inner, &webhook_id);

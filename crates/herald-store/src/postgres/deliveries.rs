@@ -185,6 +185,10 @@ impl DeliveryQueue for PgStore {
             .map(|d| d.webhook_id.clone())
             .collect();
         notify(&mut tx, WEBHOOK_CHANNEL, &disabled).await?;
+        if !disabled.is_empty() {
+            // Last, after every webhook row this batch locked.
+            super::webhooks::bump_registry(&mut tx).await?;
+        }
         tx.commit().await?;
         Ok(outcome)
     }

@@ -114,6 +114,9 @@ impl TenantStore for PgStore {
         }
         audit::record_all(&mut tx, &audits).await?;
         notify(&mut tx, WEBHOOK_CHANNEL, &webhook_ids).await?;
+        if !webhook_ids.is_empty() {
+            super::webhooks::bump_registry(&mut tx).await?;
+        }
         tx.commit().await?;
         Ok(Some(webhook_ids))
     }

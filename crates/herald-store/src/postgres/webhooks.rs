@@ -9,9 +9,10 @@ use sqlx::{PgPool, Postgres, Row, Transaction};
 use super::{PgStore, audit, notify};
 use crate::cluster::WEBHOOK_CHANNEL;
 use crate::key_check;
+use crate::registry;
 use crate::sealing::Sealer;
 use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow, conflict};
-use crate::{AuditEntry, Result, StoreError, WebhookStore};
+use crate::{AuditEntry, RegistrySnapshot, Result, StoreError, WebhookStore};
 
 fn read_row(r: &PgRow) -> Result<StoredRow> {
     Ok(StoredRow {
@@ -106,6 +107,14 @@ async fn announce(tx: &mut Transaction<'_, Postgres>, id: &str) -> Result<()> {
     notify(tx, WEBHOOK_CHANNEL, &[id.to_string()]).await
 }
 
+/// Moves the registry version on, in the change's transaction. The row is
+/// then locked until the commit: webhook changes take it last, after their
+/// webhook rows, so they queue behind each other without deadlocking.
+pub(super) async fn bump_registry(tx: &mut Transaction<'_, Postgres>) -> Result<()> {
+    sqlx::query(registry::BUMP).execute(&mut **tx).await?;
+    Ok(())
+}
+
 impl WebhookStore for PgStore {
     async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
@@ -127,6 +136,7 @@ impl WebhookStore for PgStore {
         .await?;
         audit::record(&mut tx, &audit).await?;
         announce(&mut tx, &row.id).await?;
+        bump_registry(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -138,6 +148,7 @@ impl WebhookStore for PgStore {
         if updated {
             audit::record(&mut tx, &audit).await?;
             announce(&mut tx, &row.id).await?;
+            bump_registry(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(updated)
@@ -170,6 +181,7 @@ impl WebhookStore for PgStore {
             .rows_affected();
         }
         announce(&mut tx, &row.id).await?;
+        bump_registry(&mut tx).await?;
         tx.commit().await?;
         Ok(Some(discarded))
     }
@@ -203,6 +215,9 @@ impl WebhookStore for PgStore {
             audit::record(&mut tx, audit).await?;
             announce(&mut tx, id).await?;
             deleted.push(id.clone());
+        }
+        if !deleted.is_empty() {
+            bump_registry(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(deleted)
@@ -242,11 +257,29 @@ impl WebhookStore for PgStore {
         self.open_rows(&rows)
     }
 
-    async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))
-            .fetch_all(self.pool())
+    async fn load_registry(&self) -> Result<RegistrySnapshot> {
+        // One snapshot: the version and the rows of one moment.
+        let mut tx = self.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
             .await?;
-        self.open_rows(&rows)
+        let version: i64 = sqlx::query_scalar(registry::READ)
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(RegistrySnapshot {
+            version,
+            webhooks: self.open_rows(&rows)?,
+        })
+    }
+
+    async fn registry_version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar(registry::READ)
+            .fetch_one(self.pool())
+            .await?)
     }
 }
 

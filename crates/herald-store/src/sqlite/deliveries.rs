@@ -414,6 +414,7 @@ fn count_failure(
             disabling.disabled_at
         ])?;
     if changed == 1 {
+        super::webhooks::bump_registry(conn)?;
         audit::record(conn, &disabling.audit(r))?;
         outcome.disabled.push(disabling.announced(r));
     }

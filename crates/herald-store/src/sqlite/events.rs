@@ -8,7 +8,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
 use crate::leases::TEST_SEND_LEASE_MS;
-use crate::{ClaimedDelivery, DeliveryRow, EventRow, EventStore, Ingested, NewEvent, Result};
+use crate::registry;
+use crate::{
+    ClaimedDelivery, DeliveryRow, EventRow, EventStore, Ingest, Ingested, NewEvent, Result,
+};
 
 impl EventStore for SqliteStore {
     async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
@@ -79,15 +82,38 @@ impl EventStore for SqliteStore {
         .await
     }
 
-    async fn ingest(&self, tenant_id: &str, events: Vec<NewEvent>) -> Result<Vec<Ingested>> {
+    async fn ingest(
+        &self,
+        tenant_id: &str,
+        registry_version: i64,
+        events: Vec<NewEvent>,
+    ) -> Result<Ingest> {
         let tenant_id = tenant_id.to_string();
-        self.write(move |conn| {
-            events
-                .iter()
-                .map(|event| ingest_one(conn, &tenant_id, event))
-                .collect()
+        // Lent to the write, and taken back whole if the events must be
+        // matched again (the write lets go of it before answering).
+        let events = Arc::new(events);
+        let lent = events.clone();
+        let answer = self
+            .write(move |conn| {
+                let current: i64 = conn
+                    .prepare_cached(registry::READ)?
+                    .query_row([], |r| r.get(0))?;
+                if current != registry_version {
+                    return Ok(Err(current));
+                }
+                lent.iter()
+                    .map(|event| ingest_one(conn, &tenant_id, event))
+                    .collect::<Result<Vec<_>>>()
+                    .map(Ok)
+            })
+            .await?;
+        Ok(match answer {
+            Ok(answers) => Ingest::Stored(answers),
+            Err(current) => Ingest::Stale {
+                current,
+                events: Arc::unwrap_or_clone(events),
+            },
         })
-        .await
     }
 
     async fn insert_test_delivery(

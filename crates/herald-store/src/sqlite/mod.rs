@@ -82,12 +82,16 @@ where
     }
 
     fn reply(self: Box<Self>, commit_error: Option<&StoreError>) {
-        let answer = match (commit_error, self.result) {
+        let Job { f, result, tx } = *self;
+        // What the write holds is let go before its caller hears, so the
+        // caller may take back what it lent (see ingest).
+        drop(f);
+        let answer = match (commit_error, result) {
             (Some(e), _) => Err(e.clone()),
             (None, Some(result)) => result,
             (None, None) => Err(StoreError::Closed),
         };
-        let _ = self.tx.send(answer);
+        let _ = tx.send(answer);
     }
 }
 

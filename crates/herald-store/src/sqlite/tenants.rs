@@ -102,6 +102,9 @@ impl TenantStore for SqliteStore {
                 conn.prepare_cached(statement)?.execute([&id])?;
             }
             audits.iter().try_for_each(|a| audit::record(conn, a))?;
+            if !webhook_ids.is_empty() {
+                super::webhooks::bump_registry(conn)?;
+            }
             Ok(Some(webhook_ids))
         })
         .await

@@ -5,9 +5,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{SqliteStore, audit};
 use crate::key_check;
+use crate::registry;
 use crate::sealing::Sealer;
 use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow, conflict};
-use crate::{AuditEntry, Result, StoreError, WebhookStore};
+use crate::{AuditEntry, RegistrySnapshot, Result, StoreError, WebhookStore};
 
 fn read_row(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
     Ok(StoredRow {
@@ -136,6 +137,7 @@ impl WebhookStore for SqliteStore {
                 row.disabled_reason,
                 row.disabled_at,
             ])?;
+            bump_registry(conn)?;
             audit::record(conn, &audit)
         })
         .await
@@ -146,6 +148,7 @@ impl WebhookStore for SqliteStore {
         self.write(move |conn| {
             let updated = update_row(conn, &row, false)?;
             if updated {
+                bump_registry(conn)?;
                 audit::record(conn, &audit)?;
             }
             Ok(updated)
@@ -164,6 +167,7 @@ impl WebhookStore for SqliteStore {
             if !update_row(conn, &row, true)? {
                 return Ok(None);
             }
+            bump_registry(conn)?;
             audit::record(conn, &audit)?;
             if !discard_held {
                 return Ok(Some(0));
@@ -195,6 +199,9 @@ impl WebhookStore for SqliteStore {
                     audit::record(conn, audit)?;
                     deleted.push(id.clone());
                 }
+            }
+            if !deleted.is_empty() {
+                bump_registry(conn)?;
             }
             Ok(deleted)
         })
@@ -247,16 +254,33 @@ impl WebhookStore for SqliteStore {
         .await
     }
 
-    async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
+    async fn load_registry(&self) -> Result<RegistrySnapshot> {
         let sealer = self.sealer_handle();
         self.read(move |conn| {
+            // One read transaction: the version and the rows of one moment.
+            let tx = conn.unchecked_transaction()?;
+            let version = tx.query_row(registry::READ, [], |r| r.get(0))?;
             let mut stmt =
-                conn.prepare_cached(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))?;
-            let rows = stmt.query_map([], read_row)?;
-            rows.map(|r| r?.open(&sealer)).collect()
+                tx.prepare_cached(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))?;
+            let webhooks = stmt
+                .query_map([], read_row)?
+                .map(|r| r?.open(&sealer))
+                .collect::<Result<_>>()?;
+            Ok(RegistrySnapshot { version, webhooks })
         })
         .await
     }
+
+    async fn registry_version(&self) -> Result<i64> {
+        self.read(|conn| Ok(conn.query_row(registry::READ, [], |r| r.get(0))?))
+            .await
+    }
+}
+
+/// Moves the registry version on, in the change's transaction.
+pub(super) fn bump_registry(conn: &Connection) -> Result<()> {
+    conn.prepare_cached(registry::BUMP)?.execute([])?;
+    Ok(())
 }
 
 /// Deletes one webhook of a tenant with its deliveries and attempts; false

@@ -10,8 +10,10 @@ use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use herald_store::prelude::*;
 use herald_store::{
-    Engine, MasterKey, PostgresOptions, SqliteOptions, Store, StoreError, StoreOptions,
+    Engine, Ingest, Ingested, MasterKey, NewEvent, PostgresOptions, SqliteOptions, Store,
+    StoreError, StoreOptions,
 };
 use sqlx::Connection;
 
@@ -144,6 +146,25 @@ impl Db {
         let store = self.open_with(&self.key.clone()).await.unwrap();
         self.store = Some(store);
         self
+    }
+
+    /// The store, for a call that `Db`'s own methods would shadow.
+    pub(crate) fn store(&self) -> &Store {
+        self
+    }
+
+    /// Ingests as a caller whose routing table is current (the behaviours
+    /// of a stale one are in `registry`), expecting the events stored.
+    pub(crate) async fn ingest(
+        &self,
+        tenant_id: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Ingested>, StoreError> {
+        let version = self.registry_version().await?;
+        match self.store().ingest(tenant_id, version, events).await? {
+            Ingest::Stored(answers) => Ok(answers),
+            stale => panic!("matched against the current registry, yet {stale:?}"),
+        }
     }
 
     /// The key the test's store was opened with.

@@ -111,8 +111,10 @@ async fn one_node_holds_a_lane_until_it_releases_or_dies(db: &mut Db) {
 
 async fn a_dead_holders_leased_deliveries_are_requeued_by_the_next(db: &mut Db) {
     let (a, b) = (&**db, second_node(db).await);
+    let version = b.registry_version().await.unwrap();
     b.ingest(
         TENANT,
+        version,
         vec![event("e1", &["wh"], 1_000), event("e2", &["wh"], 1_000)],
     )
     .await
@@ -159,7 +161,8 @@ async fn nodes_hear_each_others_work_and_webhook_changes(db: &mut Db) {
             .expect("notified within 5 s")
             .unwrap()
     };
-    b.ingest(TENANT, vec![event("e1", &["wh_x"], 1_000)])
+    let version = b.registry_version().await.unwrap();
+    b.ingest(TENANT, version, vec![event("e1", &["wh_x"], 1_000)])
         .await
         .unwrap();
     assert_eq!(next(&mut heard).await, Change::Work("wh_x".to_string()));

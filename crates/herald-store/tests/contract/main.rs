@@ -15,6 +15,7 @@ mod key_check;
 mod lanes;
 mod leases;
 mod queue;
+mod registry;
 mod schema;
 mod tenants;
 mod versions;

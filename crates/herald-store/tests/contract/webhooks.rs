@@ -72,7 +72,11 @@ async fn webhooks_list_by_tenant_in_id_order(db: &mut Db) {
         .map(|w| w.id)
         .collect();
     assert_eq!(after, ids[1..]);
-    assert_eq!(db.all_webhooks().await.unwrap().len(), 4, "every tenant's");
+    assert_eq!(
+        db.load_registry().await.unwrap().webhooks.len(),
+        4,
+        "every tenant's"
+    );
 }
 
 async fn an_update_replaces_the_webhook_and_is_audited(db: &mut Db) {
