@@ -316,6 +316,23 @@ CREATE INDEX deliveries_leased ON deliveries (leased_until) WHERE status = 'deli
         sqlite: REGISTRY,
         postgres: REGISTRY,
     },
+    Migration {
+        version: 9,
+        summary: "response bodies as bytes, stored exactly as received",
+        // SQLite cannot change a column's type in place: a new column takes
+        // the bytes of the old one, then its name.
+        sqlite: "
+ALTER TABLE attempts ADD COLUMN response_body_bytes BLOB;
+UPDATE attempts SET response_body_bytes = CAST(response_body AS BLOB)
+    WHERE response_body IS NOT NULL;
+ALTER TABLE attempts DROP COLUMN response_body;
+ALTER TABLE attempts RENAME COLUMN response_body_bytes TO response_body;
+",
+        postgres: "
+ALTER TABLE attempts ALTER COLUMN response_body TYPE BYTEA
+    USING convert_to(response_body, 'UTF8');
+",
+    },
 ];
 
 const REGISTRY: &str = "

@@ -12,7 +12,7 @@ use super::{PgStore, audit, notify, to_u32};
 use crate::breaker::{Count, Disabling};
 use crate::cluster::{WEBHOOK_CHANNEL, WORK_CHANNEL};
 use crate::leases::{INTERRUPTED_TEST, REQUEUED_STATUS};
-use crate::recording::DeliveryUpdate;
+use crate::recording::{self, AttemptText, DeliveryUpdate};
 pub(super) use crate::types::DELIVERY_SELECT;
 use crate::{
     AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryLog,
@@ -140,57 +140,22 @@ impl DeliveryQueue for PgStore {
     }
 
     async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<RecordOutcome> {
-        // One transaction: the deliveries' new state in one statement, the
-        // attempts in another, then the circuit breaker. Webhooks with a
-        // retry scheduled are told to every node, so whichever holds the
-        // lane sleeps until it falls due.
-        let mut tx = self.begin().await?;
-        let recorded = update_deliveries(&mut tx, &records).await?;
-        let records: Vec<&AttemptRecord> = records
-            .iter()
-            .filter(|r| recorded.contains(&r.delivery_seq))
-            .collect();
-        insert_attempts(&mut tx, &records).await?;
-
-        let mut outcome = RecordOutcome::default();
-        // Successes reset the breaker's count in one statement at the end,
-        // except where a failure follows them in this batch: order matters.
-        let mut delivered: Vec<String> = Vec::new();
-        let mut retrying: Vec<String> = Vec::new();
-        for record in &records {
-            if let NextStep::RetryAt(_) = record.next {
-                retrying.push(record.webhook_id.clone());
-            }
-            match Count::of(record) {
-                Count::Reset => delivered.push(record.webhook_id.clone()),
-                Count::Failure => {
-                    if delivered.contains(&record.webhook_id) {
-                        delivered.retain(|w| *w != record.webhook_id);
-                        reset_failures(&mut tx, std::slice::from_ref(&record.webhook_id)).await?;
-                    }
-                    count_failure(&mut tx, record, &mut outcome).await?;
+        match self.record_batch(&records).await {
+            Ok(outcome) => Ok(outcome),
+            // The database itself failed: one at a time would fail alike,
+            // each after waiting for a connection.
+            Err(e) if e.is_unavailable() || records.len() == 1 => Err(e),
+            // One record cannot be written (say, text PostgreSQL refuses):
+            // each in its own transaction, so only that one fails.
+            Err(e) => {
+                tracing::warn!(error = %e, records = records.len(), "a batch of attempt records failed; writing them one by one");
+                let mut results = Vec::with_capacity(records.len());
+                for record in &records {
+                    results.push(self.record_batch(std::slice::from_ref(record)).await);
                 }
-                Count::Unchanged => {}
+                recording::merge(&records, results)
             }
         }
-        delivered.sort_unstable();
-        delivered.dedup();
-        reset_failures(&mut tx, &delivered).await?;
-        retrying.sort_unstable();
-        retrying.dedup();
-        notify(&mut tx, WORK_CHANNEL, &retrying).await?;
-        let disabled: Vec<String> = outcome
-            .disabled
-            .iter()
-            .map(|d| d.webhook_id.clone())
-            .collect();
-        notify(&mut tx, WEBHOOK_CHANNEL, &disabled).await?;
-        if !disabled.is_empty() {
-            // Last, after every webhook row this batch locked.
-            super::webhooks::bump_registry(&mut tx).await?;
-        }
-        tx.commit().await?;
-        Ok(outcome)
     }
 
     async fn next_due(&self, webhook_id: &str) -> Result<Option<i64>> {
@@ -305,6 +270,62 @@ impl DeliveryQueue for PgStore {
         }
         tx.commit().await?;
         Ok(n)
+    }
+}
+
+impl PgStore {
+    /// Records a batch in one transaction: the deliveries' new state in one
+    /// statement, the attempts in another, then the circuit breaker.
+    /// Webhooks with a retry scheduled are told to every node, so whichever
+    /// holds the lane sleeps until it falls due.
+    async fn record_batch(&self, records: &[AttemptRecord]) -> Result<RecordOutcome> {
+        let mut tx = self.begin().await?;
+        let recorded = update_deliveries(&mut tx, records).await?;
+        let records: Vec<&AttemptRecord> = records
+            .iter()
+            .filter(|r| recorded.contains(&r.delivery_seq))
+            .collect();
+        insert_attempts(&mut tx, &records).await?;
+
+        let mut outcome = RecordOutcome::default();
+        // Successes reset the breaker's count in one statement at the end,
+        // except where a failure follows them in this batch: order matters.
+        let mut delivered: Vec<String> = Vec::new();
+        let mut retrying: Vec<String> = Vec::new();
+        for record in &records {
+            if let NextStep::RetryAt(_) = record.next {
+                retrying.push(record.webhook_id.clone());
+            }
+            match Count::of(record) {
+                Count::Reset => delivered.push(record.webhook_id.clone()),
+                Count::Failure => {
+                    if delivered.contains(&record.webhook_id) {
+                        delivered.retain(|w| *w != record.webhook_id);
+                        reset_failures(&mut tx, std::slice::from_ref(&record.webhook_id)).await?;
+                    }
+                    count_failure(&mut tx, record, &mut outcome).await?;
+                }
+                Count::Unchanged => {}
+            }
+        }
+        delivered.sort_unstable();
+        delivered.dedup();
+        reset_failures(&mut tx, &delivered).await?;
+        retrying.sort_unstable();
+        retrying.dedup();
+        notify(&mut tx, WORK_CHANNEL, &retrying).await?;
+        let disabled: Vec<String> = outcome
+            .disabled
+            .iter()
+            .map(|d| d.webhook_id.clone())
+            .collect();
+        notify(&mut tx, WEBHOOK_CHANNEL, &disabled).await?;
+        if !disabled.is_empty() {
+            // Last, after every webhook row this batch locked.
+            super::webhooks::bump_registry(&mut tx).await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
     }
 }
 
@@ -462,17 +483,19 @@ async fn insert_attempts(
     if records.is_empty() {
         return Ok(());
     }
-    // Columns borrow from the records: headers and bodies are not copied.
+    // Columns borrow from the records: headers and bodies are not copied
+    // (only text with a NUL in it is, to be made storable).
     let text = |f: fn(&AttemptRecord) -> &str| records.iter().map(|r| f(r)).collect::<Vec<_>>();
     let optional =
         |f: fn(&AttemptRecord) -> Option<&str>| records.iter().map(|r| f(r)).collect::<Vec<_>>();
+    let storable: Vec<AttemptText<'_>> = records.iter().map(|r| AttemptText::of(r)).collect();
     sqlx::query(
         "INSERT INTO attempts (id, delivery_seq, number, started_at, duration_ms, status_code,
                                outcome, error_category, error_message, request_headers,
                                response_headers, response_body, tenant_id)
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::bigint[],
                               $6::int[], $7::text[], $8::text[], $9::text[], $10::text[],
-                              $11::text[], $12::text[], $13::text[])",
+                              $11::text[], $12::bytea[], $13::text[])",
     )
     .bind(text(|r| &r.id))
     .bind(records.iter().map(|r| r.delivery_seq).collect::<Vec<_>>())
@@ -492,10 +515,30 @@ async fn insert_attempts(
     )
     .bind(text(|r| r.outcome.as_str()))
     .bind(optional(|r| r.error_category.map(|c| c.as_str())))
-    .bind(optional(|r| r.error_message.as_deref()))
-    .bind(text(|r| &r.request_headers))
-    .bind(optional(|r| r.response_headers.as_deref()))
-    .bind(optional(|r| r.response_body.as_deref()))
+    .bind(
+        storable
+            .iter()
+            .map(|t| t.error_message.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        storable
+            .iter()
+            .map(|t| t.request_headers.as_ref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        storable
+            .iter()
+            .map(|t| t.response_headers.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.response_body.as_deref())
+            .collect::<Vec<_>>(),
+    )
     .bind(text(|r| &r.tenant_id))
     .execute(&mut **tx)
     .await?;

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{SqliteStore, audit};
 use crate::breaker::{Count, Disabling};
 use crate::leases::{INTERRUPTED_TEST, REQUEUED_STATUS};
-use crate::recording::DeliveryUpdate;
+use crate::recording::{self, AttemptText, DeliveryUpdate};
 pub(super) use crate::types::DELIVERY_SELECT;
 use crate::{
     AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryLog,
@@ -81,14 +81,21 @@ impl DeliveryQueue for SqliteStore {
     }
 
     async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<RecordOutcome> {
-        self.write(move |conn| {
-            let mut outcome = RecordOutcome::default();
-            for record in &records {
-                record_attempt(conn, record, &mut outcome)?;
-            }
-            Ok(outcome)
-        })
-        .await
+        // One write per record: they share the writer's transaction, and
+        // one that cannot be written fails alone (see `WriteJob`).
+        let records = Arc::new(records);
+        let writes = (0..records.len())
+            .map(|i| {
+                let records = records.clone();
+                move |conn: &Connection| {
+                    let mut outcome = RecordOutcome::default();
+                    record_attempt(conn, &records[i], &mut outcome)?;
+                    Ok(outcome)
+                }
+            })
+            .collect();
+        let results = self.write_each(writes).await;
+        recording::merge(&records, results)
     }
 
     async fn next_due(&self, webhook_id: &str) -> Result<Option<i64>> {
@@ -331,6 +338,7 @@ fn record_attempt(conn: &Connection, r: &AttemptRecord, outcome: &mut RecordOutc
     if updated == 0 {
         return Ok(());
     }
+    let text = AttemptText::of(r);
     conn.prepare_cached(
         "INSERT INTO attempts (id, delivery_seq, number, started_at, duration_ms, status_code,
                                outcome, error_category, error_message, request_headers,
@@ -346,9 +354,9 @@ fn record_attempt(conn: &Connection, r: &AttemptRecord, outcome: &mut RecordOutc
         r.status_code,
         r.outcome.as_str(),
         r.error_category.map(|c| c.as_str()),
-        r.error_message,
-        r.request_headers,
-        r.response_headers,
+        text.error_message,
+        text.request_headers,
+        text.response_headers,
         r.response_body,
         r.tenant_id,
     ])?;

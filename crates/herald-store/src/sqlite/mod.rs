@@ -185,6 +185,35 @@ impl SqliteStore {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Runs each of `writes` as its own write (see [`SqliteStore::write`]):
+    /// queued together, so they usually share a transaction, yet one that
+    /// fails does so alone. Answers in order.
+    pub(crate) async fn write_each<T, F>(&self, writes: Vec<F>) -> Vec<Result<T>>
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection) -> Result<T> + Send + 'static,
+    {
+        let mut replies = Vec::with_capacity(writes.len());
+        for f in writes {
+            let (tx, rx) = oneshot::channel();
+            let job = Box::new(Job {
+                f,
+                result: None,
+                tx,
+            });
+            let sent = self.inner.writer.send_async(job).await;
+            replies.push(sent.map(|()| rx));
+        }
+        let mut answers = Vec::with_capacity(replies.len());
+        for reply in replies {
+            answers.push(match reply {
+                Ok(rx) => rx.await.unwrap_or(Err(StoreError::Closed)),
+                Err(_) => Err(StoreError::Closed),
+            });
+        }
+        answers
+    }
+
     fn held_lanes(&self) -> Vec<String> {
         self.inner.lanes.webhooks()
     }

@@ -128,6 +128,12 @@ impl Db {
         Db::unopened(Some(database))
     }
 
+    /// A SQLite file not yet made, for a test that lays it out by hand;
+    /// then [`Db::open`].
+    pub(crate) fn sqlite_empty() -> Db {
+        Db::unopened(None)
+    }
+
     fn unopened(postgres: Option<(String, String)>) -> Db {
         Db {
             dir: tempfile::tempdir().unwrap(),

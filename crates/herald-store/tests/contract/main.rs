@@ -11,6 +11,7 @@ mod fixtures;
 mod breaker;
 mod errors;
 mod events;
+mod hostile;
 mod key_check;
 mod lanes;
 mod leases;
