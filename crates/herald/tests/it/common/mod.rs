@@ -6,7 +6,6 @@
 //! Servers store in SQLite, or in PostgreSQL when `HERALD_TEST_DATABASE`
 //! says so (see [`database`]).
 
-
 pub(crate) mod binary;
 pub(crate) mod database;
 
