@@ -631,6 +631,18 @@ pub struct Webhook {
     pub disabled_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Which change of the stored webhook this is: the store bumps it with
+    /// every change and writes a copy back only if it is still the stored
+    /// version, so a change based on an older read is refused rather than
+    /// lost. Kept by the store beside the sealed row, not in it; a new
+    /// webhook is at 1.
+    #[serde(skip, default = "first_version")]
+    pub version: i64,
+}
+
+/// The version of a webhook that has not been changed since it was made.
+fn first_version() -> i64 {
+    1
 }
 
 impl Webhook {
@@ -653,6 +665,7 @@ impl Webhook {
             updated_at: now,
             disabled_reason: None,
             disabled_at: None,
+            version: first_version(),
         };
         webhook.ensure_key_pair();
         webhook

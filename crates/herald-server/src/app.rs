@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::dispatch::Dispatcher;
 use crate::registry::Registry;
 use crate::retention;
+use herald_store::prelude::*;
 use herald_store::{Engine, MasterKey, PostgresOptions, SqliteOptions, Store, StoreOptions};
 
 /// The file in the data directory naming the address the API listens on,
@@ -41,7 +42,7 @@ impl Application {
         let master_key = resolve_master_key(&settings)?;
 
         let store = open_store(&settings, master_key).await?;
-        let registry = Arc::new(Registry::load(store.all_webhooks().await?));
+        let registry = Arc::new(Registry::load(store.load_registry().await?));
         let dispatcher = Dispatcher::new(store.clone(), registry.clone(), &settings)?;
 
         let listener = TcpListener::bind(settings.listen)
@@ -109,7 +110,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<u32> {
     let master_key = resolve_master_key(settings)?;
     let store = open_store(settings, master_key).await?;
     // Every stored webhook must open with the key in use.
-    store.all_webhooks().await?;
+    store.load_registry().await?;
     Ok(store.schema_version().await?)
 }
 

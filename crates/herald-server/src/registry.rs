@@ -1,14 +1,20 @@
 //! The routing table: every webhook in memory, so ingest matches an event to
 //! its subscribers and the worker reads a webhook's settings without a query.
 //! The database stays the truth; this is rebuilt from it at start and
-//! updated by every API write.
+//! updated by every API write. It remembers the store's registry version it
+//! was loaded at: ingest names it, and when webhooks changed since (on
+//! another node, say) the table is loaded again and the events matched once
+//! more.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use herald_core::event::EventTypePattern;
 use herald_core::webhook::{UrlPolicy, Webhook, WebhookStatus};
 use herald_providers::{Provider, ProviderKind};
+use herald_store::prelude::*;
+use herald_store::{NewEvent, RegistrySnapshot, Store, StoreError};
 
 use crate::pacer::Pacer;
 
@@ -85,15 +91,62 @@ impl Route {
 #[derive(Default)]
 pub(crate) struct Registry {
     routes: RwLock<HashMap<String, Arc<Route>>>,
+    /// The store's registry version of the last full load. Changes applied
+    /// one by one since (API writes, other nodes' notifications) leave it
+    /// behind, which only costs a reload at the next ingest.
+    version: AtomicI64,
+    /// One full load at a time, so the last to finish is the newest.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl Registry {
-    pub(crate) fn load(webhooks: Vec<Webhook>) -> Registry {
+    pub(crate) fn load(snapshot: RegistrySnapshot) -> Registry {
         let registry = Registry::default();
-        for webhook in webhooks {
-            registry.upsert(webhook);
-        }
+        registry.replace(snapshot);
         registry
+    }
+
+    /// The registry version the routes reflect at least. Read it before
+    /// matching events, never after: the routes are replaced before it.
+    pub(crate) fn version(&self) -> i64 {
+        self.version.load(Ordering::SeqCst)
+    }
+
+    /// Loads every webhook again; returns the version they are at.
+    pub(crate) async fn reload(&self, store: &Store) -> Result<i64, StoreError> {
+        let _one = self.reloading.lock().await;
+        let snapshot = store.load_registry().await?;
+        let version = snapshot.version;
+        self.replace(snapshot);
+        Ok(version)
+    }
+
+    fn replace(&self, snapshot: RegistrySnapshot) {
+        let known: HashSet<&str> = snapshot.webhooks.iter().map(|w| w.id.as_str()).collect();
+        self.routes
+            .write()
+            .expect("registry lock")
+            .retain(|id, _| known.contains(id.as_str()));
+        for webhook in snapshot.webhooks {
+            self.upsert(webhook);
+        }
+        self.version.store(snapshot.version, Ordering::SeqCst);
+    }
+
+    /// Matches an event again (after a reload): its subscribers of those
+    /// `keep` accepts, and their ordering keys.
+    pub(crate) fn rematch(
+        &self,
+        tenant_id: &str,
+        event: &mut NewEvent,
+        keep: impl Fn(&str) -> bool,
+    ) {
+        event.webhook_ids = self
+            .subscribers(tenant_id, &event.event_type)
+            .into_iter()
+            .filter(|id| keep(id))
+            .collect();
+        event.ordering_keys = self.ordering_keys(&event.webhook_ids, &event.body);
     }
 
     pub(crate) fn upsert(&self, webhook: Webhook) {

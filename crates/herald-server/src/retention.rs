@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use herald_store::Store;
+use herald_store::prelude::*;
 
 /// Events deleted per transaction.
 const BATCH: usize = 500;

@@ -1,14 +1,28 @@
 //! The circuit breaker's decisions, the same on every backend: when a
 //! webhook is disabled, why, and what is written and announced about it.
 
-use crate::{AttemptRecord, AuditEntry, DisabledWebhook};
+use crate::{AttemptRecord, AuditEntry, DisabledWebhook, NextStep};
 
-/// The error text kept on a delivery: category and message.
-pub(crate) fn last_error(r: &AttemptRecord) -> Option<String> {
-    match (&r.error_category, &r.error_message) {
-        (Some(c), Some(m)) => Some(format!("{}: {m}", c.as_str())),
-        (Some(c), None) => Some(c.as_str().to_string()),
-        (None, m) => m.clone(),
+/// What an attempt does to its webhook's count of failed deliveries in a
+/// row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Count {
+    /// A delivery went through: the count starts over.
+    Reset,
+    /// A delivery failed for good: one more (and a dead letter).
+    Failure,
+    /// Retries and skips change nothing; test sends count toward nothing.
+    Unchanged,
+}
+
+impl Count {
+    pub(crate) fn of(r: &AttemptRecord) -> Count {
+        match r.next {
+            _ if r.test => Count::Unchanged,
+            NextStep::Delivered => Count::Reset,
+            NextStep::Failed => Count::Failure,
+            NextStep::RetryAt(_) | NextStep::Skipped => Count::Unchanged,
+        }
     }
 }
 

@@ -69,13 +69,33 @@ impl fmt::Debug for MasterKey {
 /// Seals and opens stored values with the master key.
 pub(crate) struct Sealer {
     cipher: XChaCha20Poly1305,
+    /// What the database stores to recognise the key (see
+    /// [`crate::key_check`]).
+    key_check: String,
 }
+
+/// What the key check is a MAC of. Versioned like sealed values.
+const KEY_CHECK_LABEL: &[u8] = b"herald master key check v1";
 
 impl Sealer {
     pub(crate) fn new(key: &MasterKey) -> Sealer {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&*key.0)
+            .expect("HMAC takes a key of any length");
+        mac.update(KEY_CHECK_LABEL);
         Sealer {
             cipher: XChaCha20Poly1305::new((&*key.0).into()),
+            key_check: format!(
+                "hmac-sha256:v1:{}",
+                BASE64.encode(mac.finalize().into_bytes())
+            ),
         }
+    }
+
+    /// Names the key without revealing it: the same key always gives the
+    /// same check, another key another one.
+    pub(crate) fn key_check(&self) -> &str {
+        &self.key_check
     }
 
     /// `plaintext` sealed and bound to `bound_to` (the row's id). Random
@@ -154,6 +174,20 @@ mod tests {
         let other = Sealer::new(&MasterKey::generate());
         assert!(other.open("wh_1", &sealed).is_err(), "bound to its key");
         assert_ne!(sealer.seal("wh_1", b"x"), sealer.seal("wh_1", b"x"));
+    }
+
+    #[test]
+    fn the_key_check_names_the_key_without_showing_it() {
+        let key = MasterKey::generate();
+        let check = Sealer::new(&key).key_check().to_string();
+        assert_eq!(
+            Sealer::new(&key).key_check(),
+            check,
+            "the same key, the same check"
+        );
+        assert_ne!(Sealer::new(&MasterKey::generate()).key_check(), check);
+        assert!(!check.contains(key.to_base64().as_str()));
+        assert!(check.starts_with("hmac-sha256:v1:"), "{check}");
     }
 
     #[test]

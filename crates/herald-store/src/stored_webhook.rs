@@ -1,7 +1,7 @@
 //! Stored webhooks, the same on every backend: one row each, the
 //! configuration as sealed JSON (see [`crate::sealing`]), with the few fields
-//! SQL changes on its own (status, the circuit breaker's reason and time) in
-//! plain columns beside it.
+//! SQL changes on its own (status, the circuit breaker's reason and time,
+//! the version every change bumps) in plain columns beside it.
 
 use chrono::{DateTime, Utc};
 use herald_core::webhook::{Webhook, WebhookStatus};
@@ -10,7 +10,7 @@ use crate::sealing::Sealer;
 use crate::{Result, StoreError};
 
 /// The columns a backend reads into a [`StoredRow`], in order.
-pub(crate) const COLUMNS: &str = "id, spec, status, disabled_reason, disabled_at";
+pub(crate) const COLUMNS: &str = "id, spec, status, disabled_reason, disabled_at, version";
 
 /// A webhook row as read, before it is opened.
 pub(crate) struct StoredRow {
@@ -19,6 +19,7 @@ pub(crate) struct StoredRow {
     pub(crate) status: String,
     pub(crate) disabled_reason: Option<String>,
     pub(crate) disabled_at: Option<String>,
+    pub(crate) version: i64,
 }
 
 impl StoredRow {
@@ -43,6 +44,7 @@ impl StoredRow {
             .as_deref()
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc));
+        webhook.version = self.version;
         Ok(webhook)
     }
 }
@@ -57,6 +59,8 @@ pub(crate) struct SealedWebhook {
     pub(crate) disabled_at: Option<String>,
     pub(crate) created_at_ms: i64,
     pub(crate) updated_at_ms: i64,
+    /// The version the copy was read at: a write replaces only that one.
+    pub(crate) version: i64,
 }
 
 impl SealedWebhook {
@@ -73,8 +77,17 @@ impl SealedWebhook {
             disabled_at: webhook.disabled_at.map(format_time),
             created_at_ms: webhook.created_at.timestamp_millis(),
             updated_at_ms: webhook.updated_at.timestamp_millis(),
+            version: webhook.version,
         })
     }
+}
+
+/// A write found the row at another version than the one it was read at.
+pub(crate) fn conflict(id: &str, read: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "webhook {id} changed since it was read (at version {read}); read it again and redo \
+         the change"
+    ))
 }
 
 pub(crate) fn format_time(t: DateTime<Utc>) -> String {

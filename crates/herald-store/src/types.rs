@@ -98,7 +98,8 @@ pub struct AttemptRecord {
     pub request_headers: String,
     /// JSON object of the response headers.
     pub response_headers: Option<String>,
-    pub response_body: Option<String>,
+    /// The response body exactly as received (truncated), whatever bytes.
+    pub response_body: Option<Vec<u8>>,
     pub next: NextStep,
 }
 
@@ -109,6 +110,17 @@ pub struct RecordOutcome {
     pub disabled: Vec<DisabledWebhook>,
     /// Deliveries that just failed for good (not test sends).
     pub dead_letters: Vec<DeadLetter>,
+    /// Records that could not be written, while the rest of their batch
+    /// was. Their deliveries stay leased until the lease runs out.
+    pub failed: Vec<FailedRecord>,
+}
+
+/// A record that could not be written, and why.
+#[derive(Debug, Clone)]
+pub struct FailedRecord {
+    pub delivery_seq: i64,
+    pub webhook_id: String,
+    pub error: crate::StoreError,
 }
 
 #[derive(Debug, Clone)]
@@ -169,7 +181,8 @@ pub struct AttemptRow {
     pub error_message: Option<String>,
     pub request_headers: String,
     pub response_headers: Option<String>,
-    pub response_body: Option<String>,
+    /// The response body as received: bytes, not necessarily text.
+    pub response_body: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@ use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use herald_core::event::{format_time, from_millis};
+use herald_store::prelude::*;
 use herald_store::{AuditFilter, AuditRow};
 use serde::Deserialize;
 use serde_json::{Value, json};

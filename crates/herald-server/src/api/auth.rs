@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use herald_core::ids::{self, DEFAULT_TENANT};
+use herald_store::prelude::*;
 use herald_store::{ApiKeyRow, AuditEntry};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

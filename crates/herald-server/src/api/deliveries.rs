@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_core::delivery::DeliveryStatus;
+use herald_store::prelude::*;
 use herald_store::{DeliveryFilter, Requeue};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -11,7 +11,8 @@ use chrono::Utc;
 use herald_core::ValidationError;
 use herald_core::event::{EventType, parse_event_id, webhook_body};
 use herald_core::ids;
-use herald_store::{Ingested, NewEvent};
+use herald_store::prelude::*;
+use herald_store::{Ingest, Ingested, NewEvent};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -98,15 +99,44 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     Ok(Some(key.to_string()))
 }
 
-/// Stores events, then wakes the worker of every webhook that got a new
-/// delivery. Only the subscriber lists are kept aside, not the bodies.
+/// Stores events matched against the routing table at `registry_version`,
+/// then wakes the worker of every webhook that got a new delivery. Only the
+/// subscriber lists are kept aside, not the bodies. When webhooks changed
+/// since that version (on another node, say), the store keeps nothing: the
+/// table is loaded again and the events matched again, once.
 async fn ingest(
     state: &AppState,
     tenant_id: &str,
+    registry_version: i64,
     events: Vec<NewEvent>,
 ) -> ApiResult<Vec<Ingested>> {
-    let subscribers: Vec<Vec<String>> = events.iter().map(|e| e.webhook_ids.clone()).collect();
-    let answers = state.store().ingest(tenant_id, events).await?;
+    let mut subscribers: Vec<Vec<String>> = events.iter().map(|e| e.webhook_ids.clone()).collect();
+    let answers = match state
+        .store()
+        .ingest(tenant_id, registry_version, events)
+        .await?
+    {
+        Ingest::Stored(answers) => answers,
+        Ingest::Stale { mut events, .. } => {
+            let version = state.registry().reload(state.store()).await?;
+            for event in &mut events {
+                state.registry().rematch(tenant_id, event, |_| true);
+            }
+            subscribers = events.iter().map(|e| e.webhook_ids.clone()).collect();
+            match state.store().ingest(tenant_id, version, events).await? {
+                Ingest::Stored(answers) => answers,
+                Ingest::Stale { .. } => {
+                    return Err(ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "webhooks_changing",
+                        "webhooks are changing faster than events can be matched to them; \
+                         try again",
+                    )
+                    .with_retry_after(1));
+                }
+            }
+        }
+    };
     let woken: BTreeSet<&str> = subscribers
         .iter()
         .zip(&answers)
@@ -126,9 +156,10 @@ pub(crate) async fn create(
     JsonBody(input): JsonBody<EventInput>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
+    let version = state.registry().version();
     let event = input.prepare("", key, &state, &caller.tenant_id)?;
     state.admit_events(&caller.tenant_id, 1)?;
-    let answers = ingest(&state, &caller.tenant_id, vec![event]).await?;
+    let answers = ingest(&state, &caller.tenant_id, version, vec![event]).await?;
     let answer = &answers[0];
     let mut response = (
         StatusCode::ACCEPTED,
@@ -160,6 +191,7 @@ pub(crate) async fn create_batch(
             "events must hold 1 to 1000 events",
         ));
     }
+    let version = state.registry().version();
     let events = input
         .events
         .into_iter()
@@ -167,7 +199,7 @@ pub(crate) async fn create_batch(
         .map(|(i, e)| e.prepare(&format!("events[{i}]."), None, &state, &caller.tenant_id))
         .collect::<Result<Vec<_>, _>>()?;
     state.admit_events(&caller.tenant_id, events.len())?;
-    let answers = ingest(&state, &caller.tenant_id, events).await?;
+    let answers = ingest(&state, &caller.tenant_id, version, events).await?;
     let data: Vec<Value> = answers
         .iter()
         .map(|a| json!({"id": a.id, "deliveries": a.deliveries}))

@@ -24,6 +24,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use herald_core::webhook::UrlPolicy;
 use herald_store::Store;
+use herald_store::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 
 pub(crate) use auth::Caller;

@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use herald_store::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 

@@ -5,6 +5,7 @@ use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use herald_core::delivery::DeliveryStatus;
+use herald_store::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::{AppState, Caller};

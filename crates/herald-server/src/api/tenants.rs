@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use herald_core::event::{format_time, from_millis};
 use herald_core::ids::{self, DEFAULT_TENANT};
 use herald_core::validation::check_len;
+use herald_store::prelude::*;
 use herald_store::{ApiKeyRow, TenantRow};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -173,7 +173,8 @@ pub(crate) fn attempt(a: &AttemptRow, test: bool) -> Value {
         "duration_ms": a.duration_ms,
         "status_code": a.status_code,
         "response_headers": json_or_null(a.response_headers.as_deref()),
-        "response_body": a.response_body,
+        // Stored as received; shown as text (invalid UTF-8 as U+FFFD).
+        "response_body": a.response_body.as_deref().map(String::from_utf8_lossy),
         "error_category": a.error_category.map(|c| c.as_str()),
         "error_message": a.error_message,
         "request_headers": json_or_null(Some(&a.request_headers)),

@@ -14,6 +14,7 @@ use herald_core::signing::SigningSecret;
 use herald_core::webhook::{Webhook, WebhookSpec, WebhookStatus};
 use herald_providers::{Provider, ProviderKind};
 use herald_store::NewEvent;
+use herald_store::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 

@@ -7,12 +7,13 @@
 //! takes over those of nodes that died, and follows what other nodes store
 //! (new work, changed webhooks) through the store's notifications. On the
 //! embedded database every lease is granted at once and nothing here runs
-//! in the background.
+//! in the background. (Delivery leases that run out are the sweep's.)
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use herald_store::prelude::*;
 use herald_store::{Change, LaneClaim, now_ms};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -24,8 +25,6 @@ use super::{Inner, LaneSignal, wake};
 const LANE_TTL: Duration = Duration::from_secs(5);
 /// How often a node renews its leases and looks for orphaned ones.
 const RENEW_EVERY: Duration = Duration::from_secs(1);
-/// How often a node looks for deliveries whose node died mid-attempt.
-const RECOVER_EVERY: u32 = 5;
 /// How long a lane waits before asking the store again after an error.
 const STORE_RETRY: Duration = Duration::from_secs(1);
 
@@ -187,16 +186,7 @@ async fn resync(inner: &Arc<Inner>) {
 }
 
 async fn resync_once(inner: &Arc<Inner>) -> Result<(), herald_store::StoreError> {
-    let webhooks = inner.store.all_webhooks().await?;
-    let known: std::collections::HashSet<String> = webhooks.iter().map(|w| w.id.clone()).collect();
-    for route in inner.registry.all() {
-        if !known.contains(&route.webhook.id) {
-            inner.registry.remove(&route.webhook.id);
-        }
-    }
-    for webhook in webhooks {
-        inner.registry.upsert(webhook);
-    }
+    inner.registry.reload(&inner.store).await?;
     if inner.delivers {
         for webhook_id in inner.store.webhooks_with_queued_deliveries().await? {
             wake(inner, &webhook_id);
@@ -206,10 +196,9 @@ async fn resync_once(inner: &Arc<Inner>) -> Result<(), herald_store::StoreError>
 }
 
 /// Renews this node's lane leases every second, stops lanes whose lease
-/// another node took over (this node stalled past it), takes over the
-/// lanes of dead nodes and re-queues what they left leased.
+/// another node took over (this node stalled past it), and takes over the
+/// lanes of dead nodes (which re-queues what they left leased).
 async fn keep_leases(inner: Arc<Inner>) {
-    let mut ticks: u32 = 0;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(RENEW_EVERY) => {}
@@ -227,14 +216,6 @@ async fn keep_leases(inner: Arc<Inner>) {
         match inner.store.orphaned_lanes(now_ms()).await {
             Ok(orphans) => orphans.iter().for_each(|id| wake(&inner, id)),
             Err(e) => tracing::error!(error = %e, "cannot look for orphaned lanes"),
-        }
-        ticks = ticks.wrapping_add(1);
-        if ticks.is_multiple_of(RECOVER_EVERY) {
-            match inner.store.recover_interrupted(now_ms()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(requeued = n, "re-queued deliveries of a stopped node"),
-                Err(e) => tracing::error!(error = %e, "cannot recover interrupted deliveries"),
-            }
         }
     }
 }

@@ -20,12 +20,14 @@ mod outcome;
 mod recorder;
 mod recovery;
 mod sender;
+mod sweep;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use herald_store::prelude::*;
 use herald_store::{AuditEntry, ClaimedDelivery, Store, StoreError, now_ms};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -188,15 +190,16 @@ impl Dispatcher {
         })
     }
 
-    /// Puts interrupted deliveries back in the queue and starts a lane for
-    /// every webhook with waiting deliveries; on a shared database, also
-    /// starts following other nodes. An API-only node only follows.
+    /// Puts interrupted deliveries back in the queue, starts a lane for
+    /// every webhook with waiting deliveries and the sweep for leases that
+    /// run out; on a shared database, also starts following other nodes. An
+    /// API-only node only follows.
     pub(crate) async fn start(&self) -> Result<(), StoreError> {
         cluster::start(&self.inner);
         if !self.inner.delivers {
             return Ok(());
         }
-        let recovered = self.inner.store.recover_interrupted(now_ms()).await?;
+        let recovered = self.inner.store.recover_at_start(now_ms()).await?;
         if recovered > 0 {
             tracing::info!(
                 recovered,
@@ -206,6 +209,7 @@ impl Dispatcher {
         for webhook_id in self.inner.store.webhooks_with_queued_deliveries().await? {
             self.wake(&webhook_id);
         }
+        sweep::start(&self.inner);
         for route in self.inner.registry.all() {
             if route.webhook.spec.status == WebhookStatus::Disabled
                 && route.webhook.spec.auto_recover

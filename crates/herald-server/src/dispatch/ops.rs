@@ -12,7 +12,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use herald_core::event::{is_operational, webhook_body};
 use herald_core::ids;
-use herald_store::{DeadLetter, DisabledWebhook, NewEvent, RecordOutcome};
+use herald_store::prelude::*;
+use herald_store::{DeadLetter, DisabledWebhook, Ingest, NewEvent, RecordOutcome};
 use serde_json::{Value, json};
 
 use super::Inner;
@@ -96,7 +97,9 @@ fn dead_letter_data(dead: &DeadLetter) -> Value {
 /// Stores operational events (one commit per tenant) and wakes their
 /// subscribers; the webhook an event is about never receives it.
 pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
-    let mut by_tenant: BTreeMap<String, Vec<NewEvent>> = BTreeMap::new();
+    // Read before matching: see `Registry::version`.
+    let version = inner.registry.version();
+    let mut by_tenant: BTreeMap<String, Vec<(NewEvent, String)>> = BTreeMap::new();
     let mut woken = BTreeSet::new();
     for op in events {
         let webhook_ids: Vec<String> = inner
@@ -115,7 +118,7 @@ pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
         let now = Utc::now();
         woken.extend(webhook_ids.iter().cloned());
         let body = webhook_body(&id, op.event_type, now, &data);
-        by_tenant.entry(op.tenant_id).or_default().push(NewEvent {
+        let event = NewEvent {
             ordering_keys: inner.registry.ordering_keys(&webhook_ids, &body),
             body,
             webhook_ids,
@@ -124,14 +127,50 @@ pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
             source: Some("herald".to_string()),
             idempotency_key: None,
             created_at_ms: now.timestamp_millis(),
-        });
+        };
+        by_tenant
+            .entry(op.tenant_id)
+            .or_default()
+            .push((event, op.subject));
     }
     for (tenant_id, events) in by_tenant {
-        if let Err(e) = inner.store.ingest(&tenant_id, events).await {
-            tracing::error!(error = %e, "cannot store operational events");
-        }
+        let (events, subjects): (Vec<_>, Vec<_>) = events.into_iter().unzip();
+        store(inner, &tenant_id, version, events, &subjects, &mut woken).await;
     }
     for webhook_id in woken {
         super::wake(inner, &webhook_id);
+    }
+}
+
+/// Stores one tenant's operational events, matched at `version`; when
+/// webhooks changed since, loads them again and matches once more (an event
+/// still never goes to its own `subjects` entry).
+async fn store(
+    inner: &Arc<Inner>,
+    tenant_id: &str,
+    version: i64,
+    events: Vec<NewEvent>,
+    subjects: &[String],
+    woken: &mut BTreeSet<String>,
+) {
+    let mut answer = inner.store.ingest(tenant_id, version, events).await;
+    if let Ok(Ingest::Stale { mut events, .. }) = answer {
+        answer = match inner.registry.reload(&inner.store).await {
+            Ok(version) => {
+                for (event, subject) in events.iter_mut().zip(subjects) {
+                    inner.registry.rematch(tenant_id, event, |id| id != subject);
+                    woken.extend(event.webhook_ids.iter().cloned());
+                }
+                inner.store.ingest(tenant_id, version, events).await
+            }
+            Err(e) => Err(e),
+        };
+    }
+    match answer {
+        Ok(Ingest::Stored(_)) => {}
+        Ok(Ingest::Stale { .. }) => {
+            tracing::error!("cannot store operational events: the webhooks keep changing");
+        }
+        Err(e) => tracing::error!(error = %e, "cannot store operational events"),
     }
 }

@@ -207,7 +207,7 @@ fn recorded(
         error_message,
         request_headers: headers_json(&result.request_headers),
         response_headers: result.response_headers.as_deref().map(headers_json),
-        response_body: result.response_body,
+        response_body: result.response_body.map(String::into_bytes),
         next,
     };
     Judgement {

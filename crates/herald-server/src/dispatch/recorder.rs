@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Weak;
 
+use herald_store::prelude::*;
 use herald_store::{AttemptRecord, NextStep, Store};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -57,6 +58,16 @@ impl Recorder {
                     let retrying = webhooks_with_retries(&records);
                     match store.record_attempts(records).await {
                         Ok(outcome) => {
+                            // The rest of the batch was written; these stay
+                            // leased until their lease runs out.
+                            for failed in &outcome.failed {
+                                tracing::error!(
+                                    error = %failed.error,
+                                    webhook_id = %failed.webhook_id,
+                                    delivery_seq = failed.delivery_seq,
+                                    "cannot record an attempt; it will be retried"
+                                );
+                            }
                             if let Some(inner) = dispatcher.upgrade() {
                                 // A lane that looked for its retry before
                                 // this commit found the delivery still under

@@ -10,6 +10,7 @@ use chrono::Utc;
 use herald_core::event::webhook_body;
 use herald_core::ids;
 use herald_core::webhook::WebhookStatus;
+use herald_store::prelude::*;
 use herald_store::{AuditEntry, NewEvent};
 use serde_json::json;
 

@@ -4,7 +4,7 @@ use serde_json::Value;
 use sqlx::{Postgres, Row, Transaction};
 
 use super::PgStore;
-use crate::{AuditEntry, AuditFilter, AuditRow, Result, StoreError};
+use crate::{AuditEntry, AuditFilter, AuditLog, AuditRow, Result, StoreError};
 
 pub(super) async fn record(tx: &mut Transaction<'_, Postgres>, entry: &AuditEntry) -> Result<()> {
     let json = |v: &Option<Value>| v.as_ref().map(Value::to_string);
@@ -38,8 +38,8 @@ pub(super) async fn record_all(
     Ok(())
 }
 
-impl PgStore {
-    pub(crate) async fn list_audit(&self, filter: AuditFilter) -> Result<Vec<AuditRow>> {
+impl AuditLog for PgStore {
+    async fn list_audit(&self, filter: AuditFilter) -> Result<Vec<AuditRow>> {
         let rows = sqlx::query(
             "SELECT seq, id, tenant_id, actor, action, resource_type, resource_id,
                     before, after, created_at

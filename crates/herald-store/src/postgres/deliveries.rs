@@ -6,15 +6,17 @@ use std::sync::Arc;
 
 use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
 use sqlx::postgres::PgRow;
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::{PgStore, audit, notify, to_u32};
-use crate::breaker::Disabling;
+use crate::breaker::{Count, Disabling};
 use crate::cluster::{WEBHOOK_CHANNEL, WORK_CHANNEL};
+use crate::leases::{INTERRUPTED_TEST, REQUEUED_STATUS};
+use crate::recording::{self, AttemptText, DeliveryUpdate};
 pub(super) use crate::types::DELIVERY_SELECT;
 use crate::{
-    AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryRow,
-    NextStep, RecordOutcome, Requeue, Result, StoreError,
+    AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryLog,
+    DeliveryQueue, DeliveryRow, NextStep, RecordOutcome, Requeue, Result, StoreError,
 };
 
 pub(super) fn delivery_row(r: &PgRow) -> Result<DeliveryRow> {
@@ -47,10 +49,8 @@ const ORDERED_HEADS: &str = "SELECT MIN(seq) FROM deliveries
        AND status IN ('pending', 'retrying', 'delivering')
      GROUP BY ordering_key";
 
-impl PgStore {
-    /// Leases up to `limit` due deliveries of a webhook, oldest first. Rows
-    /// another node is claiming are skipped, not waited for.
-    pub(crate) async fn claim(
+impl DeliveryQueue for PgStore {
+    async fn claim(
         &self,
         webhook_id: &str,
         now_ms: i64,
@@ -118,7 +118,7 @@ impl PgStore {
             });
         }
         let next_due_ms = if deliveries.len() < limit {
-            self.next_due_of(webhook_id, ordered).await?
+            next_due_of(self.pool(), webhook_id, ordered).await?
         } else {
             Some(now_ms)
         };
@@ -128,92 +128,41 @@ impl PgStore {
         })
     }
 
-    pub(crate) async fn release(&self, seqs: Vec<i64>) -> Result<()> {
-        sqlx::query(
-            "UPDATE deliveries
-             SET status = CASE WHEN attempt_count = 0 THEN 'pending' ELSE 'retrying' END,
-                 leased_until = NULL
-             WHERE seq = ANY($1) AND status = 'delivering'",
-        )
+    async fn release(&self, seqs: Vec<i64>) -> Result<()> {
+        sqlx::query(&format!(
+            "UPDATE deliveries SET status = {REQUEUED_STATUS}, leased_until = NULL
+             WHERE seq = ANY($1) AND status = 'delivering'"
+        ))
         .bind(&seqs)
         .execute(self.pool())
         .await?;
         Ok(())
     }
 
-    /// Records a batch of attempts in one transaction: the deliveries' new
-    /// state in one statement, the attempts in another, then the circuit
-    /// breaker. Webhooks with a retry scheduled are told to every node, so
-    /// whichever holds the lane sleeps until it falls due.
-    pub(crate) async fn record_attempts(
-        &self,
-        records: Vec<AttemptRecord>,
-    ) -> Result<RecordOutcome> {
-        let mut tx = self.begin().await?;
-        let recorded = update_deliveries(&mut tx, &records).await?;
-        let records: Vec<&AttemptRecord> = records
-            .iter()
-            .filter(|r| recorded.contains(&r.delivery_seq))
-            .collect();
-        insert_attempts(&mut tx, &records).await?;
-
-        let mut outcome = RecordOutcome::default();
-        // Successes reset the breaker's count in one statement at the end,
-        // except where a failure follows them in this batch: order matters.
-        let mut delivered: Vec<String> = Vec::new();
-        let mut retrying: Vec<String> = Vec::new();
-        for record in &records {
-            match record.next {
-                NextStep::RetryAt(_) => retrying.push(record.webhook_id.clone()),
-                NextStep::Delivered if !record.test => delivered.push(record.webhook_id.clone()),
-                NextStep::Failed if !record.test => {
-                    if delivered.contains(&record.webhook_id) {
-                        delivered.retain(|w| *w != record.webhook_id);
-                        reset_failures(&mut tx, std::slice::from_ref(&record.webhook_id)).await?;
-                    }
-                    count_failure(&mut tx, record, &mut outcome).await?;
+    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<RecordOutcome> {
+        match self.record_batch(&records).await {
+            Ok(outcome) => Ok(outcome),
+            // The database itself failed: one at a time would fail alike,
+            // each after waiting for a connection.
+            Err(e) if e.is_unavailable() || records.len() == 1 => Err(e),
+            // One record cannot be written (say, text PostgreSQL refuses):
+            // each in its own transaction, so only that one fails.
+            Err(e) => {
+                tracing::warn!(error = %e, records = records.len(), "a batch of attempt records failed; writing them one by one");
+                let mut results = Vec::with_capacity(records.len());
+                for record in &records {
+                    results.push(self.record_batch(std::slice::from_ref(record)).await);
                 }
-                _ => {}
+                recording::merge(&records, results)
             }
         }
-        delivered.sort_unstable();
-        delivered.dedup();
-        reset_failures(&mut tx, &delivered).await?;
-        retrying.sort_unstable();
-        retrying.dedup();
-        notify(&mut tx, WORK_CHANNEL, &retrying).await?;
-        let disabled: Vec<String> = outcome
-            .disabled
-            .iter()
-            .map(|d| d.webhook_id.clone())
-            .collect();
-        notify(&mut tx, WEBHOOK_CHANNEL, &disabled).await?;
-        tx.commit().await?;
-        Ok(outcome)
     }
 
-    pub(crate) async fn next_due(&self, webhook_id: &str) -> Result<Option<i64>> {
-        self.next_due_of(webhook_id, false).await
+    async fn next_due(&self, webhook_id: &str) -> Result<Option<i64>> {
+        next_due_of(self.pool(), webhook_id, false).await
     }
 
-    async fn next_due_of(&self, webhook_id: &str, ordered: bool) -> Result<Option<i64>> {
-        let sql = if ordered {
-            format!(
-                "SELECT MIN(next_attempt_at) FROM deliveries
-                 WHERE seq IN ({ORDERED_HEADS}) AND status IN ('pending', 'retrying')"
-            )
-        } else {
-            "SELECT MIN(next_attempt_at) FROM deliveries
-             WHERE webhook_id = $1 AND status IN ('pending', 'retrying')"
-                .to_string()
-        };
-        Ok(sqlx::query_scalar(&sql)
-            .bind(webhook_id)
-            .fetch_one(self.pool())
-            .await?)
-    }
-
-    pub(crate) async fn webhooks_with_queued_deliveries(&self) -> Result<Vec<String>> {
+    async fn webhooks_with_queued_deliveries(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT DISTINCT webhook_id FROM deliveries WHERE status IN ('pending', 'retrying')",
         )
@@ -221,32 +170,30 @@ impl PgStore {
         .await?)
     }
 
-    /// Puts back in the queue deliveries whose lease ran out while no live
-    /// node holds their webhook's lane: their node died mid-attempt (a lane
-    /// that is held may keep leased deliveries waiting, e.g. during a
-    /// back-pressure pause, and is left alone). An interrupted test send is
-    /// failed instead, since nobody awaits it. Safe to run on every node at
-    /// any time.
-    pub(crate) async fn recover_interrupted(&self, now_ms: i64) -> Result<usize> {
+    async fn recover_interrupted(&self, now_ms: i64) -> Result<usize> {
+        // A lane that is held may keep leased deliveries waiting (during a
+        // back-pressure pause, say): only leases of lanes nobody holds are
+        // taken back, so any node may run this at any time.
         let mut tx = self.begin().await?;
         let failed_tests = sqlx::query(
             "UPDATE deliveries SET status = 'failed', leased_until = NULL, updated_at = $1,
-                    last_error = 'interrupted: Herald stopped during the test send'
+                    last_error = $2
              WHERE status = 'delivering' AND test AND leased_until < $1",
         )
         .bind(now_ms)
+        .bind(INTERRUPTED_TEST)
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let mut webhooks: Vec<String> = sqlx::query_scalar(
+        let mut webhooks: Vec<String> = sqlx::query_scalar(&format!(
             "UPDATE deliveries d
-             SET status = CASE WHEN attempt_count = 0 THEN 'pending' ELSE 'retrying' END,
+             SET status = {REQUEUED_STATUS},
                  next_attempt_at = $1, leased_until = NULL, updated_at = $1
              WHERE status = 'delivering' AND NOT test AND leased_until < $1
                AND NOT EXISTS (SELECT 1 FROM lane_leases l WHERE l.webhook_id = d.webhook_id
                                AND l.node_id IS NOT NULL AND l.leased_until >= $1)
-             RETURNING webhook_id",
-        )
+             RETURNING webhook_id"
+        ))
         .bind(now_ms)
         .fetch_all(&mut *tx)
         .await?;
@@ -258,12 +205,13 @@ impl PgStore {
         Ok(failed_tests as usize + requeued)
     }
 
-    pub(crate) async fn requeue_failed(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        now_ms: i64,
-    ) -> Result<Requeue> {
+    async fn recover_at_start(&self, now_ms: i64) -> Result<usize> {
+        // Other nodes' leases are live: the start of this one changes
+        // nothing about them.
+        self.recover_interrupted(now_ms).await
+    }
+
+    async fn requeue_failed(&self, tenant_id: &str, id: &str, now_ms: i64) -> Result<Requeue> {
         let mut tx = self.begin().await?;
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT status, webhook_id FROM deliveries WHERE id = $1 AND tenant_id = $2
@@ -294,7 +242,7 @@ impl PgStore {
         Ok(Requeue::Requeued { webhook_id })
     }
 
-    pub(crate) async fn requeue_failed_between(
+    async fn requeue_failed_between(
         &self,
         tenant_id: &str,
         webhook_id: &str,
@@ -323,8 +271,66 @@ impl PgStore {
         tx.commit().await?;
         Ok(n)
     }
+}
 
-    pub(crate) async fn list_deliveries(&self, filter: DeliveryFilter) -> Result<Vec<DeliveryRow>> {
+impl PgStore {
+    /// Records a batch in one transaction: the deliveries' new state in one
+    /// statement, the attempts in another, then the circuit breaker.
+    /// Webhooks with a retry scheduled are told to every node, so whichever
+    /// holds the lane sleeps until it falls due.
+    async fn record_batch(&self, records: &[AttemptRecord]) -> Result<RecordOutcome> {
+        let mut tx = self.begin().await?;
+        let recorded = update_deliveries(&mut tx, records).await?;
+        let records: Vec<&AttemptRecord> = records
+            .iter()
+            .filter(|r| recorded.contains(&r.delivery_seq))
+            .collect();
+        insert_attempts(&mut tx, &records).await?;
+
+        let mut outcome = RecordOutcome::default();
+        // Successes reset the breaker's count in one statement at the end,
+        // except where a failure follows them in this batch: order matters.
+        let mut delivered: Vec<String> = Vec::new();
+        let mut retrying: Vec<String> = Vec::new();
+        for record in &records {
+            if let NextStep::RetryAt(_) = record.next {
+                retrying.push(record.webhook_id.clone());
+            }
+            match Count::of(record) {
+                Count::Reset => delivered.push(record.webhook_id.clone()),
+                Count::Failure => {
+                    if delivered.contains(&record.webhook_id) {
+                        delivered.retain(|w| *w != record.webhook_id);
+                        reset_failures(&mut tx, std::slice::from_ref(&record.webhook_id)).await?;
+                    }
+                    count_failure(&mut tx, record, &mut outcome).await?;
+                }
+                Count::Unchanged => {}
+            }
+        }
+        delivered.sort_unstable();
+        delivered.dedup();
+        reset_failures(&mut tx, &delivered).await?;
+        retrying.sort_unstable();
+        retrying.dedup();
+        notify(&mut tx, WORK_CHANNEL, &retrying).await?;
+        let disabled: Vec<String> = outcome
+            .disabled
+            .iter()
+            .map(|d| d.webhook_id.clone())
+            .collect();
+        notify(&mut tx, WEBHOOK_CHANNEL, &disabled).await?;
+        if !disabled.is_empty() {
+            // Last, after every webhook row this batch locked.
+            super::webhooks::bump_registry(&mut tx).await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
+
+impl DeliveryLog for PgStore {
+    async fn list_deliveries(&self, filter: DeliveryFilter) -> Result<Vec<DeliveryRow>> {
         let rows = sqlx::query(&format!(
             "{DELIVERY_SELECT}
              WHERE d.tenant_id = $1 AND d.seq < $2
@@ -344,7 +350,7 @@ impl PgStore {
         rows.iter().map(delivery_row).collect()
     }
 
-    pub(crate) async fn get_delivery(
+    async fn get_delivery(
         &self,
         tenant_id: &str,
         id: &str,
@@ -373,10 +379,7 @@ impl PgStore {
         Ok(Some((row, attempts)))
     }
 
-    pub(crate) async fn delivery_counts(
-        &self,
-        tenant_id: &str,
-    ) -> Result<Vec<(DeliveryStatus, u64)>> {
+    async fn delivery_counts(&self, tenant_id: &str) -> Result<Vec<(DeliveryStatus, u64)>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT status, COUNT(*) FROM deliveries WHERE tenant_id = $1 GROUP BY status",
         )
@@ -387,6 +390,23 @@ impl PgStore {
             .map(|(status, n)| Ok((status.parse().map_err(StoreError::Corrupt)?, n as u64)))
             .collect()
     }
+}
+
+async fn next_due_of(pool: &PgPool, webhook_id: &str, ordered: bool) -> Result<Option<i64>> {
+    let sql = if ordered {
+        format!(
+            "SELECT MIN(next_attempt_at) FROM deliveries
+             WHERE seq IN ({ORDERED_HEADS}) AND status IN ('pending', 'retrying')"
+        )
+    } else {
+        "SELECT MIN(next_attempt_at) FROM deliveries
+         WHERE webhook_id = $1 AND status IN ('pending', 'retrying')"
+            .to_string()
+    };
+    Ok(sqlx::query_scalar(&sql)
+        .bind(webhook_id)
+        .fetch_one(pool)
+        .await?)
 }
 
 fn attempt_row(r: &PgRow) -> Result<AttemptRow> {
@@ -422,21 +442,15 @@ async fn update_deliveries(
     let mut ended_at = Vec::with_capacity(records.len());
     let mut delivered_at: Vec<Option<i64>> = Vec::with_capacity(records.len());
     for r in records {
-        let end = r.started_at_ms + r.duration_ms as i64;
-        let (status, next, delivered) = match r.next {
-            NextStep::Delivered => ("delivered", None, Some(end)),
-            NextStep::RetryAt(at) => ("retrying", Some(at), None),
-            NextStep::Failed => ("failed", None, None),
-            NextStep::Skipped => ("skipped", None, None),
-        };
+        let change = DeliveryUpdate::of(r);
         seqs.push(r.delivery_seq);
-        statuses.push(status);
+        statuses.push(change.status);
         numbers.push(r.number as i32);
-        next_at.push(next);
+        next_at.push(change.next_attempt_at);
         codes.push(r.status_code.map(i32::from));
-        errors.push(crate::breaker::last_error(r));
-        ended_at.push(end);
-        delivered_at.push(delivered);
+        errors.push(change.last_error);
+        ended_at.push(change.updated_at);
+        delivered_at.push(change.delivered_at);
     }
     let updated: Vec<i64> = sqlx::query_scalar(
         "UPDATE deliveries d
@@ -469,17 +483,19 @@ async fn insert_attempts(
     if records.is_empty() {
         return Ok(());
     }
-    // Columns borrow from the records: headers and bodies are not copied.
+    // Columns borrow from the records: headers and bodies are not copied
+    // (only text with a NUL in it is, to be made storable).
     let text = |f: fn(&AttemptRecord) -> &str| records.iter().map(|r| f(r)).collect::<Vec<_>>();
     let optional =
         |f: fn(&AttemptRecord) -> Option<&str>| records.iter().map(|r| f(r)).collect::<Vec<_>>();
+    let storable: Vec<AttemptText<'_>> = records.iter().map(|r| AttemptText::of(r)).collect();
     sqlx::query(
         "INSERT INTO attempts (id, delivery_seq, number, started_at, duration_ms, status_code,
                                outcome, error_category, error_message, request_headers,
                                response_headers, response_body, tenant_id)
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::bigint[],
                               $6::int[], $7::text[], $8::text[], $9::text[], $10::text[],
-                              $11::text[], $12::text[], $13::text[])",
+                              $11::text[], $12::bytea[], $13::text[])",
     )
     .bind(text(|r| &r.id))
     .bind(records.iter().map(|r| r.delivery_seq).collect::<Vec<_>>())
@@ -499,10 +515,30 @@ async fn insert_attempts(
     )
     .bind(text(|r| r.outcome.as_str()))
     .bind(optional(|r| r.error_category.map(|c| c.as_str())))
-    .bind(optional(|r| r.error_message.as_deref()))
-    .bind(text(|r| &r.request_headers))
-    .bind(optional(|r| r.response_headers.as_deref()))
-    .bind(optional(|r| r.response_body.as_deref()))
+    .bind(
+        storable
+            .iter()
+            .map(|t| t.error_message.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        storable
+            .iter()
+            .map(|t| t.request_headers.as_ref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        storable
+            .iter()
+            .map(|t| t.response_headers.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        records
+            .iter()
+            .map(|r| r.response_body.as_deref())
+            .collect::<Vec<_>>(),
+    )
     .bind(text(|r| &r.tenant_id))
     .execute(&mut **tx)
     .await?;
@@ -530,7 +566,7 @@ async fn count_failure(
     r: &AttemptRecord,
     outcome: &mut RecordOutcome,
 ) -> Result<()> {
-    let last_error = crate::breaker::last_error(r);
+    let last_error = crate::recording::last_error(r);
     let (delivery_id, event_id, event_type): (String, String, String) = sqlx::query_as(
         "SELECT d.id, e.id, e.type FROM deliveries d JOIN events e ON e.seq = d.event_seq
          WHERE d.seq = $1",
@@ -561,7 +597,7 @@ async fn count_failure(
     };
     let changed = sqlx::query(
         "UPDATE webhooks SET status = 'disabled', updated_at = $2,
-                disabled_reason = $3, disabled_at = $4
+                disabled_reason = $3, disabled_at = $4, version = version + 1
          WHERE id = $1 AND status = 'active'",
     )
     .bind(&r.webhook_id)

@@ -10,13 +10,14 @@ use sqlx::{Postgres, Row, Transaction};
 
 use super::{PgStore, notify, to_u32};
 use crate::cluster::WORK_CHANNEL;
-use crate::{ClaimedDelivery, DeliveryRow, EventRow, Ingested, NewEvent, Result};
+use crate::leases::TEST_SEND_LEASE_MS;
+use crate::{
+    ClaimedDelivery, DeliveryRow, EventRow, EventStore, Ingest, Ingested, NewEvent, Result,
+    StoreError,
+};
 
-/// How long a test send may take before the sweep calls it interrupted.
-const TEST_SEND_LEASE_MS: i64 = 10 * 60 * 1000;
-
-impl PgStore {
-    pub(crate) async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
+impl EventStore for PgStore {
+    async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
         let mut tx = self.begin().await?;
         let seqs: Vec<i64> = sqlx::query_scalar(
             "SELECT seq FROM events e
@@ -41,7 +42,7 @@ impl PgStore {
         Ok(seqs.len())
     }
 
-    pub(crate) async fn replay_event(
+    async fn replay_event(
         &self,
         tenant_id: &str,
         event_id: &str,
@@ -76,13 +77,19 @@ impl PgStore {
         Ok(Some(count as u32))
     }
 
-    pub(crate) async fn ingest(
+    async fn ingest(
         &self,
         tenant_id: &str,
+        registry_version: i64,
         events: Vec<NewEvent>,
-    ) -> Result<Vec<Ingested>> {
+    ) -> Result<Ingest> {
         let mut tx = self.begin().await?;
-        let inserted = insert_events(&mut tx, tenant_id, &events, false).await?;
+        let (inserted, current) =
+            insert_events(&mut tx, tenant_id, &events, false, Some(registry_version)).await?;
+        if current != registry_version {
+            // Nothing was inserted; the transaction ends unused.
+            return Ok(Ingest::Stale { current, events });
+        }
 
         // The first occurrence of an id in this request got the row; any
         // later one (and any event that already existed) is a replay.
@@ -112,18 +119,19 @@ impl PgStore {
         }
         insert_deliveries(&mut tx, tenant_id, new).await?;
         tx.commit().await?;
-        Ok(answers)
+        Ok(Ingest::Stored(answers))
     }
 
-    pub(crate) async fn insert_test_delivery(
+    async fn insert_test_delivery(
         &self,
         tenant_id: &str,
         event: NewEvent,
         webhook_id: &str,
     ) -> Result<ClaimedDelivery> {
         let mut tx = self.begin().await?;
-        let event_seq = insert_events(&mut tx, tenant_id, std::slice::from_ref(&event), true)
+        let event_seq = insert_events(&mut tx, tenant_id, std::slice::from_ref(&event), true, None)
             .await?
+            .0
             .get(event.id.as_str())
             .copied()
             .expect("a fresh test event id never conflicts");
@@ -158,7 +166,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
+    async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
         let row = sqlx::query(
             "SELECT seq, id, type, source, body, created_at FROM events
              WHERE tenant_id = $1 AND id = $2",
@@ -170,7 +178,7 @@ impl PgStore {
         row.as_ref().map(event_row).transpose()
     }
 
-    pub(crate) async fn list_events(
+    async fn list_events(
         &self,
         tenant_id: &str,
         event_type: Option<String>,
@@ -191,7 +199,7 @@ impl PgStore {
         rows.iter().map(event_row).collect()
     }
 
-    pub(crate) async fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>> {
+    async fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>> {
         let rows = sqlx::query(&format!(
             "{} WHERE d.event_seq = $1 ORDER BY d.seq",
             super::deliveries::DELIVERY_SELECT
@@ -215,26 +223,38 @@ fn event_row(r: &PgRow) -> Result<EventRow> {
 }
 
 /// Inserts events in one statement; answers the sequence number of each id
-/// that got a new row (an id or idempotency key that exists gets none).
+/// that got a new row (an id or idempotency key that exists gets none) and
+/// the registry version. With `registry_version`, nothing is inserted
+/// unless the stored version is that one: the check rides on the insert,
+/// in the same snapshot, at no extra round trip.
 async fn insert_events(
     tx: &mut Transaction<'_, Postgres>,
     tenant_id: &str,
     events: &[NewEvent],
     test: bool,
-) -> Result<HashMap<String, i64>> {
+    registry_version: Option<i64>,
+) -> Result<(HashMap<String, i64>, i64)> {
     // Columns borrow from the events: bodies are not copied to be sent.
     let text = |f: fn(&NewEvent) -> &str| events.iter().map(f).collect::<Vec<_>>();
     let optional = |f: fn(&NewEvent) -> Option<&str>| events.iter().map(f).collect::<Vec<_>>();
-    let rows = sqlx::query(
-        "INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
-                             delivery_count, test, created_at)
-         SELECT $1, e.id, e.type, e.source, e.key, e.body, e.count, $8, e.created_at
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::int[], $9::bigint[])
-              WITH ORDINALITY AS e(id, type, source, key, body, count, created_at, n)
-         ORDER BY e.n
-         ON CONFLICT DO NOTHING
-         RETURNING id, seq",
+    // The inserted rows, then one row without an id: the version.
+    let rows: Vec<(Option<String>, i64)> = sqlx::query_as(
+        "WITH registry AS (SELECT version FROM herald_registry),
+         inserted AS (
+             INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
+                                 delivery_count, test, created_at)
+             SELECT $1, e.id, e.type, e.source, e.key, e.body, e.count, $8, e.created_at
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::int[], $9::bigint[])
+                  WITH ORDINALITY AS e(id, type, source, key, body, count, created_at, n)
+             WHERE $10::bigint IS NULL OR $10 = (SELECT version FROM registry)
+             ORDER BY e.n
+             ON CONFLICT DO NOTHING
+             RETURNING id, seq
+         )
+         SELECT id, seq FROM inserted
+         UNION ALL
+         SELECT NULL, version FROM registry",
     )
     .bind(tenant_id)
     .bind(text(|e| &e.id))
@@ -250,11 +270,22 @@ async fn insert_events(
     )
     .bind(test)
     .bind(events.iter().map(|e| e.created_at_ms).collect::<Vec<_>>())
+    .bind(registry_version)
     .fetch_all(&mut **tx)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
+    let mut inserted = HashMap::with_capacity(rows.len());
+    let mut version = None;
+    for (id, seq) in rows {
+        match id {
+            Some(id) => {
+                inserted.insert(id, seq);
+            }
+            None => version = Some(seq),
+        }
+    }
+    let version =
+        version.ok_or_else(|| StoreError::Corrupt("herald_registry has no row".to_string()))?;
+    Ok((inserted, version))
 }
 
 /// Pending deliveries to insert, column by column.

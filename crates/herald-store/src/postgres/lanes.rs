@@ -8,16 +8,12 @@
 use rand::Rng;
 
 use super::{PgStore, notify};
-use crate::Result;
 use crate::cluster::{LaneClaim, WORK_CHANNEL};
+use crate::leases::{INTERRUPTED_TEST, REQUEUED_STATUS};
+use crate::{Lanes, Result};
 
-impl PgStore {
-    pub(crate) async fn acquire_lane(
-        &self,
-        webhook_id: &str,
-        now_ms: i64,
-        ttl_ms: i64,
-    ) -> Result<LaneClaim> {
+impl Lanes for PgStore {
+    async fn acquire_lane(&self, webhook_id: &str, now_ms: i64, ttl_ms: i64) -> Result<LaneClaim> {
         let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO lane_leases (webhook_id) VALUES ($1) ON CONFLICT DO NOTHING")
             .bind(webhook_id)
@@ -59,19 +55,20 @@ impl PgStore {
         if dead_holder {
             sqlx::query(
                 "UPDATE deliveries SET status = 'failed', leased_until = NULL, updated_at = $2,
-                        last_error = 'interrupted: Herald stopped during the test send'
+                        last_error = $3
                  WHERE webhook_id = $1 AND status = 'delivering' AND test",
             )
             .bind(webhook_id)
             .bind(now_ms)
+            .bind(INTERRUPTED_TEST)
             .execute(&mut *tx)
             .await?;
-            recovered = sqlx::query(
+            recovered = sqlx::query(&format!(
                 "UPDATE deliveries
-                 SET status = CASE WHEN attempt_count = 0 THEN 'pending' ELSE 'retrying' END,
+                 SET status = {REQUEUED_STATUS},
                      next_attempt_at = $2, leased_until = NULL, updated_at = $2
-                 WHERE webhook_id = $1 AND status = 'delivering' AND NOT test",
-            )
+                 WHERE webhook_id = $1 AND status = 'delivering' AND NOT test"
+            ))
             .bind(webhook_id)
             .bind(now_ms)
             .execute(&mut *tx)
@@ -86,7 +83,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) async fn renew_lanes(&self, now_ms: i64, ttl_ms: i64) -> Result<Vec<(String, i64)>> {
+    async fn renew_lanes(&self, now_ms: i64, ttl_ms: i64) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as(
             "UPDATE lane_leases SET leased_until = $2 WHERE node_id = $1
              RETURNING webhook_id, token",
@@ -97,7 +94,7 @@ impl PgStore {
         .await?)
     }
 
-    pub(crate) async fn release_lane(
+    async fn release_lane(
         &self,
         webhook_id: &str,
         token: i64,
@@ -131,12 +128,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(crate) async fn hold_lane(
-        &self,
-        webhook_id: &str,
-        token: i64,
-        until_ms: i64,
-    ) -> Result<()> {
+    async fn hold_lane(&self, webhook_id: &str, token: i64, until_ms: i64) -> Result<()> {
         sqlx::query(
             "UPDATE lane_leases SET quiet_until = GREATEST(COALESCE(quiet_until, 0), $4)
              WHERE webhook_id = $1 AND node_id = $2 AND token = $3",
@@ -150,7 +142,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(crate) async fn orphaned_lanes(&self, now_ms: i64) -> Result<Vec<String>> {
+    async fn orphaned_lanes(&self, now_ms: i64) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT webhook_id FROM lane_leases WHERE node_id IS NOT NULL AND leased_until < $1",
         )

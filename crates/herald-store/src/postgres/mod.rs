@@ -28,7 +28,7 @@ use tokio::sync::broadcast;
 
 use crate::cluster::Change;
 use crate::sealing::Sealer;
-use crate::{Result, StoreError};
+use crate::{Result, Storage, StoreError};
 
 /// Where the PostgreSQL database is and how many connections to keep.
 #[derive(Debug, Clone)]
@@ -83,6 +83,7 @@ impl PgStore {
             .connect_with(connect.application_name("herald"))
             .await?;
         schema::migrate(&pool).await?;
+        webhooks::check_key(&pool, &sealer).await?;
         let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
         let (stop_listener, stopped) = tokio::sync::oneshot::channel();
         listener::start(pool.clone(), changes.clone(), stopped).await?;
@@ -116,12 +117,14 @@ impl PgStore {
     pub(crate) fn changes(&self) -> broadcast::Receiver<Change> {
         self.inner.changes.subscribe()
     }
+}
 
-    pub(crate) async fn schema_version(&self) -> Result<u32> {
+impl Storage for PgStore {
+    async fn schema_version(&self) -> Result<u32> {
         schema::version(self.pool()).await
     }
 
-    pub(crate) async fn ping(&self) -> Result<()> {
+    async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(self.pool()).await?;
         Ok(())
     }

@@ -4,7 +4,7 @@ use sqlx::{Postgres, Transaction};
 
 use super::{PgStore, audit, notify};
 use crate::cluster::WEBHOOK_CHANNEL;
-use crate::{ApiKeyRow, AuditEntry, Result, TenantRow};
+use crate::{ApiKeyRow, AuditEntry, Result, TenantRow, TenantStore};
 
 async fn insert_key(tx: &mut Transaction<'_, Postgres>, key: &ApiKeyRow) -> Result<()> {
     sqlx::query(
@@ -49,8 +49,8 @@ fn key((id, tenant_id, key_hash, created_at_ms): KeyTuple) -> ApiKeyRow {
     }
 }
 
-impl PgStore {
-    pub(crate) async fn create_tenant(
+impl TenantStore for PgStore {
+    async fn create_tenant(
         &self,
         tenant: TenantRow,
         key: ApiKeyRow,
@@ -69,7 +69,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(crate) async fn list_tenants(&self) -> Result<Vec<TenantRow>> {
+    async fn list_tenants(&self) -> Result<Vec<TenantRow>> {
         let rows: Vec<TenantTuple> =
             sqlx::query_as("SELECT id, name, created_at FROM tenants ORDER BY id")
                 .fetch_all(self.pool())
@@ -77,7 +77,7 @@ impl PgStore {
         Ok(rows.into_iter().map(tenant).collect())
     }
 
-    pub(crate) async fn get_tenant(&self, id: &str) -> Result<Option<TenantRow>> {
+    async fn get_tenant(&self, id: &str) -> Result<Option<TenantRow>> {
         let row: Option<TenantTuple> =
             sqlx::query_as("SELECT id, name, created_at FROM tenants WHERE id = $1")
                 .bind(id)
@@ -86,7 +86,7 @@ impl PgStore {
         Ok(row.map(tenant))
     }
 
-    pub(crate) async fn delete_tenant(
+    async fn delete_tenant(
         &self,
         id: &str,
         audits: Vec<AuditEntry>,
@@ -114,11 +114,14 @@ impl PgStore {
         }
         audit::record_all(&mut tx, &audits).await?;
         notify(&mut tx, WEBHOOK_CHANNEL, &webhook_ids).await?;
+        if !webhook_ids.is_empty() {
+            super::webhooks::bump_registry(&mut tx).await?;
+        }
         tx.commit().await?;
         Ok(Some(webhook_ids))
     }
 
-    pub(crate) async fn add_api_key(&self, key: ApiKeyRow, audit: AuditEntry) -> Result<bool> {
+    async fn add_api_key(&self, key: ApiKeyRow, audit: AuditEntry) -> Result<bool> {
         let mut tx = self.begin().await?;
         if !tenant_exists(&mut tx, &key.tenant_id).await? {
             return Ok(false);
@@ -129,7 +132,7 @@ impl PgStore {
         Ok(true)
     }
 
-    pub(crate) async fn revoke_api_key(
+    async fn revoke_api_key(
         &self,
         tenant_id: &str,
         key_id: &str,
@@ -149,7 +152,7 @@ impl PgStore {
         Ok(n == 1)
     }
 
-    pub(crate) async fn api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKeyRow>> {
+    async fn api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKeyRow>> {
         let rows: Vec<KeyTuple> = sqlx::query_as(
             "SELECT id, tenant_id, key_hash, created_at FROM api_keys
              WHERE tenant_id = $1 ORDER BY id",
@@ -160,7 +163,7 @@ impl PgStore {
         Ok(rows.into_iter().map(key).collect())
     }
 
-    pub(crate) async fn find_api_key(&self, key_id: &str) -> Result<Option<ApiKeyRow>> {
+    async fn find_api_key(&self, key_id: &str) -> Result<Option<ApiKeyRow>> {
         let row: Option<KeyTuple> = sqlx::query_as(
             "SELECT id, tenant_id, key_hash, created_at FROM api_keys WHERE id = $1",
         )

@@ -4,12 +4,15 @@
 
 use herald_core::webhook::Webhook;
 use sqlx::postgres::PgRow;
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::{PgStore, audit, notify};
 use crate::cluster::WEBHOOK_CHANNEL;
-use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow};
-use crate::{AuditEntry, Result};
+use crate::key_check;
+use crate::registry;
+use crate::sealing::Sealer;
+use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow, conflict};
+use crate::{AuditEntry, RegistrySnapshot, Result, StoreError, WebhookStore};
 
 fn read_row(r: &PgRow) -> Result<StoredRow> {
     Ok(StoredRow {
@@ -18,10 +21,14 @@ fn read_row(r: &PgRow) -> Result<StoredRow> {
         status: r.try_get(2)?,
         disabled_reason: r.try_get(3)?,
         disabled_at: r.try_get(4)?,
+        version: r.try_get(5)?,
     })
 }
 
-/// Replaces the stored row; false when the webhook no longer exists.
+/// Replaces the stored row if it is still the version the copy was read
+/// at; false when the webhook no longer exists. A concurrent writer that
+/// got there first holds the row until it commits; the version is then
+/// compared with what it wrote.
 async fn update_row(
     tx: &mut Transaction<'_, Postgres>,
     row: &SealedWebhook,
@@ -30,8 +37,9 @@ async fn update_row(
     let n = sqlx::query(
         "UPDATE webhooks SET status = $3, spec = $4, updated_at = $5,
                 disabled_reason = $6, disabled_at = $7,
-                consecutive_failures = CASE WHEN $8 THEN 0 ELSE consecutive_failures END
-         WHERE id = $1 AND tenant_id = $2",
+                consecutive_failures = CASE WHEN $8 THEN 0 ELSE consecutive_failures END,
+                version = version + 1
+         WHERE id = $1 AND tenant_id = $2 AND version = $9",
     )
     .bind(&row.id)
     .bind(&row.tenant_id)
@@ -41,10 +49,57 @@ async fn update_row(
     .bind(&row.disabled_reason)
     .bind(&row.disabled_at)
     .bind(reset_failures)
+    .bind(row.version)
     .execute(&mut **tx)
     .await?
     .rows_affected();
-    Ok(n == 1)
+    if n == 1 {
+        return Ok(true);
+    }
+    let exists = sqlx::query("SELECT 1 FROM webhooks WHERE id = $1 AND tenant_id = $2")
+        .bind(&row.id)
+        .bind(&row.tenant_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
+    match exists {
+        true => Err(conflict(&row.id, row.version)),
+        false => Ok(false),
+    }
+}
+
+/// Refuses a master key other than the one the database was set up with
+/// (see [`crate::key_check`]). Nodes that start together race to write the
+/// check; each then compares with what was kept, so only one key wins.
+pub(super) async fn check_key(pool: &PgPool, sealer: &Sealer) -> Result<()> {
+    let stored = async || -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM herald_meta WHERE name = $1")
+                .bind(key_check::NAME)
+                .fetch_optional(pool)
+                .await?,
+        )
+    };
+    if let Some(check) = stored().await? {
+        return key_check::compare(sealer, &check);
+    }
+    let sealed: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, spec FROM webhooks WHERE spec LIKE 'sealed:%'")
+            .fetch_all(pool)
+            .await?;
+    key_check::rows_open(
+        sealer,
+        sealed.iter().map(|(id, spec)| (id.as_str(), spec.as_str())),
+    )?;
+    sqlx::query("INSERT INTO herald_meta (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(key_check::NAME)
+        .bind(sealer.key_check())
+        .execute(pool)
+        .await?;
+    let check = stored()
+        .await?
+        .ok_or_else(|| StoreError::Database("the key check was not kept".into()))?;
+    key_check::compare(sealer, &check)
 }
 
 /// Announces a changed webhook to every node.
@@ -52,14 +107,22 @@ async fn announce(tx: &mut Transaction<'_, Postgres>, id: &str) -> Result<()> {
     notify(tx, WEBHOOK_CHANNEL, &[id.to_string()]).await
 }
 
-impl PgStore {
-    pub(crate) async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
+/// Moves the registry version on, in the change's transaction. The row is
+/// then locked until the commit: webhook changes take it last, after their
+/// webhook rows, so they queue behind each other without deadlocking.
+pub(super) async fn bump_registry(tx: &mut Transaction<'_, Postgres>) -> Result<()> {
+    sqlx::query(registry::BUMP).execute(&mut **tx).await?;
+    Ok(())
+}
+
+impl WebhookStore for PgStore {
+    async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO webhooks (id, tenant_id, status, spec, created_at, updated_at,
-                                   disabled_reason, disabled_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                   disabled_reason, disabled_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
         )
         .bind(&row.id)
         .bind(&row.tenant_id)
@@ -73,27 +136,25 @@ impl PgStore {
         .await?;
         audit::record(&mut tx, &audit).await?;
         announce(&mut tx, &row.id).await?;
+        bump_registry(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub(crate) async fn update_webhook(
-        &self,
-        webhook: &Webhook,
-        audit: AuditEntry,
-    ) -> Result<bool> {
+    async fn update_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<bool> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
         let mut tx = self.begin().await?;
         let updated = update_row(&mut tx, &row, false).await?;
         if updated {
             audit::record(&mut tx, &audit).await?;
             announce(&mut tx, &row.id).await?;
+            bump_registry(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(updated)
     }
 
-    pub(crate) async fn enable_webhook(
+    async fn enable_webhook(
         &self,
         webhook: &Webhook,
         discard_held: bool,
@@ -120,11 +181,12 @@ impl PgStore {
             .rows_affected();
         }
         announce(&mut tx, &row.id).await?;
+        bump_registry(&mut tx).await?;
         tx.commit().await?;
         Ok(Some(discarded))
     }
 
-    pub(crate) async fn delete_webhooks(
+    async fn delete_webhooks(
         &self,
         tenant_id: &str,
         audits: Vec<AuditEntry>,
@@ -154,11 +216,14 @@ impl PgStore {
             announce(&mut tx, id).await?;
             deleted.push(id.clone());
         }
+        if !deleted.is_empty() {
+            bump_registry(&mut tx).await?;
+        }
         tx.commit().await?;
         Ok(deleted)
     }
 
-    pub(crate) async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
+    async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND tenant_id = $2"
         ))
@@ -169,7 +234,7 @@ impl PgStore {
         self.open_rows(row.as_slice()).map(|mut w| w.pop())
     }
 
-    pub(crate) async fn find_webhook(&self, id: &str) -> Result<Option<Webhook>> {
+    async fn find_webhook(&self, id: &str) -> Result<Option<Webhook>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
@@ -177,7 +242,7 @@ impl PgStore {
         self.open_rows(row.as_slice()).map(|mut w| w.pop())
     }
 
-    pub(crate) async fn list_webhooks(
+    async fn list_webhooks(
         &self,
         tenant_id: &str,
         after_id: Option<String>,
@@ -192,13 +257,33 @@ impl PgStore {
         self.open_rows(&rows)
     }
 
-    pub(crate) async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))
-            .fetch_all(self.pool())
+    async fn load_registry(&self) -> Result<RegistrySnapshot> {
+        // One snapshot: the version and the rows of one moment.
+        let mut tx = self.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
             .await?;
-        self.open_rows(&rows)
+        let version: i64 = sqlx::query_scalar(registry::READ)
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(RegistrySnapshot {
+            version,
+            webhooks: self.open_rows(&rows)?,
+        })
     }
 
+    async fn registry_version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar(registry::READ)
+            .fetch_one(self.pool())
+            .await?)
+    }
+}
+
+impl PgStore {
     fn open_rows(&self, rows: &[PgRow]) -> Result<Vec<Webhook>> {
         rows.iter()
             .map(|r| read_row(r)?.open(self.sealer()))

@@ -4,7 +4,7 @@ use rusqlite::{Connection, params};
 use serde_json::Value;
 
 use super::SqliteStore;
-use crate::{AuditEntry, AuditFilter, AuditRow, Result, StoreError};
+use crate::{AuditEntry, AuditFilter, AuditLog, AuditRow, Result, StoreError};
 
 pub(crate) fn record(conn: &Connection, entry: &AuditEntry) -> Result<()> {
     let json = |v: &Option<Value>| v.as_ref().map(Value::to_string);
@@ -27,8 +27,8 @@ pub(crate) fn record(conn: &Connection, entry: &AuditEntry) -> Result<()> {
     Ok(())
 }
 
-impl SqliteStore {
-    pub(crate) async fn list_audit(&self, filter: AuditFilter) -> Result<Vec<AuditRow>> {
+impl AuditLog for SqliteStore {
+    async fn list_audit(&self, filter: AuditFilter) -> Result<Vec<AuditRow>> {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT seq, id, tenant_id, actor, action, resource_type, resource_id,

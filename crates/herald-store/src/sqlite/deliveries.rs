@@ -7,11 +7,13 @@ use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{SqliteStore, audit};
-use crate::breaker::Disabling;
+use crate::breaker::{Count, Disabling};
+use crate::leases::{INTERRUPTED_TEST, REQUEUED_STATUS};
+use crate::recording::{self, AttemptText, DeliveryUpdate};
 pub(super) use crate::types::DELIVERY_SELECT;
 use crate::{
-    AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryRow,
-    NextStep, RecordOutcome, Requeue, Result, StoreError,
+    AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryLog,
+    DeliveryQueue, DeliveryRow, RecordOutcome, Requeue, Result, StoreError,
 };
 
 pub(crate) fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<DeliveryRow>> {
@@ -39,16 +41,8 @@ pub(crate) fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Del
     }))
 }
 
-impl SqliteStore {
-    /// Takes up to `limit` due deliveries of one webhook, oldest first, and
-    /// leases them until `leased_until_ms`. The lease is committed before
-    /// this returns, so a crash during the send leaves a record to recover.
-    /// When fewer than `limit` were due, also says when the next waiting
-    /// one falls due, so the caller knows how long it may sleep.
-    /// Leases up to `limit` due deliveries of a webhook. For an `ordered`
-    /// webhook only the oldest unfinished delivery of each ordering key is
-    /// eligible, so a failing head holds back the rest of its key.
-    pub(crate) async fn claim(
+impl DeliveryQueue for SqliteStore {
+    async fn claim(
         &self,
         webhook_id: &str,
         now_ms: i64,
@@ -72,16 +66,12 @@ impl SqliteStore {
         .await
     }
 
-    /// Returns leased deliveries that were never sent to the queue, keeping
-    /// their place (e.g. when their webhook is paused while they wait).
-    pub(crate) async fn release(&self, seqs: Vec<i64>) -> Result<()> {
+    async fn release(&self, seqs: Vec<i64>) -> Result<()> {
         self.write(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "UPDATE deliveries
-                 SET status = CASE WHEN attempt_count = 0 THEN 'pending' ELSE 'retrying' END,
-                     leased_until = NULL
-                 WHERE seq = ?1 AND status = 'delivering'",
-            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "UPDATE deliveries SET status = {REQUEUED_STATUS}, leased_until = NULL
+                 WHERE seq = ?1 AND status = 'delivering'"
+            ))?;
             for seq in &seqs {
                 stmt.execute([seq])?;
             }
@@ -90,32 +80,31 @@ impl SqliteStore {
         .await
     }
 
-    /// Records finished attempts and their consequences: the deliveries' new state,
-    /// the circuit breaker's count, and the webhooks it disables. An attempt
-    /// whose delivery was deleted meanwhile is dropped.
-    pub(crate) async fn record_attempts(
-        &self,
-        records: Vec<AttemptRecord>,
-    ) -> Result<RecordOutcome> {
-        self.write(move |conn| {
-            let mut outcome = RecordOutcome::default();
-            for record in &records {
-                record_attempt(conn, record, &mut outcome)?;
-            }
-            Ok(outcome)
-        })
-        .await
+    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<RecordOutcome> {
+        // One write per record: they share the writer's transaction, and
+        // one that cannot be written fails alone (see `WriteJob`).
+        let records = Arc::new(records);
+        let writes = (0..records.len())
+            .map(|i| {
+                let records = records.clone();
+                move |conn: &Connection| {
+                    let mut outcome = RecordOutcome::default();
+                    record_attempt(conn, &records[i], &mut outcome)?;
+                    Ok(outcome)
+                }
+            })
+            .collect();
+        let results = self.write_each(writes).await;
+        recording::merge(&records, results)
     }
 
-    /// When the next waiting delivery of a webhook falls due, if any.
-    pub(crate) async fn next_due(&self, webhook_id: &str) -> Result<Option<i64>> {
+    async fn next_due(&self, webhook_id: &str) -> Result<Option<i64>> {
         let webhook_id = webhook_id.to_string();
         self.read(move |conn| next_due(conn, &webhook_id, false))
             .await
     }
 
-    /// Webhooks with deliveries waiting (due or not).
-    pub(crate) async fn webhooks_with_queued_deliveries(&self) -> Result<Vec<String>> {
+    async fn webhooks_with_queued_deliveries(&self) -> Result<Vec<String>> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT DISTINCT webhook_id FROM deliveries
@@ -127,23 +116,48 @@ impl SqliteStore {
         .await
     }
 
-    /// Puts deliveries whose attempt was interrupted (Herald stopped while
-    /// they were leased) back in the queue, due now. Only for a store no
-    /// other process is using: every lease is from a previous run. An
-    /// interrupted test send is failed instead, since nobody awaits it.
-    pub(crate) async fn recover_interrupted(&self, now_ms: i64) -> Result<usize> {
+    async fn recover_interrupted(&self, now_ms: i64) -> Result<usize> {
+        let held = serde_json::to_string(&self.held_lanes()).expect("ids serialize");
+        self.write(move |conn| {
+            let failed_tests = conn
+                .prepare_cached(
+                    "UPDATE deliveries SET status = 'failed', leased_until = NULL, updated_at = ?1,
+                            last_error = ?2
+                     WHERE status = 'delivering' AND test = 1 AND leased_until < ?1",
+                )?
+                .execute(params![now_ms, INTERRUPTED_TEST])?;
+            let requeued = conn
+                .prepare_cached(&format!(
+                    "UPDATE deliveries
+                     SET status = {REQUEUED_STATUS},
+                         next_attempt_at = ?1, leased_until = NULL, updated_at = ?1
+                     WHERE status = 'delivering' AND test = 0 AND leased_until < ?1
+                       AND webhook_id NOT IN (SELECT value FROM json_each(?2))"
+                ))?
+                .execute(params![now_ms, held])?;
+            Ok(failed_tests + requeued)
+        })
+        .await
+    }
+
+    async fn recover_at_start(&self, now_ms: i64) -> Result<usize> {
+        // This process is the only one using the file, and it has just
+        // started: every lease is from a previous run, however long it had
+        // left.
         self.write(move |conn| {
             let failed_tests = conn.execute(
                 "UPDATE deliveries SET status = 'failed', leased_until = NULL, updated_at = ?1,
-                        last_error = 'interrupted: Herald stopped during the test send'
+                        last_error = ?2
                  WHERE status = 'delivering' AND test = 1",
-                [now_ms],
+                params![now_ms, INTERRUPTED_TEST],
             )?;
             let requeued = conn.execute(
-                "UPDATE deliveries
-                 SET status = CASE WHEN attempt_count = 0 THEN 'pending' ELSE 'retrying' END,
-                     next_attempt_at = ?1, leased_until = NULL, updated_at = ?1
-                 WHERE status = 'delivering'",
+                &format!(
+                    "UPDATE deliveries
+                     SET status = {REQUEUED_STATUS},
+                         next_attempt_at = ?1, leased_until = NULL, updated_at = ?1
+                     WHERE status = 'delivering'"
+                ),
                 [now_ms],
             )?;
             Ok(failed_tests + requeued)
@@ -151,13 +165,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Re-queues a failed delivery with a fresh retry schedule.
-    pub(crate) async fn requeue_failed(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        now_ms: i64,
-    ) -> Result<Requeue> {
+    async fn requeue_failed(&self, tenant_id: &str, id: &str, now_ms: i64) -> Result<Requeue> {
         let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
         self.write(move |conn| {
             let row: Option<(String, String)> = conn
@@ -184,10 +192,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Re-queues a webhook's failed deliveries that failed within
-    /// `[since_ms, until_ms]`, each with a fresh retry schedule; returns how
-    /// many.
-    pub(crate) async fn requeue_failed_between(
+    async fn requeue_failed_between(
         &self,
         tenant_id: &str,
         webhook_id: &str,
@@ -206,56 +211,6 @@ impl SqliteStore {
                 )?
                 .execute(params![webhook_id, tenant_id, since_ms, until_ms, now_ms])?;
             Ok(n as u64)
-        })
-        .await
-    }
-
-    /// Deliveries matching a filter, newest first.
-    pub(crate) async fn list_deliveries(&self, filter: DeliveryFilter) -> Result<Vec<DeliveryRow>> {
-        self.read(move |conn| {
-            let sql = format!(
-                "{DELIVERY_SELECT}
-                 WHERE d.tenant_id = ?1 AND d.seq < ?2
-                   AND (?3 IS NULL OR d.webhook_id = ?3)
-                   AND (?4 IS NULL OR e.id = ?4)
-                   AND (?5 IS NULL OR d.status = ?5)
-                 ORDER BY d.seq DESC LIMIT ?6"
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(
-                params![
-                    filter.tenant_id,
-                    filter.before_seq.unwrap_or(i64::MAX),
-                    filter.webhook_id,
-                    filter.event_id,
-                    filter.status.map(|s| s.as_str()),
-                    filter.limit as i64,
-                ],
-                delivery_row,
-            )?;
-            rows.map(|r| r?).collect()
-        })
-        .await
-    }
-
-    /// One delivery and its attempts, oldest first.
-    pub(crate) async fn get_delivery(
-        &self,
-        tenant_id: &str,
-        id: &str,
-    ) -> Result<Option<(DeliveryRow, Vec<AttemptRow>)>> {
-        let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
-        self.read(move |conn| {
-            let row = conn
-                .prepare_cached(&format!(
-                    "{DELIVERY_SELECT} WHERE d.id = ?1 AND d.tenant_id = ?2"
-                ))?
-                .query_row(params![id, tenant_id], delivery_row)
-                .optional()?
-                .transpose()?;
-            let Some(row) = row else { return Ok(None) };
-            let attempts = attempts_of(conn, row.seq)?;
-            Ok(Some((row, attempts)))
         })
         .await
     }
@@ -362,17 +317,7 @@ fn claim(
 }
 
 fn record_attempt(conn: &Connection, r: &AttemptRecord, outcome: &mut RecordOutcome) -> Result<()> {
-    let (status, next_attempt_at, delivered_at) = match r.next {
-        NextStep::Delivered => (
-            "delivered",
-            None,
-            Some(r.started_at_ms + r.duration_ms as i64),
-        ),
-        NextStep::RetryAt(at) => ("retrying", Some(at), None),
-        NextStep::Failed => ("failed", None, None),
-        NextStep::Skipped => ("skipped", None, None),
-    };
-    let last_error = crate::breaker::last_error(r);
+    let change = DeliveryUpdate::of(r);
     let updated = conn
         .prepare_cached(
             "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4,
@@ -382,17 +327,18 @@ fn record_attempt(conn: &Connection, r: &AttemptRecord, outcome: &mut RecordOutc
         )?
         .execute(params![
             r.delivery_seq,
-            status,
+            change.status,
             r.number,
-            next_attempt_at,
+            change.next_attempt_at,
             r.status_code,
-            last_error,
-            r.started_at_ms + r.duration_ms as i64,
-            delivered_at,
+            change.last_error,
+            change.updated_at,
+            change.delivered_at,
         ])?;
     if updated == 0 {
         return Ok(());
     }
+    let text = AttemptText::of(r);
     conn.prepare_cached(
         "INSERT INTO attempts (id, delivery_seq, number, started_at, duration_ms, status_code,
                                outcome, error_category, error_message, request_headers,
@@ -408,24 +354,22 @@ fn record_attempt(conn: &Connection, r: &AttemptRecord, outcome: &mut RecordOutc
         r.status_code,
         r.outcome.as_str(),
         r.error_category.map(|c| c.as_str()),
-        r.error_message,
-        r.request_headers,
-        r.response_headers,
+        text.error_message,
+        text.request_headers,
+        text.response_headers,
         r.response_body,
         r.tenant_id,
     ])?;
-    if !r.test {
-        match r.next {
-            NextStep::Delivered => {
-                conn.prepare_cached(
-                    "UPDATE webhooks SET consecutive_failures = 0
-                     WHERE id = ?1 AND consecutive_failures != 0",
-                )?
-                .execute([&r.webhook_id])?;
-            }
-            NextStep::Failed => count_failure(conn, r, last_error.as_deref(), outcome)?,
-            NextStep::RetryAt(_) | NextStep::Skipped => {}
+    match Count::of(r) {
+        Count::Reset => {
+            conn.prepare_cached(
+                "UPDATE webhooks SET consecutive_failures = 0
+                 WHERE id = ?1 AND consecutive_failures != 0",
+            )?
+            .execute([&r.webhook_id])?;
         }
+        Count::Failure => count_failure(conn, r, change.last_error.as_deref(), outcome)?,
+        Count::Unchanged => {}
     }
     Ok(())
 }
@@ -468,7 +412,7 @@ fn count_failure(
     let changed = conn
         .prepare_cached(
             "UPDATE webhooks SET status = 'disabled', updated_at = ?2,
-                    disabled_reason = ?3, disabled_at = ?4
+                    disabled_reason = ?3, disabled_at = ?4, version = version + 1
              WHERE id = ?1 AND status = 'active'",
         )?
         .execute(params![
@@ -478,6 +422,7 @@ fn count_failure(
             disabling.disabled_at
         ])?;
     if changed == 1 {
+        super::webhooks::bump_registry(conn)?;
         audit::record(conn, &disabling.audit(r))?;
         outcome.disabled.push(disabling.announced(r));
     }
@@ -510,12 +455,56 @@ fn attempts_of(conn: &Connection, delivery_seq: i64) -> Result<Vec<AttemptRow>> 
     rows.map(|r| r.map_err(Into::into)).collect()
 }
 
-impl SqliteStore {
-    /// How many of a tenant's deliveries are in each state.
-    pub(crate) async fn delivery_counts(
+impl DeliveryLog for SqliteStore {
+    async fn list_deliveries(&self, filter: DeliveryFilter) -> Result<Vec<DeliveryRow>> {
+        self.read(move |conn| {
+            let sql = format!(
+                "{DELIVERY_SELECT}
+                 WHERE d.tenant_id = ?1 AND d.seq < ?2
+                   AND (?3 IS NULL OR d.webhook_id = ?3)
+                   AND (?4 IS NULL OR e.id = ?4)
+                   AND (?5 IS NULL OR d.status = ?5)
+                 ORDER BY d.seq DESC LIMIT ?6"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(
+                params![
+                    filter.tenant_id,
+                    filter.before_seq.unwrap_or(i64::MAX),
+                    filter.webhook_id,
+                    filter.event_id,
+                    filter.status.map(|s| s.as_str()),
+                    filter.limit as i64,
+                ],
+                delivery_row,
+            )?;
+            rows.map(|r| r?).collect()
+        })
+        .await
+    }
+
+    async fn get_delivery(
         &self,
         tenant_id: &str,
-    ) -> Result<Vec<(DeliveryStatus, u64)>> {
+        id: &str,
+    ) -> Result<Option<(DeliveryRow, Vec<AttemptRow>)>> {
+        let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached(&format!(
+                    "{DELIVERY_SELECT} WHERE d.id = ?1 AND d.tenant_id = ?2"
+                ))?
+                .query_row(params![id, tenant_id], delivery_row)
+                .optional()?
+                .transpose()?;
+            let Some(row) = row else { return Ok(None) };
+            let attempts = attempts_of(conn, row.seq)?;
+            Ok(Some((row, attempts)))
+        })
+        .await
+    }
+
+    async fn delivery_counts(&self, tenant_id: &str) -> Result<Vec<(DeliveryStatus, u64)>> {
         let tenant_id = tenant_id.to_string();
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(

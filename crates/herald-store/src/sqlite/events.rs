@@ -7,14 +7,14 @@ use herald_core::ids;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
-use crate::{ClaimedDelivery, DeliveryRow, EventRow, Ingested, NewEvent, Result};
+use crate::leases::TEST_SEND_LEASE_MS;
+use crate::registry;
+use crate::{
+    ClaimedDelivery, DeliveryRow, EventRow, EventStore, Ingest, Ingested, NewEvent, Result,
+};
 
-impl SqliteStore {
-    /// Deletes up to `limit` events created before `before_ms` whose
-    /// deliveries are all finished, with those deliveries and their
-    /// attempts; returns how many events went. Events with a delivery still
-    /// waiting (held by a paused or disabled webhook, say) are kept.
-    pub(crate) async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
+impl EventStore for SqliteStore {
+    async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
         self.write(move |conn| {
             let seqs: Vec<i64> = conn
                 .prepare_cached(
@@ -42,10 +42,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Sends a stored event again: one new pending delivery to each of
-    /// `webhook_ids` (with its ordering key, for ordered webhooks). `None`
-    /// when the event does not exist.
-    pub(crate) async fn replay_event(
+    async fn replay_event(
         &self,
         tenant_id: &str,
         event_id: &str,
@@ -85,28 +82,41 @@ impl SqliteStore {
         .await
     }
 
-    /// Stores events and one pending delivery per matched webhook, in one
-    /// transaction: either the whole batch is durable when this returns `Ok`,
-    /// or none of it is. An event whose id or idempotency key already exists
-    /// stores nothing and answers as it did the first time.
-    pub(crate) async fn ingest(
+    async fn ingest(
         &self,
         tenant_id: &str,
+        registry_version: i64,
         events: Vec<NewEvent>,
-    ) -> Result<Vec<Ingested>> {
+    ) -> Result<Ingest> {
         let tenant_id = tenant_id.to_string();
-        self.write(move |conn| {
-            events
-                .iter()
-                .map(|event| ingest_one(conn, &tenant_id, event))
-                .collect()
+        // Lent to the write, and taken back whole if the events must be
+        // matched again (the write lets go of it before answering).
+        let events = Arc::new(events);
+        let lent = events.clone();
+        let answer = self
+            .write(move |conn| {
+                let current: i64 = conn
+                    .prepare_cached(registry::READ)?
+                    .query_row([], |r| r.get(0))?;
+                if current != registry_version {
+                    return Ok(Err(current));
+                }
+                lent.iter()
+                    .map(|event| ingest_one(conn, &tenant_id, event))
+                    .collect::<Result<Vec<_>>>()
+                    .map(Ok)
+            })
+            .await?;
+        Ok(match answer {
+            Ok(answers) => Ingest::Stored(answers),
+            Err(current) => Ingest::Stale {
+                current,
+                events: Arc::unwrap_or_clone(events),
+            },
         })
-        .await
     }
 
-    /// Stores a test event and its one delivery, already claimed: the caller
-    /// sends it at once.
-    pub(crate) async fn insert_test_delivery(
+    async fn insert_test_delivery(
         &self,
         tenant_id: &str,
         event: NewEvent,
@@ -122,9 +132,16 @@ impl SqliteStore {
                 .prepare_cached(
                     "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status, test,
                                              leased_until, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, 'delivering', 1, ?5, ?5, ?5)",
+                     VALUES (?1, ?2, ?3, ?4, 'delivering', 1, ?5, ?6, ?6)",
                 )?
-                .insert(params![id, tenant_id, event_seq, webhook_id, now])?;
+                .insert(params![
+                    id,
+                    tenant_id,
+                    event_seq,
+                    webhook_id,
+                    now + TEST_SEND_LEASE_MS,
+                    now
+                ])?;
             Ok(ClaimedDelivery {
                 seq,
                 id,
@@ -141,7 +158,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
+    async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
         let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
         self.read(move |conn| {
             conn.prepare_cached(
@@ -155,8 +172,7 @@ impl SqliteStore {
         .await
     }
 
-    /// A tenant's events, newest first.
-    pub(crate) async fn list_events(
+    async fn list_events(
         &self,
         tenant_id: &str,
         event_type: Option<String>,
@@ -184,8 +200,7 @@ impl SqliteStore {
         .await
     }
 
-    /// The deliveries of one event (its per-webhook summary).
-    pub(crate) async fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>> {
+    async fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>> {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "{} WHERE d.event_seq = ?1 ORDER BY d.seq",

@@ -6,6 +6,7 @@
 mod audit;
 mod deliveries;
 mod events;
+mod lanes;
 mod schema;
 mod tenants;
 mod webhooks;
@@ -18,7 +19,7 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use crate::sealing::Sealer;
-use crate::{Result, StoreError};
+use crate::{Result, Storage, StoreError};
 
 /// How hard SQLite works to make each commit survive a power cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,12 +82,16 @@ where
     }
 
     fn reply(self: Box<Self>, commit_error: Option<&StoreError>) {
-        let answer = match (commit_error, self.result) {
+        let Job { f, result, tx } = *self;
+        // What the write holds is let go before its caller hears, so the
+        // caller may take back what it lent (see ingest).
+        drop(f);
+        let answer = match (commit_error, result) {
             (Some(e), _) => Err(e.clone()),
             (None, Some(result)) => result,
             (None, None) => Err(StoreError::Closed),
         };
-        let _ = self.tx.send(answer);
+        let _ = tx.send(answer);
     }
 }
 
@@ -105,6 +110,8 @@ struct Inner {
     writer: flume::Sender<Box<dyn WriteJob>>,
     readers: flume::Sender<ReadJob>,
     sealer: Arc<Sealer>,
+    /// The lanes this process works now (see [`lanes`]).
+    lanes: lanes::Held,
     /// Dropped with the store, which stops the checkpointer.
     _checkpointer: flume::Sender<()>,
 }
@@ -115,6 +122,7 @@ impl SqliteStore {
     pub(crate) fn open(options: &SqliteOptions, sealer: Arc<Sealer>) -> Result<SqliteStore> {
         let conn = open_connection(&options.path, false, options.synchronous)?;
         schema::migrate(&conn)?;
+        webhooks::check_key(&conn, &sealer)?;
         webhooks::seal_plain_rows(&conn, &sealer)?;
 
         let (writer, write_rx) = flume::bounded::<Box<dyn WriteJob>>(16 * 1024);
@@ -148,6 +156,7 @@ impl SqliteStore {
                 writer,
                 readers,
                 sealer,
+                lanes: lanes::Held::default(),
                 _checkpointer: checkpointer,
             }),
         })
@@ -176,6 +185,39 @@ impl SqliteStore {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Runs each of `writes` as its own write (see [`SqliteStore::write`]):
+    /// queued together, so they usually share a transaction, yet one that
+    /// fails does so alone. Answers in order.
+    pub(crate) async fn write_each<T, F>(&self, writes: Vec<F>) -> Vec<Result<T>>
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection) -> Result<T> + Send + 'static,
+    {
+        let mut replies = Vec::with_capacity(writes.len());
+        for f in writes {
+            let (tx, rx) = oneshot::channel();
+            let job = Box::new(Job {
+                f,
+                result: None,
+                tx,
+            });
+            let sent = self.inner.writer.send_async(job).await;
+            replies.push(sent.map(|()| rx));
+        }
+        let mut answers = Vec::with_capacity(replies.len());
+        for reply in replies {
+            answers.push(match reply {
+                Ok(rx) => rx.await.unwrap_or(Err(StoreError::Closed)),
+                Err(_) => Err(StoreError::Closed),
+            });
+        }
+        answers
+    }
+
+    fn held_lanes(&self) -> Vec<String> {
+        self.inner.lanes.webhooks()
+    }
+
     fn sealer(&self) -> &Sealer {
         &self.inner.sealer
     }
@@ -202,15 +244,15 @@ impl SqliteStore {
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
+}
 
-    /// The schema version the database is at.
-    pub(crate) async fn schema_version(&self) -> Result<u32> {
+impl Storage for SqliteStore {
+    async fn schema_version(&self) -> Result<u32> {
         self.read(|conn| Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?))
             .await
     }
 
-    /// True when the database answers a query.
-    pub(crate) async fn ping(&self) -> Result<()> {
+    async fn ping(&self) -> Result<()> {
         self.read(|conn| {
             conn.query_row("SELECT 1", [], |_| Ok(()))?;
             Ok(())

@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
 use super::audit;
-use crate::{ApiKeyRow, AuditEntry, Result, TenantRow};
+use crate::{ApiKeyRow, AuditEntry, Result, TenantRow, TenantStore};
 
 fn insert_key(conn: &Connection, key: &ApiKeyRow) -> Result<()> {
     conn.prepare_cached(
@@ -27,9 +27,8 @@ fn tenant_exists(conn: &Connection, id: &str) -> Result<bool> {
         .is_some())
 }
 
-impl SqliteStore {
-    /// Creates a tenant with its first key.
-    pub(crate) async fn create_tenant(
+impl TenantStore for SqliteStore {
+    async fn create_tenant(
         &self,
         tenant: TenantRow,
         key: ApiKeyRow,
@@ -44,7 +43,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn list_tenants(&self) -> Result<Vec<TenantRow>> {
+    async fn list_tenants(&self) -> Result<Vec<TenantRow>> {
         self.read(|conn| {
             let mut stmt =
                 conn.prepare_cached("SELECT id, name, created_at FROM tenants ORDER BY id")?;
@@ -60,7 +59,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn get_tenant(&self, id: &str) -> Result<Option<TenantRow>> {
+    async fn get_tenant(&self, id: &str) -> Result<Option<TenantRow>> {
         let id = id.to_string();
         self.read(move |conn| {
             Ok(conn
@@ -77,10 +76,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Deletes a tenant with its keys, webhooks, events, deliveries and
-    /// attempts (its audit entries stay). Returns the deleted webhooks' ids,
-    /// or `None` when the tenant did not exist.
-    pub(crate) async fn delete_tenant(
+    async fn delete_tenant(
         &self,
         id: &str,
         audits: Vec<AuditEntry>,
@@ -106,13 +102,15 @@ impl SqliteStore {
                 conn.prepare_cached(statement)?.execute([&id])?;
             }
             audits.iter().try_for_each(|a| audit::record(conn, a))?;
+            if !webhook_ids.is_empty() {
+                super::webhooks::bump_registry(conn)?;
+            }
             Ok(Some(webhook_ids))
         })
         .await
     }
 
-    /// Adds a key to a tenant; false when the tenant does not exist.
-    pub(crate) async fn add_api_key(&self, key: ApiKeyRow, audit: AuditEntry) -> Result<bool> {
+    async fn add_api_key(&self, key: ApiKeyRow, audit: AuditEntry) -> Result<bool> {
         self.write(move |conn| {
             if !tenant_exists(conn, &key.tenant_id)? {
                 return Ok(false);
@@ -124,8 +122,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Revokes a tenant's key; false when there is no such key.
-    pub(crate) async fn revoke_api_key(
+    async fn revoke_api_key(
         &self,
         tenant_id: &str,
         key_id: &str,
@@ -144,9 +141,7 @@ impl SqliteStore {
         .await
     }
 
-    /// A tenant's keys (ids and creation times; the hashes are of no use to
-    /// a reader but come along).
-    pub(crate) async fn api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKeyRow>> {
+    async fn api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKeyRow>> {
         let tenant_id = tenant_id.to_string();
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
@@ -159,8 +154,7 @@ impl SqliteStore {
         .await
     }
 
-    /// The live key with this id, if any.
-    pub(crate) async fn find_api_key(&self, key_id: &str) -> Result<Option<ApiKeyRow>> {
+    async fn find_api_key(&self, key_id: &str) -> Result<Option<ApiKeyRow>> {
         let key_id = key_id.to_string();
         self.read(move |conn| {
             Ok(conn

@@ -4,9 +4,11 @@ use herald_core::webhook::Webhook;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{SqliteStore, audit};
+use crate::key_check;
+use crate::registry;
 use crate::sealing::Sealer;
-use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow};
-use crate::{AuditEntry, Result};
+use crate::stored_webhook::{COLUMNS, SealedWebhook, StoredRow, conflict};
+use crate::{AuditEntry, RegistrySnapshot, Result, StoreError, WebhookStore};
 
 fn read_row(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
     Ok(StoredRow {
@@ -15,17 +17,20 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
         status: r.get(2)?,
         disabled_reason: r.get(3)?,
         disabled_at: r.get(4)?,
+        version: r.get(5)?,
     })
 }
 
-/// Replaces the stored row; false when the webhook no longer exists.
+/// Replaces the stored row if it is still the version the copy was read
+/// at; false when the webhook no longer exists.
 fn update_row(conn: &Connection, row: &SealedWebhook, reset_failures: bool) -> Result<bool> {
     let n = conn
         .prepare_cached(
             "UPDATE webhooks SET status = ?3, spec = ?4, updated_at = ?5,
                     disabled_reason = ?6, disabled_at = ?7,
-                    consecutive_failures = CASE WHEN ?8 THEN 0 ELSE consecutive_failures END
-             WHERE id = ?1 AND tenant_id = ?2",
+                    consecutive_failures = CASE WHEN ?8 THEN 0 ELSE consecutive_failures END,
+                    version = version + 1
+             WHERE id = ?1 AND tenant_id = ?2 AND version = ?9",
         )?
         .execute(params![
             row.id,
@@ -36,8 +41,53 @@ fn update_row(conn: &Connection, row: &SealedWebhook, reset_failures: bool) -> R
             row.disabled_reason,
             row.disabled_at,
             reset_failures,
+            row.version,
         ])?;
-    Ok(n == 1)
+    if n == 1 {
+        return Ok(true);
+    }
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM webhooks WHERE id = ?1 AND tenant_id = ?2")?
+        .query_row(params![row.id, row.tenant_id], |_| Ok(()))
+        .optional()?
+        .is_some();
+    match exists {
+        true => Err(conflict(&row.id, row.version)),
+        false => Ok(false),
+    }
+}
+
+/// Refuses a master key other than the one the database was set up with
+/// (see [`crate::key_check`]). Runs once, at start, before anything is
+/// written with the key.
+pub(crate) fn check_key(conn: &Connection, sealer: &Sealer) -> Result<()> {
+    let stored = |conn: &Connection| -> Result<Option<String>> {
+        Ok(conn
+            .query_row(
+                "SELECT value FROM herald_meta WHERE name = ?1",
+                [key_check::NAME],
+                |r| r.get(0),
+            )
+            .optional()?)
+    };
+    if let Some(check) = stored(conn)? {
+        return key_check::compare(sealer, &check);
+    }
+    let sealed: Vec<(String, String)> = conn
+        .prepare("SELECT id, spec FROM webhooks WHERE spec LIKE 'sealed:%'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    key_check::rows_open(
+        sealer,
+        sealed.iter().map(|(id, spec)| (id.as_str(), spec.as_str())),
+    )?;
+    conn.execute(
+        "INSERT INTO herald_meta (name, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        params![key_check::NAME, sealer.key_check()],
+    )?;
+    let check =
+        stored(conn)?.ok_or_else(|| StoreError::Database("the key check was not kept".into()))?;
+    key_check::compare(sealer, &check)
 }
 
 /// Seals rows written before sealing existed, then rewrites the file so no
@@ -68,14 +118,14 @@ pub(crate) fn seal_plain_rows(conn: &Connection, sealer: &Sealer) -> Result<()> 
     Ok(())
 }
 
-impl SqliteStore {
-    pub(crate) async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
+impl WebhookStore for SqliteStore {
+    async fn insert_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<()> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO webhooks (id, tenant_id, status, spec, created_at, updated_at,
-                                       disabled_reason, disabled_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                       disabled_reason, disabled_at, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
             )?
             .execute(params![
                 row.id,
@@ -87,21 +137,18 @@ impl SqliteStore {
                 row.disabled_reason,
                 row.disabled_at,
             ])?;
+            bump_registry(conn)?;
             audit::record(conn, &audit)
         })
         .await
     }
 
-    /// Replaces a webhook; false when it no longer exists.
-    pub(crate) async fn update_webhook(
-        &self,
-        webhook: &Webhook,
-        audit: AuditEntry,
-    ) -> Result<bool> {
+    async fn update_webhook(&self, webhook: &Webhook, audit: AuditEntry) -> Result<bool> {
         let row = SealedWebhook::new(self.sealer(), webhook)?;
         self.write(move |conn| {
             let updated = update_row(conn, &row, false)?;
             if updated {
+                bump_registry(conn)?;
                 audit::record(conn, &audit)?;
             }
             Ok(updated)
@@ -109,11 +156,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Replaces a webhook being enabled again: its failure count starts over
-    /// and, with `discard_held`, the deliveries it held are closed as
-    /// `skipped`. Returns how many were discarded, or `None` when the
-    /// webhook no longer exists.
-    pub(crate) async fn enable_webhook(
+    async fn enable_webhook(
         &self,
         webhook: &Webhook,
         discard_held: bool,
@@ -124,6 +167,7 @@ impl SqliteStore {
             if !update_row(conn, &row, true)? {
                 return Ok(None);
             }
+            bump_registry(conn)?;
             audit::record(conn, &audit)?;
             if !discard_held {
                 return Ok(Some(0));
@@ -141,10 +185,7 @@ impl SqliteStore {
         .await
     }
 
-    /// Deletes webhooks with their deliveries and attempts; returns the ids
-    /// that existed. `audits` holds one entry per id asked for; only those
-    /// of webhooks that existed are recorded.
-    pub(crate) async fn delete_webhooks(
+    async fn delete_webhooks(
         &self,
         tenant_id: &str,
         audits: Vec<AuditEntry>,
@@ -159,12 +200,15 @@ impl SqliteStore {
                     deleted.push(id.clone());
                 }
             }
+            if !deleted.is_empty() {
+                bump_registry(conn)?;
+            }
             Ok(deleted)
         })
         .await
     }
 
-    pub(crate) async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
+    async fn get_webhook(&self, tenant_id: &str, id: &str) -> Result<Option<Webhook>> {
         let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
         let sealer = self.sealer_handle();
         self.read(move |conn| {
@@ -179,8 +223,7 @@ impl SqliteStore {
         .await
     }
 
-    /// A tenant's webhooks with ids after `after_id`, oldest first.
-    pub(crate) async fn list_webhooks(
+    async fn list_webhooks(
         &self,
         tenant_id: &str,
         after_id: Option<String>,
@@ -198,7 +241,7 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn find_webhook(&self, id: &str) -> Result<Option<Webhook>> {
+    async fn find_webhook(&self, id: &str) -> Result<Option<Webhook>> {
         let id = id.to_string();
         let sealer = self.sealer_handle();
         self.read(move |conn| {
@@ -211,17 +254,33 @@ impl SqliteStore {
         .await
     }
 
-    /// Every webhook of every tenant, for the in-memory routing table.
-    pub(crate) async fn all_webhooks(&self) -> Result<Vec<Webhook>> {
+    async fn load_registry(&self) -> Result<RegistrySnapshot> {
         let sealer = self.sealer_handle();
         self.read(move |conn| {
+            // One read transaction: the version and the rows of one moment.
+            let tx = conn.unchecked_transaction()?;
+            let version = tx.query_row(registry::READ, [], |r| r.get(0))?;
             let mut stmt =
-                conn.prepare_cached(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))?;
-            let rows = stmt.query_map([], read_row)?;
-            rows.map(|r| r?.open(&sealer)).collect()
+                tx.prepare_cached(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))?;
+            let webhooks = stmt
+                .query_map([], read_row)?
+                .map(|r| r?.open(&sealer))
+                .collect::<Result<_>>()?;
+            Ok(RegistrySnapshot { version, webhooks })
         })
         .await
     }
+
+    async fn registry_version(&self) -> Result<i64> {
+        self.read(|conn| Ok(conn.query_row(registry::READ, [], |r| r.get(0))?))
+            .await
+    }
+}
+
+/// Moves the registry version on, in the change's transaction.
+pub(super) fn bump_registry(conn: &Connection) -> Result<()> {
+    conn.prepare_cached(registry::BUMP)?.execute([])?;
+    Ok(())
 }
 
 /// Deletes one webhook of a tenant with its deliveries and attempts; false

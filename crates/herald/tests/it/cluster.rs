@@ -1,7 +1,8 @@
-//! Three real `herald serve` processes on one PostgreSQL database, one of
+//! Real `herald serve` processes on one PostgreSQL database. Three, one of
 //! them killed with SIGKILL mid-stream: every acknowledged event is
 //! delivered, only what was in flight at the kill may arrive twice, and a
 //! webhook's rate limit holds across the nodes in every one-second window.
+//! Two: a webhook made on one routes the next event posted to the other.
 //! Needs the PostgreSQL at `HERALD_TEST_DATABASE` (default: the local one)
 //! and fails, saying so, without it.
 
@@ -238,6 +239,54 @@ async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
         busiest <= LIMIT_PER_SECOND,
         "{busiest} requests within one second; the limit is {LIMIT_PER_SECOND}/s"
     );
+}
+
+/// A webhook made on one node routes an event posted to another node right
+/// after the create returned, before that node heard of it: the store tells
+/// the second node its routing table is behind, and it matches again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_made_on_one_node_routes_the_next_event_posted_to_another() {
+    let database = crate::common::database::fresh_database().await;
+    let master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let logs = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    let mut nodes = Vec::new();
+    for i in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        crate::common::database::share_database(dir.path(), &database);
+        let log = logs.path().join(format!("node-{i}.log"));
+        let env = [
+            ("HERALD_DATABASE_URL", database.as_str()),
+            ("HERALD_MASTER_KEY", master_key),
+        ];
+        nodes.push(spawn_herald_with(dir.path(), &log, &env).await);
+        dirs.push(dir);
+    }
+    let (a, b) = (nodes[0].1.clone(), nodes[1].1.clone());
+    for round in 0..5 {
+        let (status, created) = a
+            .post(
+                "/api/v1/webhooks",
+                json!({
+                    "name": format!("fresh-{round}"),
+                    "url": "http://127.0.0.1:9/hook",
+                    "event_types": [format!("fresh.r{round}")],
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let (status, answer) = b
+            .post("/api/v1/events", json!({"type": format!("fresh.r{round}")}))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        assert_eq!(
+            answer["deliveries"], 1,
+            "round {round}: the event posted to the other node found the new webhook"
+        );
+    }
+    for (mut child, _) in nodes {
+        child.kill().await.unwrap();
+    }
 }
 
 /// `(event id, webhook id)` of every delivery leased right now.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use herald_store::prelude::*;
 use herald_store::{Claim, ClaimedDelivery, NextStep, StoreError, now_ms};
 use tokio::task::JoinSet;
 use tokio::time::Instant;

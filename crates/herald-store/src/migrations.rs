@@ -1,0 +1,384 @@
+//! The schema's history: one logical list for both engines. Version N
+//! is the same schema on SQLite and on PostgreSQL; each step is written in
+//! both dialects. SQLite records the version in `PRAGMA user_version`,
+//! PostgreSQL in the `herald_schema` table. Never edit a shipped step: add
+//! one.
+
+/// One step of the schema.
+pub(crate) struct Migration {
+    pub(crate) version: u32,
+    /// What the step adds, for the log.
+    pub(crate) summary: &'static str,
+    pub(crate) sqlite: &'static str,
+    pub(crate) postgres: &'static str,
+}
+
+/// Every step, oldest first; versions count up from 1 without gaps.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        summary: "tenants, webhooks, events, deliveries and attempts",
+        sqlite: r#"
+CREATE TABLE tenants (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+INSERT INTO tenants (id, name, created_at) VALUES ('tnt_default', 'default', 0);
+
+CREATE TABLE webhooks (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    spec        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX webhooks_by_tenant ON webhooks (tenant_id, id);
+
+CREATE TABLE events (
+    seq              INTEGER PRIMARY KEY,
+    tenant_id        TEXT NOT NULL,
+    id               TEXT NOT NULL,
+    type             TEXT NOT NULL,
+    source           TEXT,
+    idempotency_key  TEXT,
+    body             TEXT NOT NULL,
+    delivery_count   INTEGER NOT NULL,
+    test             INTEGER NOT NULL DEFAULT 0,
+    created_at       INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX events_by_id ON events (tenant_id, id);
+CREATE UNIQUE INDEX events_by_idempotency_key ON events (tenant_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+
+CREATE TABLE deliveries (
+    seq               INTEGER PRIMARY KEY,
+    id                TEXT NOT NULL UNIQUE,
+    tenant_id         TEXT NOT NULL,
+    event_seq         INTEGER NOT NULL,
+    webhook_id        TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    test              INTEGER NOT NULL DEFAULT 0,
+    attempt_count     INTEGER NOT NULL DEFAULT 0,
+    schedule_base     INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at   INTEGER,
+    leased_until      INTEGER,
+    last_status_code  INTEGER,
+    last_error        TEXT,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL,
+    delivered_at      INTEGER
+);
+-- The queue: only waiting deliveries are in this index, in the order a
+-- webhook's worker claims them.
+CREATE INDEX deliveries_queue ON deliveries (webhook_id, next_attempt_at, seq)
+    WHERE status IN ('pending', 'retrying');
+CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, seq);
+CREATE INDEX deliveries_by_event ON deliveries (event_seq);
+CREATE INDEX deliveries_by_tenant ON deliveries (tenant_id, seq);
+
+CREATE TABLE attempts (
+    seq               INTEGER PRIMARY KEY,
+    id                TEXT NOT NULL,
+    delivery_seq      INTEGER NOT NULL,
+    tenant_id         TEXT NOT NULL,
+    number            INTEGER NOT NULL,
+    started_at        INTEGER NOT NULL,
+    duration_ms       INTEGER NOT NULL,
+    status_code       INTEGER,
+    outcome           TEXT NOT NULL,
+    error_category    TEXT,
+    error_message     TEXT,
+    request_headers   TEXT NOT NULL,
+    response_headers  TEXT,
+    response_body     TEXT
+);
+CREATE INDEX attempts_by_delivery ON attempts (delivery_seq, number);
+"#,
+        postgres: r#"
+-- Ids sort byte by byte (COLLATE "C"), as on SQLite: lists page by id.
+CREATE TABLE tenants (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+INSERT INTO tenants (id, name, created_at) VALUES ('tnt_default', 'default', 0);
+
+CREATE TABLE webhooks (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    spec        TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+CREATE INDEX webhooks_by_tenant ON webhooks (tenant_id, id);
+
+CREATE TABLE events (
+    seq              BIGSERIAL PRIMARY KEY,
+    tenant_id        TEXT NOT NULL,
+    id               TEXT NOT NULL,
+    type             TEXT NOT NULL,
+    source           TEXT,
+    idempotency_key  TEXT,
+    body             TEXT NOT NULL,
+    delivery_count   INTEGER NOT NULL,
+    test             BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at       BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX events_by_id ON events (tenant_id, id);
+CREATE UNIQUE INDEX events_by_idempotency_key ON events (tenant_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+
+CREATE TABLE deliveries (
+    seq               BIGSERIAL PRIMARY KEY,
+    id                TEXT NOT NULL UNIQUE,
+    tenant_id         TEXT NOT NULL,
+    event_seq         BIGINT NOT NULL,
+    webhook_id        TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    test              BOOLEAN NOT NULL DEFAULT FALSE,
+    attempt_count     INTEGER NOT NULL DEFAULT 0,
+    schedule_base     INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at   BIGINT,
+    leased_until      BIGINT,
+    last_status_code  INTEGER,
+    last_error        TEXT,
+    created_at        BIGINT NOT NULL,
+    updated_at        BIGINT NOT NULL,
+    delivered_at      BIGINT
+);
+CREATE INDEX deliveries_queue ON deliveries (webhook_id, next_attempt_at, seq)
+    WHERE status IN ('pending', 'retrying');
+CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, seq);
+CREATE INDEX deliveries_by_event ON deliveries (event_seq);
+CREATE INDEX deliveries_by_tenant ON deliveries (tenant_id, seq);
+
+CREATE TABLE attempts (
+    seq               BIGSERIAL PRIMARY KEY,
+    id                TEXT NOT NULL,
+    delivery_seq      BIGINT NOT NULL,
+    tenant_id         TEXT NOT NULL,
+    number            INTEGER NOT NULL,
+    started_at        BIGINT NOT NULL,
+    duration_ms       BIGINT NOT NULL,
+    status_code       INTEGER,
+    outcome           TEXT NOT NULL,
+    error_category    TEXT,
+    error_message     TEXT,
+    request_headers   TEXT NOT NULL,
+    response_headers  TEXT,
+    response_body     TEXT
+);
+CREATE INDEX attempts_by_delivery ON attempts (delivery_seq, number);
+"#,
+    },
+    Migration {
+        version: 2,
+        summary: "the circuit breaker's count of failed deliveries in a row",
+        sqlite: r#"
+-- The circuit breaker's count: failed deliveries since the last delivered
+-- one, kept in the database so it survives restarts.
+ALTER TABLE webhooks ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+"#,
+        postgres: r#"
+-- The circuit breaker's count: failed deliveries since the last delivered
+-- one, kept in the database so it survives restarts.
+ALTER TABLE webhooks ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+"#,
+    },
+    Migration {
+        version: 3,
+        summary: "ordering keys for ordered webhooks",
+        sqlite: r#"
+-- Ordered delivery: deliveries of an ordered webhook carry the key they are
+-- ordered by ('' when the whole webhook is one sequence); only the oldest
+-- unfinished delivery of each key may be sent.
+ALTER TABLE deliveries ADD COLUMN ordering_key TEXT;
+CREATE INDEX deliveries_ordered ON deliveries (webhook_id, ordering_key, seq)
+    WHERE ordering_key IS NOT NULL AND status IN ('pending', 'retrying', 'delivering');
+"#,
+        postgres: r#"
+-- Ordered delivery: deliveries of an ordered webhook carry the key they are
+-- ordered by ('' when the whole webhook is one sequence); only the oldest
+-- unfinished delivery of each key may be sent.
+ALTER TABLE deliveries ADD COLUMN ordering_key TEXT;
+CREATE INDEX deliveries_ordered ON deliveries (webhook_id, ordering_key, seq)
+    WHERE ordering_key IS NOT NULL AND status IN ('pending', 'retrying', 'delivering');
+"#,
+    },
+    Migration {
+        version: 4,
+        summary: "sealed webhook rows (the breaker's reason and time in plain columns), tenant API keys, the audit log",
+        sqlite: r#"
+-- Webhook rows are sealed with the master key from now on (the store seals
+-- rows written before at start), so what SQL must change on its own moves
+-- out of the JSON: the circuit breaker's reason and time.
+ALTER TABLE webhooks ADD COLUMN disabled_reason TEXT;
+ALTER TABLE webhooks ADD COLUMN disabled_at TEXT;
+UPDATE webhooks SET disabled_reason = json_extract(spec, '$.disabled_reason'),
+                    disabled_at = json_extract(spec, '$.disabled_at')
+    WHERE spec LIKE '{%';
+
+-- Tenant API keys: only a SHA-256 of each key is kept.
+CREATE TABLE api_keys (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    key_hash    BLOB NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, id);
+
+-- Who changed what: kept when the tenant it belongs to is deleted.
+CREATE TABLE audit_log (
+    seq            INTEGER PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
+    tenant_id      TEXT NOT NULL,
+    actor          TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    resource_type  TEXT NOT NULL,
+    resource_id    TEXT NOT NULL,
+    before         TEXT,
+    after          TEXT,
+    created_at     INTEGER NOT NULL
+);
+CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq);
+"#,
+        postgres: r#"
+-- The circuit breaker's reason and time, beside the sealed row.
+ALTER TABLE webhooks ADD COLUMN disabled_reason TEXT;
+ALTER TABLE webhooks ADD COLUMN disabled_at TEXT;
+
+-- Tenant API keys: only a SHA-256 of each key is kept.
+CREATE TABLE api_keys (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    key_hash    BYTEA NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, id);
+
+-- Who changed what: kept when the tenant it belongs to is deleted.
+CREATE TABLE audit_log (
+    seq            BIGSERIAL PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
+    tenant_id      TEXT NOT NULL,
+    actor          TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    resource_type  TEXT NOT NULL,
+    resource_id    TEXT NOT NULL,
+    before         TEXT,
+    after          TEXT,
+    created_at     BIGINT NOT NULL
+);
+CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq);
+
+-- PostgreSQL only, for several nodes on one database. Which node works
+-- each webhook's deliveries (node_id NULL: nobody), until when, and the
+-- time before which its next holder must not send (the rate budget and
+-- back-pressure pause the last holder left).
+CREATE TABLE lane_leases (
+    webhook_id    TEXT PRIMARY KEY,
+    node_id       TEXT,
+    token         BIGINT NOT NULL DEFAULT 0,
+    leased_until  BIGINT NOT NULL DEFAULT 0,
+    quiet_until   BIGINT
+);
+CREATE INDEX lane_leases_by_node ON lane_leases (node_id) WHERE node_id IS NOT NULL;
+-- The sweep for leases of nodes that died.
+CREATE INDEX deliveries_leased ON deliveries (leased_until) WHERE status = 'delivering';
+"#,
+    },
+    Migration {
+        version: 5,
+        summary: "an index of leased deliveries, for taking back leases that ran out",
+        // PostgreSQL has had it since version 4; SQLite now sweeps while
+        // running too.
+        sqlite: SWEEP_INDEX,
+        postgres: SWEEP_INDEX,
+    },
+    Migration {
+        version: 6,
+        summary: "facts about the database itself: the master key check",
+        sqlite: META,
+        postgres: META,
+    },
+    Migration {
+        version: 7,
+        summary: "webhook versions, so a change based on an older read is refused",
+        sqlite: WEBHOOK_VERSION,
+        postgres: WEBHOOK_VERSION,
+    },
+    Migration {
+        version: 8,
+        summary: "the registry version, moved on by every webhook change",
+        sqlite: REGISTRY,
+        postgres: REGISTRY,
+    },
+    Migration {
+        version: 9,
+        summary: "response bodies as bytes, stored exactly as received",
+        // SQLite cannot change a column's type in place: a new column takes
+        // the bytes of the old one, then its name.
+        sqlite: "
+ALTER TABLE attempts ADD COLUMN response_body_bytes BLOB;
+UPDATE attempts SET response_body_bytes = CAST(response_body AS BLOB)
+    WHERE response_body IS NOT NULL;
+ALTER TABLE attempts DROP COLUMN response_body;
+ALTER TABLE attempts RENAME COLUMN response_body_bytes TO response_body;
+",
+        postgres: "
+ALTER TABLE attempts ALTER COLUMN response_body TYPE BYTEA
+    USING convert_to(response_body, 'UTF8');
+",
+    },
+];
+
+const REGISTRY: &str = "
+-- One row: how many times the set of webhooks changed. Ingest compares it
+-- with the version its events were matched against.
+CREATE TABLE herald_registry (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    version  BIGINT NOT NULL
+);
+INSERT INTO herald_registry (id, version) VALUES (1, 1);
+";
+
+const WEBHOOK_VERSION: &str = "
+-- Bumped by every change of the row (API, breaker): writes name the
+-- version they read.
+ALTER TABLE webhooks ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+";
+
+const META: &str = "
+-- What the database knows about itself, by name: `master_key_check` is a
+-- MAC of a fixed label under the master key the database was set up with.
+CREATE TABLE herald_meta (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+";
+
+const SWEEP_INDEX: &str = "
+CREATE INDEX IF NOT EXISTS deliveries_leased ON deliveries (leased_until)
+    WHERE status = 'delivering';
+";
+
+/// PostgreSQL databases created before the list was one recorded version 1
+/// for what is version 4 here (the same tables, plus `lane_leases`).
+pub(crate) const POSTGRES_LEGACY_VERSION: u32 = 4;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_count_up_from_one() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1, "{}", m.summary);
+            assert!(!m.sqlite.trim().is_empty() && !m.postgres.trim().is_empty());
+        }
+        assert!(POSTGRES_LEGACY_VERSION as usize <= MIGRATIONS.len());
+    }
+}
