@@ -205,6 +205,30 @@ fn cases() -> Vec<Case> {
             None,
         ),
         case(
+            "binary body with NUL bytes",
+            answer(
+                [
+                    head("200 OK", &["Content-Length: 8"]).into_bytes(),
+                    b"\x00\xff\x00\xfe\x00ok\x00".to_vec(),
+                ]
+                .concat(),
+            ),
+            "delivered",
+            None,
+        ),
+        case(
+            "503 with NUL bytes in the body",
+            answer(
+                [
+                    head("503 Service Unavailable", &["Content-Length: 6"]).into_bytes(),
+                    b"\x00bad\x00\x00".to_vec(),
+                ]
+                .concat(),
+            ),
+            "retrying",
+            Some("http_5xx"),
+        ),
+        case(
             "gzip bomb",
             {
                 let bomb = gzip_bomb();
