@@ -397,6 +397,20 @@ impl WebhookSpec {
         self.ordering == Ordering::Fifo || self.ordering_key.is_some()
     }
 
+    /// What decides which events the webhook receives and how its
+    /// deliveries are keyed: its event types and ordering, as one text. Two
+    /// specs with the same routing match every event alike, so a change
+    /// that keeps it (a new secret, a pause, a new URL) leaves routing
+    /// tables valid.
+    pub fn routing(&self) -> String {
+        serde_json::json!({
+            "event_types": self.event_types,
+            "ordering": self.ordering,
+            "ordering_key": self.ordering_key,
+        })
+        .to_string()
+    }
+
     /// The key an event is ordered by for this webhook: the value at
     /// `ordering_key` (text as is, anything else as JSON; absent: ``),
     /// or `` for plain FIFO. `None` for an unordered webhook.

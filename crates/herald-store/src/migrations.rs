@@ -333,6 +333,13 @@ ALTER TABLE attempts ALTER COLUMN response_body TYPE BYTEA
     USING convert_to(response_body, 'UTF8');
 ",
     },
+    Migration {
+        version: 10,
+        summary: "what routes each webhook, so only changes to it move the registry on",
+        // Rows from before hold '': their first change moves it on once.
+        sqlite: "ALTER TABLE webhooks ADD COLUMN routing TEXT NOT NULL DEFAULT '';",
+        postgres: "ALTER TABLE webhooks ADD COLUMN routing TEXT NOT NULL DEFAULT '';",
+    },
 ];
 
 const REGISTRY: &str = "

@@ -61,6 +61,10 @@ pub(crate) struct SealedWebhook {
     pub(crate) updated_at_ms: i64,
     /// The version the copy was read at: a write replaces only that one.
     pub(crate) version: i64,
+    /// What decides which events the webhook receives
+    /// ([`herald_core::webhook::WebhookSpec::routing`]): the registry
+    /// version moves on only when this changes.
+    pub(crate) routing: String,
 }
 
 impl SealedWebhook {
@@ -78,6 +82,7 @@ impl SealedWebhook {
             created_at_ms: webhook.created_at.timestamp_millis(),
             updated_at_ms: webhook.updated_at.timestamp_millis(),
             version: webhook.version,
+            routing: webhook.spec.routing(),
         })
     }
 }

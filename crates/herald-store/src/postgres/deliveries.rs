@@ -319,11 +319,9 @@ impl PgStore {
             .iter()
             .map(|d| d.webhook_id.clone())
             .collect();
+        // A disabled webhook still receives (and holds) what it subscribes
+        // to: routing is unchanged, so the registry version is too.
         notify(&mut tx, WEBHOOK_CHANNEL, &disabled).await?;
-        if !disabled.is_empty() {
-            // Last, after every webhook row this batch locked.
-            super::webhooks::bump_registry(&mut tx).await?;
-        }
         tx.commit().await?;
         Ok(outcome)
     }

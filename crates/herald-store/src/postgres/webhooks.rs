@@ -26,20 +26,24 @@ fn read_row(r: &PgRow) -> Result<StoredRow> {
 }
 
 /// Replaces the stored row if it is still the version the copy was read
-/// at; false when the webhook no longer exists. A concurrent writer that
-/// got there first holds the row until it commits; the version is then
-/// compared with what it wrote.
+/// at, moving the registry on when its routing changed; false when the
+/// webhook no longer exists. A concurrent writer that got there first holds
+/// the row until it commits; the version is then compared with what it
+/// wrote.
 async fn update_row(
     tx: &mut Transaction<'_, Postgres>,
     row: &SealedWebhook,
     reset_failures: bool,
 ) -> Result<bool> {
-    let n = sqlx::query(
-        "UPDATE webhooks SET status = $3, spec = $4, updated_at = $5,
+    // The self-join reads the row as it was before this update.
+    let routing: Option<String> = sqlx::query_scalar(
+        "UPDATE webhooks w SET status = $3, spec = $4, updated_at = $5,
                 disabled_reason = $6, disabled_at = $7,
-                consecutive_failures = CASE WHEN $8 THEN 0 ELSE consecutive_failures END,
-                version = version + 1
-         WHERE id = $1 AND tenant_id = $2 AND version = $9",
+                consecutive_failures = CASE WHEN $8 THEN 0 ELSE w.consecutive_failures END,
+                version = w.version + 1, routing = $10
+         FROM (SELECT id, routing FROM webhooks WHERE id = $1) old
+         WHERE w.id = old.id AND w.tenant_id = $2 AND w.version = $9
+         RETURNING old.routing",
     )
     .bind(&row.id)
     .bind(&row.tenant_id)
@@ -50,10 +54,13 @@ async fn update_row(
     .bind(&row.disabled_at)
     .bind(reset_failures)
     .bind(row.version)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if n == 1 {
+    .bind(&row.routing)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(routing) = routing {
+        if routing != row.routing {
+            bump_registry(tx).await?;
+        }
         return Ok(true);
     }
     let exists = sqlx::query("SELECT 1 FROM webhooks WHERE id = $1 AND tenant_id = $2")
@@ -121,8 +128,8 @@ impl WebhookStore for PgStore {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO webhooks (id, tenant_id, status, spec, created_at, updated_at,
-                                   disabled_reason, disabled_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+                                   disabled_reason, disabled_at, version, routing)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
         )
         .bind(&row.id)
         .bind(&row.tenant_id)
@@ -132,6 +139,7 @@ impl WebhookStore for PgStore {
         .bind(row.updated_at_ms)
         .bind(&row.disabled_reason)
         .bind(&row.disabled_at)
+        .bind(&row.routing)
         .execute(&mut *tx)
         .await?;
         audit::record(&mut tx, &audit).await?;
@@ -148,7 +156,6 @@ impl WebhookStore for PgStore {
         if updated {
             audit::record(&mut tx, &audit).await?;
             announce(&mut tx, &row.id).await?;
-            bump_registry(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(updated)
@@ -181,7 +188,6 @@ impl WebhookStore for PgStore {
             .rows_affected();
         }
         announce(&mut tx, &row.id).await?;
-        bump_registry(&mut tx).await?;
         tx.commit().await?;
         Ok(Some(discarded))
     }

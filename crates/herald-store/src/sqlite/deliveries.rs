@@ -421,8 +421,9 @@ fn count_failure(
             disabling.reason,
             disabling.disabled_at
         ])?;
+    // A disabled webhook still receives (and holds) what it subscribes to:
+    // routing is unchanged, so the registry version is too.
     if changed == 1 {
-        super::webhooks::bump_registry(conn)?;
         audit::record(conn, &disabling.audit(r))?;
         outcome.disabled.push(disabling.announced(r));
     }

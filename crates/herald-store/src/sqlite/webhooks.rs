@@ -22,14 +22,19 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
 }
 
 /// Replaces the stored row if it is still the version the copy was read
-/// at; false when the webhook no longer exists.
+/// at, moving the registry on when its routing changed; false when the
+/// webhook no longer exists.
 fn update_row(conn: &Connection, row: &SealedWebhook, reset_failures: bool) -> Result<bool> {
+    let routing: Option<String> = conn
+        .prepare_cached("SELECT routing FROM webhooks WHERE id = ?1 AND version = ?2")?
+        .query_row(params![row.id, row.version], |r| r.get(0))
+        .optional()?;
     let n = conn
         .prepare_cached(
             "UPDATE webhooks SET status = ?3, spec = ?4, updated_at = ?5,
                     disabled_reason = ?6, disabled_at = ?7,
                     consecutive_failures = CASE WHEN ?8 THEN 0 ELSE consecutive_failures END,
-                    version = version + 1
+                    version = version + 1, routing = ?10
              WHERE id = ?1 AND tenant_id = ?2 AND version = ?9",
         )?
         .execute(params![
@@ -42,8 +47,12 @@ fn update_row(conn: &Connection, row: &SealedWebhook, reset_failures: bool) -> R
             row.disabled_at,
             reset_failures,
             row.version,
+            row.routing,
         ])?;
     if n == 1 {
+        if routing.as_deref() != Some(row.routing.as_str()) {
+            bump_registry(conn)?;
+        }
         return Ok(true);
     }
     let exists = conn
@@ -124,8 +133,8 @@ impl WebhookStore for SqliteStore {
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO webhooks (id, tenant_id, status, spec, created_at, updated_at,
-                                       disabled_reason, disabled_at, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
+                                       disabled_reason, disabled_at, version, routing)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)",
             )?
             .execute(params![
                 row.id,
@@ -136,6 +145,7 @@ impl WebhookStore for SqliteStore {
                 row.updated_at_ms,
                 row.disabled_reason,
                 row.disabled_at,
+                row.routing,
             ])?;
             bump_registry(conn)?;
             audit::record(conn, &audit)
@@ -148,7 +158,6 @@ impl WebhookStore for SqliteStore {
         self.write(move |conn| {
             let updated = update_row(conn, &row, false)?;
             if updated {
-                bump_registry(conn)?;
                 audit::record(conn, &audit)?;
             }
             Ok(updated)
@@ -167,7 +176,6 @@ impl WebhookStore for SqliteStore {
             if !update_row(conn, &row, true)? {
                 return Ok(None);
             }
-            bump_registry(conn)?;
             audit::record(conn, &audit)?;
             if !discard_held {
                 return Ok(Some(0));
