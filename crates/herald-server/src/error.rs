@@ -82,8 +82,44 @@ impl From<ValidationError> for ApiError {
     }
 }
 
+/// How long a client is asked to wait when the database cannot take its
+/// request now.
+const STORAGE_RETRY_AFTER_SECS: u64 = 5;
+
+impl ApiError {
+    /// The database cannot take the request now (full, unreachable, busy,
+    /// read-only): nothing was stored, and the same request may succeed
+    /// later.
+    pub(crate) fn storage_unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "Herald cannot store this request now (its database is full, busy or \
+             unreachable); nothing was stored: try again later",
+        )
+        .with_retry_after(STORAGE_RETRY_AFTER_SECS)
+    }
+
+    /// Another writer changed the resource while this request was being
+    /// applied, more often than retrying could absorb.
+    pub(crate) fn conflict(what: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("the {what} was changed by another request meanwhile; read it again and retry"),
+        )
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "the database cannot take a request now");
+            return Self::storage_unavailable();
+        }
+        if let StoreError::Conflict(_) = e {
+            return Self::conflict("resource");
+        }
         tracing::error!(error = %e, "store failure while serving a request");
         Self::internal()
     }

@@ -112,6 +112,18 @@ impl Registry {
         self.version.load(Ordering::SeqCst)
     }
 
+    /// Moves the version on after this node's own change to one webhook,
+    /// already applied to the routes: only when the store is exactly one
+    /// change past `before` (the version read before writing), so a change
+    /// of another node in between is never marked as seen.
+    pub(crate) fn advance(&self, before: i64, now: i64) {
+        if now == before + 1 {
+            let _ = self
+                .version
+                .compare_exchange(before, now, Ordering::SeqCst, Ordering::SeqCst);
+        }
+    }
+
     /// Loads every webhook again; returns the version they are at.
     pub(crate) async fn reload(&self, store: &Store) -> Result<i64, StoreError> {
         let _one = self.reloading.lock().await;

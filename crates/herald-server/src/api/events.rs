@@ -99,11 +99,15 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     Ok(Some(key.to_string()))
 }
 
+/// How many times events are matched again against a reloaded routing
+/// table before the client is asked to retry.
+const MAX_REMATCHES: usize = 5;
+
 /// Stores events matched against the routing table at `registry_version`,
 /// then wakes the worker of every webhook that got a new delivery. Only the
 /// subscriber lists are kept aside, not the bodies. When webhooks changed
 /// since that version (on another node, say), the store keeps nothing: the
-/// table is loaded again and the events matched again, once.
+/// table is loaded again and the events matched again.
 async fn ingest(
     state: &AppState,
     tenant_id: &str,
@@ -111,29 +115,31 @@ async fn ingest(
     events: Vec<NewEvent>,
 ) -> ApiResult<Vec<Ingested>> {
     let mut subscribers: Vec<Vec<String>> = events.iter().map(|e| e.webhook_ids.clone()).collect();
-    let answers = match state
+    let mut answer = state
         .store()
         .ingest(tenant_id, registry_version, events)
-        .await?
-    {
-        Ingest::Stored(answers) => answers,
-        Ingest::Stale { mut events, .. } => {
-            let version = state.registry().reload(state.store()).await?;
-            for event in &mut events {
-                state.registry().rematch(tenant_id, event, |_| true);
+        .await?;
+    let mut rematched = 0;
+    let answers = loop {
+        match answer {
+            Ingest::Stored(answers) => break answers,
+            Ingest::Stale { .. } if rematched == MAX_REMATCHES => {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "webhooks_changing",
+                    "webhooks are changing faster than events can be matched to them; \
+                     try again",
+                )
+                .with_retry_after(1));
             }
-            subscribers = events.iter().map(|e| e.webhook_ids.clone()).collect();
-            match state.store().ingest(tenant_id, version, events).await? {
-                Ingest::Stored(answers) => answers,
-                Ingest::Stale { .. } => {
-                    return Err(ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "webhooks_changing",
-                        "webhooks are changing faster than events can be matched to them; \
-                         try again",
-                    )
-                    .with_retry_after(1));
+            Ingest::Stale { mut events, .. } => {
+                rematched += 1;
+                let version = state.dispatcher().reload_webhooks().await?;
+                for event in &mut events {
+                    state.registry().rematch(tenant_id, event, |_| true);
                 }
+                subscribers = events.iter().map(|e| e.webhook_ids.clone()).collect();
+                answer = state.store().ingest(tenant_id, version, events).await?;
             }
         }
     };

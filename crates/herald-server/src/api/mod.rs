@@ -104,10 +104,6 @@ impl AppState {
             None => Ok(()),
         }
     }
-    /// See [`Dispatcher::lock_webhook_writes`].
-    pub(crate) async fn lock_webhook_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.inner.dispatcher.lock_webhook_writes().await
-    }
 }
 
 /// The HTTP routes. A worker-only node serves health and readiness and

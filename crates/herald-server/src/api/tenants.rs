@@ -137,9 +137,7 @@ pub(crate) async fn delete(
         .delete_tenant(&id, audits)
         .await?
         .ok_or_else(|| ApiError::not_found("tenant", &id))?;
-    for webhook_id in &webhook_ids {
-        state.registry().remove(webhook_id);
-    }
+    state.dispatcher().unroute_webhooks(&webhook_ids);
     tracing::info!(tenant_id = %id, webhooks = webhook_ids.len(), "tenant deleted");
     Ok(StatusCode::NO_CONTENT)
 }

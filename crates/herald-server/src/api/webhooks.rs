@@ -13,8 +13,8 @@ use herald_core::rotation::GracePeriod;
 use herald_core::signing::SigningSecret;
 use herald_core::webhook::{Webhook, WebhookSpec, WebhookStatus};
 use herald_providers::{Provider, ProviderKind};
-use herald_store::NewEvent;
 use herald_store::prelude::*;
+use herald_store::{NewEvent, StoreError};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -22,6 +22,7 @@ use super::extract::{JsonBody, QueryParams, from_value, optional_json};
 use super::pagination::{self, page};
 use super::views;
 use super::{AppState, Caller};
+use crate::dispatch::{ChangeError, Changed, Edit};
 use crate::error::{ApiError, ApiResult};
 
 /// Splits `secret` off a create body and parses the rest as a spec.
@@ -94,9 +95,7 @@ pub(crate) async fn create(
         None,
         Some(views::webhook(&webhook, false)),
     );
-    state.store().insert_webhook(&webhook, audit).await?;
-    state.registry().upsert(webhook.clone());
-    tracing::info!(webhook_id = %webhook.id, "webhook created");
+    let webhook = state.dispatcher().create_webhook(webhook, audit).await?;
     Ok((StatusCode::CREATED, Json(views::webhook(&webhook, true))).into_response())
 }
 
@@ -169,14 +168,15 @@ pub(crate) async fn get(
 }
 
 /// Each field sent replaces the stored one; `null` resets it to its default.
+/// The patch is applied to the webhook as stored when it is written: when
+/// another change (the circuit breaker, a rotation, another node) lands
+/// meanwhile, it is applied again to that.
 pub(crate) async fn update(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
-    let _writing = state.lock_webhook_writes().await;
-    let current = find(&state, &caller, &id).await?;
     if patch.contains_key("secret") {
         return Err(ApiError::validation(
             "secret",
@@ -184,48 +184,58 @@ pub(crate) async fn update(
         ));
     }
     refuse_disabled(&patch)?;
-    let mut merged = match serde_json::to_value(&current.spec) {
-        Ok(Value::Object(m)) => m,
-        _ => return Err(ApiError::internal()),
-    };
-    for (key, value) in patch {
-        if value.is_null() {
-            merged.remove(&key);
-        } else {
-            merged.insert(key, value);
+    let apply = |current: Webhook| -> ApiResult<Edit> {
+        let mut merged = match serde_json::to_value(&current.spec) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(ApiError::internal()),
+        };
+        for (key, value) in &patch {
+            if value.is_null() {
+                merged.remove(key);
+            } else {
+                merged.insert(key.clone(), value.clone());
+            }
         }
-    }
-    let (spec, _) = parse_spec(merged, &state)?;
-    if current.spec.status == WebhookStatus::Disabled && spec.status != WebhookStatus::Disabled {
-        // Leaving `disabled` (to active or paused) is enabling it again.
-        let (enabled, _) = enable(&state, &caller, current, spec, false).await?;
-        return Ok(Json(views::webhook(&enabled, false)));
-    }
-    let resumed =
-        current.spec.status == WebhookStatus::Paused && spec.status == WebhookStatus::Active;
-    let before = views::webhook(&current, false);
-    let mut updated = Webhook {
-        spec,
-        updated_at: Utc::now(),
-        ..current
+        let (spec, _) = parse_spec(merged, &state)?;
+        if current.spec.status == WebhookStatus::Disabled && spec.status != WebhookStatus::Disabled
+        {
+            // Leaving `disabled` (to active or paused) is enabling it again.
+            return Ok(enable_edit(&caller, current, spec, false));
+        }
+        let before = views::webhook(&current, false);
+        let mut webhook = Webhook {
+            spec,
+            updated_at: Utc::now(),
+            ..current
+        };
+        webhook.ensure_key_pair();
+        let audit = caller.audit(
+            "webhook.updated",
+            ("webhook", &webhook.id),
+            Some(before),
+            Some(views::webhook(&webhook, false)),
+        );
+        Ok(Edit::Replace { webhook, audit })
     };
-    updated.ensure_key_pair();
-    let audit = caller.audit(
-        "webhook.updated",
-        ("webhook", &id),
-        Some(before),
-        Some(views::webhook(&updated, false)),
-    );
-    if !state.store().update_webhook(&updated, audit).await? {
-        return Err(ApiError::not_found("webhook", &id));
+    let changed = changed(
+        state
+            .dispatcher()
+            .change_webhook(&caller.tenant_id, &id, apply)
+            .await,
+        &id,
+    )?;
+    Ok(Json(views::webhook(&changed.webhook, false)))
+}
+
+/// A change's answer: the webhook as stored, or the error to answer.
+fn changed(result: Result<Option<Changed>, ChangeError<ApiError>>, id: &str) -> ApiResult<Changed> {
+    match result {
+        Ok(Some(changed)) => Ok(changed),
+        Ok(None) => Err(ApiError::not_found("webhook", id)),
+        Err(ChangeError::Refused(e)) => Err(e),
+        Err(ChangeError::Store(StoreError::Conflict(_))) => Err(ApiError::conflict("webhook")),
+        Err(ChangeError::Store(e)) => Err(e.into()),
     }
-    state.registry().upsert(updated.clone());
-    // Resuming (or any change) may unblock held deliveries.
-    state.dispatcher().wake(&updated.id);
-    if resumed {
-        tracing::info!(webhook_id = %updated.id, "webhook resumed");
-    }
-    Ok(Json(views::webhook(&updated, false)))
 }
 
 /// `disabled` is the circuit breaker's to set, not a client's.
@@ -239,30 +249,23 @@ fn refuse_disabled(body: &Map<String, Value>) -> ApiResult<()> {
     Ok(())
 }
 
-/// Enables a disabled webhook through the dispatcher.
-async fn enable(
-    state: &AppState,
-    caller: &Caller,
-    current: Webhook,
-    spec: WebhookSpec,
-    discard_held: bool,
-) -> ApiResult<(Webhook, u64)> {
-    let id = current.id.clone();
+/// `current` enabled again with `spec`, audited as the caller's doing.
+fn enable_edit(caller: &Caller, current: Webhook, spec: WebhookSpec, discard_held: bool) -> Edit {
     let before = views::webhook(&current, false);
-    let updated = crate::dispatch::enabled(current, spec);
-    let mut after = views::webhook(&updated, false);
+    let webhook = crate::dispatch::enabled(current, spec);
+    let mut after = views::webhook(&webhook, false);
     after["discard_held"] = json!(discard_held);
     let audit = caller.audit(
         "webhook.enabled",
-        ("webhook", &id),
+        ("webhook", &webhook.id),
         Some(before),
         Some(after),
     );
-    state
-        .dispatcher()
-        .enable(updated, discard_held, audit)
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook", &id))
+    Edit::Enable {
+        webhook,
+        discard_held,
+        audit,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -280,22 +283,32 @@ pub(crate) async fn enable_route(
     Path(id): Path<String>,
     QueryParams(q): QueryParams<EnableQuery>,
 ) -> ApiResult<Json<Value>> {
-    let _writing = state.lock_webhook_writes().await;
-    let current = find(&state, &caller, &id).await?;
-    if current.spec.status != WebhookStatus::Disabled {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "invalid_state",
-            format!(
-                "only a disabled webhook can be enabled; this one is {}",
-                current.spec.status.as_str()
-            ),
-        )
-        .with_field("status"));
-    }
-    let mut spec = current.spec.clone();
-    spec.status = WebhookStatus::Active;
-    let (enabled, discarded) = enable(&state, &caller, current, spec, q.discard_held).await?;
+    let apply = |current: Webhook| -> ApiResult<Edit> {
+        if current.spec.status != WebhookStatus::Disabled {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "invalid_state",
+                format!(
+                    "only a disabled webhook can be enabled; this one is {}",
+                    current.spec.status.as_str()
+                ),
+            )
+            .with_field("status"));
+        }
+        let mut spec = current.spec.clone();
+        spec.status = WebhookStatus::Active;
+        Ok(enable_edit(&caller, current, spec, q.discard_held))
+    };
+    let Changed {
+        webhook: enabled,
+        discarded,
+    } = changed(
+        state
+            .dispatcher()
+            .change_webhook(&caller.tenant_id, &id, apply)
+            .await,
+        &id,
+    )?;
     let mut answer = views::webhook(&enabled, false);
     answer["discarded_held"] = json!(discarded);
     Ok(Json(answer))
@@ -323,14 +336,10 @@ async fn delete_many(state: &AppState, caller: &Caller, ids: &[String]) -> ApiRe
             audits.push(caller.audit("webhook.deleted", ("webhook", id), Some(before), None));
         }
     }
-    let deleted = state
-        .store()
+    Ok(state
+        .dispatcher()
         .delete_webhooks(&caller.tenant_id, audits)
-        .await?;
-    for id in &deleted {
-        state.registry().remove(id);
-    }
-    Ok(deleted)
+        .await?)
 }
 
 #[derive(Deserialize)]
@@ -390,32 +399,36 @@ pub(crate) async fn rotate_secret(
         Some(text) => SigningSecret::parse(text)?,
         None => SigningSecret::generate(),
     };
-    let _writing = state.lock_webhook_writes().await;
-    let mut webhook = find(&state, &caller, &id).await?;
-    if secret == webhook.secret {
-        return Err(ApiError::validation(
-            "secret",
-            "secret must differ from the current secret",
-        ));
-    }
     let now = Utc::now();
-    webhook.rotate_signing(secret, grace, now);
-    webhook.updated_at = now;
-    // The audit entry says that and how it was rotated, never with what.
-    let audit = caller.audit(
-        "webhook.secret_rotated",
-        ("webhook", &id),
-        None,
-        Some(json!({
-            "grace_period_hours": body.grace_period_hours.unwrap_or(24.0),
-            "previous_still_signing": webhook.previous_signing.len(),
-            "public_key": views::webhook(&webhook, false)["public_key"],
-        })),
-    );
-    if !state.store().update_webhook(&webhook, audit).await? {
-        return Err(ApiError::not_found("webhook", &id));
-    }
-    state.registry().upsert(webhook.clone());
+    let rotate = |mut webhook: Webhook| -> ApiResult<Edit> {
+        if secret == webhook.secret {
+            return Err(ApiError::validation(
+                "secret",
+                "secret must differ from the current secret",
+            ));
+        }
+        webhook.rotate_signing(secret.clone(), grace, now);
+        webhook.updated_at = now;
+        // The audit entry says that and how it was rotated, never with what.
+        let audit = caller.audit(
+            "webhook.secret_rotated",
+            ("webhook", &webhook.id),
+            None,
+            Some(json!({
+                "grace_period_hours": body.grace_period_hours.unwrap_or(24.0),
+                "previous_still_signing": webhook.previous_signing.len(),
+                "public_key": views::webhook(&webhook, false)["public_key"],
+            })),
+        );
+        Ok(Edit::Replace { webhook, audit })
+    };
+    let Changed { webhook, .. } = changed(
+        state
+            .dispatcher()
+            .change_webhook(&caller.tenant_id, &id, rotate)
+            .await,
+        &id,
+    )?;
     tracing::info!(
         webhook_id = %webhook.id,
         grace_period_hours = body.grace_period_hours,

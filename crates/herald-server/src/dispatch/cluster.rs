@@ -153,18 +153,9 @@ async fn follow(inner: Arc<Inner>, mut changes: tokio::sync::broadcast::Receiver
 }
 
 async fn reload_webhook(inner: &Arc<Inner>, webhook_id: &str) {
-    match inner.store.find_webhook(webhook_id).await {
-        Ok(Some(webhook)) => {
-            inner.registry.upsert(webhook);
-            if inner.delivers {
-                wake(inner, webhook_id);
-            }
-        }
-        Ok(None) => inner.registry.remove(webhook_id),
-        Err(e) => {
-            tracing::error!(error = %e, webhook_id, "cannot reload a changed webhook");
-            resync(inner).await;
-        }
+    if let Err(e) = super::webhooks::reload(inner, webhook_id).await {
+        tracing::error!(error = %e, webhook_id, "cannot reload a changed webhook");
+        resync(inner).await;
     }
 }
 
@@ -186,7 +177,7 @@ async fn resync(inner: &Arc<Inner>) {
 }
 
 async fn resync_once(inner: &Arc<Inner>) -> Result<(), herald_store::StoreError> {
-    inner.registry.reload(&inner.store).await?;
+    super::webhooks::reload_all(inner).await?;
     if inner.delivers {
         for webhook_id in inner.store.webhooks_with_queued_deliveries().await? {
             wake(inner, &webhook_id);

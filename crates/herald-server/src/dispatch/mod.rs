@@ -21,6 +21,7 @@ mod recorder;
 mod recovery;
 mod sender;
 mod sweep;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,13 +35,14 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use herald_core::webhook::{Webhook, WebhookSpec, WebhookStatus};
+use herald_core::webhook::{Webhook, WebhookStatus};
 
 use crate::config::{Settings, SmtpServer};
 use crate::registry::{Registry, Route};
 pub(crate) use outcome::TestReport;
 use recorder::Recorder;
 use sender::Sender;
+pub(crate) use webhooks::{ChangeError, Changed, Edit, enabled};
 
 #[derive(Clone)]
 pub(crate) struct Dispatcher {
@@ -60,10 +62,8 @@ struct Inner {
     max_retry_after: Duration,
     /// Disabled webhooks being probed by `recovery`.
     probing: Mutex<std::collections::HashSet<String>>,
-    /// Held by everything that reads a webhook, changes it and writes it
-    /// back whole (API updates, rotation, recovery), so one cannot put back
-    /// what another just replaced, such as a rotated secret.
-    webhook_writes: tokio::sync::Mutex<()>,
+    /// Changes to one webhook on this node take turns (see [`webhooks`]).
+    webhook_turns: webhooks::Turns,
     /// False on an API-only node: it stores deliveries and never sends.
     delivers: bool,
     /// Webhooks whose lane another node holds, until when (as last seen).
@@ -91,46 +91,6 @@ fn wake(inner: &Arc<Inner>, webhook_id: &str) {
     inner
         .tasks
         .spawn(async move { lane::run(task_inner, id, signal).await });
-}
-
-/// `current` enabled again with `spec`: what [`enable`] stores.
-pub(crate) fn enabled(current: Webhook, spec: WebhookSpec) -> Webhook {
-    let mut updated = Webhook {
-        spec,
-        updated_at: chrono::Utc::now(),
-        disabled_reason: None,
-        disabled_at: None,
-        ..current
-    };
-    // A PATCH that enables the webhook may also switch it to `ed25519`.
-    updated.ensure_key_pair();
-    updated
-}
-
-async fn enable(
-    inner: &Arc<Inner>,
-    updated: Webhook,
-    discard_held: bool,
-    audit: AuditEntry,
-) -> Result<Option<(Webhook, u64)>, StoreError> {
-    let Some(discarded) = inner
-        .store
-        .enable_webhook(&updated, discard_held, audit)
-        .await?
-    else {
-        return Ok(None);
-    };
-    inner.registry.upsert(updated.clone());
-    wake(inner, &updated.id);
-    tracing::info!(webhook_id = %updated.id, discarded, "webhook enabled");
-    let event = ops::OpEvent {
-        tenant_id: updated.tenant_id.clone(),
-        event_type: ops::WEBHOOK_ENABLED,
-        subject: updated.id.clone(),
-        data: serde_json::json!({"webhook_id": updated.id, "discarded_held": discarded}),
-    };
-    ops::emit(inner, vec![event]).await;
-    Ok(Some((updated, discarded)))
 }
 
 /// How a lane is woken. `woken` is set under the lanes lock, so a lane that
@@ -182,7 +142,7 @@ impl Dispatcher {
                     tasks: TaskTracker::new(),
                     max_retry_after: settings.max_retry_after,
                     probing: Mutex::new(Default::default()),
-                    webhook_writes: tokio::sync::Mutex::new(()),
+                    webhook_turns: webhooks::Turns::default(),
                     delivers: settings.role.delivers(),
                     taken: Mutex::new(HashMap::new()),
                 }
@@ -225,25 +185,43 @@ impl Dispatcher {
         wake(&self.inner, webhook_id);
     }
 
-    /// Brings a disabled webhook back (its status active or
-    /// paused): the failure count starts over, held deliveries go out in
-    /// order (or are closed as skipped with `discard_held`), and
-    /// `herald.webhook.enabled` is announced. Returns the webhook and how
-    /// many held deliveries were discarded; `None` if it no longer exists.
-    /// `updated` comes from [`enabled`].
-    pub(crate) async fn enable(
+    /// Stores a new webhook and routes it (see [`webhooks`]).
+    pub(crate) async fn create_webhook(
         &self,
-        updated: Webhook,
-        discard_held: bool,
+        webhook: Webhook,
         audit: AuditEntry,
-    ) -> Result<Option<(Webhook, u64)>, StoreError> {
-        enable(&self.inner, updated, discard_held, audit).await
+    ) -> Result<Webhook, StoreError> {
+        webhooks::create(&self.inner, webhook, audit).await
     }
 
-    /// Serialises read-change-write updates of webhooks (rare, so one lock
-    /// for all of them costs nothing).
-    pub(crate) async fn lock_webhook_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.inner.webhook_writes.lock().await
+    /// Changes a webhook by `edit`, applied again to what is stored now
+    /// whenever another writer got there first (see [`webhooks::change`]).
+    pub(crate) async fn change_webhook<E>(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        edit: impl FnMut(Webhook) -> Result<Edit, E>,
+    ) -> Result<Option<Changed>, ChangeError<E>> {
+        webhooks::change(&self.inner, tenant_id, id, edit).await
+    }
+
+    /// Deletes webhooks (one audit entry each) and unroutes them.
+    pub(crate) async fn delete_webhooks(
+        &self,
+        tenant_id: &str,
+        audits: Vec<AuditEntry>,
+    ) -> Result<Vec<String>, StoreError> {
+        webhooks::delete(&self.inner, tenant_id, audits).await
+    }
+
+    /// Unroutes webhooks the store deleted with their tenant.
+    pub(crate) fn unroute_webhooks(&self, ids: &[String]) {
+        webhooks::unrouted(&self.inner, ids);
+    }
+
+    /// Loads every webhook again; returns the registry version they are at.
+    pub(crate) async fn reload_webhooks(&self) -> Result<i64, StoreError> {
+        webhooks::reload_all(&self.inner).await
     }
 
     /// Whether deliveries of this provider are skipped on this server.

@@ -56,21 +56,7 @@ async fn on_disabled(inner: &Arc<Inner>, disabled: DisabledWebhook) -> OpEvent {
         failures = disabled.consecutive_failures,
         "webhook disabled by the circuit breaker"
     );
-    match inner
-        .store
-        .get_webhook(&disabled.tenant_id, &disabled.webhook_id)
-        .await
-    {
-        Ok(Some(webhook)) => {
-            let recover = webhook.spec.auto_recover;
-            inner.registry.upsert(webhook);
-            if recover {
-                super::recovery::start(inner, disabled.webhook_id.clone());
-            }
-        }
-        Ok(None) => {}
-        Err(e) => tracing::error!(error = %e, "cannot reload a disabled webhook"),
-    }
+    super::webhooks::breaker_disabled(inner, &disabled).await;
     OpEvent {
         data: json!({
             "webhook_id": disabled.webhook_id,
@@ -155,7 +141,7 @@ async fn store(
 ) {
     let mut answer = inner.store.ingest(tenant_id, version, events).await;
     if let Ok(Ingest::Stale { mut events, .. }) = answer {
-        answer = match inner.registry.reload(&inner.store).await {
+        answer = match super::webhooks::reload_all(inner).await {
             Ok(version) => {
                 for (event, subject) in events.iter_mut().zip(subjects) {
                     inner.registry.rematch(tenant_id, event, |id| id != subject);

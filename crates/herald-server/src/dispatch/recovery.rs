@@ -9,12 +9,13 @@ use std::time::Duration;
 use chrono::Utc;
 use herald_core::event::webhook_body;
 use herald_core::ids;
-use herald_core::webhook::WebhookStatus;
+use herald_core::webhook::{Webhook, WebhookStatus};
 use herald_store::prelude::*;
 use herald_store::{AuditEntry, NewEvent};
 use serde_json::json;
 
 use super::Inner;
+use super::webhooks::{ChangeError, Edit};
 
 /// The longest gap between two probes.
 const MAX_GAP: Duration = Duration::from_secs(3600);
@@ -101,34 +102,40 @@ async fn probe_until_back(inner: &Arc<Inner>, webhook_id: &str) {
             continue;
         }
         // Enable what is stored now, not the copy the probe started from:
-        // the webhook may have been changed (a rotated secret) meanwhile.
-        let _writing = inner.webhook_writes.lock().await;
-        let current = match inner.store.get_webhook(&tenant_id, webhook_id).await {
-            Ok(Some(w)) if w.spec.status == WebhookStatus::Disabled => w,
-            Ok(_) => return,
-            Err(e) => {
-                tracing::error!(error = %e, webhook_id, "cannot read a recovered webhook");
+        // the webhook may have been changed (a rotated secret) meanwhile,
+        // or enabled by hand.
+        let enable = |current: Webhook| -> Result<Edit, std::convert::Infallible> {
+            if current.spec.status != WebhookStatus::Disabled {
+                return Ok(Edit::Keep);
+            }
+            let mut spec = current.spec.clone();
+            spec.status = WebhookStatus::Active;
+            let webhook = super::enabled(current, spec);
+            let audit = AuditEntry {
+                tenant_id: webhook.tenant_id.clone(),
+                actor: "system".to_string(),
+                action: "webhook.enabled".to_string(),
+                resource_type: "webhook".to_string(),
+                resource_id: webhook.id.clone(),
+                before: Some(serde_json::json!({"status": "disabled"})),
+                after: Some(
+                    serde_json::json!({"status": "active", "reason": "a recovery probe succeeded"}),
+                ),
+                at_ms: herald_store::now_ms(),
+            };
+            Ok(Edit::Enable {
+                webhook,
+                discard_held: false,
+                audit,
+            })
+        };
+        match super::webhooks::change(inner, &tenant_id, webhook_id, enable).await {
+            Ok(_) => tracing::info!(webhook_id, "webhook recovered: a probe succeeded"),
+            Err(ChangeError::Store(e)) => {
+                tracing::error!(error = %e, webhook_id, "cannot enable a recovered webhook");
                 continue;
             }
-        };
-        let mut spec = current.spec.clone();
-        spec.status = WebhookStatus::Active;
-        let updated = super::enabled(current, spec);
-        let audit = AuditEntry {
-            tenant_id: updated.tenant_id.clone(),
-            actor: "system".to_string(),
-            action: "webhook.enabled".to_string(),
-            resource_type: "webhook".to_string(),
-            resource_id: updated.id.clone(),
-            before: Some(serde_json::json!({"status": "disabled"})),
-            after: Some(
-                serde_json::json!({"status": "active", "reason": "a recovery probe succeeded"}),
-            ),
-            at_ms: herald_store::now_ms(),
-        };
-        match super::enable(inner, updated, false, audit).await {
-            Ok(_) => tracing::info!(webhook_id, "webhook recovered: a probe succeeded"),
-            Err(e) => tracing::error!(error = %e, webhook_id, "cannot enable a recovered webhook"),
+            Err(ChangeError::Refused(never)) => match never {},
         }
         return;
     }

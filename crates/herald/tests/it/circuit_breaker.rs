@@ -309,3 +309,66 @@ async fn auto_recover_probes_and_enables_when_the_destination_is_back() {
     })
     .await;
 }
+
+/// PATCHes read, changed and wrote back the whole webhook under a lock the
+/// breaker never took: one landing around the breaker's disable put the
+/// webhook back to active. Writes now apply to the version read, so
+/// changes racing the breaker keep it disabled and keep their own edit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patches_racing_the_breaker_never_reactivate_a_disabled_webhook() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let broken = Receiver::start_with_default(Reply::status(500)).await;
+    for round in 0..5 {
+        let webhook = create_webhook(
+            &client,
+            webhook_body(
+                &broken.url("/broken"),
+                json!({"event_types": [format!("race{round}.*")], "auto_disable_after": 1,
+                       "retry": {"max_retries": 0}}),
+            ),
+        )
+        .await;
+        let id = webhook["id"].as_str().unwrap().to_string();
+        let patchers: Vec<_> = (0..4)
+            .map(|p| {
+                let (client, id) = (client.clone(), id.clone());
+                tokio::spawn(async move {
+                    for n in 0..40 {
+                        let (status, body) = client
+                            .patch(
+                                &format!("/api/v1/webhooks/{id}"),
+                                json!({"description": format!("patcher {p} edit {n}")}),
+                            )
+                            .await;
+                        assert_eq!(status, StatusCode::OK, "{body}");
+                    }
+                })
+            })
+            .collect();
+        post_event(
+            &client,
+            json!({"type": format!("race{round}.fail"), "data": {}}),
+        )
+        .await;
+        for patcher in patchers {
+            patcher.await.unwrap();
+        }
+        wait_until(WAIT, "the breaker to disable the webhook", || {
+            let client = client.clone();
+            let id = id.clone();
+            async move { webhook_status(&client, &id).await["status"] == "disabled" }
+        })
+        .await;
+        // Edits after the disable keep it disabled too.
+        let (status, patched) = client
+            .patch(
+                &format!("/api/v1/webhooks/{id}"),
+                json!({"description": "after"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{patched}");
+        assert_eq!(patched["status"], "disabled", "{patched}");
+        assert_eq!(patched["description"], "after", "{patched}");
+    }
+}

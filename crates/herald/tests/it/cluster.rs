@@ -289,6 +289,98 @@ async fn a_webhook_made_on_one_node_routes_the_next_event_posted_to_another() {
     }
 }
 
+/// Two nodes changing one webhook at once: rotations on one, edits on the
+/// other. Each read-change-write used to hold only its own node's lock, so
+/// an edit read before a rotation could put the old secret back. Writes
+/// apply to the version read, and every change survives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_on_two_nodes_never_undo_each_other() {
+    let database = crate::common::database::fresh_database().await;
+    let master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let logs = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    let mut nodes = Vec::new();
+    for i in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        crate::common::database::share_database(dir.path(), &database);
+        let log = logs.path().join(format!("node-{i}.log"));
+        let env = [
+            ("HERALD_DATABASE_URL", database.as_str()),
+            ("HERALD_MASTER_KEY", master_key),
+        ];
+        nodes.push(spawn_herald_with(dir.path(), &log, &env).await);
+        dirs.push(dir);
+    }
+    let (a, b) = (nodes[0].1.clone(), nodes[1].1.clone());
+    let (status, webhook) = a
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "shared", "url": "http://127.0.0.1:9/hook"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{webhook}");
+    let path = format!("/api/v1/webhooks/{}", webhook["id"].as_str().unwrap());
+    let rotations = {
+        let (a, path) = (a.clone(), path.clone());
+        tokio::spawn(async move {
+            let mut last = String::new();
+            for _ in 0..60 {
+                let (status, answer) = a
+                    .post(
+                        &format!("{path}/secret/rotate"),
+                        json!({"grace_period_hours": 0}),
+                    )
+                    .await;
+                // Under this much contention a change may lose every race
+                // and be refused whole (409): then it did not happen.
+                match status {
+                    StatusCode::OK => last = answer["secret"].as_str().unwrap().to_string(),
+                    StatusCode::CONFLICT => {}
+                    other => panic!("a rotation answered {other}: {answer}"),
+                }
+            }
+            last
+        })
+    };
+    // Several editors at once, so edits are always under way on the
+    // other node while secrets rotate.
+    let editors: Vec<_> = (0..3)
+        .map(|e| {
+            let (b, path) = (b.clone(), path.clone());
+            tokio::spawn(async move {
+                for n in 0..40 {
+                    let (status, answer) = b
+                        .patch(
+                            &path,
+                            json!({"tags": [format!("editor-{e}"), format!("n{n}")]}),
+                        )
+                        .await;
+                    assert!(
+                        matches!(status, StatusCode::OK | StatusCode::CONFLICT),
+                        "an edit answered {status}: {answer}"
+                    );
+                }
+            })
+        })
+        .collect();
+    let last_secret = rotations.await.unwrap();
+    assert!(!last_secret.is_empty(), "no rotation succeeded");
+    for editor in editors {
+        editor.await.unwrap();
+    }
+    let (status, answer) = b.patch(&path, json!({"description": "last edit"})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    for node in [&a, &b] {
+        let (_, secret) = node.get(&format!("{path}/secret")).await;
+        assert_eq!(secret["secret"], last_secret.as_str(), "{secret}");
+        let (_, stored) = node.get(&path).await;
+        assert_eq!(stored["description"], "last edit", "{stored}");
+    }
+    for (mut child, _) in nodes {
+        child.kill().await.unwrap();
+    }
+}
+
 /// `(event id, webhook id)` of every delivery leased right now.
 async fn leased_deliveries(database: &str) -> Vec<(String, String)> {
     let mut conn = sqlx::PgConnection::connect(database).await.unwrap();
