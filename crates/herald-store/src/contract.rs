@@ -382,4 +382,14 @@ pub trait Storage:
 
     /// Answers when the database answers a query.
     fn ping(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Answers when the database takes a write now: one small row,
+    /// committed. A database that answers reads but cannot store (its disk
+    /// full, say) fails this; a readiness check asks it.
+    fn check_writes(&self) -> impl Future<Output = Result<()>> + Send;
 }
+
+/// The row [`Storage::check_writes`] writes: the same SQL on both engines.
+pub(crate) const WRITE_CHECK: &str =
+    "INSERT INTO herald_meta (name, value) VALUES ('write_check', $1)
+     ON CONFLICT (name) DO UPDATE SET value = excluded.value";

@@ -233,4 +233,5 @@ forward!(Lanes {
 forward!(Storage {
     fn schema_version(&self) -> Result<u32>;
     fn ping(&self) -> Result<()>;
+    fn check_writes(&self) -> Result<()>;
 });

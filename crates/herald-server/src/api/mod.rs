@@ -23,8 +23,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use herald_core::webhook::UrlPolicy;
-use herald_store::Store;
 use herald_store::prelude::*;
+use herald_store::{Store, StoreError};
 use secrecy::{ExposeSecret, SecretString};
 
 pub(crate) use auth::Caller;
@@ -181,14 +181,24 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
+/// Ready when the database answers and takes a write now: a node whose
+/// disk is full answers reads but must not be sent work.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store().ping().await {
+    let check = async {
+        state.store().ping().await?;
+        state.store().check_writes().await
+    };
+    match check.await {
         Ok(()) => Json(serde_json::json!({"status": "ready"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
+            let reason = match e {
+                StoreError::StorageFull(_) | StoreError::ReadOnly(_) => "storage_unavailable",
+                _ => "database",
+            };
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"status": "unavailable", "reason": "database"})),
+                Json(serde_json::json!({"status": "unavailable", "reason": reason})),
             )
                 .into_response()
         }

@@ -128,6 +128,14 @@ impl Storage for PgStore {
         sqlx::query("SELECT 1").execute(self.pool()).await?;
         Ok(())
     }
+
+    async fn check_writes(&self) -> Result<()> {
+        sqlx::query(crate::contract::WRITE_CHECK)
+            .bind(crate::now_ms().to_string())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
 }
 
 /// Tells every node (this one included) that `ids` changed, on `channel`,

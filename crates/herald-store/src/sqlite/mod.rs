@@ -4,6 +4,7 @@
 //! and a pool of read-only connections on their own threads.
 
 mod audit;
+mod checkpoint;
 mod deliveries;
 mod events;
 mod lanes;
@@ -14,6 +15,7 @@ mod webhooks;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
@@ -112,9 +114,17 @@ struct Inner {
     sealer: Arc<Sealer>,
     /// The lanes this process works now (see [`lanes`]).
     lanes: lanes::Held,
+    /// When a write last failed for lack of room (or a read-only file),
+    /// in ms since the epoch; 0: never. A write check that fits in what
+    /// room is left must not call a disk ready that refuses real writes.
+    unwritable_at_ms: AtomicI64,
     /// Dropped with the store, which stops the checkpointer.
     _checkpointer: flume::Sender<()>,
 }
+
+/// How long after a write failed for lack of room the store still counts
+/// as unable to take writes.
+const UNWRITABLE_FOR_MS: i64 = 5_000;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database, runs migrations and starts
@@ -149,7 +159,10 @@ impl SqliteStore {
         let conn = open_connection(&options.path, false, options.synchronous)?;
         std::thread::Builder::new()
             .name("herald-db-checkpoint".into())
-            .spawn(move || run_checkpointer(conn, stop))
+            .spawn({
+                let path = options.path.clone();
+                move || checkpoint::run(conn, path, stop)
+            })
             .map_err(|e| StoreError::Database(format!("cannot start checkpointer: {e}")))?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
@@ -157,6 +170,7 @@ impl SqliteStore {
                 readers,
                 sealer,
                 lanes: lanes::Held::default(),
+                unwritable_at_ms: AtomicI64::new(0),
                 _checkpointer: checkpointer,
             }),
         })
@@ -182,7 +196,18 @@ impl SqliteStore {
             .send_async(job)
             .await
             .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        let answer = rx.await.map_err(|_| StoreError::Closed)?;
+        self.note(&answer);
+        answer
+    }
+
+    /// Remembers a write that failed for lack of room.
+    fn note<T>(&self, answer: &Result<T>) {
+        if let Err(StoreError::StorageFull(_) | StoreError::ReadOnly(_)) = answer {
+            self.inner
+                .unwritable_at_ms
+                .store(crate::now_ms(), Ordering::SeqCst);
+        }
     }
 
     /// Runs each of `writes` as its own write (see [`SqliteStore::write`]):
@@ -206,10 +231,12 @@ impl SqliteStore {
         }
         let mut answers = Vec::with_capacity(replies.len());
         for reply in replies {
-            answers.push(match reply {
+            let answer = match reply {
                 Ok(rx) => rx.await.unwrap_or(Err(StoreError::Closed)),
                 Err(_) => Err(StoreError::Closed),
-            });
+            };
+            self.note(&answer);
+            answers.push(answer);
         }
         answers
     }
@@ -259,6 +286,21 @@ impl Storage for SqliteStore {
         })
         .await
     }
+
+    async fn check_writes(&self) -> Result<()> {
+        let since = crate::now_ms() - self.inner.unwritable_at_ms.load(Ordering::SeqCst);
+        if since < UNWRITABLE_FOR_MS {
+            return Err(StoreError::StorageFull(format!(
+                "a write failed for lack of room {since} ms ago"
+            )));
+        }
+        self.write(|conn| {
+            conn.prepare_cached(crate::contract::WRITE_CHECK)?
+                .execute([crate::now_ms().to_string()])?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 fn open_connection(path: &Path, read_only: bool, sync: Synchronous) -> Result<Connection> {
@@ -282,9 +324,14 @@ fn open_connection(path: &Path, read_only: bool, sync: Synchronous) -> Result<Co
     ))?;
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        // Checkpoints run on their own thread (see `run_checkpointer`), not
+        // Checkpoints run on their own thread (see `checkpoint`), not
         // inside whichever commit happens to cross the threshold.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(
+            None,
+            "journal_size_limit",
+            checkpoint::WAL_RESTART_BYTES as i64,
+        )?;
     }
     // Plans must not depend on bound values: otherwise SQLite re-prepares
     // the queue statements on every execution (a large share of the
@@ -295,22 +342,6 @@ fn open_connection(path: &Path, read_only: bool, sync: Synchronous) -> Result<Co
     )?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
-}
-
-/// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// Checkpoints the WAL in the background so the writer never stalls on it.
-/// Passive checkpoints never block writers or readers; the writer rewinds
-/// the WAL once a checkpoint has caught up, which keeps it small.
-fn run_checkpointer(conn: Connection, stop: flume::Receiver<()>) {
-    while let Err(flume::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
-        }
-    }
-    // Last one on the way out, so a clean stop leaves a small WAL.
-    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
 
 /// The writer loop: take every queued write (up to `MAX_GROUP`), run them

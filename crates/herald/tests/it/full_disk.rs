@@ -67,7 +67,10 @@ impl Drop for SmallDisk {
 
 /// One attempt to post an event: its status and body, or the transport
 /// error when nothing came back.
-async fn post(client: &ApiClient, data: Value) -> Result<(StatusCode, Value, Option<String>), String> {
+async fn post(
+    client: &ApiClient,
+    data: Value,
+) -> Result<(StatusCode, Value, Option<String>), String> {
     let http = reqwest::Client::new();
     let response = http
         .post(client.url("/api/v1/events"))
@@ -94,37 +97,25 @@ async fn ready(client: &ApiClient) -> StatusCode {
         .unwrap_or(StatusCode::BAD_GATEWAY)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_disk_is_a_503_and_work_is_accepted_again_once_there_is_room() {
-    let disk = SmallDisk::mount(16);
-    let data_dir = disk.path().join("data");
-    let log = disk.path().join("herald.log");
-    let (mut child, client) = spawn_herald(&data_dir, &log).await;
-    let on_postgres = database::postgres_admin_url().is_some();
-    let receiver = Receiver::start().await;
-    create_webhook(
-        &client,
-        webhook_body(&receiver.url("/disk"), json!({"event_types": ["disk.*"]})),
-    )
-    .await;
-
-    // Room to give back later, then events until the disk is full.
-    let reserve = disk.path().join("reserve");
-    std::fs::write(&reserve, vec![0u8; 6 << 20]).unwrap();
-    let blob = "x".repeat(64 * 1024);
-    let mut acknowledged = BTreeSet::new();
-    let mut refused = 0;
+/// Posts large events until `refusals` in a row are refused (or, with
+/// `stop_after`, until that many were accepted); every refusal must be a
+/// 503 `storage_unavailable` with a `Retry-After`, and every request must
+/// be answered. Returns how many were refused.
+async fn fill(
+    client: &ApiClient,
+    acknowledged: &mut BTreeSet<String>,
+    refusals: usize,
+    stop_after: Option<usize>,
+) -> usize {
+    let blob = "x".repeat(200 * 1024);
+    let (mut refused, mut accepted) = (0, 0);
     let started = Instant::now();
-    while refused < 5 && started.elapsed() < Duration::from_secs(60) {
-        match post(&client, json!({"blob": blob})).await {
+    while refused < refusals && started.elapsed() < Duration::from_secs(90) {
+        match post(client, json!({"blob": blob})).await {
             Ok((StatusCode::ACCEPTED, body, _)) => {
                 acknowledged.insert(body["id"].as_str().unwrap().to_string());
-                if on_postgres && acknowledged.len() == 40 {
-                    // The database has room: only the data directory and
-                    // the log are full. Fill them for good measure.
-                    disk.fill("filler");
-                }
-                if on_postgres && acknowledged.len() >= 60 {
+                accepted += 1;
+                if stop_after.is_some_and(|n| accepted >= n) {
                     break;
                 }
             }
@@ -141,42 +132,122 @@ async fn a_full_disk_is_a_503_and_work_is_accepted_again_once_there_is_room() {
             Err(e) => panic!("a request went unanswered while the disk was full: {e}"),
         }
     }
+    refused
+}
+
+/// A small event is accepted within [`WAIT`] (retrying meanwhile).
+async fn accepted_soon(client: &ApiClient, acknowledged: &mut BTreeSet<String>, when: &str) {
+    let started = Instant::now();
+    loop {
+        match post(client, json!({"small": when})).await {
+            Ok((StatusCode::ACCEPTED, body, _)) => {
+                acknowledged.insert(body["id"].as_str().unwrap().to_string());
+                return;
+            }
+            Ok((status, body, _)) => assert!(
+                started.elapsed() < WAIT,
+                "{when}: still {status} {body} after {:?}",
+                started.elapsed()
+            ),
+            Err(e) => panic!("{when}: unanswered: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Small events keep being accepted for `window` (several checkpoint
+/// periods: a checkpoint that takes the room made would refuse them).
+async fn keeps_accepting(
+    client: &ApiClient,
+    acknowledged: &mut BTreeSet<String>,
+    window: Duration,
+) {
+    let started = Instant::now();
+    while started.elapsed() < window {
+        match post(client, json!({"small": "steady"})).await {
+            Ok((StatusCode::ACCEPTED, body, _)) => {
+                acknowledged.insert(body["id"].as_str().unwrap().to_string());
+            }
+            other => panic!(
+                "refused {:?} after room was made: {other:?}",
+                started.elapsed()
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn stop(child: &mut tokio::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().unwrap().to_string()])
+        .status();
+    let _ = tokio::time::timeout(WAIT, child.wait()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_a_503_and_work_is_accepted_again_once_there_is_room() {
+    let disk = SmallDisk::mount(32);
+    let data_dir = disk.path().join("data");
+    let log = disk.path().join("herald.log");
+    // Room to give back later: once without a restart, once with one.
+    let reserves = [disk.path().join("reserve-1"), disk.path().join("reserve-2")];
+    for reserve in &reserves {
+        std::fs::write(reserve, vec![0u8; 4 << 20]).unwrap();
+    }
+    let (mut child, client) = spawn_herald(&data_dir, &log).await;
+    let on_postgres = database::postgres_admin_url().is_some();
+    let receiver = Receiver::start().await;
+    // Paused while the disk fills, so only ingest writes (as when a
+    // destination is down): the WAL then grows fastest.
+    let webhook = create_webhook(
+        &client,
+        webhook_body(
+            &receiver.url("/disk"),
+            json!({"event_types": ["disk.*"], "status": "paused"}),
+        ),
+    )
+    .await;
+    let webhook_path = format!("/api/v1/webhooks/{}", webhook["id"].as_str().unwrap());
+    let mut acknowledged = BTreeSet::new();
+
     if on_postgres {
-        assert_eq!(refused, 0, "the database had room");
+        // The database has room: only the data directory and the log fill.
+        fill(&client, &mut acknowledged, 1, Some(20)).await;
+        disk.fill("filler");
+        assert_eq!(fill(&client, &mut acknowledged, 1, Some(20)).await, 0);
         assert_eq!(ready(&client).await, StatusCode::OK);
+        std::fs::remove_file(disk.path().join("filler")).unwrap();
     } else {
-        assert_eq!(refused, 5, "the disk never filled");
+        assert_eq!(fill(&client, &mut acknowledged, 5, None).await, 5);
         assert_eq!(
             ready(&client).await,
             StatusCode::SERVICE_UNAVAILABLE,
             "not ready while writes fail"
         );
-        // Room again: accepted at once, without a restart.
-        std::fs::remove_file(&reserve).unwrap();
-        let accepted_at = Instant::now();
-        loop {
-            match post(&client, json!({"small": true})).await {
-                Ok((StatusCode::ACCEPTED, body, _)) => {
-                    acknowledged.insert(body["id"].as_str().unwrap().to_string());
-                    break;
-                }
-                Ok((status, body, _)) => assert!(
-                    accepted_at.elapsed() < WAIT,
-                    "still {status} {body} {:?} after room was made",
-                    accepted_at.elapsed()
-                ),
-                Err(e) => panic!("unanswered: {e}"),
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        // Room again: accepted at once, without a restart, and ready.
+        std::fs::remove_file(&reserves[0]).unwrap();
+        accepted_soon(&client, &mut acknowledged, "room made").await;
+        keeps_accepting(&client, &mut acknowledged, Duration::from_secs(3)).await;
         let deadline = Instant::now() + WAIT;
         while ready(&client).await != StatusCode::OK {
             assert!(Instant::now() < deadline, "still not ready with room");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        // Full again; stopped; a little room made; started again. The
+        // first checkpoint used to take that room and refuse the rest.
+        assert_eq!(fill(&client, &mut acknowledged, 5, None).await, 5);
     }
+    stop(&mut child).await;
+    std::fs::remove_file(&reserves[1]).unwrap();
+    let (mut child, client) = spawn_herald(&data_dir, &log).await;
+    accepted_soon(&client, &mut acknowledged, "after the restart").await;
+    keeps_accepting(&client, &mut acknowledged, Duration::from_secs(3)).await;
 
     // Nothing acknowledged is lost: every event arrives.
+    let (status, resumed) = client
+        .patch(&webhook_path, json!({"status": "active"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{resumed}");
     let delivered = |requests: &[crate::common::Recorded]| -> BTreeSet<String> {
         requests
             .iter()
@@ -184,22 +255,9 @@ async fn a_full_disk_is_a_503_and_work_is_accepted_again_once_there_is_room() {
             .collect()
     };
     receiver
-        .wait_until(Duration::from_secs(30), "every acknowledged event", |r| {
+        .wait_until(Duration::from_secs(60), "every acknowledged event", |r| {
             acknowledged.is_subset(&delivered(r))
         })
         .await;
-
-    // And after a restart on the nearly full disk, work is accepted too.
-    if on_postgres {
-        std::fs::remove_file(disk.path().join("filler")).unwrap();
-    }
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().unwrap().to_string()])
-        .status();
-    let _ = tokio::time::timeout(WAIT, child.wait()).await;
-    let (_child, client) = spawn_herald(&data_dir, &log).await;
-    let (status, body, _) = post(&client, json!({"after": "restart"}))
-        .await
-        .expect("an answer after the restart");
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    stop(&mut child).await;
 }

@@ -14,6 +14,7 @@ mod cluster;
 mod delivery;
 mod email;
 mod flow_control;
+mod full_disk;
 mod fuzz;
 mod hostile;
 mod integrations;
