@@ -245,11 +245,20 @@ fn read_file(path: &Path) -> anyhow::Result<ServeArgs> {
 mod tests {
     use super::*;
 
-    fn file(contents: &str) -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("herald.toml");
+    /// A config file of its own, removed when the guard drops.
+    struct ConfigFile(PathBuf);
+
+    impl Drop for ConfigFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn file(contents: &str) -> (ConfigFile, PathBuf) {
+        let name = format!("{}.toml", herald_core::ids::new_id("herald-config"));
+        let path = std::env::temp_dir().join(name);
         std::fs::write(&path, contents).unwrap();
-        (dir, path)
+        (ConfigFile(path.clone()), path)
     }
 
     #[test]

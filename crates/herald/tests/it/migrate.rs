@@ -120,3 +120,36 @@ async fn migrate_prepares_the_database_and_exits() {
     assert_eq!(status, StatusCode::OK, "{body}");
     child.kill().await.unwrap();
 }
+
+/// Two nodes started on one empty database without `HERALD_MASTER_KEY`
+/// each generated their own key, then could not open each other's
+/// webhooks and routed events nowhere. The database remembers the key it
+/// was set up with: a node with another one refuses to start, naming
+/// `HERALD_MASTER_KEY`. On SQLite, the same for a restart with a new key.
+#[tokio::test]
+async fn a_node_with_another_master_key_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let out = migrate(&first).await;
+    reported_version(&out);
+    let second = dir.path().join("second");
+    match database::remembered_url(&first) {
+        // A second node on the same database, with a key of its own.
+        Some(url) => database::share_database_new_dir(&second, &url),
+        // The same directory, started with another key.
+        None => {
+            std::fs::create_dir_all(&second).unwrap();
+            for file in ["herald.db", "herald.db-wal", "herald.db-shm"] {
+                if first.join(file).exists() {
+                    std::fs::copy(first.join(file), second.join(file)).unwrap();
+                }
+            }
+        }
+    }
+    let out = migrate(&second).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "started with another key: {stderr}");
+    assert!(stderr.contains("HERALD_MASTER_KEY"), "{stderr}");
+    // The first node's key still opens it.
+    reported_version(&migrate(&first).await);
+}

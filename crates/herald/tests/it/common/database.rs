@@ -143,6 +143,13 @@ pub(crate) async fn fresh_database() -> String {
 
 /// Makes the servers on `data_dir` use the database at `url` (several
 /// nodes of one cluster share it).
+/// [`share_database`] for a data directory that does not exist yet.
+pub(crate) fn share_database_new_dir(data_dir: &Path, url: &str) {
+    std::fs::create_dir_all(data_dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", data_dir.display()));
+    share_database(data_dir, url);
+}
+
 pub(crate) fn share_database(data_dir: &Path, url: &str) {
     std::fs::write(url_file(data_dir), url)
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", url_file(data_dir).display()));
