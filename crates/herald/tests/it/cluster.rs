@@ -241,28 +241,50 @@ async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
     );
 }
 
+/// Two real nodes on one fresh PostgreSQL database, with the same master
+/// key; killed when dropped.
+struct TwoNodes {
+    nodes: Vec<(tokio::process::Child, crate::common::ApiClient)>,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+impl TwoNodes {
+    async fn start() -> TwoNodes {
+        let database = crate::common::database::fresh_database().await;
+        let master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let logs = tempfile::tempdir().unwrap();
+        let (mut dirs, mut nodes) = (Vec::new(), Vec::new());
+        for i in 0..2 {
+            let dir = tempfile::tempdir().unwrap();
+            crate::common::database::share_database(dir.path(), &database);
+            let log = logs.path().join(format!("node-{i}.log"));
+            let env = [
+                ("HERALD_DATABASE_URL", database.as_str()),
+                ("HERALD_MASTER_KEY", master_key),
+            ];
+            nodes.push(spawn_herald_with(dir.path(), &log, &env).await);
+            dirs.push(dir);
+        }
+        dirs.push(logs);
+        TwoNodes { nodes, _dirs: dirs }
+    }
+
+    fn a(&self) -> crate::common::ApiClient {
+        self.nodes[0].1.clone()
+    }
+
+    fn b(&self) -> crate::common::ApiClient {
+        self.nodes[1].1.clone()
+    }
+}
+
 /// A webhook made on one node routes an event posted to another node right
 /// after the create returned, before that node heard of it: the store tells
 /// the second node its routing table is behind, and it matches again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_made_on_one_node_routes_the_next_event_posted_to_another() {
-    let database = crate::common::database::fresh_database().await;
-    let master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-    let logs = tempfile::tempdir().unwrap();
-    let mut dirs = Vec::new();
-    let mut nodes = Vec::new();
-    for i in 0..2 {
-        let dir = tempfile::tempdir().unwrap();
-        crate::common::database::share_database(dir.path(), &database);
-        let log = logs.path().join(format!("node-{i}.log"));
-        let env = [
-            ("HERALD_DATABASE_URL", database.as_str()),
-            ("HERALD_MASTER_KEY", master_key),
-        ];
-        nodes.push(spawn_herald_with(dir.path(), &log, &env).await);
-        dirs.push(dir);
-    }
-    let (a, b) = (nodes[0].1.clone(), nodes[1].1.clone());
+    let pair = TwoNodes::start().await;
+    let (a, b) = (pair.a(), pair.b());
     for round in 0..5 {
         let (status, created) = a
             .post(
@@ -284,9 +306,6 @@ async fn a_webhook_made_on_one_node_routes_the_next_event_posted_to_another() {
             "round {round}: the event posted to the other node found the new webhook"
         );
     }
-    for (mut child, _) in nodes {
-        child.kill().await.unwrap();
-    }
 }
 
 /// Two nodes changing one webhook at once: rotations on one, edits on the
@@ -295,23 +314,8 @@ async fn a_webhook_made_on_one_node_routes_the_next_event_posted_to_another() {
 /// apply to the version read, and every change survives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_on_two_nodes_never_undo_each_other() {
-    let database = crate::common::database::fresh_database().await;
-    let master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-    let logs = tempfile::tempdir().unwrap();
-    let mut dirs = Vec::new();
-    let mut nodes = Vec::new();
-    for i in 0..2 {
-        let dir = tempfile::tempdir().unwrap();
-        crate::common::database::share_database(dir.path(), &database);
-        let log = logs.path().join(format!("node-{i}.log"));
-        let env = [
-            ("HERALD_DATABASE_URL", database.as_str()),
-            ("HERALD_MASTER_KEY", master_key),
-        ];
-        nodes.push(spawn_herald_with(dir.path(), &log, &env).await);
-        dirs.push(dir);
-    }
-    let (a, b) = (nodes[0].1.clone(), nodes[1].1.clone());
+    let pair = TwoNodes::start().await;
+    let (a, b) = (pair.a(), pair.b());
     let (status, webhook) = a
         .post(
             "/api/v1/webhooks",
@@ -375,9 +379,6 @@ async fn changes_on_two_nodes_never_undo_each_other() {
         assert_eq!(secret["secret"], last_secret.as_str(), "{secret}");
         let (_, stored) = node.get(&path).await;
         assert_eq!(stored["description"], "last edit", "{stored}");
-    }
-    for (mut child, _) in nodes {
-        child.kill().await.unwrap();
     }
 }
 
