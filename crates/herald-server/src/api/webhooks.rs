@@ -217,18 +217,23 @@ pub(crate) async fn update(
         );
         Ok(Edit::Replace { webhook, audit })
     };
-    let changed = changed(
-        state
-            .dispatcher()
-            .change_webhook(&caller.tenant_id, &id, apply)
-            .await,
-        &id,
-    )?;
+    let changed = change(&state, &caller, &id, apply).await?;
     Ok(Json(views::webhook(&changed.webhook, false)))
 }
 
-/// A change's answer: the webhook as stored, or the error to answer.
-fn changed(result: Result<Option<Changed>, ChangeError<ApiError>>, id: &str) -> ApiResult<Changed> {
+/// Changes the caller's webhook `id` by `apply` (applied again when another
+/// writer got there first); answers the webhook as stored, or the error to
+/// answer.
+async fn change(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    apply: impl FnMut(Webhook) -> ApiResult<Edit>,
+) -> ApiResult<Changed> {
+    let result = state
+        .dispatcher()
+        .change_webhook(&caller.tenant_id, id, apply)
+        .await;
     match result {
         Ok(Some(changed)) => Ok(changed),
         Ok(None) => Err(ApiError::not_found("webhook", id)),
@@ -302,13 +307,7 @@ pub(crate) async fn enable_route(
     let Changed {
         webhook: enabled,
         discarded,
-    } = changed(
-        state
-            .dispatcher()
-            .change_webhook(&caller.tenant_id, &id, apply)
-            .await,
-        &id,
-    )?;
+    } = change(&state, &caller, &id, apply).await?;
     let mut answer = views::webhook(&enabled, false);
     answer["discarded_held"] = json!(discarded);
     Ok(Json(answer))
@@ -422,13 +421,7 @@ pub(crate) async fn rotate_secret(
         );
         Ok(Edit::Replace { webhook, audit })
     };
-    let Changed { webhook, .. } = changed(
-        state
-            .dispatcher()
-            .change_webhook(&caller.tenant_id, &id, rotate)
-            .await,
-        &id,
-    )?;
+    let Changed { webhook, .. } = change(&state, &caller, &id, rotate).await?;
     tracing::info!(
         webhook_id = %webhook.id,
         grace_period_hours = body.grace_period_hours,
