@@ -8,9 +8,11 @@ pub mod event;
 pub mod ids;
 pub mod network;
 pub mod retry;
-pub mod rotation;
 pub mod signing;
 pub mod validation;
 pub mod webhook;
+
+/// Secret rotation lives with the webhook it changes.
+pub use webhook::rotation;
 
 pub use validation::ValidationError;

@@ -4,8 +4,6 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::kind::ProviderKind;
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProviderInfo {
     /// The `ProviderKind` name (`google_chat`).
@@ -51,16 +49,6 @@ pub struct LimitInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct RateLimit {
     pub per_second: f64,
-}
-
-/// Every provider, in [`ProviderKind::ALL`] order.
-pub fn catalog() -> Vec<ProviderInfo> {
-    ProviderKind::ALL.into_iter().map(info).collect()
-}
-
-/// One provider's description.
-pub fn info(kind: ProviderKind) -> ProviderInfo {
-    crate::providers::info(kind)
 }
 
 pub(crate) fn setting(

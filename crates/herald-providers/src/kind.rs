@@ -4,11 +4,6 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use crate::catalog::RateLimit;
-use crate::facts::{self, Batches, Facts};
-use herald_core::ValidationError;
 
 /// Which service a webhook delivers to. `Webhook` is a plain signed HTTP
 /// POST of the event; every other kind renders the service's own format.
@@ -69,59 +64,6 @@ impl ProviderKind {
     /// The inverse of [`as_str`](Self::as_str); exact, lower-case names only.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    fn facts(self) -> &'static Facts {
-        crate::providers::facts(self)
-    }
-
-    pub(crate) fn batches(self) -> Batches {
-        self.facts().batches
-    }
-
-    /// Whether several events may go out as one request (a JSON array, or
-    /// a digest message for chat and email); see
-    /// [`Provider::render_batch`](crate::Provider::render_batch).
-    pub fn accepts_batches(self) -> bool {
-        self.batches() != Batches::Refused
-    }
-
-    /// Refuses a webhook's `batch` for a provider that takes one event per
-    /// request, naming the field.
-    pub fn check_batch(self) -> Result<(), ValidationError> {
-        if self.accepts_batches() {
-            return Ok(());
-        }
-        Err(ValidationError::new(
-            "batch",
-            format!(
-                "{self} takes one event per request (batches go to webhook, zapier, chat and email providers)"
-            ),
-        ))
-    }
-
-    /// Whether the webhook's URL is itself a credential (chat and Zapier
-    /// hooks: whoever has it can post), so it is never shown whole.
-    pub fn url_is_credential(self) -> bool {
-        self.facts().url_is_credential
-    }
-
-    /// The settings that are credentials, as dotted paths under `settings`
-    /// (`routing_key`, `smtp.password`).
-    pub fn secret_settings(self) -> &'static [&'static str] {
-        self.facts().secret_settings
-    }
-
-    /// A webhook's `settings` as answers show them: every
-    /// [secret setting](Self::secret_settings) replaced by `mask` of it.
-    pub fn mask_settings(self, settings: &Value, mask: impl Fn(&str) -> String) -> Value {
-        facts::mask_paths(settings, self.secret_settings(), mask)
-    }
-
-    /// The pace the service documents per webhook, used when a webhook sets
-    /// no `rate_limit` of its own.
-    pub fn default_rate_limit(self) -> Option<RateLimit> {
-        crate::catalog::info(self).default_rate_limit
     }
 }
 

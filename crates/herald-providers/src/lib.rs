@@ -92,7 +92,6 @@
 //! described in `docs/PROVIDERS.md` and by [`catalog()`].
 
 mod catalog;
-mod digest;
 mod error;
 mod facts;
 mod fit;
@@ -107,7 +106,7 @@ mod settings;
 mod template;
 pub mod truncate;
 
-pub use catalog::{LimitInfo, ProviderInfo, RateLimit, SettingInfo, UrlInfo, catalog, info};
+pub use catalog::{LimitInfo, ProviderInfo, RateLimit, SettingInfo, UrlInfo};
 pub use error::RenderError;
 pub use herald_core::ValidationError;
 pub use herald_core::retry::Verdict;
@@ -116,5 +115,7 @@ pub use kind::ProviderKind;
 pub use notification::{
     EventInput, Field, Footer, Link, Notification, Severity, humanize, notification,
 };
-pub use provider::{OwnMailSettings, Provider};
+pub use provider::Provider;
+pub use providers::email::OwnMailSettings;
+pub use providers::{catalog, info};
 pub use rendered::{EmailMessage, HttpMethod, HttpRequest, Rendered, SmtpOverrides, SmtpTls};

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::catalog::ProviderInfo;
 use crate::kind::ProviderKind;
 use crate::notification::{Notification, Severity};
 use crate::template::{TemplateBuilder, TemplateSpec};
@@ -24,7 +25,12 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    pub(crate) fn new(kind: ProviderKind, value: &Value) -> Result<Self, ValidationError> {
+    /// `value` as the settings of `kind`, whose catalog entry is `info`.
+    pub(crate) fn new(
+        kind: ProviderKind,
+        info: &ProviderInfo,
+        value: &Value,
+    ) -> Result<Self, ValidationError> {
         let map = match value {
             Value::Null => Map::new(),
             Value::Object(map) => map.clone(),
@@ -33,11 +39,7 @@ impl Settings {
         // The catalog is the list of what each provider takes, so the two
         // cannot drift apart; a name it lacks is refused before any value is
         // read, so a typo is reported as a typo.
-        let known: Vec<&'static str> = crate::catalog::info(kind)
-            .settings
-            .iter()
-            .map(|s| s.name)
-            .collect();
+        let known: Vec<&'static str> = info.settings.iter().map(|s| s.name).collect();
         let s = Self { kind, map, known };
         if let Some(key) = s.map.keys().find(|k| !s.known.contains(&k.as_str())) {
             return Err(s.unknown(key));
@@ -420,8 +422,10 @@ mod tests {
 
     #[test]
     fn settings_name_the_path_and_refuse_unknown_keys() {
+        let slack = crate::info(ProviderKind::Slack);
         let e = Settings::new(
             ProviderKind::Slack,
+            &slack,
             &json!({"channel": "#a", "chanel": "#b"}),
         )
         .err()
@@ -434,6 +438,7 @@ mod tests {
         );
         let mut s = Settings::new(
             ProviderKind::Slack,
+            &slack,
             &json!({"use_rich_formatting": "x", "mentions": ["a", 1], "channel": "#c"}),
         )
         .unwrap();
@@ -443,6 +448,13 @@ mod tests {
         assert_eq!(e.field, "settings.mentions[1]");
         // A known setting that no parser read is still refused.
         assert_eq!(s.finish().unwrap_err().field, "settings.channel");
-        assert!(Settings::new(ProviderKind::Slack, &json!([])).is_err());
+        assert!(
+            Settings::new(
+                ProviderKind::Slack,
+                &crate::info(ProviderKind::Slack),
+                &json!([])
+            )
+            .is_err()
+        );
     }
 }

@@ -8,13 +8,22 @@ use crate::catalog::{self, ProviderInfo, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::format::{html, html_attr};
 use crate::notification::Notification;
-use crate::provider::OwnMailSettings;
 use crate::rendered::{EmailMessage, SmtpOverrides};
 use crate::settings::{ChatOptions, Settings, check_text, email_address};
 use crate::template::TemplateBuilder;
 use crate::truncate;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
+
+/// What an email webhook brings of its own; the rest comes from the
+/// server's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnMailSettings {
+    /// `settings.smtp.host` is set.
+    pub smtp_host: bool,
+    /// `settings.from` is set.
+    pub from: bool,
+}
 
 pub(crate) const SUBJECT_MAX: usize = 200;
 pub(crate) const RECIPIENTS_MAX: usize = 50;

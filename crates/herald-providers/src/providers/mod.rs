@@ -14,11 +14,76 @@ pub(crate) mod teams;
 pub(crate) mod webhook;
 pub(crate) mod zapier;
 
-use crate::catalog::ProviderInfo;
-use crate::facts::Facts;
+use herald_core::ValidationError;
+use serde_json::Value;
+
+use crate::catalog::{ProviderInfo, RateLimit};
+use crate::facts::{self, Batches, Facts};
 use crate::kind::ProviderKind;
 
-pub(crate) fn facts(kind: ProviderKind) -> &'static Facts {
+/// What can be asked of a provider before any webhook is configured, each
+/// answered from the provider's own module.
+impl ProviderKind {
+    fn facts(self) -> &'static Facts {
+        facts(self)
+    }
+
+    pub(crate) fn batches(self) -> Batches {
+        self.facts().batches
+    }
+
+    /// Whether several events may go out as one request (a JSON array, or
+    /// a digest message for chat and email); see
+    /// [`Provider::render_batch`](crate::Provider::render_batch).
+    pub fn accepts_batches(self) -> bool {
+        self.batches() != Batches::Refused
+    }
+
+    /// Refuses a webhook's `batch` for a provider that takes one event per
+    /// request, naming the field.
+    pub fn check_batch(self) -> Result<(), ValidationError> {
+        if self.accepts_batches() {
+            return Ok(());
+        }
+        Err(ValidationError::new(
+            "batch",
+            format!(
+                "{self} takes one event per request (batches go to webhook, zapier, chat and email providers)"
+            ),
+        ))
+    }
+
+    /// Whether the webhook's URL is itself a credential (chat and Zapier
+    /// hooks: whoever has it can post), so it is never shown whole.
+    pub fn url_is_credential(self) -> bool {
+        self.facts().url_is_credential
+    }
+
+    /// The settings that are credentials, as dotted paths under `settings`
+    /// (`routing_key`, `smtp.password`).
+    pub fn secret_settings(self) -> &'static [&'static str] {
+        self.facts().secret_settings
+    }
+
+    /// A webhook's `settings` as answers show them: every
+    /// [secret setting](Self::secret_settings) replaced by `mask` of it.
+    pub fn mask_settings(self, settings: &Value, mask: impl Fn(&str) -> String) -> Value {
+        facts::mask_paths(settings, self.secret_settings(), mask)
+    }
+
+    /// The pace the service documents per webhook, used when a webhook sets
+    /// no `rate_limit` of its own.
+    pub fn default_rate_limit(self) -> Option<RateLimit> {
+        info(self).default_rate_limit
+    }
+}
+
+/// Every provider, in [`ProviderKind::ALL`] order.
+pub fn catalog() -> Vec<ProviderInfo> {
+    ProviderKind::ALL.into_iter().map(info).collect()
+}
+
+fn facts(kind: ProviderKind) -> &'static Facts {
     match kind {
         ProviderKind::Webhook => &webhook::FACTS,
         ProviderKind::Slack => &slack::FACTS,
@@ -35,7 +100,8 @@ pub(crate) fn facts(kind: ProviderKind) -> &'static Facts {
     }
 }
 
-pub(crate) fn info(kind: ProviderKind) -> ProviderInfo {
+/// One provider's description.
+pub fn info(kind: ProviderKind) -> ProviderInfo {
     match kind {
         ProviderKind::Webhook => webhook::info(),
         ProviderKind::Slack => slack::info(),

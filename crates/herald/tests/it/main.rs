@@ -18,6 +18,7 @@ mod full_disk;
 mod fuzz;
 mod hostile;
 mod integrations;
+mod layout;
 mod migrate;
 mod ordering;
 mod replay;

@@ -7,10 +7,10 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::{SignatureScheme, Webhook};
 use crate::signing::ed25519::Ed25519KeyPair;
 use crate::signing::{SigningSecret, sign_standard};
 use crate::validation::ValidationError;
-use crate::webhook::{SignatureScheme, Webhook};
 
 /// How long replaced material signs when the caller does not say.
 pub const DEFAULT_GRACE_HOURS: f64 = 24.0;

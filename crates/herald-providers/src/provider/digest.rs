@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
+use super::Provider;
 use crate::error::RenderError;
 use crate::notification::{EventInput, Severity};
-use crate::provider::Provider;
 use crate::rendered::Rendered;
 
 /// The event type a digest is rendered as.

@@ -1,14 +1,16 @@
 //! A webhook's validated provider configuration: parsed once when the
 //! webhook is saved, then used for every attempt to render and to judge.
 
+mod digest;
+
 use serde_json::Value;
 
-use crate::digest;
 use crate::error::RenderError;
 use crate::facts::Batches;
 use crate::judge::Answer;
 use crate::kind::ProviderKind;
 use crate::notification::{self, EventInput, Notification};
+use crate::providers::email::OwnMailSettings;
 use crate::providers::{
     datadog, discord, email, github, google_chat, jira, mattermost, pagerduty, slack, teams,
     webhook, zapier,
@@ -18,16 +20,6 @@ use crate::settings::{ChatOptions, Settings};
 use crate::template::{TemplateBuilder, Templates};
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
-
-/// What an email webhook brings of its own; the rest comes from the
-/// server's configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OwnMailSettings {
-    /// `settings.smtp.host` is set.
-    pub smtp_host: bool,
-    /// `settings.from` is set.
-    pub from: bool,
-}
 
 /// One webhook's provider, ready to render. Cheap to clone; `Debug` never
 /// shows tokens, keys, passwords or the secret part of hook URLs.
@@ -69,7 +61,7 @@ impl Provider {
         settings: &Value,
         urls: &UrlPolicy,
     ) -> Result<Provider, ValidationError> {
-        let mut s = Settings::new(kind, settings)?;
+        let mut s = Settings::new(kind, &crate::providers::info(kind), settings)?;
         let mut t = TemplateBuilder::new();
         let config = match kind {
             ProviderKind::Webhook => {

@@ -12,10 +12,12 @@ use crate::network::{
     AddressPolicy, AllowedNetworks, BlockedAddress, literal_address, url_address,
 };
 use crate::retry::RetryPolicy;
-use crate::rotation::RetiredSigning;
+pub mod rotation;
+
 use crate::signing::SigningSecret;
 use crate::signing::ed25519::Ed25519KeyPair;
 use crate::validation::{ValidationError, check_len};
+use rotation::RetiredSigning;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
