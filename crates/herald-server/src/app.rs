@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::dispatch::Dispatcher;
+use crate::metrics::{self, Metrics};
 use crate::registry::Registry;
 use crate::retention;
 use herald_store::prelude::*;
@@ -28,6 +29,8 @@ pub const ADDRESS_FILE: &str = "herald.addr";
 /// A built, bound, not yet running Herald.
 pub struct Application {
     listener: TcpListener,
+    /// `--metrics-listen`: serves only `/metrics`, without a token.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     settings: Settings,
     /// Held for the life of the process: one Herald per data directory.
@@ -43,15 +46,26 @@ impl Application {
 
         let store = open_store(&settings, master_key).await?;
         let registry = Arc::new(Registry::load(store.load_registry().await?));
-        let dispatcher = Dispatcher::new(store.clone(), registry.clone(), &settings)?;
+        let metrics = Metrics::new(settings.metrics_per_webhook);
+        let dispatcher =
+            Dispatcher::new(store.clone(), registry.clone(), metrics.clone(), &settings)?;
 
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         write_address_file(&settings.data_dir, listener.local_addr()?)?;
-        let state = AppState::new(store, registry, dispatcher, admin_token, &settings);
+        let metrics_listener = match settings.metrics_listen {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen for metrics on {address}"))?,
+            ),
+            None => None,
+        };
+        let state = AppState::new(store, registry, dispatcher, metrics, admin_token, &settings);
         Ok(Application {
             listener,
+            metrics_listener,
             state,
             settings,
             _lock: lock,
@@ -62,6 +76,13 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The address of the `--metrics-listen` listener, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("a bound listener has an address"))
     }
 
     /// The admin bearer token in effect.
@@ -84,11 +105,34 @@ impl Application {
                 self.settings.retention_sweep_every,
             ))
         });
+        let stopping = tokio_util::sync::CancellationToken::new();
+        tokio::spawn({
+            let stopping = stopping.clone();
+            async move {
+                shutdown.await;
+                stopping.cancel();
+            }
+        });
+        let upkeep = tokio::spawn(metrics::upkeep_forever(self.state.metrics().clone()));
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let router = api::metrics_router(self.state.clone());
+            let stopping = stopping.clone();
+            tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(stopping.cancelled_owned())
+                    .await
+            })
+        });
         let router = api::router(self.state, self.settings.role.serves_api());
         axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(stopping.clone().cancelled_owned())
             .await
             .context("the API server failed")?;
+        stopping.cancel();
+        if let Some(server) = metrics_server {
+            let _ = server.await;
+        }
+        upkeep.abort();
         // Each sweep batch is its own transaction: stopping between batches
         // loses nothing.
         if let Some(sweeper) = sweeper {

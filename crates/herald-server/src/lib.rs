@@ -36,6 +36,7 @@ mod app;
 mod config;
 mod dispatch;
 mod error;
+mod metrics;
 mod pacer;
 mod redact;
 mod registry;

@@ -14,7 +14,7 @@ use herald_core::webhook::Webhook;
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Claim,
     ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, Ingest, LaneClaim, NewEvent,
-    RecordOutcome, RegistrySnapshot, Requeue, Result, TenantRow,
+    QueueStats, RecordOutcome, RegistrySnapshot, Requeue, Result, TenantRow,
 };
 
 /// Events: what applications posted, stored with their deliveries.
@@ -129,6 +129,12 @@ pub trait DeliveryQueue: Send + Sync {
 
     /// Webhooks with deliveries waiting (due or not).
     fn webhooks_with_queued_deliveries(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+
+    /// The whole queue, every tenant: how many deliveries wait (of active
+    /// webhooks, and held by paused or disabled ones), how many are under
+    /// way, and when the oldest waiting one was queued. One aggregate over
+    /// the queue's indexes, for the metrics.
+    fn queue_stats(&self) -> impl Future<Output = Result<QueueStats>> + Send;
 
     /// Takes back leases that ran out (`leased_until < now_ms`): their
     /// attempt was interrupted (its sender stalled or died, or its record

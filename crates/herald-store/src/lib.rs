@@ -23,6 +23,7 @@ mod key_check;
 mod leases;
 mod migrations;
 mod postgres;
+mod queue_stats;
 mod recording;
 mod registry;
 mod sealing;

@@ -14,8 +14,8 @@ use crate::sealing::Sealer;
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Change, Claim,
     ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, Ingest, LaneClaim, MasterKey, NewEvent,
-    PostgresOptions, RecordOutcome, RegistrySnapshot, Requeue, Result, SqliteOptions, StoreError,
-    TenantRow, postgres, sqlite,
+    PostgresOptions, QueueStats, RecordOutcome, RegistrySnapshot, Requeue, Result, SqliteOptions,
+    StoreError, TenantRow, postgres, sqlite,
 };
 
 /// Which database to open.
@@ -157,6 +157,7 @@ forward!(DeliveryQueue {
     fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<RecordOutcome>;
     fn next_due(&self, webhook_id: &str) -> Result<Option<i64>>;
     fn webhooks_with_queued_deliveries(&self) -> Result<Vec<String>>;
+    fn queue_stats(&self) -> Result<QueueStats>;
     fn recover_interrupted(&self, now_ms: i64) -> Result<usize>;
     fn recover_at_start(&self, now_ms: i64) -> Result<usize>;
     fn requeue_failed(&self, tenant_id: &str, id: &str, now_ms: i64) -> Result<Requeue>;

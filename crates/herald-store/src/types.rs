@@ -47,6 +47,9 @@ pub struct ClaimedDelivery {
     /// counted from here, so a manual retry gets a fresh schedule.
     pub schedule_base: u32,
     pub test: bool,
+    /// When the delivery was queued (its event accepted, or a replay):
+    /// where delivery latency is measured from.
+    pub queued_at_ms: i64,
 }
 
 impl ClaimedDelivery {
@@ -54,6 +57,22 @@ impl ClaimedDelivery {
     pub fn attempt_number(&self) -> u32 {
         self.attempt_count + 1
     }
+}
+
+/// The queue across every tenant, as the metrics show it: deliveries
+/// waiting or under way, and how long the oldest has waited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Waiting for a first attempt, of active webhooks.
+    pub pending: u64,
+    /// Leased by a worker: an attempt under way.
+    pub delivering: u64,
+    /// Waiting for a retry, of active webhooks.
+    pub retrying: u64,
+    /// Waiting, of paused or disabled webhooks.
+    pub held: u64,
+    /// When the oldest waiting delivery of an active webhook was queued.
+    pub oldest_pending_at_ms: Option<i64>,
 }
 
 /// The result of a claim.

@@ -143,6 +143,10 @@ async fn ingest(
             }
         }
     };
+    let duplicates = answers.iter().filter(|a| a.replayed).count() as u64;
+    state
+        .metrics()
+        .ingested(answers.len() as u64 - duplicates, duplicates);
     let woken: BTreeSet<&str> = subscribers
         .iter()
         .zip(&answers)

@@ -6,6 +6,7 @@ mod deliveries;
 mod events;
 mod extract;
 mod ingest_limit;
+mod metrics;
 mod pagination;
 mod providers;
 mod replay;
@@ -33,6 +34,7 @@ use ingest_limit::TenantIngestLimit;
 use crate::config::Settings;
 use crate::dispatch::Dispatcher;
 use crate::error::{self, ApiError};
+use crate::metrics::Metrics;
 use crate::registry::Registry;
 
 /// What every handler can reach.
@@ -45,6 +47,7 @@ struct StateInner {
     store: Store,
     registry: Arc<Registry>,
     dispatcher: Dispatcher,
+    metrics: Metrics,
     admin_token: SecretString,
     url_policy: UrlPolicy,
     max_body_bytes: usize,
@@ -57,6 +60,7 @@ impl AppState {
         store: Store,
         registry: Arc<Registry>,
         dispatcher: Dispatcher,
+        metrics: Metrics,
         admin_token: SecretString,
         settings: &Settings,
     ) -> AppState {
@@ -65,6 +69,7 @@ impl AppState {
                 store,
                 registry,
                 dispatcher,
+                metrics,
                 admin_token,
                 url_policy: settings.url_policy(),
                 max_body_bytes: settings.max_body_bytes,
@@ -81,6 +86,9 @@ impl AppState {
     }
     pub(crate) fn registry(&self) -> &Registry {
         &self.inner.registry
+    }
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
     pub(crate) fn dispatcher(&self) -> &Dispatcher {
         &self.inner.dispatcher
@@ -109,9 +117,18 @@ impl AppState {
 /// The HTTP routes. A worker-only node serves health and readiness and
 /// nothing else: it has no API to balance load to.
 pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
+    // Every role serves health, and its metrics to the admin token.
     let health = Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz))
+        .merge(
+            Router::new()
+                .route("/metrics", get(metrics::with_token))
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    auth::authenticate,
+                )),
+        );
     if !serves_api {
         return health
             .fallback(not_found)
@@ -119,6 +136,8 @@ pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
             .with_state(state)
             .layer(answer_panics());
     }
+    // Ingest's own metrics: how long each request took, which were refused.
+    let count_ingest = || middleware::from_fn_with_state(state.clone(), metrics::count_ingest);
     let api = Router::new()
         .route("/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/webhooks/bulk-delete", post(webhooks::bulk_delete))
@@ -140,8 +159,16 @@ pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
             "/webhooks/{id}/deliveries",
             get(deliveries::list_for_webhook),
         )
-        .route("/events", post(events::create).get(events::list))
-        .route("/events/batch", post(events::create_batch))
+        .route(
+            "/events",
+            post(events::create)
+                .route_layer(count_ingest())
+                .get(events::list),
+        )
+        .route(
+            "/events/batch",
+            post(events::create_batch).route_layer(count_ingest()),
+        )
         .route("/events/{id}", get(events::get))
         .route("/events/{id}/replay", post(replay::replay_event))
         .route("/deliveries", get(deliveries::list))
@@ -163,6 +190,16 @@ pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(answer_panics())
+}
+
+/// The `--metrics-listen` listener: `/metrics` without a token, and
+/// nothing else.
+pub(crate) fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::open))
+        .fallback(not_found)
         .with_state(state)
         .layer(answer_panics())
 }

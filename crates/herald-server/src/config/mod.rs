@@ -139,6 +139,13 @@ pub struct Settings {
     pub tenant_events_per_second: Option<NonZeroU32>,
     /// Largest `data` of one event, in bytes of JSON.
     pub max_event_data_bytes: usize,
+    /// A second address serving only `GET /metrics`, without a token (for
+    /// a Prometheus on a private network); `None`: only the API listener
+    /// serves it, to the admin token.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Adds `webhook_id` to the delivery series (small installations only:
+    /// one series per webhook and outcome).
+    pub metrics_per_webhook: bool,
 }
 
 impl Settings {

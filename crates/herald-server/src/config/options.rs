@@ -110,6 +110,16 @@ pub struct ServeArgs {
     #[arg(long, env = "HERALD_MAX_EVENT_DATA_BYTES")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_event_data_bytes: Option<usize>,
+    /// Also serve `GET /metrics`, without a token, on this address (e.g.
+    /// `127.0.0.1:9464`) [default: none; the API listener serves it to the
+    /// admin token].
+    #[arg(long, env = "HERALD_METRICS_LISTEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Label delivery metrics with `webhook_id` (small installations only).
+    #[arg(long, env = "HERALD_METRICS_PER_WEBHOOK", num_args = 0..=1, default_missing_value = "true")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_per_webhook: Option<bool>,
     /// `HERALD_ADMIN_TOKEN` (or the file's `admin_token`): never a flag.
     #[arg(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -222,6 +232,8 @@ impl ServeArgs {
             max_event_data_bytes: self
                 .max_event_data_bytes
                 .unwrap_or(defaults::MAX_EVENT_DATA_BYTES),
+            metrics_listen: self.metrics_listen,
+            metrics_per_webhook: self.metrics_per_webhook.unwrap_or(false),
         };
         settings.validate()?;
         Ok(settings)

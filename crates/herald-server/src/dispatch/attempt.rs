@@ -10,7 +10,8 @@ use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
-use herald_store::{ClaimedDelivery, now_ms};
+use herald_core::delivery::AttemptOutcome;
+use herald_store::{ClaimedDelivery, NextStep, now_ms};
 
 use super::Inner;
 use super::outcome::{self, Clock, Judgement};
@@ -19,7 +20,7 @@ use crate::registry::Route;
 /// Sends one delivery and judges what came back.
 pub(super) async fn one(inner: &Inner, route: &Route, delivery: &ClaimedDelivery) -> Judgement {
     let clock = || Clock::live(inner.max_retry_after);
-    guarded(
+    let judged = guarded(
         async {
             let result = inner.sender.send(route, delivery).await;
             outcome::judge(route, delivery, result, clock())
@@ -28,7 +29,10 @@ pub(super) async fn one(inner: &Inner, route: &Route, delivery: &ClaimedDelivery
             outcome::internal_failure(route, delivery, started_at_ms, took, message, clock())
         },
     )
-    .await
+    .await;
+    count_attempt(inner, route, &judged);
+    count_end(inner, route, delivery, &judged);
+    judged
 }
 
 /// Sends a group of deliveries as one request; every delivery of the group
@@ -39,7 +43,7 @@ pub(super) async fn group(
     group: &[ClaimedDelivery],
 ) -> Vec<Judgement> {
     let clock = || Clock::live(inner.max_retry_after);
-    guarded(
+    let judged: Vec<Judgement> = guarded(
         async {
             let result = inner.sender.send_batch(route, group).await;
             group
@@ -63,7 +67,57 @@ pub(super) async fn group(
                 .collect()
         },
     )
-    .await
+    .await;
+    // One request: one attempt to count, and every delivery's end.
+    if let Some(first) = judged.first() {
+        count_attempt(inner, route, first);
+    }
+    for (delivery, j) in group.iter().zip(&judged) {
+        count_end(inner, route, delivery, j);
+    }
+    judged
+}
+
+/// One attempt for the metrics. Test sends and recovery probes are not
+/// traffic and are not counted.
+fn count_attempt(inner: &Inner, route: &Route, judged: &Judgement) {
+    let r = &judged.record;
+    if r.test {
+        return;
+    }
+    let outcome = crate::metrics::attempt_outcome(
+        r.outcome == AttemptOutcome::Success,
+        r.status_code,
+        r.error_category,
+    );
+    inner.metrics.attempt(
+        route.provider.kind(),
+        &r.webhook_id,
+        outcome,
+        Duration::from_millis(r.duration_ms),
+    );
+}
+
+/// A delivery that ended with this attempt, for the metrics; a delivered
+/// one with its latency, from being queued to the answer.
+fn count_end(inner: &Inner, route: &Route, delivery: &ClaimedDelivery, judged: &Judgement) {
+    let r = &judged.record;
+    if r.test {
+        return;
+    }
+    let status = match r.next {
+        NextStep::Delivered => "delivered",
+        NextStep::Failed => "failed",
+        NextStep::Skipped => "skipped",
+        NextStep::RetryAt(_) => return,
+    };
+    let answered_at_ms = r.started_at_ms + r.duration_ms as i64;
+    let latency = (r.next == NextStep::Delivered).then(|| {
+        Duration::from_millis(u64::try_from(answered_at_ms - delivery.queued_at_ms).unwrap_or(0))
+    });
+    inner
+        .metrics
+        .finished(route.provider.kind(), &r.webhook_id, status, latency);
 }
 
 /// Runs `attempt`; if it panics, answers `on_panic(started_at_ms, how

@@ -38,6 +38,7 @@ use tokio_util::task::TaskTracker;
 use herald_core::webhook::{Webhook, WebhookStatus};
 
 use crate::config::{Settings, SmtpServer};
+use crate::metrics::Metrics;
 use crate::registry::{Registry, Route};
 pub(crate) use outcome::TestReport;
 use recorder::Recorder;
@@ -62,6 +63,8 @@ struct Inner {
     max_retry_after: Duration,
     /// Disabled webhooks being probed by `recovery`.
     probing: Mutex<std::collections::HashSet<String>>,
+    /// What the engine counts (attempts, finished deliveries, waits).
+    metrics: Metrics,
     /// Changes to one webhook on this node take turns (see [`webhooks`]).
     webhook_turns: webhooks::Turns,
     /// False on an API-only node: it stores deliveries and never sends.
@@ -109,6 +112,7 @@ impl Dispatcher {
     pub(crate) fn new(
         store: Store,
         registry: Arc<Registry>,
+        metrics: Metrics,
         settings: &Settings,
     ) -> anyhow::Result<Dispatcher> {
         let destinations = Arc::new(destination::Destinations::new(
@@ -143,6 +147,7 @@ impl Dispatcher {
                     max_retry_after: settings.max_retry_after,
                     probing: Mutex::new(Default::default()),
                     webhook_turns: webhooks::Turns::default(),
+                    metrics,
                     delivers: settings.role.delivers(),
                     taken: Mutex::new(HashMap::new()),
                 }

@@ -56,6 +56,7 @@ async fn on_disabled(inner: &Arc<Inner>, disabled: DisabledWebhook) -> OpEvent {
         failures = disabled.consecutive_failures,
         "webhook disabled by the circuit breaker"
     );
+    inner.metrics.breaker("disabled");
     super::webhooks::breaker_disabled(inner, &disabled).await;
     OpEvent {
         data: json!({

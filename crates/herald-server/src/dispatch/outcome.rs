@@ -258,6 +258,7 @@ mod tests {
             attempt_count,
             schedule_base: 0,
             test,
+            queued_at_ms: 0,
         }
     }
 

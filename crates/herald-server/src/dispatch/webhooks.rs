@@ -261,6 +261,7 @@ fn probe_if_disabled(inner: &Arc<Inner>, webhook: &Webhook) {
 
 async fn announce_enabled(inner: &Arc<Inner>, webhook: &Webhook, discarded: u64) {
     tracing::info!(webhook_id = %webhook.id, discarded, "webhook enabled");
+    inner.metrics.breaker("enabled");
     let event = ops::OpEvent {
         tenant_id: webhook.tenant_id.clone(),
         event_type: ops::WEBHOOK_ENABLED,

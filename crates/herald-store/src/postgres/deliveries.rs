@@ -12,11 +12,12 @@ use super::{PgStore, audit, notify, to_u32};
 use crate::breaker::{Count, Disabling};
 use crate::cluster::{WEBHOOK_CHANNEL, WORK_CHANNEL};
 use crate::leases::{INTERRUPTED_TEST, REQUEUED_STATUS};
+use crate::queue_stats;
 use crate::recording::{self, AttemptText, DeliveryUpdate};
 pub(super) use crate::types::DELIVERY_SELECT;
 use crate::{
     AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryLog,
-    DeliveryQueue, DeliveryRow, NextStep, RecordOutcome, Requeue, Result, StoreError,
+    DeliveryQueue, DeliveryRow, NextStep, QueueStats, RecordOutcome, Requeue, Result, StoreError,
 };
 
 pub(super) fn delivery_row(r: &PgRow) -> Result<DeliveryRow> {
@@ -72,11 +73,11 @@ impl DeliveryQueue for PgStore {
                 .to_string()
         };
         let mut rows =
-            sqlx::query_as::<_, (i64, i64, String, String, i64, i32, i32, bool)>(&format!(
+            sqlx::query_as::<_, (i64, i64, String, String, i64, i32, i32, bool, i64)>(&format!(
                 "UPDATE deliveries d SET status = 'delivering', leased_until = $3, updated_at = $2
                  FROM ({eligible}) c WHERE d.seq = c.seq
                  RETURNING d.next_attempt_at, d.seq, d.id, d.tenant_id, d.event_seq,
-                           d.attempt_count, d.schedule_base, d.test"
+                           d.attempt_count, d.schedule_base, d.test, d.created_at"
             ))
             .bind(webhook_id)
             .bind(now_ms)
@@ -99,7 +100,9 @@ impl DeliveryQueue for PgStore {
             .map(|(seq, id, kind, body)| (seq, (id, kind, Arc::from(body))))
             .collect();
         let mut deliveries = Vec::with_capacity(rows.len());
-        for (_, seq, id, tenant_id, event_seq, attempt_count, schedule_base, test) in rows {
+        for (_, seq, id, tenant_id, event_seq, attempt_count, schedule_base, test, queued_at_ms) in
+            rows
+        {
             let (event_id, event_type, body) = events
                 .get(&event_seq)
                 .cloned()
@@ -115,6 +118,7 @@ impl DeliveryQueue for PgStore {
                 attempt_count: to_u32(attempt_count),
                 schedule_base: to_u32(schedule_base),
                 test,
+                queued_at_ms,
             });
         }
         let next_due_ms = if deliveries.len() < limit {
@@ -168,6 +172,20 @@ impl DeliveryQueue for PgStore {
         )
         .fetch_all(self.pool())
         .await?)
+    }
+
+    async fn queue_stats(&self) -> Result<QueueStats> {
+        let rows = sqlx::query_as::<_, (String, i32, i64, Option<i64>)>(queue_stats::QUERY)
+            .fetch_all(self.pool())
+            .await?
+            .into_iter()
+            .map(|(status, active, count, oldest_at_ms)| queue_stats::Row {
+                status,
+                active: active != 0,
+                count,
+                oldest_at_ms,
+            });
+        Ok(queue_stats::fold(rows))
     }
 
     async fn recover_interrupted(&self, now_ms: i64) -> Result<usize> {

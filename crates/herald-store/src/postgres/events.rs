@@ -163,6 +163,7 @@ impl EventStore for PgStore {
             attempt_count: 0,
             schedule_base: 0,
             test: true,
+            queued_at_ms: now,
         })
     }
 

@@ -9,11 +9,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{SqliteStore, audit};
 use crate::breaker::{Count, Disabling};
 use crate::leases::{INTERRUPTED_TEST, REQUEUED_STATUS};
+use crate::queue_stats;
 use crate::recording::{self, AttemptText, DeliveryUpdate};
 pub(super) use crate::types::DELIVERY_SELECT;
 use crate::{
     AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryLog,
-    DeliveryQueue, DeliveryRow, RecordOutcome, Requeue, Result, StoreError,
+    DeliveryQueue, DeliveryRow, QueueStats, RecordOutcome, Requeue, Result, StoreError,
 };
 
 pub(crate) fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<DeliveryRow>> {
@@ -112,6 +113,23 @@ impl DeliveryQueue for SqliteStore {
             )?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.map(|r| r.map_err(Into::into)).collect()
+        })
+        .await
+    }
+
+    async fn queue_stats(&self) -> Result<QueueStats> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(queue_stats::QUERY)?;
+            let rows = stmt.query_map([], |r| {
+                Ok(queue_stats::Row {
+                    status: r.get(0)?,
+                    active: r.get::<_, i64>(1)? != 0,
+                    count: r.get(2)?,
+                    oldest_at_ms: r.get(3)?,
+                })
+            })?;
+            let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(queue_stats::fold(rows))
         })
         .await
     }
@@ -264,7 +282,7 @@ fn claim(
         "UPDATE deliveries SET status = 'delivering', leased_until = ?1, updated_at = ?2
          WHERE seq IN ({eligible})
          RETURNING seq, id, tenant_id, event_seq, attempt_count, schedule_base, test,
-                   next_attempt_at"
+                   next_attempt_at, created_at"
     ))?;
     let mut rows = stmt
         .query_map(
@@ -279,6 +297,7 @@ fn claim(
                     r.get::<_, u32>(4)?,
                     r.get::<_, u32>(5)?,
                     r.get::<_, bool>(6)?,
+                    r.get::<_, i64>(8)?,
                 ))
             },
         )?
@@ -289,7 +308,8 @@ fn claim(
     let mut event_stmt = conn.prepare_cached("SELECT id, type, body FROM events WHERE seq = ?1")?;
     let mut events: HashMap<i64, (String, String, Arc<str>)> = HashMap::new();
     let mut claimed = Vec::with_capacity(rows.len());
-    for (_, seq, id, tenant_id, event_seq, attempt_count, schedule_base, test) in rows {
+    for (_, seq, id, tenant_id, event_seq, attempt_count, schedule_base, test, queued_at_ms) in rows
+    {
         let (event_id, event_type, body) = match events.get(&event_seq) {
             Some(e) => e.clone(),
             None => {
@@ -311,6 +331,7 @@ fn claim(
             attempt_count,
             schedule_base,
             test,
+            queued_at_ms,
         });
     }
     Ok(claimed)

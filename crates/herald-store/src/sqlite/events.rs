@@ -153,6 +153,7 @@ impl EventStore for SqliteStore {
                 attempt_count: 0,
                 schedule_base: 0,
                 test: true,
+                queued_at_ms: now,
             })
         })
         .await

@@ -2,10 +2,12 @@
 //! ordered webhooks, re-queues, and the delivery log.
 
 use herald_core::delivery::DeliveryStatus;
+use herald_core::webhook::WebhookStatus;
 use herald_store::prelude::*;
-use herald_store::{DeliveryFilter, NewEvent, NextStep, Requeue};
+use herald_store::{DeliveryFilter, NewEvent, NextStep, QueueStats, Requeue};
 
-use crate::fixtures::{TENANT, attempt, event};
+use crate::breaker::stored_webhook;
+use crate::fixtures::{TENANT, attempt, audit, event};
 use crate::harness::Db;
 
 contract! {
@@ -19,6 +21,7 @@ contract! {
         requeue_between_takes_only_failures_in_the_window,
         the_log_lists_and_counts_deliveries_by_filter,
         an_attempt_whose_delivery_was_deleted_is_dropped,
+        queue_stats_split_waiting_leased_and_held,
     ],
 }
 
@@ -421,4 +424,59 @@ async fn an_attempt_whose_delivery_was_deleted_is_dropped(db: &mut Db) {
         .unwrap();
     assert!(outcome.dead_letters.is_empty(), "nothing is left to fail");
     assert_eq!(db.number("SELECT COUNT(*) FROM attempts").await, 0);
+}
+
+async fn queue_stats_split_waiting_leased_and_held(db: &mut Db) {
+    assert_eq!(db.queue_stats().await.unwrap(), QueueStats::default());
+    let a = stored_webhook(db, "a").await;
+    let b = stored_webhook(db, "b").await;
+    let mut paused = stored_webhook(db, "paused").await;
+    paused.spec.status = WebhookStatus::Paused;
+    assert!(
+        db.update_webhook(&paused, audit(TENANT, "webhook.paused", &paused.id, 2))
+            .await
+            .unwrap()
+    );
+    for (id, webhook, at) in [
+        ("e1", &a.id, 100),
+        ("e2", &a.id, 200),
+        ("e3", &b.id, 50),
+        ("e4", &paused.id, 10),
+        ("e5", &a.id, 5),
+    ] {
+        db.ingest(TENANT, vec![event(id, &[webhook.as_str()], at)])
+            .await
+            .unwrap();
+    }
+    // e5 is leased, e3 waits for a retry, e1 is delivered.
+    let claim = db.claim(&a.id, 150, 2, 10_000, false).await.unwrap();
+    let [e5, e1] = &claim.deliveries[..] else {
+        panic!("{:?}", claim.deliveries)
+    };
+    assert_eq!((e5.event_id.as_str(), e5.queued_at_ms), ("e5", 5));
+    db.record_attempts(vec![attempt(e1, 150, NextStep::Delivered)])
+        .await
+        .unwrap();
+    let claim = db.claim(&b.id, 150, 1, 10_000, false).await.unwrap();
+    db.record_attempts(vec![attempt(
+        &claim.deliveries[0],
+        150,
+        NextStep::RetryAt(9_000),
+    )])
+    .await
+    .unwrap();
+
+    let stats = db.queue_stats().await.unwrap();
+    assert_eq!(
+        stats,
+        QueueStats {
+            pending: 1,
+            delivering: 1,
+            retrying: 1,
+            held: 1,
+            // e3 (queued at 50) is the oldest waiting delivery of an
+            // active webhook; the held e4 and the leased e5 do not count.
+            oldest_pending_at_ms: Some(50),
+        }
+    );
 }

@@ -19,6 +19,7 @@ mod fuzz;
 mod hostile;
 mod integrations;
 mod layout;
+mod metrics;
 mod migrate;
 mod ordering;
 mod replay;

@@ -65,7 +65,7 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
 
         if let Some(route) = &route {
             let max = route.webhook.spec.max_in_flight as usize;
-            paced_until = None;
+            let was_paced = paced_until.take().is_some();
             if held_until.is_some_and(|at| at <= Instant::now()) {
                 held_until = None;
             }
@@ -87,6 +87,10 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
                 }
                 if let Err(wait) = route.pacer.take() {
                     paced_until = Some(Instant::now() + wait);
+                    if !was_paced {
+                        // A new wait for the limit, counted once.
+                        inner.metrics.rate_limited(route.provider.kind());
+                    }
                     break;
                 }
                 if let Some(n) = group {
@@ -170,6 +174,11 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
                             let _ = store.hold_lane(&id, holding.token, hold).await;
                         });
                         let hold = instant_of(hold);
+                        if held_until.is_none()
+                            && let Some(route) = &route
+                        {
+                            inner.metrics.rate_limited(route.provider.kind());
+                        }
                         held_until = Some(held_until.map_or(hold, |h| h.max(hold)));
                     }
                 }

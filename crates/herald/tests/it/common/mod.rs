@@ -8,6 +8,7 @@
 
 pub(crate) mod binary;
 pub(crate) mod database;
+pub(crate) mod prometheus;
 pub(crate) mod python;
 pub(crate) mod raw;
 
@@ -62,9 +63,20 @@ pub(crate) struct TestServer {
     dir: TempDir,
     configure: Configure,
     addr: SocketAddr,
+    /// The `--metrics-listen` address, when the settings asked for one.
+    metrics_addr: Option<SocketAddr>,
     token: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+}
+
+/// What [`launch`] started.
+struct Launched {
+    addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+    token: String,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<()>,
 }
 
 impl TestServer {
@@ -81,15 +93,23 @@ impl TestServer {
     ) -> Self {
         let configure: Configure = Arc::new(configure);
         let dir = tempfile::tempdir().expect("create temporary data dir");
-        let (addr, token, shutdown, task) = launch(dir.path(), &configure).await;
+        let launched = launch(dir.path(), &configure).await;
         Self {
             dir,
             configure,
-            addr,
-            token,
-            shutdown: Some(shutdown),
-            task: Some(task),
+            addr: launched.addr,
+            metrics_addr: launched.metrics_addr,
+            token: launched.token,
+            shutdown: Some(launched.shutdown),
+            task: Some(launched.task),
         }
+    }
+
+    /// The `--metrics-listen` address (set `metrics_listen` to
+    /// `127.0.0.1:0` in the settings to get one).
+    pub(crate) fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_addr
+            .expect("the server was started without metrics_listen")
     }
 
     pub(crate) fn data_dir(&self) -> &Path {
@@ -125,11 +145,12 @@ impl TestServer {
     /// same data directory, as an operator restarting the service would.
     pub(crate) async fn restart(&mut self) {
         self.stop().await;
-        let (addr, token, shutdown, task) = launch(self.dir.path(), &self.configure).await;
-        self.addr = addr;
-        self.token = token;
-        self.shutdown = Some(shutdown);
-        self.task = Some(task);
+        let launched = launch(self.dir.path(), &self.configure).await;
+        self.addr = launched.addr;
+        self.metrics_addr = launched.metrics_addr;
+        self.token = launched.token;
+        self.shutdown = Some(launched.shutdown);
+        self.task = Some(launched.task);
     }
 }
 
@@ -141,10 +162,7 @@ impl Drop for TestServer {
     }
 }
 
-async fn launch(
-    data_dir: &Path,
-    configure: &Configure,
-) -> (SocketAddr, String, oneshot::Sender<()>, JoinHandle<()>) {
+async fn launch(data_dir: &Path, configure: &Configure) -> Launched {
     let mut settings = Settings::new(data_dir.to_path_buf());
     settings.dev = true;
     // Tests stop servers often; a hanging destination must not hold each
@@ -158,6 +176,7 @@ async fn launch(
         .expect("build the Herald application");
     database::assert_uses_test_database(data_dir).await;
     let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
     let token = app.admin_token();
     assert_eq!(token, ADMIN_TOKEN, "the configured admin token is used");
     let (tx, rx) = oneshot::channel::<()>();
@@ -168,7 +187,13 @@ async fn launch(
         .await
         .expect("server stopped with an error");
     });
-    (addr, token, tx, task)
+    Launched {
+        addr,
+        metrics_addr,
+        token,
+        shutdown: tx,
+        task,
+    }
 }
 
 // ---------------------------------------------------------------------------
