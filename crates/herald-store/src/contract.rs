@@ -11,6 +11,7 @@ use std::future::Future;
 use herald_core::delivery::DeliveryStatus;
 use herald_core::webhook::Webhook;
 
+use crate::rollups::{AnalyticsQuery, AnalyticsRow, WebhookStats};
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Claim,
     ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, Ingest, LaneClaim, NewEvent,
@@ -195,6 +196,30 @@ pub trait DeliveryLog: Send + Sync {
         &self,
         tenant_id: &str,
     ) -> impl Future<Output = Result<Vec<(DeliveryStatus, u64)>>> + Send;
+
+    /// The rollups' answer to an analytics query (see [`crate::rollups`]):
+    /// one row per bucket and group, ordered by bucket then dimensions.
+    fn analytics(
+        &self,
+        query: AnalyticsQuery,
+    ) -> impl Future<Output = Result<Vec<AnalyticsRow>>> + Send;
+
+    /// The stats of those of a tenant's webhooks that have made attempts.
+    fn webhook_stats(
+        &self,
+        tenant_id: &str,
+        webhook_ids: Vec<String>,
+    ) -> impl Future<Output = Result<Vec<WebhookStats>>> + Send;
+
+    /// Raises (`true`) or clears a webhook's degradation alert if it is not
+    /// so already; answers whether this call changed it. Several nodes may
+    /// ask at once: exactly one sees `true`, so each transition is
+    /// announced once.
+    fn set_degraded_alert(
+        &self,
+        webhook_id: &str,
+        raised: bool,
+    ) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// Webhooks, sealed at rest (see [`crate::MasterKey`]). Every change is

@@ -26,6 +26,7 @@ mod postgres;
 mod queue_stats;
 mod recording;
 mod registry;
+pub mod rollups;
 mod sealing;
 mod sqlite;
 mod store;

@@ -340,7 +340,68 @@ ALTER TABLE attempts ALTER COLUMN response_body TYPE BYTEA
         sqlite: "ALTER TABLE webhooks ADD COLUMN routing TEXT NOT NULL DEFAULT '';",
         postgres: "ALTER TABLE webhooks ADD COLUMN routing TEXT NOT NULL DEFAULT '';",
     },
+    Migration {
+        version: 11,
+        summary: "delivery analytics: attempt rollups by minute, hour and day, and webhook stats",
+        sqlite: ROLLUPS_SQLITE,
+        postgres: ROLLUPS_POSTGRES,
+    },
 ];
+
+/// The rollup and stats tables; only the histogram's type differs (a
+/// BLOB of little-endian u64 counts on SQLite, an array on PostgreSQL,
+/// where rows are merged in SQL).
+macro_rules! rollups_schema {
+    ($histogram:literal) => {
+        concat!(
+            "
+-- One bucket (a minute, an hour or a day: `granularity` is its width in
+-- ms) of one tenant's attempts with one combination of dimensions.
+CREATE TABLE attempt_rollups (
+    tenant_id        TEXT NOT NULL,
+    granularity      BIGINT NOT NULL,
+    bucket_start     BIGINT NOT NULL,
+    webhook_id       TEXT NOT NULL,
+    provider         TEXT NOT NULL,
+    event_type       TEXT NOT NULL,
+    outcome          TEXT NOT NULL,
+    status_code      BIGINT NOT NULL,
+    attempts         BIGINT NOT NULL,
+    successes        BIGINT NOT NULL,
+    first_attempts   BIGINT NOT NULL,
+    retries          BIGINT NOT NULL,
+    delivered        BIGINT NOT NULL,
+    failed           BIGINT NOT NULL,
+    duration_sum_ms  BIGINT NOT NULL,
+    duration_min_ms  BIGINT NOT NULL,
+    duration_max_ms  BIGINT NOT NULL,
+    histogram        ",
+            $histogram,
+            " NOT NULL,
+    PRIMARY KEY (tenant_id, granularity, bucket_start, webhook_id, provider, event_type,
+                 outcome, status_code)
+);
+CREATE INDEX attempt_rollups_by_webhook
+    ON attempt_rollups (webhook_id, granularity, bucket_start);
+-- What each webhook's attempts say about it lately, for its health.
+CREATE TABLE webhook_stats (
+    webhook_id         TEXT PRIMARY KEY,
+    tenant_id          TEXT NOT NULL,
+    counted_since      BIGINT NOT NULL DEFAULT 0,
+    last_attempt_at    BIGINT,
+    last_success_at    BIGINT,
+    last_failure_at    BIGINT,
+    last_error         TEXT,
+    failures_in_a_row  BIGINT NOT NULL DEFAULT 0,
+    degraded_alert     BIGINT NOT NULL DEFAULT 0
+);
+"
+        )
+    };
+}
+
+const ROLLUPS_SQLITE: &str = rollups_schema!("BLOB");
+const ROLLUPS_POSTGRES: &str = rollups_schema!("BIGINT[]");
 
 const REGISTRY: &str = "
 -- One row: how many times the set of webhooks changed. Ingest compares it

@@ -10,6 +10,7 @@ use herald_core::webhook::Webhook;
 use crate::contract::{
     AuditLog, DeliveryLog, DeliveryQueue, EventStore, Lanes, Storage, TenantStore, WebhookStore,
 };
+use crate::rollups::{AnalyticsQuery, AnalyticsRow, WebhookStats};
 use crate::sealing::Sealer;
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Change, Claim,
@@ -179,6 +180,9 @@ forward!(DeliveryLog {
         id: &str,
     ) -> Result<Option<(DeliveryRow, Vec<AttemptRow>)>>;
     fn delivery_counts(&self, tenant_id: &str) -> Result<Vec<(DeliveryStatus, u64)>>;
+    fn analytics(&self, query: AnalyticsQuery) -> Result<Vec<AnalyticsRow>>;
+    fn webhook_stats(&self, tenant_id: &str, webhook_ids: Vec<String>) -> Result<Vec<WebhookStats>>;
+    fn set_degraded_alert(&self, webhook_id: &str, raised: bool) -> Result<bool>;
 });
 
 forward!(WebhookStore {

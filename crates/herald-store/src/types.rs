@@ -102,6 +102,10 @@ pub struct AttemptRecord {
     pub delivery_seq: i64,
     pub tenant_id: String,
     pub webhook_id: String,
+    /// The webhook's provider (`slack`, `webhook`, …), for the rollups.
+    pub provider: String,
+    /// The event's type, for the rollups.
+    pub event_type: String,
     /// Test sends count toward nothing.
     pub test: bool,
     /// The webhook's circuit-breaker threshold (0: never disable).

@@ -196,6 +196,8 @@ fn recorded(
         delivery_seq: delivery.seq,
         tenant_id: delivery.tenant_id.clone(),
         webhook_id: delivery.webhook_id.clone(),
+        provider: route.provider.kind().as_str().to_string(),
+        event_type: delivery.event_type.clone(),
         test: delivery.test,
         disable_after: route.webhook.spec.auto_disable_after,
         number: delivery.attempt_number(),

@@ -8,12 +8,13 @@ use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
-use super::{PgStore, audit, notify, to_u32};
+use super::{PgStore, audit, notify, rollups, to_u32};
 use crate::breaker::{Count, Disabling};
 use crate::cluster::{WEBHOOK_CHANNEL, WORK_CHANNEL};
 use crate::leases::{INTERRUPTED_TEST, REQUEUED_STATUS};
 use crate::queue_stats;
 use crate::recording::{self, AttemptText, DeliveryUpdate};
+use crate::rollups::{AnalyticsQuery, AnalyticsRow, WebhookStats};
 pub(super) use crate::types::DELIVERY_SELECT;
 use crate::{
     AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryLog,
@@ -304,6 +305,7 @@ impl PgStore {
             .filter(|r| recorded.contains(&r.delivery_seq))
             .collect();
         insert_attempts(&mut tx, &records).await?;
+        rollups::record(&mut tx, &records).await?;
 
         let mut outcome = RecordOutcome::default();
         // Successes reset the breaker's count in one statement at the end,
@@ -405,6 +407,22 @@ impl DeliveryLog for PgStore {
         rows.into_iter()
             .map(|(status, n)| Ok((status.parse().map_err(StoreError::Corrupt)?, n as u64)))
             .collect()
+    }
+
+    async fn analytics(&self, query: AnalyticsQuery) -> Result<Vec<AnalyticsRow>> {
+        self.analytics_rows(query).await
+    }
+
+    async fn webhook_stats(
+        &self,
+        tenant_id: &str,
+        webhook_ids: Vec<String>,
+    ) -> Result<Vec<WebhookStats>> {
+        self.stats_of(tenant_id, webhook_ids).await
+    }
+
+    async fn set_degraded_alert(&self, webhook_id: &str, raised: bool) -> Result<bool> {
+        self.set_alert(webhook_id, raised).await
     }
 }
 

@@ -14,6 +14,7 @@ mod deliveries;
 mod events;
 mod lanes;
 mod listener;
+mod rollups;
 mod schema;
 mod tenants;
 mod webhooks;

@@ -173,6 +173,15 @@ impl WebhookStore for PgStore {
             return Ok(None);
         }
         audit::record(&mut tx, &audit).await?;
+        // Enabling a webhook again starts its health's count over.
+        sqlx::query(
+            "UPDATE webhook_stats SET counted_since = $2, failures_in_a_row = 0
+             WHERE webhook_id = $1",
+        )
+        .bind(&row.id)
+        .bind(row.updated_at_ms)
+        .execute(&mut *tx)
+        .await?;
         let mut discarded = 0;
         if discard_held {
             discarded = sqlx::query(
@@ -215,6 +224,9 @@ impl WebhookStore for PgStore {
                    (SELECT seq FROM deliveries WHERE webhook_id = $1)",
                 "DELETE FROM deliveries WHERE webhook_id = $1",
                 "DELETE FROM lane_leases WHERE webhook_id = $1",
+                // Its rollups stay: the tenant's analytics still count
+                // what was sent.
+                "DELETE FROM webhook_stats WHERE webhook_id = $1",
             ] {
                 sqlx::query(statement).bind(id).execute(&mut *tx).await?;
             }

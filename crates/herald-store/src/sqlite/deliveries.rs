@@ -6,11 +6,12 @@ use std::sync::Arc;
 use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{SqliteStore, audit};
+use super::{SqliteStore, audit, rollups};
 use crate::breaker::{Count, Disabling};
 use crate::leases::{INTERRUPTED_TEST, REQUEUED_STATUS};
 use crate::queue_stats;
 use crate::recording::{self, AttemptText, DeliveryUpdate};
+use crate::rollups::{AnalyticsQuery, AnalyticsRow, WebhookStats};
 pub(super) use crate::types::DELIVERY_SELECT;
 use crate::{
     AttemptRecord, AttemptRow, Claim, ClaimedDelivery, DeadLetter, DeliveryFilter, DeliveryLog,
@@ -392,6 +393,8 @@ fn record_attempt(conn: &Connection, r: &AttemptRecord, outcome: &mut RecordOutc
         Count::Failure => count_failure(conn, r, change.last_error.as_deref(), outcome)?,
         Count::Unchanged => {}
     }
+    // Last, once nothing above can fail: the rollups of this transaction.
+    rollups::stage(r);
     Ok(())
 }
 
@@ -542,6 +545,32 @@ impl DeliveryLog for SqliteStore {
                 counts.push((status, n as u64));
             }
             Ok(counts)
+        })
+        .await
+    }
+
+    async fn analytics(&self, query: AnalyticsQuery) -> Result<Vec<AnalyticsRow>> {
+        self.analytics_rows(query).await
+    }
+
+    async fn webhook_stats(
+        &self,
+        tenant_id: &str,
+        webhook_ids: Vec<String>,
+    ) -> Result<Vec<WebhookStats>> {
+        self.stats_of(tenant_id, webhook_ids).await
+    }
+
+    async fn set_degraded_alert(&self, webhook_id: &str, raised: bool) -> Result<bool> {
+        let webhook_id = webhook_id.to_string();
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE webhook_stats SET degraded_alert = ?2
+                     WHERE webhook_id = ?1 AND degraded_alert != ?2",
+                )?
+                .execute(params![webhook_id, i64::from(raised)])?;
+            Ok(changed == 1)
         })
         .await
     }

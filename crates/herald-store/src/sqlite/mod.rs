@@ -8,6 +8,7 @@ mod checkpoint;
 mod deliveries;
 mod events;
 mod lanes;
+mod rollups;
 mod schema;
 mod tenants;
 mod webhooks;
@@ -384,12 +385,17 @@ fn run_together(conn: &Connection, batch: &mut [Box<dyn WriteJob>]) -> Result<()
     for job in batch.iter_mut() {
         let ok = catch_unwind(AssertUnwindSafe(|| job.run(conn))).unwrap_or(false);
         if !ok {
-            let _ = conn.execute_batch("ROLLBACK");
+            rollback(conn);
             return Err(Failure::Write);
         }
     }
+    if let Err(e) = rollups::flush(conn) {
+        tracing::error!(error = %e, "writing the rollups failed");
+        rollback(conn);
+        return Err(Failure::Write);
+    }
     conn.execute_batch("COMMIT").map_err(|e| {
-        let _ = conn.execute_batch("ROLLBACK");
+        rollback(conn);
         let err = StoreError::from(e);
         tracing::error!(error = %err, "commit failed");
         Failure::Commit(err)
@@ -402,13 +408,23 @@ fn run_alone(conn: &Connection, job: &mut dyn WriteJob) -> Result<(), StoreError
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let ok = catch_unwind(AssertUnwindSafe(|| job.run(conn))).unwrap_or(false);
     if !ok {
+        rollups::discard();
         conn.execute_batch("ROLLBACK")?;
         return Ok(());
     }
-    conn.execute_batch("COMMIT").inspect_err(|_| {
-        let _ = conn.execute_batch("ROLLBACK");
-    })?;
+    if let Err(e) = rollups::flush(conn) {
+        rollback(conn);
+        return Err(e);
+    }
+    conn.execute_batch("COMMIT")
+        .inspect_err(|_| rollback(conn))?;
     Ok(())
+}
+
+/// Ends a failed transaction, and forgets the rollups it staged.
+fn rollback(conn: &Connection) {
+    rollups::discard();
+    let _ = conn.execute_batch("ROLLBACK");
 }
 
 #[cfg(test)]

@@ -177,6 +177,8 @@ impl WebhookStore for SqliteStore {
                 return Ok(None);
             }
             audit::record(conn, &audit)?;
+            conn.prepare_cached(RESTART_STATS_SQLITE)?
+                .execute(params![row.id, row.updated_at_ms])?;
             if !discard_held {
                 return Ok(Some(0));
             }
@@ -293,6 +295,10 @@ pub(super) fn bump_registry(conn: &Connection) -> Result<()> {
 
 /// Deletes one webhook of a tenant with its deliveries and attempts; false
 /// when it did not exist.
+/// Enabling a webhook again starts its health's count over.
+const RESTART_STATS_SQLITE: &str =
+    "UPDATE webhook_stats SET counted_since = ?2, failures_in_a_row = 0 WHERE webhook_id = ?1";
+
 pub(crate) fn delete_webhook(conn: &Connection, tenant_id: &str, id: &str) -> Result<bool> {
     let n = conn
         .prepare_cached("DELETE FROM webhooks WHERE id = ?1 AND tenant_id = ?2")?
@@ -306,6 +312,9 @@ pub(crate) fn delete_webhook(conn: &Connection, tenant_id: &str, id: &str) -> Re
     )?
     .execute([id])?;
     conn.prepare_cached("DELETE FROM deliveries WHERE webhook_id = ?1")?
+        .execute([id])?;
+    // Its rollups stay: the tenant's analytics still count what was sent.
+    conn.prepare_cached("DELETE FROM webhook_stats WHERE webhook_id = ?1")?
         .execute([id])?;
     Ok(true)
 }

@@ -51,6 +51,8 @@ pub(crate) fn attempt(delivery: &ClaimedDelivery, at: i64, next: NextStep) -> At
         delivery_seq: delivery.seq,
         tenant_id: delivery.tenant_id.clone(),
         webhook_id: delivery.webhook_id.clone(),
+        provider: "webhook".to_string(),
+        event_type: delivery.event_type.clone(),
         test: delivery.test,
         disable_after: 0,
         number: delivery.attempt_number(),

@@ -17,6 +17,7 @@ mod lanes;
 mod leases;
 mod queue;
 mod registry;
+mod rollups;
 mod schema;
 mod tenants;
 mod versions;

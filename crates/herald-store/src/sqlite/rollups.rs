@@ -1,0 +1,291 @@
+//! Rollups on SQLite. Attempt records stage what they add (see [`stage`])
+//! on the writer thread; the writer folds it into the tables once per
+//! transaction, just before its commit ([`flush`]), and forgets it when the
+//! transaction rolls back ([`discard`]). A group commit of a thousand
+//! attempts to one webhook thus writes three rollup rows, not three
+//! thousand, and the rollups commit with the attempts or not at all.
+
+use std::cell::RefCell;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::SqliteStore;
+use crate::rollups::{
+    AnalyticsQuery, AnalyticsRow, DurationHistogram, Granularity, RollupFigures, RollupKey, Staged,
+    StatsDelta, WebhookStats, aggregate,
+};
+use crate::{AttemptRecord, Result};
+
+thread_local! {
+    /// What the writer thread's open transaction adds to the rollups.
+    static STAGED: RefCell<Staged> = RefCell::new(Staged::default());
+}
+
+/// Adds a recorded attempt to the open transaction's rollups. Called by a
+/// write job, on the writer thread, after its statements succeeded.
+pub(super) fn stage(record: &AttemptRecord) {
+    STAGED.with(|staged| staged.borrow_mut().add(record));
+}
+
+/// Forgets what the rolled-back transaction staged.
+pub(super) fn discard() {
+    STAGED.with(|staged| *staged.borrow_mut() = Staged::default());
+}
+
+/// Writes what the open transaction staged.
+pub(super) fn flush(conn: &Connection) -> Result<()> {
+    let staged = STAGED.with(|staged| std::mem::take(&mut *staged.borrow_mut()));
+    if staged.is_empty() {
+        return Ok(());
+    }
+    for (key, figures) in &staged.rollups {
+        add_rollup(conn, key, figures)?;
+    }
+    for (webhook_id, delta) in &staged.stats {
+        add_stats(conn, webhook_id, delta)?;
+    }
+    Ok(())
+}
+
+const KEY_WHERE: &str = "tenant_id = ?1 AND granularity = ?2 AND bucket_start = ?3
+    AND webhook_id = ?4 AND provider = ?5 AND event_type = ?6 AND outcome = ?7
+    AND status_code = ?8";
+
+fn add_rollup(conn: &Connection, key: &RollupKey, figures: &RollupFigures) -> Result<()> {
+    let key_params = params![
+        key.tenant_id,
+        key.granularity.width_ms(),
+        key.bucket_start,
+        key.webhook_id,
+        key.provider,
+        key.event_type,
+        key.outcome,
+        key.status_code,
+    ];
+    let existing = conn
+        .prepare_cached(&format!(
+            "SELECT {FIGURES} FROM attempt_rollups WHERE {KEY_WHERE}"
+        ))?
+        .query_row(key_params, |r| figures_of(r, 0))
+        .optional()?;
+    let mut total = existing.unwrap_or_default();
+    total.merge(figures);
+    let h = &total.histogram;
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO attempt_rollups
+           (tenant_id, granularity, bucket_start, webhook_id, provider, event_type, outcome,
+            status_code, attempts, successes, first_attempts, retries, delivered, failed,
+            duration_sum_ms, duration_min_ms, duration_max_ms, histogram)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    )?
+    .execute(params![
+        key.tenant_id,
+        key.granularity.width_ms(),
+        key.bucket_start,
+        key.webhook_id,
+        key.provider,
+        key.event_type,
+        key.outcome,
+        key.status_code,
+        total.attempts as i64,
+        total.successes as i64,
+        total.first_attempts as i64,
+        total.retries as i64,
+        total.delivered as i64,
+        total.failed as i64,
+        total.duration_sum_ms as i64,
+        h.min_ms().unwrap_or(0) as i64,
+        h.max_ms().unwrap_or(0) as i64,
+        encode(h),
+    ])?;
+    Ok(())
+}
+
+fn add_stats(conn: &Connection, webhook_id: &str, d: &StatsDelta) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO webhook_stats (webhook_id, tenant_id, last_attempt_at, last_success_at,
+                                    last_failure_at, last_error, failures_in_a_row)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8)
+         ON CONFLICT (webhook_id) DO UPDATE SET
+           last_attempt_at = MAX(COALESCE(last_attempt_at, 0), COALESCE(excluded.last_attempt_at, 0)),
+           last_success_at = COALESCE(MAX(last_success_at, excluded.last_success_at),
+                                      last_success_at, excluded.last_success_at),
+           last_failure_at = COALESCE(MAX(last_failure_at, excluded.last_failure_at),
+                                      last_failure_at, excluded.last_failure_at),
+           last_error = COALESCE(excluded.last_error, last_error),
+           failures_in_a_row = CASE WHEN ?7 THEN ?8 ELSE failures_in_a_row + ?8 END",
+    )?
+    .execute(params![
+        webhook_id,
+        d.tenant_id,
+        d.last_attempt_at,
+        d.last_success_at,
+        d.last_failure_at,
+        d.last_error,
+        d.had_success,
+        d.trailing_failures as i64,
+    ])?;
+    Ok(())
+}
+
+/// The figure columns, in the order [`figures_of`] reads them.
+const FIGURES: &str = "attempts, successes, first_attempts, retries, delivered, failed,
+    duration_sum_ms, duration_min_ms, duration_max_ms, histogram";
+
+fn figures_of(r: &rusqlite::Row<'_>, from: usize) -> rusqlite::Result<RollupFigures> {
+    let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(from + i)?.max(0) as u64) };
+    let counts = decode(&r.get::<_, Vec<u8>>(from + 9)?);
+    let attempts = n(0)?;
+    let (min, max) = if attempts > 0 {
+        (Some(n(7)?), Some(n(8)?))
+    } else {
+        (None, None)
+    };
+    Ok(RollupFigures {
+        attempts,
+        successes: n(1)?,
+        first_attempts: n(2)?,
+        retries: n(3)?,
+        delivered: n(4)?,
+        failed: n(5)?,
+        duration_sum_ms: n(6)?,
+        histogram: DurationHistogram::from_parts(&counts, min, max),
+    })
+}
+
+/// Bucket counts as little-endian u64s, trailing empty buckets left off.
+fn encode(histogram: &DurationHistogram) -> Vec<u8> {
+    let counts = histogram.counts();
+    let used = counts.iter().rposition(|&c| c > 0).map_or(0, |i| i + 1);
+    counts[..used]
+        .iter()
+        .flat_map(|c| c.to_le_bytes())
+        .collect()
+}
+
+fn decode(bytes: &[u8]) -> Vec<u64> {
+    bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("chunks of 8")))
+        .collect()
+}
+
+impl SqliteStore {
+    pub(super) async fn analytics_rows(&self, query: AnalyticsQuery) -> Result<Vec<AnalyticsRow>> {
+        self.read(move |conn| {
+            let dims: Vec<&str> = query.group_by.iter().map(|d| d.column()).collect();
+            let mut sql = format!(
+                "SELECT bucket_start, {FIGURES}{}{} FROM attempt_rollups
+                 WHERE tenant_id = ?1 AND granularity = ?2 AND bucket_start >= ?3
+                   AND bucket_start < ?4",
+                if dims.is_empty() { "" } else { ", " },
+                dims.join(", ")
+            );
+            let mut values: Vec<rusqlite::types::Value> = vec![
+                query.tenant_id.clone().into(),
+                query.granularity.width_ms().into(),
+                query.granularity.bucket_start(query.start_ms).into(),
+                query.end_ms.into(),
+            ];
+            for (dimension, allowed) in &query.filters {
+                let marks: Vec<String> = allowed
+                    .iter()
+                    .map(|v| {
+                        values.push(filter_value(*dimension, v));
+                        format!("?{}", values.len())
+                    })
+                    .collect();
+                sql.push_str(&format!(
+                    " AND {} IN ({})",
+                    dimension.column(),
+                    marks.join(", ")
+                ));
+            }
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+                let dimensions = (0..dims.len())
+                    .map(|i| {
+                        let value: rusqlite::types::Value = r.get(11 + i)?;
+                        Ok(match value {
+                            rusqlite::types::Value::Integer(n) => n.to_string(),
+                            rusqlite::types::Value::Text(t) => t,
+                            other => format!("{other:?}"),
+                        })
+                    })
+                    .collect::<rusqlite::Result<Vec<String>>>()?;
+                Ok((r.get::<_, i64>(0)?, dimensions, figures_of(r, 1)?))
+            })?;
+            let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(aggregate(&query, rows))
+        })
+        .await
+    }
+
+    pub(super) async fn stats_of(
+        &self,
+        tenant_id: &str,
+        webhook_ids: Vec<String>,
+    ) -> Result<Vec<WebhookStats>> {
+        let tenant_id = tenant_id.to_string();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "{STATS_SELECT} WHERE tenant_id = ?1 AND webhook_id = ?2"
+            ))?;
+            let mut found = Vec::new();
+            for id in &webhook_ids {
+                if let Some(stats) = stmt
+                    .query_row(params![tenant_id, id], stats_of)
+                    .optional()?
+                {
+                    found.push(stats);
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+}
+
+pub(super) const STATS_SELECT: &str = "SELECT webhook_id, counted_since, last_attempt_at,
+    last_success_at, last_failure_at, last_error, failures_in_a_row, degraded_alert
+    FROM webhook_stats";
+
+fn stats_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookStats> {
+    Ok(WebhookStats {
+        webhook_id: r.get(0)?,
+        counted_since_ms: r.get(1)?,
+        last_attempt_at_ms: r.get(2)?,
+        last_success_at_ms: r.get(3)?,
+        last_failure_at_ms: r.get(4)?,
+        last_error: r.get(5)?,
+        failures_in_a_row: r.get::<_, i64>(6)?.max(0) as u64,
+        degraded_alert: r.get::<_, i64>(7)? != 0,
+    })
+}
+
+/// A filter value as the column stores it (status codes are integers).
+fn filter_value(dimension: crate::rollups::Dimension, value: &str) -> rusqlite::types::Value {
+    match dimension {
+        crate::rollups::Dimension::StatusCode => value.parse::<i64>().unwrap_or(-1).into(),
+        _ => value.to_string().into(),
+    }
+}
+
+/// Rollup rows past their granularity's keeping time, dropped in slices.
+pub(super) fn prune(conn: &Connection, now_ms: i64, limit: usize) -> Result<usize> {
+    let mut dropped = 0;
+    for granularity in Granularity::ALL {
+        dropped += conn
+            .prepare_cached(
+                "DELETE FROM attempt_rollups WHERE rowid IN (
+                   SELECT rowid FROM attempt_rollups WHERE granularity = ?1 AND bucket_start < ?2
+                   LIMIT ?3)",
+            )?
+            .execute(params![
+                granularity.width_ms(),
+                now_ms - granularity.kept_for_ms(),
+                limit as i64
+            ])?;
+    }
+    Ok(dropped)
+}
