@@ -31,6 +31,7 @@
 //! benchmark and the test receiver live in the `herald` binary crate and
 //! reach a server only over HTTP.
 
+mod analytics;
 mod api;
 mod app;
 mod config;

@@ -418,6 +418,23 @@ pub trait Storage:
     /// committed. A database that answers reads but cannot store (its disk
     /// full, say) fails this; a readiness check asks it.
     fn check_writes(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Raises (`true`) or clears a server-wide flag (a flag never set is
+    /// clear) if it is not so already; answers whether this call changed
+    /// it, so of several nodes asking at once exactly one sees `true`.
+    fn set_flag(&self, name: &str, raised: bool) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// [`Storage::set_flag`]'s statements, the same on both engines: change
+/// the flag if it differs, else create it raised.
+pub(crate) const FLAG_CHANGE: &str =
+    "UPDATE herald_meta SET value = $2 WHERE name = $1 AND value != $2";
+pub(crate) const FLAG_RAISE: &str =
+    "INSERT INTO herald_meta (name, value) VALUES ($1, 'true') ON CONFLICT (name) DO NOTHING";
+
+/// A flag's stored value.
+pub(crate) fn flag_value(raised: bool) -> &'static str {
+    if raised { "true" } else { "false" }
 }
 
 /// The row [`Storage::check_writes`] writes: the same SQL on both engines.

@@ -393,6 +393,7 @@ CREATE TABLE webhook_stats (
     last_failure_at    BIGINT,
     last_error         TEXT,
     failures_in_a_row  BIGINT NOT NULL DEFAULT 0,
+    successes_in_a_row BIGINT NOT NULL DEFAULT 0,
     degraded_alert     BIGINT NOT NULL DEFAULT 0
 );
 "

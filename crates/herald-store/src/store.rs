@@ -239,4 +239,5 @@ forward!(Storage {
     fn schema_version(&self) -> Result<u32>;
     fn ping(&self) -> Result<()>;
     fn check_writes(&self) -> Result<()>;
+    fn set_flag(&self, name: &str, raised: bool) -> Result<bool>;
 });

@@ -12,6 +12,7 @@ use crate::network::{
     AddressPolicy, AllowedNetworks, BlockedAddress, literal_address, url_address,
 };
 use crate::retry::RetryPolicy;
+pub mod alerts;
 pub mod rotation;
 
 use crate::signing::SigningSecret;
@@ -295,6 +296,11 @@ pub struct WebhookSpec {
     /// provider's default (Slack 1/s, …), plain webhooks have none.
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
+    /// When the webhook counts as degraded (its health, and the
+    /// `herald.webhook.degraded` alert); fields left out take the server's
+    /// defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<alerts::AlertSettings>,
     #[serde(default = "empty_object")]
     pub metadata: serde_json::Value,
 }
@@ -486,6 +492,9 @@ impl WebhookSpec {
                     "must be a JSON pointer into the event, such as `/data/experiment_id`",
                 ));
             }
+        }
+        if let Some(alerts) = &self.alerts {
+            alerts.validate().map_err(|e| e.within("alerts"))?;
         }
         if let Some(batch) = &self.batch {
             batch.validate().map_err(|e| e.within("batch"))?;

@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`: routing, authentication and shared state.
 
+mod analytics;
 mod audit;
 mod auth;
 mod deliveries;
@@ -175,6 +176,10 @@ pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
         .route("/deliveries/{id}", get(deliveries::get))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
         .route("/stats", get(stats::get))
+        .route("/stats/summary", get(analytics::summary))
+        .route("/analytics", get(analytics::range))
+        .route("/tags", get(analytics::tags))
+        .route("/webhooks/{id}/analytics", get(analytics::webhook))
         .route("/providers", get(providers::list))
         .route("/audit", get(audit::list))
         .route("/tenants", post(tenants::create).get(tenants::list))

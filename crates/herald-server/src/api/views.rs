@@ -87,6 +87,7 @@ pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
         "ordering": s.ordering,
         "batch": s.batch,
         "ordering_key": s.ordering_key,
+        "alerts": s.alerts,
         "disabled_reason": w.disabled_reason,
         "disabled_at": w.disabled_at.map(format_time),
         "metadata": s.metadata,

@@ -22,6 +22,7 @@ use super::extract::{JsonBody, QueryParams, from_value, optional_json};
 use super::pagination::{self, page};
 use super::views;
 use super::{AppState, Caller};
+use crate::analytics::health;
 use crate::dispatch::{ChangeError, Changed, Edit};
 use crate::error::{ApiError, ApiResult};
 
@@ -105,6 +106,7 @@ pub(crate) struct ListQuery {
     status: Option<WebhookStatus>,
     tag: Option<String>,
     event_type: Option<String>,
+    health: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
 }
@@ -127,8 +129,20 @@ pub(crate) async fn list(
     if let Some(t) = &q.event_type {
         EventType::parse("event_type", t)?;
     }
+    let health_filter = q
+        .health
+        .as_deref()
+        .map(|h| {
+            health::State::parse(h).ok_or_else(|| {
+                ApiError::validation(
+                    "health",
+                    "health must be one of healthy, degraded, failing, disabled, paused, unknown",
+                )
+            })
+        })
+        .transpose()?;
     // Webhooks are few per tenant; filtering in memory keeps the filters
-    // (tag lists, pattern matching) in one place.
+    // (tag lists, pattern matching, health) in one place.
     let rows: Vec<Webhook> = state
         .store()
         .list_webhooks(&caller.tenant_id, q.cursor)
@@ -144,10 +158,73 @@ pub(crate) async fn list(
                     .is_some_and(|r| r.subscribes_to(t))
             })
         })
+        .collect();
+    // Health is read for the whole filtered list only when it filters;
+    // otherwise for the page alone.
+    let rows: Vec<Webhook> = match health_filter {
+        None => rows.into_iter().take(limit + 1).collect(),
+        Some(_) => rows,
+    };
+    let refs: Vec<&Webhook> = rows.iter().collect();
+    let healths = Healths::read(&state, &caller.tenant_id, &refs).await?;
+    let rows: Vec<(Webhook, Value)> = rows
+        .into_iter()
+        .filter_map(|w| {
+            let (state_now, health) = healths.of(&w);
+            health_filter
+                .is_none_or(|wanted| wanted == state_now)
+                .then_some((w, health))
+        })
         .take(limit + 1)
         .collect();
-    let p = page(rows, limit, |w| w.id.clone(), |w| views::webhook(&w, false));
+    let p = page(
+        rows,
+        limit,
+        |(w, _)| w.id.clone(),
+        |(w, health)| with_health(views::webhook(&w, false), health),
+    );
     Ok(Json(json!(p)))
+}
+
+/// The health of some of a tenant's webhooks, read at once (see
+/// [`health`]).
+struct Healths<'a> {
+    state: &'a AppState,
+    loaded: health::Loaded,
+    now_ms: i64,
+}
+
+impl<'a> Healths<'a> {
+    async fn read(
+        state: &'a AppState,
+        tenant_id: &str,
+        webhooks: &[&Webhook],
+    ) -> ApiResult<Healths<'a>> {
+        let now_ms = herald_store::now_ms();
+        let defaults = state.dispatcher().alert_defaults();
+        let loaded =
+            health::Loaded::read(state.store(), tenant_id, webhooks, defaults, now_ms).await?;
+        Ok(Healths {
+            state,
+            loaded,
+            now_ms,
+        })
+    }
+
+    fn of(&self, webhook: &Webhook) -> (health::State, Value) {
+        let dispatcher = self.state.dispatcher();
+        self.loaded.health_of(
+            webhook,
+            dispatcher.alert_defaults(),
+            dispatcher.throttled_until(&webhook.id),
+            self.now_ms,
+        )
+    }
+}
+
+fn with_health(mut view: Value, health: Value) -> Value {
+    view["health"] = health;
+    view
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Webhook> {
@@ -164,7 +241,9 @@ pub(crate) async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let webhook = find(&state, &caller, &id).await?;
-    Ok(Json(views::webhook(&webhook, false)))
+    let healths = Healths::read(&state, &caller.tenant_id, &[&webhook]).await?;
+    let (_, health) = healths.of(&webhook);
+    Ok(Json(with_health(views::webhook(&webhook, false), health)))
 }
 
 /// Each field sent replaces the stored one; `null` resets it to its default.

@@ -12,6 +12,7 @@ use std::time::Duration;
 use clap::ValueEnum;
 use herald_core::network::{AddressPolicy, AllowedNetworks};
 use herald_core::webhook::UrlPolicy;
+use herald_core::webhook::alerts::AlertThresholds;
 use herald_providers::ProviderKind;
 use herald_store::Synchronous;
 use secrecy::SecretString;
@@ -81,6 +82,8 @@ mod defaults {
     pub(super) const RETENTION_DAYS: f64 = 30.0;
     pub(super) const RETENTION_SWEEP_EVERY: Duration = Duration::from_secs(60);
     pub(super) const MAX_EVENT_DATA_BYTES: usize = 256 * 1024;
+    pub(super) const BACKLOG_ALERT_PENDING: u64 = 1000;
+    pub(super) const BACKLOG_ALERT_AGE_SECS: u64 = 600;
 }
 
 /// Everything `herald serve` runs with.
@@ -146,6 +149,18 @@ pub struct Settings {
     /// Adds `webhook_id` to the delivery series (small installations only:
     /// one series per webhook and outcome).
     pub metrics_per_webhook: bool,
+    /// When a webhook counts as degraded, unless it sets its own `alerts`.
+    pub alerts: AlertThresholds,
+    /// When `herald.queue.backlog` fires.
+    pub backlog_alert: BacklogLimits,
+}
+
+/// The queue sizes that raise `herald.queue.backlog`; 0 switches a limit
+/// off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BacklogLimits {
+    pub pending: u64,
+    pub oldest_age: Duration,
 }
 
 impl Settings {
@@ -195,6 +210,9 @@ impl Settings {
             "max_retry_after_secs must be at most {} (30 days)",
             herald_core::retry::RETRY_AFTER_CEILING.as_secs()
         );
+        self.alerts
+            .validate()
+            .map_err(|e| anyhow::anyhow!("alert_{}: {}", e.field, e.message))?;
         anyhow::ensure!(
             self.max_event_data_bytes >= 2,
             "max_event_data_bytes must be at least 2"

@@ -17,11 +17,14 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use herald_core::network::AllowedNetworks;
+use herald_core::webhook::alerts::AlertThresholds;
 use herald_providers::ProviderKind;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use super::{DnsOverrides, LogFormat, Role, Settings, SyncMode, defaults, retention};
+use super::{
+    BacklogLimits, DnsOverrides, LogFormat, Role, Settings, SyncMode, defaults, retention,
+};
 
 /// `herald serve` options: flags, `HERALD_*` variables and file keys.
 #[derive(Debug, Default, Args, Serialize, Deserialize)]
@@ -120,6 +123,29 @@ pub struct ServeArgs {
     #[arg(long, env = "HERALD_METRICS_PER_WEBHOOK", num_args = 0..=1, default_missing_value = "true")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_per_webhook: Option<bool>,
+    /// A webhook is degraded below this share of successful attempts
+    /// (webhooks may set their own `alerts`) [default: 0.95].
+    #[arg(long, env = "HERALD_ALERT_SUCCESS_RATE_BELOW")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_success_rate_below: Option<f64>,
+    /// … over the attempts of this many minutes [default: 15].
+    #[arg(long, env = "HERALD_ALERT_WINDOW_MINUTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_window_minutes: Option<u32>,
+    /// … once the window holds at least this many attempts [default: 20].
+    #[arg(long, env = "HERALD_ALERT_MIN_ATTEMPTS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_min_attempts: Option<u32>,
+    /// `herald.queue.backlog` fires when more deliveries than this wait
+    /// (0: never) [default: 1000].
+    #[arg(long, env = "HERALD_BACKLOG_ALERT_PENDING")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backlog_alert_pending: Option<u64>,
+    /// … or when the oldest has waited longer than this (0: never)
+    /// [default: 600].
+    #[arg(long, env = "HERALD_BACKLOG_ALERT_AGE_SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backlog_alert_age_secs: Option<u64>,
     /// `HERALD_ADMIN_TOKEN` (or the file's `admin_token`): never a flag.
     #[arg(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -234,6 +260,25 @@ impl ServeArgs {
                 .unwrap_or(defaults::MAX_EVENT_DATA_BYTES),
             metrics_listen: self.metrics_listen,
             metrics_per_webhook: self.metrics_per_webhook.unwrap_or(false),
+            alerts: {
+                let d = AlertThresholds::default();
+                AlertThresholds {
+                    success_rate_below: self
+                        .alert_success_rate_below
+                        .unwrap_or(d.success_rate_below),
+                    window_minutes: self.alert_window_minutes.unwrap_or(d.window_minutes),
+                    min_attempts: self.alert_min_attempts.unwrap_or(d.min_attempts),
+                }
+            },
+            backlog_alert: BacklogLimits {
+                pending: self
+                    .backlog_alert_pending
+                    .unwrap_or(defaults::BACKLOG_ALERT_PENDING),
+                oldest_age: Duration::from_secs(
+                    self.backlog_alert_age_secs
+                        .unwrap_or(defaults::BACKLOG_ALERT_AGE_SECS),
+                ),
+            },
         };
         settings.validate()?;
         Ok(settings)

@@ -10,6 +10,7 @@
 //! shared database each lane runs on the one node holding its lease (see
 //! [`cluster`]).
 
+mod alerting;
 mod attempt;
 mod cluster;
 mod destination;
@@ -71,6 +72,15 @@ struct Inner {
     delivers: bool,
     /// Webhooks whose lane another node holds, until when (as last seen).
     taken: Mutex<HashMap<String, tokio::time::Instant>>,
+    /// When each webhook was last looked at for degradation.
+    alert_looks: alerting::Looks,
+    /// When a webhook counts as degraded, unless it says otherwise.
+    alert_defaults: herald_core::webhook::alerts::AlertThresholds,
+    /// When the queue counts as backed up.
+    backlog_limits: crate::config::BacklogLimits,
+    /// Webhooks whose sends wait for a rate limit or a `Retry-After` on
+    /// this node, until when (ms).
+    throttled: Mutex<HashMap<String, i64>>,
 }
 
 /// Tells a webhook's lane that it may have work, starting it if needed.
@@ -150,6 +160,10 @@ impl Dispatcher {
                     metrics,
                     delivers: settings.role.delivers(),
                     taken: Mutex::new(HashMap::new()),
+                    alert_looks: alerting::Looks::default(),
+                    alert_defaults: settings.alerts,
+                    backlog_limits: settings.backlog_alert,
+                    throttled: Mutex::new(HashMap::new()),
                 }
             }),
         })
@@ -175,6 +189,9 @@ impl Dispatcher {
             self.wake(&webhook_id);
         }
         sweep::start(&self.inner);
+        self.inner
+            .tasks
+            .spawn(alerting::watch_backlog(self.inner.clone()));
         for route in self.inner.registry.all() {
             if route.webhook.spec.status == WebhookStatus::Disabled
                 && route.webhook.spec.auto_recover
@@ -183,6 +200,18 @@ impl Dispatcher {
             }
         }
         Ok(())
+    }
+
+    /// Until when this node's sends to a webhook wait for its rate limit or
+    /// a destination's `Retry-After`, if they do.
+    pub(crate) fn throttled_until(&self, webhook_id: &str) -> Option<i64> {
+        let throttled = self.inner.throttled.lock().expect("throttled lock");
+        throttled.get(webhook_id).copied().filter(|&t| t > now_ms())
+    }
+
+    /// When webhooks count as degraded unless they say otherwise.
+    pub(crate) fn alert_defaults(&self) -> herald_core::webhook::alerts::AlertThresholds {
+        self.inner.alert_defaults
     }
 
     /// Tells a webhook's lane that it may have work, starting it if needed.

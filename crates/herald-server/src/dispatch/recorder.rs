@@ -22,6 +22,15 @@ fn webhooks_with_retries(records: &[AttemptRecord]) -> BTreeSet<String> {
         .collect()
 }
 
+/// Webhooks with real (not test) attempts among the records.
+pub(super) fn webhooks_attempted(records: &[AttemptRecord]) -> BTreeSet<String> {
+    records
+        .iter()
+        .filter(|r| !r.test)
+        .map(|r| r.webhook_id.clone())
+        .collect()
+}
+
 /// Most records one batch carries.
 const MAX_BATCH: usize = 1024;
 
@@ -56,6 +65,7 @@ impl Recorder {
                     let records = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH));
                     let n = records.len();
                     let retrying = webhooks_with_retries(&records);
+                    let attempted = webhooks_attempted(&records);
                     match store.record_attempts(records).await {
                         Ok(outcome) => {
                             // The rest of the batch was written; these stay
@@ -77,6 +87,7 @@ impl Recorder {
                                     super::wake(&inner, webhook_id);
                                 }
                                 ops::after_recording(&inner, outcome).await;
+                                super::alerting::attempted(&inner, attempted);
                             }
                         }
                         // The deliveries stay leased in the store and are

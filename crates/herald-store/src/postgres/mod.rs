@@ -137,6 +137,26 @@ impl Storage for PgStore {
             .await?;
         Ok(())
     }
+
+    async fn set_flag(&self, name: &str, raised: bool) -> Result<bool> {
+        use crate::contract::{FLAG_CHANGE, FLAG_RAISE, flag_value};
+        let mut tx = self.begin().await?;
+        let mut changed = sqlx::query(FLAG_CHANGE)
+            .bind(name)
+            .bind(flag_value(raised))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 && raised {
+            changed = sqlx::query(FLAG_RAISE)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
 }
 
 /// Tells every node (this one included) that `ids` changed, on `channel`,

@@ -76,15 +76,18 @@ pub(super) async fn record(
     for (webhook_id, d) in &staged.stats {
         sqlx::query(
             "INSERT INTO webhook_stats (webhook_id, tenant_id, last_attempt_at, last_success_at,
-                                        last_failure_at, last_error, failures_in_a_row)
-             VALUES ($1, $2, $3, $4, $5, $6, $8)
+                                        last_failure_at, last_error, failures_in_a_row,
+                                    successes_in_a_row)
+             VALUES ($1, $2, $3, $4, $5, $6, $8, $10)
              ON CONFLICT (webhook_id) DO UPDATE SET
                last_attempt_at = GREATEST(webhook_stats.last_attempt_at, excluded.last_attempt_at),
                last_success_at = GREATEST(webhook_stats.last_success_at, excluded.last_success_at),
                last_failure_at = GREATEST(webhook_stats.last_failure_at, excluded.last_failure_at),
                last_error = COALESCE(excluded.last_error, webhook_stats.last_error),
                failures_in_a_row = CASE WHEN $7 THEN $8
-                                        ELSE webhook_stats.failures_in_a_row + $8 END",
+                                        ELSE webhook_stats.failures_in_a_row + $8 END,
+               successes_in_a_row = CASE WHEN $9 THEN $10
+                                         ELSE webhook_stats.successes_in_a_row + $10 END",
         )
         .bind(webhook_id)
         .bind(&d.tenant_id)
@@ -94,6 +97,8 @@ pub(super) async fn record(
         .bind(&d.last_error)
         .bind(d.had_success)
         .bind(d.trailing_failures as i64)
+        .bind(d.had_failure)
+        .bind(d.trailing_successes as i64)
         .execute(&mut **tx)
         .await?;
     }
@@ -126,7 +131,8 @@ fn figures_of(r: &PgRow) -> sqlx::Result<RollupFigures> {
 }
 
 pub(super) const STATS_SELECT: &str = "SELECT webhook_id, counted_since, last_attempt_at,
-    last_success_at, last_failure_at, last_error, failures_in_a_row, degraded_alert
+    last_success_at, last_failure_at, last_error, failures_in_a_row, successes_in_a_row,
+    degraded_alert
     FROM webhook_stats";
 
 fn stats_of(r: &PgRow) -> sqlx::Result<WebhookStats> {
@@ -138,7 +144,8 @@ fn stats_of(r: &PgRow) -> sqlx::Result<WebhookStats> {
         last_failure_at_ms: r.try_get(4)?,
         last_error: r.try_get(5)?,
         failures_in_a_row: r.try_get::<i64, _>(6)?.max(0) as u64,
-        degraded_alert: r.try_get::<i64, _>(7)? != 0,
+        successes_in_a_row: r.try_get::<i64, _>(7)?.max(0) as u64,
+        degraded_alert: r.try_get::<i64, _>(8)? != 0,
     })
 }
 

@@ -171,6 +171,8 @@ pub struct WebhookStats {
     pub last_error: Option<String>,
     /// Failed attempts since the last success.
     pub failures_in_a_row: u64,
+    /// Successful attempts since the last failure.
+    pub successes_in_a_row: u64,
     /// Whether a degradation alert is raised for it (see
     /// [`crate::contract::DeliveryLog::set_alert_state`]).
     pub degraded_alert: bool,

@@ -37,6 +37,10 @@ pub(crate) struct StatsDelta {
     pub(crate) had_success: bool,
     /// Failures after the batch's last success (or all, without one).
     pub(crate) trailing_failures: u64,
+    /// A failure came in this batch: the successes in a row restart from
+    /// `trailing_successes`.
+    pub(crate) had_failure: bool,
+    pub(crate) trailing_successes: u64,
 }
 
 /// Everything a set of records adds.
@@ -95,10 +99,13 @@ impl Staged {
             stats.last_success_at = stats.last_success_at.max(Some(ended));
             stats.had_success = true;
             stats.trailing_failures = 0;
+            stats.trailing_successes += 1;
         } else {
             stats.last_failure_at = stats.last_failure_at.max(Some(ended));
             stats.last_error = last_error(r);
             stats.trailing_failures += 1;
+            stats.had_failure = true;
+            stats.trailing_successes = 0;
         }
     }
 }

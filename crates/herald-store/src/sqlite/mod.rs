@@ -302,6 +302,24 @@ impl Storage for SqliteStore {
         })
         .await
     }
+
+    async fn set_flag(&self, name: &str, raised: bool) -> Result<bool> {
+        use crate::contract::{FLAG_CHANGE, FLAG_RAISE, flag_value};
+        let name = name.to_string();
+        self.write(move |conn| {
+            // `?N` binds by number; SQLite numbers `$N` by first use.
+            let mut changed = conn
+                .prepare_cached(&FLAG_CHANGE.replace('$', "?"))?
+                .execute(rusqlite::params![name, flag_value(raised)])?;
+            if changed == 0 && raised {
+                changed = conn
+                    .prepare_cached(&FLAG_RAISE.replace('$', "?"))?
+                    .execute([&name])?;
+            }
+            Ok(changed == 1)
+        })
+        .await
+    }
 }
 
 fn open_connection(path: &Path, read_only: bool, sync: Synchronous) -> Result<Connection> {

@@ -104,8 +104,9 @@ fn add_rollup(conn: &Connection, key: &RollupKey, figures: &RollupFigures) -> Re
 fn add_stats(conn: &Connection, webhook_id: &str, d: &StatsDelta) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO webhook_stats (webhook_id, tenant_id, last_attempt_at, last_success_at,
-                                    last_failure_at, last_error, failures_in_a_row)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8)
+                                    last_failure_at, last_error, failures_in_a_row,
+                                    successes_in_a_row)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?10)
          ON CONFLICT (webhook_id) DO UPDATE SET
            last_attempt_at = MAX(COALESCE(last_attempt_at, 0), COALESCE(excluded.last_attempt_at, 0)),
            last_success_at = COALESCE(MAX(last_success_at, excluded.last_success_at),
@@ -113,7 +114,8 @@ fn add_stats(conn: &Connection, webhook_id: &str, d: &StatsDelta) -> Result<()> 
            last_failure_at = COALESCE(MAX(last_failure_at, excluded.last_failure_at),
                                       last_failure_at, excluded.last_failure_at),
            last_error = COALESCE(excluded.last_error, last_error),
-           failures_in_a_row = CASE WHEN ?7 THEN ?8 ELSE failures_in_a_row + ?8 END",
+           failures_in_a_row = CASE WHEN ?7 THEN ?8 ELSE failures_in_a_row + ?8 END,
+           successes_in_a_row = CASE WHEN ?9 THEN ?10 ELSE successes_in_a_row + ?10 END",
     )?
     .execute(params![
         webhook_id,
@@ -124,6 +126,8 @@ fn add_stats(conn: &Connection, webhook_id: &str, d: &StatsDelta) -> Result<()> 
         d.last_error,
         d.had_success,
         d.trailing_failures as i64,
+        d.had_failure,
+        d.trailing_successes as i64,
     ])?;
     Ok(())
 }
@@ -247,7 +251,8 @@ impl SqliteStore {
 }
 
 pub(super) const STATS_SELECT: &str = "SELECT webhook_id, counted_since, last_attempt_at,
-    last_success_at, last_failure_at, last_error, failures_in_a_row, degraded_alert
+    last_success_at, last_failure_at, last_error, failures_in_a_row, successes_in_a_row,
+    degraded_alert
     FROM webhook_stats";
 
 fn stats_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookStats> {
@@ -259,7 +264,8 @@ fn stats_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookStats> {
         last_failure_at_ms: r.get(4)?,
         last_error: r.get(5)?,
         failures_in_a_row: r.get::<_, i64>(6)?.max(0) as u64,
-        degraded_alert: r.get::<_, i64>(7)? != 0,
+        successes_in_a_row: r.get::<_, i64>(7)?.max(0) as u64,
+        degraded_alert: r.get::<_, i64>(8)? != 0,
     })
 }
 

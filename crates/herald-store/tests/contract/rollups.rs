@@ -253,6 +253,7 @@ async fn stats_follow_attempts_and_restart_when_enabled(db: &mut Db) {
     let stats = db.webhook_stats(TENANT, vec![wh.id.clone()]).await.unwrap();
     let [s] = &stats[..] else { panic!("{stats:?}") };
     assert_eq!(s.failures_in_a_row, 3);
+    assert_eq!(s.successes_in_a_row, 0);
     assert_eq!(s.last_success_at_ms, Some(MIDNIGHT + 5));
     assert_eq!(s.last_failure_at_ms, Some(MIDNIGHT + 3_005));
     assert_eq!(s.last_attempt_at_ms, Some(MIDNIGHT + 3_005));
@@ -295,4 +296,11 @@ async fn a_degradation_alert_changes_once_per_transition(db: &mut Db) {
     assert!(stats[0].degraded_alert);
     assert!(db.set_degraded_alert(&wh.id, false).await.unwrap());
     assert!(!db.set_degraded_alert(&wh.id, false).await.unwrap());
+
+    // Server-wide flags: clear until raised, changed once per transition.
+    assert!(!db.set_flag("backlog_alert", false).await.unwrap());
+    assert!(db.set_flag("backlog_alert", true).await.unwrap());
+    assert!(!db.set_flag("backlog_alert", true).await.unwrap());
+    assert!(db.set_flag("backlog_alert", false).await.unwrap());
+    assert!(!db.set_flag("backlog_alert", false).await.unwrap());
 }

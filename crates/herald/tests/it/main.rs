@@ -7,6 +7,7 @@
 mod common;
 
 mod address_file;
+mod analytics;
 mod auth_and_errors;
 mod batching;
 mod circuit_breaker;

@@ -173,6 +173,11 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
                         tokio::spawn(async move {
                             let _ = store.hold_lane(&id, holding.token, hold).await;
                         });
+                        inner
+                            .throttled
+                            .lock()
+                            .expect("throttled lock")
+                            .insert(webhook_id.clone(), hold);
                         let hold = instant_of(hold);
                         if held_until.is_none()
                             && let Some(route) = &route
@@ -307,8 +312,12 @@ async fn attempt(inner: Arc<Inner>, route: Arc<Route>, delivery: ClaimedDelivery
     if route.webhook.spec.is_ordered() {
         // The next in line may be claimed only once this outcome is in the
         // store, so an ordered webhook records each attempt before going on.
+        let attempted = super::recorder::webhooks_attempted(std::slice::from_ref(&judged.record));
         match inner.store.record_attempts(vec![judged.record]).await {
-            Ok(recorded) => super::ops::after_recording(&inner, recorded).await,
+            Ok(recorded) => {
+                super::ops::after_recording(&inner, recorded).await;
+                super::alerting::attempted(&inner, attempted);
+            }
             Err(e) => tracing::error!(error = %e, "cannot record an attempt"),
         }
     } else {
