@@ -9,6 +9,7 @@ pub mod ids;
 pub mod network;
 pub mod retry;
 pub mod signing;
+pub mod trace;
 pub mod validation;
 pub mod webhook;
 

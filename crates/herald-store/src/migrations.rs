@@ -346,6 +346,12 @@ ALTER TABLE attempts ALTER COLUMN response_body TYPE BYTEA
         sqlite: ROLLUPS_SQLITE,
         postgres: ROLLUPS_POSTGRES,
     },
+    Migration {
+        version: 12,
+        summary: "the trace context an event was posted with",
+        sqlite: "ALTER TABLE events ADD COLUMN traceparent TEXT;",
+        postgres: "ALTER TABLE events ADD COLUMN traceparent TEXT;",
+    },
 ];
 
 /// The rollup and stats tables; only the histogram's type differs (a

@@ -19,6 +19,9 @@ pub struct NewEvent {
     /// For ordered webhooks, the key each delivery is ordered by, aligned
     /// with `webhook_ids` (empty when no subscriber is ordered).
     pub ordering_keys: Vec<Option<String>>,
+    /// The W3C `traceparent` the event was posted with, already checked:
+    /// its deliveries continue that trace.
+    pub traceparent: Option<String>,
 }
 
 /// The answer to one ingested event.
@@ -50,6 +53,8 @@ pub struct ClaimedDelivery {
     /// When the delivery was queued (its event accepted, or a replay):
     /// where delivery latency is measured from.
     pub queued_at_ms: i64,
+    /// The `traceparent` its event was posted with.
+    pub traceparent: Option<String>,
 }
 
 impl ClaimedDelivery {

@@ -22,6 +22,7 @@ use super::pagination::{self, encode_seq, page};
 use super::views;
 use super::{AppState, Caller};
 use crate::error::{ApiError, ApiResult};
+use herald_core::trace::TraceParent;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +41,7 @@ impl EventInput {
         self,
         prefix: &str,
         idempotency_key: Option<String>,
+        traceparent: Option<String>,
         state: &AppState,
         tenant_id: &str,
     ) -> Result<NewEvent, ValidationError> {
@@ -78,8 +80,17 @@ impl EventInput {
             source: self.source,
             idempotency_key,
             created_at_ms: now.timestamp_millis(),
+            traceparent,
         })
     }
+}
+
+/// The W3C `traceparent` the request carries, if it is a valid one: the
+/// events' deliveries continue its trace. An invalid one is ignored, as
+/// the recommendation says (the deliveries then start their own trace).
+fn traceparent(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("traceparent")?.to_str().ok()?;
+    TraceParent::parse(value).map(|t| t.to_string())
 }
 
 fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
@@ -167,7 +178,7 @@ pub(crate) async fn create(
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
     let version = state.registry().version();
-    let event = input.prepare("", key, &state, &caller.tenant_id)?;
+    let event = input.prepare("", key, traceparent(&headers), &state, &caller.tenant_id)?;
     state.admit_events(&caller.tenant_id, 1)?;
     let answers = ingest(&state, &caller.tenant_id, version, vec![event]).await?;
     let answer = &answers[0];
@@ -193,8 +204,10 @@ pub(crate) struct BatchInput {
 pub(crate) async fn create_batch(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
     JsonBody(input): JsonBody<BatchInput>,
 ) -> ApiResult<Response> {
+    let trace = traceparent(&headers);
     if input.events.is_empty() || input.events.len() > 1000 {
         return Err(ApiError::validation(
             "events",
@@ -206,7 +219,15 @@ pub(crate) async fn create_batch(
         .events
         .into_iter()
         .enumerate()
-        .map(|(i, e)| e.prepare(&format!("events[{i}]."), None, &state, &caller.tenant_id))
+        .map(|(i, e)| {
+            e.prepare(
+                &format!("events[{i}]."),
+                None,
+                trace.clone(),
+                &state,
+                &caller.tenant_id,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     state.admit_events(&caller.tenant_id, events.len())?;
     let answers = ingest(&state, &caller.tenant_id, version, events).await?;

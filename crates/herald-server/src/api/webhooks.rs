@@ -552,6 +552,7 @@ pub(crate) async fn test_send(
         idempotency_key: None,
         created_at_ms: now.timestamp_millis(),
         ordering_keys: Vec::new(),
+        traceparent: None,
         webhook_ids: vec![id.clone()],
     };
     let claimed = state

@@ -107,6 +107,7 @@ pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
         let body = webhook_body(&id, op.event_type, now, &data);
         let event = NewEvent {
             ordering_keys: inner.registry.ordering_keys(&webhook_ids, &body),
+            traceparent: None,
             body,
             webhook_ids,
             id,

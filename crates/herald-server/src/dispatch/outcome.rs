@@ -261,6 +261,7 @@ mod tests {
             schedule_base: 0,
             test,
             queued_at_ms: 0,
+            traceparent: None,
         }
     }
 

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use herald_core::delivery::ErrorCategory;
 use herald_core::retry::Verdict;
 use herald_core::signing::sign_hex;
+use herald_core::trace::TraceParent;
 use herald_core::webhook::{Auth, SignatureScheme};
 use herald_providers::{EmailMessage, EventInput, HttpMethod, HttpRequest, ProviderKind, Rendered};
 use herald_store::ClaimedDelivery;
@@ -198,13 +199,16 @@ impl Sender {
         if self.disabled.contains(&kind) {
             return result.skipped(started, kind);
         }
+        let trace = attempt_trace(delivery);
         if kind == ProviderKind::Webhook {
             let payload = Payload {
                 id: &delivery.event_id,
                 event_type: &delivery.event_type,
                 body: delivery.body.clone(),
             };
-            return self.send_signed(route, payload, result, started).await;
+            return self
+                .send_signed(route, payload, &trace, result, started)
+                .await;
         }
         let envelope: Envelope = match serde_json::from_str(&delivery.body) {
             Ok(e) => e,
@@ -227,7 +231,7 @@ impl Sender {
             data: &envelope.data,
         };
         let rendered = route.provider.render(&event);
-        self.send_integration(route, rendered, &delivery.event_id, result, started)
+        self.send_integration(route, rendered, &delivery.event_id, &trace, result, started)
             .await
     }
 
@@ -243,6 +247,8 @@ impl Sender {
         if self.disabled.contains(&kind) {
             return result.skipped(started, kind);
         }
+        // One request, one span: in the trace of the group's first delivery.
+        let trace = attempt_trace(&group[0]);
         if kind == ProviderKind::Webhook {
             let mut body =
                 String::with_capacity(group.iter().map(|d| d.body.len() + 1).sum::<usize>() + 2);
@@ -260,7 +266,9 @@ impl Sender {
                 event_type: "batch",
                 body: body.into(),
             };
-            return self.send_signed(route, payload, result, started).await;
+            return self
+                .send_signed(route, payload, &trace, result, started)
+                .await;
         }
         let mut envelopes = Vec::with_capacity(group.len());
         for d in group {
@@ -289,7 +297,7 @@ impl Sender {
             })
             .collect();
         let rendered = route.provider.render_batch(&events);
-        self.send_integration(route, rendered, &group[0].event_id, result, started)
+        self.send_integration(route, rendered, &group[0].event_id, &trace, result, started)
             .await
     }
 
@@ -299,6 +307,7 @@ impl Sender {
         route: &Route,
         rendered: Result<Option<Rendered>, herald_providers::RenderError>,
         event_id: &str,
+        trace: &HeaderValue,
         result: AttemptResult,
         started: Instant,
     ) -> AttemptResult {
@@ -316,7 +325,8 @@ impl Sender {
                 Verdict::Permanent,
             ),
             Ok(Some(Rendered::Http(request))) => {
-                self.send_rendered(route, request, result, started).await
+                self.send_rendered(route, request, trace, result, started)
+                    .await
             }
             Ok(Some(Rendered::Email(message))) => {
                 self.send_email(route, &message, event_id, result, started)
@@ -330,6 +340,7 @@ impl Sender {
         &self,
         route: &Route,
         payload: Payload<'_>,
+        trace: &HeaderValue,
         result: AttemptResult,
         started: Instant,
     ) -> AttemptResult {
@@ -345,7 +356,10 @@ impl Sender {
             return result.blocked(started, &blocked);
         }
         let headers = match build_headers(route, &payload, &self.user_agent, result.started_at_ms) {
-            Ok(h) => h,
+            Ok(mut h) => {
+                h.insert(TRACEPARENT, trace.clone());
+                h
+            }
             Err(message) => {
                 return result.not_sent(
                     started,
@@ -372,11 +386,15 @@ impl Sender {
         &self,
         route: &Route,
         request: HttpRequest,
+        trace: &HeaderValue,
         result: AttemptResult,
         started: Instant,
     ) -> AttemptResult {
         let headers = match rendered_headers(route, &request, &self.user_agent) {
-            Ok(h) => h,
+            Ok(mut h) => {
+                h.insert(TRACEPARENT, trace.clone());
+                h
+            }
             Err(message) => {
                 return result.not_sent(
                     started,
@@ -555,6 +573,23 @@ fn http_client(destinations: Arc<Destinations>) -> reqwest::Result<reqwest::Clie
         .tcp_nodelay(true)
         .connect_timeout(Duration::from_secs(10))
         .build()
+}
+
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
+/// The `traceparent` of one attempt: a new span in the trace its event was
+/// posted with, or in the delivery's own trace. It goes out with the
+/// request (set last, so no custom header replaces it) and is kept with
+/// the attempt's request headers in the delivery log.
+fn attempt_trace(delivery: &ClaimedDelivery) -> HeaderValue {
+    let trace = delivery
+        .traceparent
+        .as_deref()
+        .and_then(TraceParent::parse)
+        .unwrap_or_else(|| TraceParent::for_delivery(&delivery.id));
+    let header = trace.child();
+    tracing::debug!(delivery_id = %delivery.id, traceparent = %header, "attempt");
+    HeaderValue::from_str(&header).expect("a traceparent is visible ASCII")
 }
 
 /// An integration's headers: the provider's own, then the webhook's custom

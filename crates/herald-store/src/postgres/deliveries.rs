@@ -90,21 +90,22 @@ impl DeliveryQueue for PgStore {
         rows.sort_by_key(|r| (r.0, r.1));
 
         let event_seqs: Vec<i64> = rows.iter().map(|r| r.4).collect();
-        let events: HashMap<i64, (String, String, Arc<str>)> =
-            sqlx::query_as::<_, (i64, String, String, String)>(
-                "SELECT seq, id, type, body FROM events WHERE seq = ANY($1)",
+        type ClaimedEvent = (String, String, Arc<str>, Option<String>);
+        let events: HashMap<i64, ClaimedEvent> =
+            sqlx::query_as::<_, (i64, String, String, String, Option<String>)>(
+                "SELECT seq, id, type, body, traceparent FROM events WHERE seq = ANY($1)",
             )
             .bind(&event_seqs)
             .fetch_all(self.pool())
             .await?
             .into_iter()
-            .map(|(seq, id, kind, body)| (seq, (id, kind, Arc::from(body))))
+            .map(|(seq, id, kind, body, trace)| (seq, (id, kind, Arc::from(body), trace)))
             .collect();
         let mut deliveries = Vec::with_capacity(rows.len());
         for (_, seq, id, tenant_id, event_seq, attempt_count, schedule_base, test, queued_at_ms) in
             rows
         {
-            let (event_id, event_type, body) = events
+            let (event_id, event_type, body, traceparent) = events
                 .get(&event_seq)
                 .cloned()
                 .ok_or_else(|| StoreError::Corrupt(format!("delivery {id} has no event")))?;
@@ -120,6 +121,7 @@ impl DeliveryQueue for PgStore {
                 schedule_base: to_u32(schedule_base),
                 test,
                 queued_at_ms,
+                traceparent,
             });
         }
         let next_due_ms = if deliveries.len() < limit {

@@ -166,6 +166,7 @@ impl EventStore for PgStore {
             schedule_base: 0,
             test: true,
             queued_at_ms: now,
+            traceparent: event.traceparent.clone(),
         })
     }
 
@@ -245,11 +246,13 @@ async fn insert_events(
         "WITH registry AS (SELECT version FROM herald_registry),
          inserted AS (
              INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
-                                 delivery_count, test, created_at)
-             SELECT $1, e.id, e.type, e.source, e.key, e.body, e.count, $8, e.created_at
+                                 delivery_count, test, created_at, traceparent)
+             SELECT $1, e.id, e.type, e.source, e.key, e.body, e.count, $8, e.created_at,
+                    e.traceparent
              FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::int[], $9::bigint[])
-                  WITH ORDINALITY AS e(id, type, source, key, body, count, created_at, n)
+                         $7::int[], $9::bigint[], $11::text[])
+                  WITH ORDINALITY AS e(id, type, source, key, body, count, created_at,
+                                       traceparent, n)
              WHERE $10::bigint IS NULL OR $10 = (SELECT version FROM registry)
              ORDER BY e.n
              ON CONFLICT DO NOTHING
@@ -274,6 +277,7 @@ async fn insert_events(
     .bind(test)
     .bind(events.iter().map(|e| e.created_at_ms).collect::<Vec<_>>())
     .bind(registry_version)
+    .bind(optional(|e| e.traceparent.as_deref()))
     .fetch_all(&mut **tx)
     .await?;
     let mut inserted = HashMap::with_capacity(rows.len());

@@ -306,16 +306,22 @@ fn claim(
     // RETURNING does not keep the subquery's order.
     rows.sort_by_key(|r| (r.0, r.1));
 
-    let mut event_stmt = conn.prepare_cached("SELECT id, type, body FROM events WHERE seq = ?1")?;
-    let mut events: HashMap<i64, (String, String, Arc<str>)> = HashMap::new();
+    let mut event_stmt =
+        conn.prepare_cached("SELECT id, type, body, traceparent FROM events WHERE seq = ?1")?;
+    let mut events: HashMap<i64, ClaimedEvent> = HashMap::new();
     let mut claimed = Vec::with_capacity(rows.len());
     for (_, seq, id, tenant_id, event_seq, attempt_count, schedule_base, test, queued_at_ms) in rows
     {
-        let (event_id, event_type, body) = match events.get(&event_seq) {
+        let (event_id, event_type, body, traceparent) = match events.get(&event_seq) {
             Some(e) => e.clone(),
             None => {
                 let e = event_stmt.query_row([event_seq], |r| {
-                    Ok((r.get(0)?, r.get(1)?, Arc::from(r.get::<_, String>(2)?)))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        Arc::from(r.get::<_, String>(2)?),
+                        r.get(3)?,
+                    ))
                 })?;
                 events.insert(event_seq, e.clone());
                 e
@@ -333,10 +339,14 @@ fn claim(
             schedule_base,
             test,
             queued_at_ms,
+            traceparent,
         });
     }
     Ok(claimed)
 }
+
+/// What a claim reads of a delivery's event: id, type, body, trace.
+type ClaimedEvent = (String, String, Arc<str>, Option<String>);
 
 fn record_attempt(conn: &Connection, r: &AttemptRecord, outcome: &mut RecordOutcome) -> Result<()> {
     let change = DeliveryUpdate::of(r);

@@ -157,6 +157,7 @@ impl EventStore for SqliteStore {
                 schedule_base: 0,
                 test: true,
                 queued_at_ms: now,
+                traceparent: event.traceparent.clone(),
             })
         })
         .await
@@ -241,8 +242,8 @@ fn insert_event(
     let inserted = conn
         .prepare_cached(
             "INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
-                                 delivery_count, test, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                                 delivery_count, test, created_at, traceparent)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT DO NOTHING",
         )?
         .execute(params![
@@ -255,6 +256,7 @@ fn insert_event(
             delivery_count,
             test,
             event.created_at_ms,
+            event.traceparent,
         ])?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))
 }

@@ -18,6 +18,7 @@ pub(crate) fn event(id: &str, webhooks: &[&str], at: i64) -> NewEvent {
         body: format!(r#"{{"id":"{id}","type":"a.b","timestamp":"t","data":{{}}}}"#),
         created_at_ms: at,
         ordering_keys: Vec::new(),
+        traceparent: None,
         webhook_ids: webhooks.iter().map(|w| w.to_string()).collect(),
     }
 }

@@ -176,6 +176,7 @@ async fn attempts_move_deliveries_and_a_restart_requeues_leases(db: &mut Db) {
 fn ordered(id: &str, key: &str, at: i64) -> NewEvent {
     NewEvent {
         ordering_keys: vec![Some(key.to_string())],
+        traceparent: None,
         ..event(id, &["wh"], at)
     }
 }

@@ -301,7 +301,10 @@ async fn health_follows_the_destination_and_alerts_fire_once() {
     let health = wait_for_state(&client, &id, "degraded").await;
     assert_eq!(health["consecutive_failures"], 1, "{health}");
     assert!(
-        health["last_error"].as_str().unwrap().starts_with("http_5xx: HTTP 500"),
+        health["last_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("http_5xx: HTTP 500"),
         "{health}"
     );
     let listed = get_ok(&client, "/api/v1/webhooks?health=degraded").await;

@@ -254,8 +254,10 @@ async fn a_full_disk_is_a_503_and_work_is_accepted_again_once_there_is_room() {
             .filter_map(|r| r.json()["id"].as_str().map(str::to_string))
             .collect()
     };
+    // Attempts whose record found no room stay leased until their lease
+    // runs out and are sent again then: slow, but nothing is lost.
     receiver
-        .wait_until(Duration::from_secs(60), "every acknowledged event", |r| {
+        .wait_until(Duration::from_secs(120), "every acknowledged event", |r| {
             acknowledged.is_subset(&delivered(r))
         })
         .await;

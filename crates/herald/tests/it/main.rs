@@ -32,4 +32,5 @@ mod signing;
 mod soak;
 mod ssrf;
 mod tenancy;
+mod tracing;
 mod webhooks_api;

@@ -88,6 +88,10 @@ async fn create_applies_defaults_and_reveals_secret_only_on_request() {
     );
     let mut without_secret = created.clone();
     without_secret.as_object_mut().unwrap().remove("secret");
+    // Reads add the webhook's health: nothing sent yet.
+    let mut fetched = fetched;
+    let health = fetched.as_object_mut().unwrap().remove("health").unwrap();
+    assert_eq!(health["state"], "unknown", "{health}");
     assert_eq!(fetched, without_secret);
 
     let (_, list) = client.get("/api/v1/webhooks").await;
@@ -227,7 +231,9 @@ async fn patch_replaces_only_the_fields_sent() {
     };
     assert_eq!(patched["name"], "after");
     assert_eq!(strip(&patched), strip(&created));
-    let (_, fetched) = client.get(&path).await;
+    let (_, mut fetched) = client.get(&path).await;
+    // Reads add the webhook's health.
+    assert!(fetched.as_object_mut().unwrap().remove("health").is_some());
     assert_eq!(fetched, patched, "GET after PATCH");
 
     // A nested object is replaced whole: unsent retry settings reset.

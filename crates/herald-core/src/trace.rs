@@ -1,0 +1,135 @@
+//! W3C Trace Context (`traceparent`) for deliveries: every attempt is a
+//! span of its delivery's trace, continued from the `traceparent` an event
+//! was posted with, or a new trace per delivery. Written by hand: the
+//! header is one fixed-width line, and Herald needs only to read it and
+//! write a child of it, not a tracing SDK.
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+/// A parsed `traceparent` (version `00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceParent {
+    pub trace_id: [u8; 16],
+    pub parent_id: [u8; 8],
+    pub sampled: bool,
+}
+
+impl TraceParent {
+    /// Reads a header as the W3C recommendation says: lowercase hex,
+    /// non-zero ids, version `ff` refused, a later version read by its
+    /// first four fields. `None` for anything else (which, by the
+    /// recommendation, starts a new trace rather than failing).
+    pub fn parse(header: &str) -> Option<TraceParent> {
+        let header = header.trim();
+        let fields: Vec<&str> = header.splitn(5, '-').collect();
+        let [version, trace, parent, flags, rest @ ..] = fields.as_slice() else {
+            return None;
+        };
+        let hex = |s: &str, len: usize| {
+            (s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+                .then(|| hex::decode(s).ok())
+                .flatten()
+        };
+        let version = hex(version, 2)?;
+        if version[0] == 0xff || (version[0] == 0 && (!rest.is_empty() || header.len() != 55)) {
+            return None;
+        }
+        let trace_id: [u8; 16] = hex(trace, 32)?.try_into().ok()?;
+        let parent_id: [u8; 8] = hex(parent, 16)?.try_into().ok()?;
+        let flags = hex(flags, 2)?;
+        if trace_id == [0; 16] || parent_id == [0; 8] {
+            return None;
+        }
+        Some(TraceParent {
+            trace_id,
+            parent_id,
+            sampled: flags[0] & 1 == 1,
+        })
+    }
+
+    /// A new trace for a delivery: its id derived from the delivery's, so
+    /// every attempt of one delivery shares it without storing it.
+    pub fn for_delivery(delivery_id: &str) -> TraceParent {
+        let digest = Sha256::digest(delivery_id.as_bytes());
+        let mut trace_id = [0u8; 16];
+        trace_id.copy_from_slice(&digest[..16]);
+        TraceParent {
+            trace_id,
+            parent_id: [1; 8],
+            sampled: true,
+        }
+    }
+
+    /// The header of a new span (an attempt) in this trace.
+    pub fn child(&self) -> String {
+        let mut span = [0u8; 8];
+        while span == [0; 8] {
+            rand::rng().fill(&mut span);
+        }
+        format!(
+            "00-{}-{}-{:02x}",
+            hex::encode(self.trace_id),
+            hex::encode(span),
+            u8::from(self.sampled)
+        )
+    }
+
+    pub fn trace_id_hex(&self) -> String {
+        hex::encode(self.trace_id)
+    }
+}
+
+impl std::fmt::Display for TraceParent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "00-{}-{}-{:02x}",
+            hex::encode(self.trace_id),
+            hex::encode(self.parent_id),
+            u8::from(self.sampled)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn reads_what_the_recommendation_allows_and_nothing_else() {
+        let t = TraceParent::parse(GOOD).unwrap();
+        assert_eq!(t.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert!(t.sampled);
+        assert_eq!(t.to_string(), GOOD);
+        for bad in [
+            "",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(TraceParent::parse(bad), None, "{bad}");
+        }
+        // A later version is read by its first four fields.
+        assert!(TraceParent::parse(&format!("01{}-more", &GOOD[2..])).is_some());
+    }
+
+    #[test]
+    fn children_keep_the_trace_with_a_new_span() {
+        let t = TraceParent::parse(GOOD).unwrap();
+        let (a, b) = (t.child(), t.child());
+        assert_ne!(a, b);
+        let a = TraceParent::parse(&a).unwrap();
+        assert_eq!(a.trace_id, t.trace_id);
+        assert_ne!(a.parent_id, t.parent_id);
+        assert_eq!(
+            TraceParent::for_delivery("dlv_1").trace_id,
+            TraceParent::for_delivery("dlv_1").trace_id
+        );
+    }
+}
