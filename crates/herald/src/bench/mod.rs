@@ -8,6 +8,7 @@
 //! end-to-end latency (client send to receiver arrival), and the server's
 //! memory and CPU.
 
+mod analytics;
 mod cluster;
 mod database;
 mod load;
@@ -36,6 +37,9 @@ pub(crate) enum Scenario {
     /// Queue deliveries for paused webhooks, then resume them and measure
     /// the drain (and memory while everything is pending).
     Backlog,
+    /// Record a week of attempts (`--events`, default 1,000,000) and time
+    /// the analytics queries over it.
+    Analytics,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -88,7 +92,7 @@ pub(crate) struct BenchArgs {
 impl BenchArgs {
     fn events(&self) -> usize {
         self.events.unwrap_or(match (self.scenario, self.duration) {
-            (Scenario::Backlog, _) => 1_000_000,
+            (Scenario::Backlog | Scenario::Analytics, _) => 1_000_000,
             (_, Some(_)) => 20_000_000,
             _ => 100_000,
         })
@@ -96,7 +100,11 @@ impl BenchArgs {
 
     fn settings(&self) -> Value {
         json!({
-            "scenario": match self.scenario { Scenario::Throughput => "throughput", Scenario::Backlog => "backlog" },
+            "scenario": match self.scenario {
+                Scenario::Throughput => "throughput",
+                Scenario::Backlog => "backlog",
+                Scenario::Analytics => "analytics",
+            },
             "webhooks": self.webhooks,
             "concurrency": self.concurrency,
             "batch": self.batch,
@@ -141,6 +149,9 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "--batch must be 1 to 1000"
     );
     anyhow::ensure!(args.runs > 0, "--runs must be at least 1");
+    if args.scenario == Scenario::Analytics {
+        return analytics::run(args.database.as_deref(), args.events(), args.json).await;
+    }
 
     let mut runs = Vec::with_capacity(args.runs);
     for i in 0..args.runs {
@@ -153,6 +164,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
             match args.scenario {
                 Scenario::Throughput => throughput(&args, &cluster).await,
                 Scenario::Backlog => backlog(&args, &cluster).await,
+                Scenario::Analytics => unreachable!("measured without a cluster"),
             }
         };
         // Ctrl-C still stops the nodes and drops the run's database.
