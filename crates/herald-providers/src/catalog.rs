@@ -4,6 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::truncate::Limit;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProviderInfo {
     /// The `ProviderKind` name (`google_chat`).
@@ -41,7 +43,8 @@ pub struct SettingInfo {
 pub struct LimitInfo {
     pub name: &'static str,
     pub value: u64,
-    /// `characters`, `bytes` or `items`.
+    /// How the service counts: `code_points`, `utf16_code_units`, `bytes`,
+    /// or `items` for a number of things.
     pub unit: &'static str,
     pub description: &'static str,
 }
@@ -77,16 +80,22 @@ impl SettingInfo {
     }
 }
 
-pub(crate) fn limit(
-    name: &'static str,
-    value: u64,
-    unit: &'static str,
-    description: &'static str,
-) -> LimitInfo {
+/// A length limit, in the unit the service counts it in.
+pub(crate) fn limit(name: &'static str, limit: Limit, description: &'static str) -> LimitInfo {
     LimitInfo {
         name,
-        value,
-        unit,
+        value: limit.max as u64,
+        unit: limit.unit.as_str(),
+        description,
+    }
+}
+
+/// A limit on how many of something (blocks, fields, buttons).
+pub(crate) fn items(name: &'static str, count: usize, description: &'static str) -> LimitInfo {
+    LimitInfo {
+        name,
+        value: count as u64,
+        unit: "items",
         description,
     }
 }

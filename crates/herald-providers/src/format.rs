@@ -2,7 +2,7 @@
 //! escaping for Slack mrkdwn and HTML.
 
 use crate::notification::{Link, Notification};
-use crate::truncate;
+use crate::truncate::{self, Limit};
 
 /// Slack (and Google Chat card) text: `&`, `<` and `>` are control
 /// characters, so event data must not be able to form `<!channel>` or a
@@ -23,18 +23,18 @@ pub(crate) fn html_attr(s: &str) -> String {
     html_escape::encode_double_quoted_attribute(s).into_owned()
 }
 
-/// Escapes, then cuts to `max` characters without splitting an entity:
-/// the raw text is shortened until its escaped form fits.
-pub(crate) fn escaped_chars(raw: &str, max: usize, escape: fn(&str) -> String) -> String {
-    let mut n = truncate::len(raw).min(max);
+/// Escapes, then fits `limit` without splitting an entity: the raw text
+/// is shortened (in the limit's unit) until its escaped form fits.
+pub(crate) fn escaped_chars(raw: &str, limit: Limit, escape: fn(&str) -> String) -> String {
+    let mut n = limit.count(raw).min(limit.max);
     loop {
-        let out = escape(&truncate::chars(raw, n));
-        let len = truncate::len(&out);
-        if len <= max || n == 0 {
+        let out = escape(&limit.with_max(n).cut(raw));
+        let len = limit.count(&out);
+        if len <= limit.max || n == 0 {
             return out;
         }
         // Scale down by how much escaping grew the text, at least by one.
-        n = (n * max / len).min(n - 1);
+        n = (n * limit.max / len).min(n - 1);
     }
 }
 
@@ -54,10 +54,10 @@ pub(crate) fn md_links(links: &[Link]) -> String {
         .join(" · ")
 }
 
-/// The notification as plain text of at most `max` characters (mentions
-/// excluded; callers place them): title, body, `Label: value` lines,
-/// `Label: URL` lines, footer. The body gives way first.
-pub(crate) fn plain_text(n: &Notification, max: usize) -> String {
+/// The notification as plain text within `limit` (mentions excluded;
+/// callers place them): title, body, `Label: value` lines, `Label: URL`
+/// lines, footer. The body gives way first.
+pub(crate) fn plain_text(n: &Notification, limit: Limit) -> String {
     let assemble = |body: &str| {
         let mut parts: Vec<String> = vec![n.title.clone()];
         if !body.is_empty() {
@@ -87,17 +87,17 @@ pub(crate) fn plain_text(n: &Notification, max: usize) -> String {
         parts.join("\n\n")
     };
     let full = assemble(&n.body);
-    if truncate::len(&full) <= max {
+    if limit.fits(&full) {
         return full;
     }
-    let rest = truncate::len(&assemble(""));
-    let body_max = max.saturating_sub(rest + 2);
+    let rest = limit.count(&assemble(""));
+    let body_max = limit.max.saturating_sub(rest + 2);
     let text = if body_max >= 20 {
-        assemble(&truncate::chars(&n.body, body_max))
+        assemble(&limit.with_max(body_max).cut(&n.body))
     } else {
         assemble("")
     };
-    truncate::chars(&text, max)
+    limit.cut(&text)
 }
 
 #[cfg(test)]
@@ -106,7 +106,11 @@ mod tests {
 
     #[test]
     fn escaping_never_leaves_half_an_entity() {
-        let s = escaped_chars("a<b>&c".repeat(100).as_str(), 50, escape_angle);
+        let s = escaped_chars(
+            "a<b>&c".repeat(100).as_str(),
+            Limit::code_points(50),
+            escape_angle,
+        );
         assert!(truncate::len(&s) <= 50);
         assert!(s.ends_with("…"), "{s}");
         assert!(!s.contains("<"));

@@ -890,6 +890,63 @@ fn oversized_datadog_stays_within_event_limits() {
     assert_eq!(b["alert_type"], "error");
 }
 
+/// UTF-16 code units, the unit Jira (Java) counts its summary in.
+fn utf16(v: &Value) -> usize {
+    v.as_str().map_or(0, |s| s.encode_utf16().count())
+}
+
+#[test]
+fn jira_summary_counts_utf16_code_units() {
+    // 255 code points, but 510 UTF-16 code units: over Jira's limit.
+    let data = json!({"title": "🚀".repeat(255)});
+    let b = body(&with(ProviderKind::Jira, json!({})), &event("x.y", &data));
+    let summary = &b["fields"]["summary"];
+    assert!(utf16(summary) <= 255, "{}", utf16(summary));
+    assert_marked("summary", summary.as_str().unwrap());
+    // No emoji is cut in half: every character is whole.
+    assert!(
+        summary
+            .as_str()
+            .unwrap()
+            .trim_end_matches(MARK)
+            .chars()
+            .all(|c| c == '🚀')
+    );
+    let unit = |kind: ProviderKind, name: &str| {
+        herald_providers::info(kind)
+            .limits
+            .into_iter()
+            .find(|l| l.name == name)
+            .unwrap()
+            .unit
+    };
+    assert_eq!(unit(ProviderKind::Jira, "summary"), "utf16_code_units");
+    assert_eq!(unit(ProviderKind::Discord, "embed_title"), "code_points");
+    assert_eq!(unit(ProviderKind::Teams, "payload"), "bytes");
+}
+
+#[test]
+fn truncation_keeps_whole_graphemes() {
+    // A family emoji is one grapheme of five code points (eight UTF-16
+    // units); a flag is two code points. A cut never splits either.
+    let family = "👨\u{200d}👩\u{200d}👧";
+    let data = json!({"title": format!("{}{}", "x".repeat(252), family.repeat(3)), "message": "🇫🇷".repeat(3000)});
+    let b = body(
+        &with(ProviderKind::Discord, json!({})),
+        &event("x.y", &data),
+    );
+    let title = b["embeds"][0]["title"].as_str().unwrap();
+    assert!(title.chars().count() <= 256);
+    let kept = title.trim_start_matches('x').trim_end_matches(MARK);
+    assert!(
+        kept.is_empty() || kept.split(family).all(str::is_empty),
+        "{kept:?}"
+    );
+    let description = b["embeds"][0]["description"].as_str().unwrap();
+    let flags = description.trim_end_matches(MARK);
+    assert_eq!(flags.chars().count() % 2, 0, "a flag was split");
+}
+
 #[test]
 fn oversized_zapier_carries_the_whole_event() {
     let data = oversized();

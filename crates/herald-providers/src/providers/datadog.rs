@@ -16,15 +16,19 @@ use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
 use crate::settings::{Secret, Settings, UrlRule, check_list, destination};
 use crate::template::TemplateBuilder;
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
 pub(crate) const DEFAULT_SITE: &str = "datadoghq.com";
-pub(crate) const TITLE_MAX: usize = 100;
-pub(crate) const TEXT_MAX: usize = 4000;
+// Datadog says "characters" without saying how it counts them, so UTF-16
+// code units, never less than code points.
+pub(crate) const TITLE: Limit = Limit::utf16(100);
+pub(crate) const TEXT: Limit = Limit::utf16(4000);
 const FIELDS_MAX: usize = 50;
-const VALUE_MAX: usize = 500;
+const VALUE: Limit = Limit::utf16(500);
+const LABEL: Limit = Limit::utf16(200);
+const FOOTER: Limit = Limit::utf16(300);
 const MARKDOWN_OPEN: &str = "%%% \n";
 const MARKDOWN_CLOSE: &str = "\n %%%";
 
@@ -90,16 +94,16 @@ impl Datadog {
 
     pub(crate) fn render(&self, n: &Notification, event: &EventInput<'_>) -> HttpRequest {
         let start = Budget {
-            body: TEXT_MAX,
+            body: TEXT.max,
             fields: FIELDS_MAX,
-            value: VALUE_MAX,
+            value: VALUE.max,
         };
-        let text = fit::fit(start, TEXT_MAX, |b| text(n, b), |s| truncate::len(s));
+        let text = fit::fit(start, TEXT.max, |b| text(n, b), |s| TEXT.count(s));
         let mut tags = self.tags.clone();
         tags.push(format!("event_type:{}", event.event_type));
         tags.push("source:herald".to_string());
         let mut body = json!({
-            "title": truncate::line(&n.title, TITLE_MAX),
+            "title": TITLE.line(&n.title),
             "text": text,
             "alert_type": alert_type(n.severity),
             "tags": tags,
@@ -123,7 +127,7 @@ impl Datadog {
 
 fn text(n: &Notification, b: &Budget) -> String {
     let mut parts = Vec::new();
-    let body = truncate::chars(&n.body, b.body);
+    let body = TEXT.with_max(b.body).cut(&n.body);
     if !body.is_empty() {
         parts.push(body);
     }
@@ -132,8 +136,8 @@ fn text(n: &Notification, b: &Budget) -> String {
         .map(|f| {
             format!(
                 "**{}:** {}",
-                truncate::line(&f.label, 200),
-                truncate::line(&f.value, b.value)
+                LABEL.line(&f.label),
+                VALUE.with_max(b.value).line(&f.value)
             )
         })
         .collect();
@@ -144,7 +148,7 @@ fn text(n: &Notification, b: &Budget) -> String {
         parts.push(md_links(&n.links));
     }
     if !n.footer.text.is_empty() {
-        parts.push(format!("_{}_", truncate::line(&n.footer.text, 300)));
+        parts.push(format!("_{}_", FOOTER.line(&n.footer.text)));
     }
     format!("{MARKDOWN_OPEN}{}{MARKDOWN_CLOSE}", parts.join("\n\n"))
 }
@@ -204,13 +208,8 @@ pub(crate) fn info() -> ProviderInfo {
             catalog::template_setting(),
         ],
         limits: vec![
-            limit("title", TITLE_MAX as u64, "characters", "The event title."),
-            limit(
-                "text",
-                TEXT_MAX as u64,
-                "characters",
-                "The event text, Markdown wrapper included.",
-            ),
+            limit("title", TITLE, "The event title."),
+            limit("text", TEXT, "The event text, Markdown wrapper included."),
         ],
         default_rate_limit: None,
     }

@@ -4,14 +4,14 @@
 //! `url` is not needed. It may be omitted, or be a `mailto:` URL whose
 //! addresses join `to` (for clients that always send a URL).
 
-use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::format::{html, html_attr};
 use crate::notification::Notification;
 use crate::rendered::{EmailMessage, SmtpOverrides};
 use crate::settings::{ChatOptions, Settings, check_text, email_address};
 use crate::template::TemplateBuilder;
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
@@ -25,10 +25,12 @@ pub struct OwnMailSettings {
     pub from: bool,
 }
 
-pub(crate) const SUBJECT_MAX: usize = 200;
+// Herald's own limits: mail has none that count characters, but a subject
+// longer than a line is cut by many clients anyway.
+pub(crate) const SUBJECT: Limit = Limit::code_points(200);
 pub(crate) const RECIPIENTS_MAX: usize = 50;
 /// The body in the text and HTML parts.
-pub(crate) const BODY_MAX: usize = 100_000;
+pub(crate) const BODY: Limit = Limit::code_points(100_000);
 const FIELDS_MAX: usize = 200;
 
 #[derive(Debug, Clone)]
@@ -109,7 +111,7 @@ impl Email {
 
     pub(crate) fn render(&self, n: &Notification) -> EmailMessage {
         let mut n = n.clone();
-        n.body = truncate::chars(&n.body, BODY_MAX);
+        n.body = BODY.cut(&n.body);
         n.fields = crate::fit::fields(&n.fields, FIELDS_MAX);
         let subject = match &self.subject_prefix {
             Some(p) => format!("{p} {}", n.title),
@@ -120,7 +122,7 @@ impl Email {
             to: self.to.clone(),
             cc: self.cc.clone(),
             bcc: self.bcc.clone(),
-            subject: truncate::line(&subject, SUBJECT_MAX),
+            subject: SUBJECT.line(&subject),
             text: text_part(&n),
             html: if self.chat.rich {
                 html_part(&n, &self.chat.color(n.severity))
@@ -307,24 +309,13 @@ pub(crate) fn info() -> ProviderInfo {
         ),
         settings,
         limits: vec![
-            limit(
-                "subject",
-                SUBJECT_MAX as u64,
-                "characters",
-                "The subject (one line).",
-            ),
-            limit(
+            limit("subject", SUBJECT, "The subject (one line)."),
+            items(
                 "recipients",
-                RECIPIENTS_MAX as u64,
-                "items",
+                RECIPIENTS_MAX,
                 "Addresses in each of to, cc and bcc.",
             ),
-            limit(
-                "body",
-                BODY_MAX as u64,
-                "characters",
-                "The body in each part.",
-            ),
+            limit("body", BODY, "The body in each part."),
         ],
         default_rate_limit: None,
     }

@@ -16,15 +16,19 @@ use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
 use crate::settings::{Secret, Settings, UrlRule, check_list, destination};
 use crate::template::{TemplateBuilder, Templates};
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
 pub(crate) const DEFAULT_URL: &str = "https://api.github.com";
-pub(crate) const TITLE_MAX: usize = 256;
-pub(crate) const BODY_MAX: usize = 65_536;
+// GitHub counts code points: 65,536 emoji are as long a body as 65,536
+// letters.
+pub(crate) const TITLE: Limit = Limit::code_points(256);
+pub(crate) const BODY: Limit = Limit::code_points(65_536);
 const FIELDS_MAX: usize = 100;
-const VALUE_MAX: usize = 2000;
+const VALUE: Limit = Limit::code_points(2000);
+const LABEL: Limit = Limit::code_points(200);
+const FOOTER: Limit = Limit::code_points(500);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,21 +96,21 @@ impl GitHub {
         t: &Templates,
     ) -> Result<HttpRequest, RenderError> {
         let start = Budget {
-            body: BODY_MAX,
+            body: BODY.max,
             fields: FIELDS_MAX,
-            value: VALUE_MAX,
+            value: VALUE.max,
         };
         let (url, body) = match self.mode {
             Mode::Issue => {
                 let markdown = fit::fit(
                     start,
-                    BODY_MAX,
+                    BODY.max,
                     |b| markdown(n, b, false),
-                    |s| truncate::len(s),
+                    |s| BODY.count(s),
                 );
                 let mut body = json!({
-                    "title": truncate::line(&n.title, TITLE_MAX),
-                    "body": truncate::chars(&markdown, BODY_MAX),
+                    "title": TITLE.line(&n.title),
+                    "body": BODY.cut(&markdown),
                 });
                 if !self.labels.is_empty() {
                     body["labels"] = json!(self.labels);
@@ -128,22 +132,18 @@ impl GitHub {
                             "issue_number",
                             format!(
                                 "rendered `{}`, which is not a positive issue number",
-                                truncate::line(&raw, 40)
+                                Limit::code_points(40).line(&raw)
                             ),
                         )
                     })?;
-                let markdown = fit::fit(
-                    start,
-                    BODY_MAX,
-                    |b| markdown(n, b, true),
-                    |s| truncate::len(s),
-                );
+                let markdown =
+                    fit::fit(start, BODY.max, |b| markdown(n, b, true), |s| BODY.count(s));
                 (
                     format!(
                         "{}/repos/{}/issues/{number}/comments",
                         self.base, self.repository
                     ),
-                    json!({"body": truncate::chars(&markdown, BODY_MAX)}),
+                    json!({"body": BODY.cut(&markdown)}),
                 )
             }
         };
@@ -199,14 +199,14 @@ fn cell(s: &str) -> String {
 fn markdown(n: &Notification, b: &Budget, with_title: bool) -> String {
     let mut out = String::new();
     if with_title {
-        out.push_str(&format!("### {}\n\n", truncate::line(&n.title, TITLE_MAX)));
+        out.push_str(&format!("### {}\n\n", TITLE.line(&n.title)));
     }
     out.push_str(&format!(
         "{} **{}**\n\n",
         emoji(n.severity),
         n.severity.label()
     ));
-    let body = truncate::chars(&n.body, b.body);
+    let body = BODY.with_max(b.body).cut(&n.body);
     if !body.is_empty() {
         out.push_str(&body);
         out.push_str("\n\n");
@@ -217,8 +217,8 @@ fn markdown(n: &Notification, b: &Budget, with_title: bool) -> String {
         for f in &fields {
             out.push_str(&format!(
                 "| {} | {} |\n",
-                cell(&truncate::line(&f.label, 200)),
-                cell(&truncate::chars(&f.value, b.value))
+                cell(&LABEL.line(&f.label)),
+                cell(&VALUE.with_max(b.value).cut(&f.value))
             ));
         }
         out.push('\n');
@@ -230,7 +230,7 @@ fn markdown(n: &Notification, b: &Budget, with_title: bool) -> String {
     if !n.footer.text.is_empty() {
         out.push_str(&format!(
             "<sub>{}</sub>\n",
-            crate::format::html(&truncate::line(&n.footer.text, 500))
+            crate::format::html(&FOOTER.line(&n.footer.text))
         ));
     }
     out
@@ -290,11 +290,10 @@ pub(crate) fn info() -> ProviderInfo {
             catalog::template_setting(),
         ],
         limits: vec![
-            limit("title", TITLE_MAX as u64, "characters", "The issue title."),
+            limit("title", TITLE, "The issue title."),
             limit(
                 "body",
-                BODY_MAX as u64,
-                "characters",
+                BODY,
                 "The issue or comment body; body and fields shrink to fit.",
             ),
         ],

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
 use crate::format::{md_links, plain_text};
@@ -17,15 +17,19 @@ use crate::notification::Notification;
 use crate::rendered::HttpRequest;
 use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
 use crate::template::TemplateBuilder;
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
-/// A post's message, and the budget for all text of the post together.
-pub(crate) const TEXT_MAX: usize = 16_383;
-const TITLE_MAX: usize = 256;
+/// A post's message, and the budget for all text of the post together;
+/// Mattermost counts runes (code points).
+pub(crate) const TEXT: Limit = Limit::code_points(16_383);
+const TITLE: Limit = Limit::code_points(256);
 const FIELDS_MAX: usize = 50;
-const VALUE_MAX: usize = 1000;
+const VALUE: Limit = Limit::code_points(1000);
+const LABEL: Limit = Limit::code_points(200);
+const FOOTER: Limit = Limit::code_points(300);
+const MENTIONS: Limit = Limit::code_points(1000);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Mattermost {
@@ -63,18 +67,18 @@ impl Mattermost {
         let mentions = n.mentions.join(" ");
         let mut body = if self.chat.rich {
             let start = Budget {
-                body: TEXT_MAX,
+                body: TEXT.max,
                 fields: FIELDS_MAX,
-                value: VALUE_MAX,
+                value: VALUE.max,
             };
             fit::fit(
                 start,
-                TEXT_MAX,
+                TEXT.max,
                 |b| self.attachment(n, &mentions, b),
                 text_chars,
             )
         } else {
-            let room = TEXT_MAX.saturating_sub(truncate::len(&mentions) + 1);
+            let room = TEXT.with_max(TEXT.max.saturating_sub(TEXT.count(&mentions) + 1));
             let text = plain_text(n, room);
             json!({"text": if mentions.is_empty() { text } else { format!("{mentions} {text}") }})
         };
@@ -92,9 +96,9 @@ impl Mattermost {
     }
 
     fn attachment(&self, n: &Notification, mentions: &str, b: &Budget) -> Value {
-        let title = truncate::line(&n.title, TITLE_MAX);
+        let title = TITLE.line(&n.title);
         let links = md_links(&n.links);
-        let body = truncate::chars(&n.body, b.body);
+        let body = TEXT.with_max(b.body).cut(&n.body);
         let text = match (body.is_empty(), links.is_empty()) {
             (true, _) => links,
             (false, true) => body,
@@ -103,8 +107,8 @@ impl Mattermost {
         let fields: Vec<Value> = fit::fields(&n.fields, b.fields)
             .iter()
             .map(|f| {
-                let value = truncate::chars(&f.value, b.value);
-                json!({"title": truncate::line(&f.label, 200), "value": value, "short": truncate::len(&value) <= 40})
+                let value = VALUE.with_max(b.value).cut(&f.value);
+                json!({"title": LABEL.line(&f.label), "value": value, "short": VALUE.count(&value) <= 40})
             })
             .collect();
         let mut attachment = json!({
@@ -113,14 +117,14 @@ impl Mattermost {
             "title": title,
             "text": text,
             "fields": fields,
-            "footer": truncate::line(&n.footer.text, 300),
+            "footer": FOOTER.line(&n.footer.text),
         });
         if let Some(first) = n.links.first() {
             attachment["title_link"] = first.url.clone().into();
         }
         let mut body = json!({"attachments": [attachment]});
         if !mentions.is_empty() {
-            body["text"] = truncate::chars(mentions, 1000).into();
+            body["text"] = MENTIONS.cut(mentions).into();
         }
         body
     }
@@ -128,7 +132,7 @@ impl Mattermost {
 
 /// All text of a post: message, attachment title, text, fields and footer.
 fn text_chars(body: &Value) -> usize {
-    let s = |v: &Value| v.as_str().map_or(0, truncate::len);
+    let s = |v: &Value| v.as_str().map_or(0, |t| TEXT.count(t));
     let mut total = s(&body["text"]);
     if let Some(list) = body["attachments"].as_array() {
         for a in list {
@@ -189,16 +193,10 @@ pub(crate) fn info() -> ProviderInfo {
         limits: vec![
             limit(
                 "text",
-                TEXT_MAX as u64,
-                "characters",
+                TEXT,
                 "All text of the post together (message and attachment).",
             ),
-            limit(
-                "fields",
-                FIELDS_MAX as u64,
-                "items",
-                "Attachment fields shown.",
-            ),
+            items("fields", FIELDS_MAX, "Attachment fields shown."),
         ],
         default_rate_limit: None,
     }

@@ -16,13 +16,17 @@ use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
 use crate::settings::{Secret, Settings, UrlRule, check_text, destination};
 use crate::template::{TemplateBuilder, Templates};
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
 pub(crate) const DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";
-pub(crate) const SUMMARY_MAX: usize = 1024;
-pub(crate) const DEDUP_KEY_MAX: usize = 255;
+// PagerDuty says "characters" without saying how it counts them, so UTF-16
+// code units, never less than code points.
+pub(crate) const SUMMARY: Limit = Limit::utf16(1024);
+pub(crate) const DEDUP_KEY: Limit = Limit::utf16(255);
+const SOURCE: Limit = Limit::utf16(255);
+const LINK_TEXT: Limit = Limit::utf16(255);
 const DEFAULT_DEDUP_KEY: &str = "{{ event.data.dedup_key or event.data.incident_id or event.id }}";
 const DEFAULT_SOURCE: &str = "{{ event.data.source or 'herald' }}";
 const LINKS_MAX: usize = 10;
@@ -145,9 +149,9 @@ impl PagerDuty {
         t: &Templates,
     ) -> Result<HttpRequest, RenderError> {
         let session = t.session(event, n);
-        let key = truncate::line(&session.render("dedup_key")?, DEDUP_KEY_MAX);
+        let key = DEDUP_KEY.line(&session.render("dedup_key")?);
         let dedup_key = if key.is_empty() {
-            truncate::chars(event.id, DEDUP_KEY_MAX)
+            DEDUP_KEY.cut(event.id)
         } else {
             key
         };
@@ -158,9 +162,9 @@ impl PagerDuty {
                 "dedup_key": dedup_key,
             })
         } else {
-            let source = truncate::line(&session.render("source")?, 255);
+            let source = SOURCE.line(&session.render("source")?);
             let mut payload = json!({
-                "summary": truncate::line(&n.title, SUMMARY_MAX),
+                "summary": SUMMARY.line(&n.title),
                 "source": if source.is_empty() { "herald".to_string() } else { source },
                 "severity": severity(n.severity),
                 "timestamp": n.footer.timestamp,
@@ -179,7 +183,7 @@ impl PagerDuty {
                 .links
                 .iter()
                 .take(LINKS_MAX)
-                .map(|l| json!({"href": l.url, "text": truncate::line(&l.label, 255)}))
+                .map(|l| json!({"href": l.url, "text": LINK_TEXT.line(&l.label)}))
                 .collect();
             let mut body = json!({
                 "routing_key": self.routing_key.expose(),
@@ -265,8 +269,8 @@ pub(crate) fn info() -> ProviderInfo {
             catalog::template_setting(),
         ],
         limits: vec![
-            limit("summary", SUMMARY_MAX as u64, "characters", "payload.summary (the title)."),
-            limit("dedup_key", DEDUP_KEY_MAX as u64, "characters", "The deduplication key."),
+            limit("summary", SUMMARY, "payload.summary (the title)."),
+            limit("dedup_key", DEDUP_KEY, "The deduplication key."),
         ],
         // About 120 events a minute per routing key.
         default_rate_limit: catalog::rate(2.0),
