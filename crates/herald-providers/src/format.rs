@@ -45,11 +45,16 @@ pub(crate) fn md_label(label: &str) -> String {
         .replace(']', ")")
 }
 
-/// `[View results](https://…) · [Open logs](https://…)`.
+/// `[View results](https://…) · [Open logs](https://…)`. Links are
+/// already percent-encoded; parentheses are encoded too, because a `)`
+/// would end a Markdown link destination.
 pub(crate) fn md_links(links: &[Link]) -> String {
     links
         .iter()
-        .map(|l| format!("[{}]({})", md_label(&l.label), l.url.replace(')', "%29")))
+        .map(|l| {
+            let url = l.url.replace('(', "%28").replace(')', "%29");
+            format!("[{}]({url})", md_label(&l.label))
+        })
         .collect::<Vec<_>>()
         .join(" · ")
 }
@@ -131,6 +136,6 @@ mod tests {
             label: "a [b]".into(),
             url: "https://x.example/(1)".into(),
         }];
-        assert_eq!(md_links(&links), "[a (b)](https://x.example/(1%29)");
+        assert_eq!(md_links(&links), "[a (b)](https://x.example/%281%29)");
     }
 }

@@ -57,7 +57,9 @@
 //!   when the key mentions dashboard, result or report, else "Open
 //!   &lt;humanized prefix&gt;": `logs_url` → "Open logs"), then the `data.links`
 //!   and `data.actions` lists of `{label|text|title|name, url|href}`.
-//!   Duplicate URLs are dropped; only `http(s)` URLs become links.
+//!   Every URL is trimmed, parsed and written back percent-encoded, with
+//!   any credentials removed; only absolute `http(s)` URLs with a host (of
+//!   at most 2,048 characters) become links, and duplicates are dropped.
 //! - **mentions**: `data.mentions` (a list, or a space-separated string).
 //! - **fields**: every remaining key with a scalar value (string, number,
 //!   boolean), in data order; labels humanized (`gpu_hours` → "Gpu hours",
@@ -75,8 +77,9 @@
 //! `settings.template` overrides parts with Jinja (minijinja): `title`,
 //! `body`, `severity`, `fields` (`{"Label": "{{ event.data.x }}"}`, replaces
 //! the derived fields; rows rendering empty are left out), `links`
-//! (`[{"label", "url"}]`, replaces the derived links; entries whose URL
-//! renders empty or not `http(s)` are left out), `source`, `footer`. In
+//! (`[{"label", "url"}]`, replaces the derived links; each URL is
+//! normalised like a derived one, and entries whose URL renders empty or
+//! not `http(s)` are left out), `source`, `footer`. In
 //! scope: `event.id`, `event.type`, `event.timestamp` (RFC 3339),
 //! `event.timestamp_ms`, `event.data`, and `notification` (the derived
 //! defaults). Templates compile when the webhook is saved (a syntax error
@@ -98,6 +101,7 @@ mod fit;
 mod format;
 mod judge;
 mod kind;
+mod links;
 mod notification;
 mod provider;
 mod providers;

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::links::web_url;
+
 /// The event as the renderer sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct EventInput<'a> {
@@ -230,7 +232,7 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
         let Some(prefix) = url_key_prefix(key) else {
             continue;
         };
-        if let Some(url) = value.as_str().filter(|u| is_web_url(u)) {
+        if let Some(url) = value.as_str().and_then(web_url) {
             used.push(key);
             push_link(&mut links, link_label(prefix), url);
         }
@@ -249,7 +251,7 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
                     .map(str::trim)
                     .filter(|l| !l.is_empty())
                     .unwrap_or("Open link");
-                if let Some(url) = url.filter(|u| is_web_url(u)) {
+                if let Some(url) = url.and_then(web_url) {
                     push_link(&mut links, label.to_string(), url);
                 }
             }
@@ -372,21 +374,11 @@ fn link_label(prefix: &str) -> String {
     }
 }
 
-fn push_link(links: &mut Vec<Link>, label: String, url: &str) {
+/// Adds a link already normalised by [`web_url`], unless its URL is there.
+fn push_link(links: &mut Vec<Link>, label: String, url: String) {
     if !links.iter().any(|l| l.url == url) {
-        links.push(Link {
-            label,
-            url: url.to_string(),
-        });
+        links.push(Link { label, url });
     }
-}
-
-/// An absolute `http(s)://` URL with a host: the only links worth a button
-/// (never `javascript:` or relative paths).
-pub(crate) fn is_web_url(s: &str) -> bool {
-    url::Url::parse(s.trim()).is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
-    }) && !s.chars().any(char::is_control)
 }
 
 /// Strings as they are, numbers as JSON writes them, booleans as

@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::RenderError;
-use crate::notification::{EventInput, Field, Link, Notification, Severity, is_web_url};
+use crate::links::web_url;
+use crate::notification::{EventInput, Field, Link, Notification, Severity};
 use crate::truncate;
 use herald_core::ValidationError;
 
@@ -322,18 +323,16 @@ impl Templates {
         if let Some(count) = p.links {
             let mut links = Vec::with_capacity(count);
             for i in 0..count {
-                let url = s.render(&format!("template.links[{i}].url"))?;
-                let url = url.trim();
                 // A link whose data is missing or not a web URL is left out
                 // rather than failing the message.
-                if !is_web_url(url) {
+                let Some(url) = web_url(&s.render(&format!("template.links[{i}].url"))?) else {
                     continue;
-                }
+                };
                 let label = s.render(&format!("template.links[{i}].label"))?;
                 let label = label.trim();
                 links.push(Link {
                     label: if label.is_empty() { "Open link" } else { label }.to_string(),
-                    url: url.to_string(),
+                    url,
                 });
             }
             n.links = links;

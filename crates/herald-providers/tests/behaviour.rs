@@ -117,6 +117,119 @@ fn discord_allows_only_configured_mentions() {
     assert_eq!(quiet["allowed_mentions"]["parse"], json!([]));
 }
 
+/// The hostile fixture `name` (`{"type", "data"}`).
+fn fixture(name: &str) -> (String, Value) {
+    let path = format!(
+        "{}/tests/fixtures/hostile/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    (v["type"].as_str().unwrap().to_string(), v["data"].clone())
+}
+
+/// What the links of the URL fixture become: parsed, re-serialised and
+/// percent-encoded; trimmed; credentials removed; anything that is not an
+/// absolute http(s) URL with a host left out.
+const NORMALISED_LINKS: [(&str, &str); 5] = [
+    (
+        "View results",
+        "https://dash.example.com/exp/(1)?a=1&b=%3C2%3E&c=%22q%22",
+    ),
+    (
+        "Open logs",
+        "https://logs.example.com/a%20b/%C3%BC?q=%C3%A4%20%C3%B6#frag%20ment",
+    ),
+    ("Spaces", "https://ok.example/path"),
+    (
+        "Label *bold* [x](https://evil.example)",
+        "https://ok.example/?x=%5B1%5D&y=%7B2%7D%7C3",
+    ),
+    ("Userinfo", "https://ok.example/"),
+];
+
+#[test]
+fn links_from_data_are_parsed_encoded_and_stripped_of_credentials() {
+    let (event_type, data) = fixture("urls");
+    let n = notification(&event(&event_type, &data));
+    let got: Vec<(&str, &str)> = n
+        .links
+        .iter()
+        .map(|l| (l.label.as_str(), l.url.as_str()))
+        .collect();
+    assert_eq!(got, NORMALISED_LINKS);
+    // Template links the owner wrote go through the same parse.
+    let p = with(
+        ProviderKind::Slack,
+        json!({"template": {"links": [
+            {"label": "A", "url": " {{ event.data.dashboard_url }} "},
+            {"label": "B", "url": "https://u:p@x.example/{{ event.data.title }}"},
+            {"label": "C", "url": "javascript:{{ event.data.title }}"},
+        ]}}),
+    );
+    let n = p.notification(&event(&event_type, &data)).unwrap();
+    let got: Vec<(&str, &str)> = n
+        .links
+        .iter()
+        .map(|l| (l.label.as_str(), l.url.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("A", NORMALISED_LINKS[0].1),
+            ("B", "https://x.example/Report%20ready")
+        ]
+    );
+}
+
+#[test]
+fn every_provider_sends_only_normalised_links() {
+    let (event_type, data) = fixture("urls");
+    for kind in ProviderKind::ALL {
+        let (url, settings) = valid(kind);
+        let Some(rendered) = provider(kind, url, settings)
+            .render(&event(&event_type, &data))
+            .unwrap()
+        else {
+            continue;
+        };
+        let mut text = match rendered {
+            Rendered::Email(m) => format!("{}\n{}", m.text, m.html),
+            Rendered::Http(req) => {
+                let mut b: Value = serde_json::from_slice(&req.body).unwrap();
+                // Zapier and PagerDuty also carry the event data as it came.
+                if let Some(o) = b.as_object_mut() {
+                    o.remove("data");
+                }
+                if let Some(o) = b.get_mut("payload").and_then(Value::as_object_mut) {
+                    o.remove("custom_details");
+                }
+                b.to_string()
+            }
+        };
+        // HTML writes `&` as `&amp;`; Markdown links write parentheses
+        // encoded.
+        text = text
+            .replace("&amp;", "&")
+            .replace("%28", "(")
+            .replace("%29", ")");
+        for (_, want) in NORMALISED_LINKS {
+            assert!(text.contains(want), "{kind}: {want} missing in {text}");
+        }
+        for raw in [
+            "b=<2>",
+            "a b/",
+            "javascript:",
+            "data:text",
+            "ftp://",
+            "pa ss@",
+            "y={2}",
+        ] {
+            assert!(!text.contains(raw), "{kind}: {raw} sent in {text}");
+        }
+    }
+}
+
 #[test]
 fn buttons_can_be_turned_off_and_colour_overridden() {
     let p = with(
@@ -141,7 +254,7 @@ fn email_html_escapes_event_text() {
     assert!(mail.html.contains("a &amp; &lt;b&gt;"));
     assert!(
         mail.html
-            .contains("href=\"https://x.example/?a=1&amp;b=&quot;2&quot;\"")
+            .contains("href=\"https://x.example/?a=1&amp;b=%222%22\"")
     );
     assert_eq!(mail.subject, "<script>alert(1)</script>");
     assert!(mail.text.contains("Note: a & <b>"));
