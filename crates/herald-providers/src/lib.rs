@@ -69,6 +69,11 @@
 //! - **footer**: source (`data.source`, else "Herald") · event id · time
 //!   (`2024-11-14 22:13:20 UTC`).
 //!
+//! The title, the field and link labels, the source and the footer are one
+//! line for every provider, templated or not: line breaks and other control
+//! characters become spaces, and bidirectional controls (U+202A–U+202E,
+//! U+2066–U+2069) are removed, so a title cannot disguise itself.
+//!
 //! Severity colours: success `#2EB67D`, info `#1D9BD1`, warning `#ECB22E`,
 //! error `#E01E5A`, critical `#8B0000` (`theme_color` overrides).
 //!

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::links::web_url;
+use crate::truncate::single_line;
 
 /// The event as the renderer sees it.
 #[derive(Debug, Clone, Copy)]
@@ -180,6 +181,29 @@ pub struct Notification {
     pub footer: Footer,
 }
 
+impl Notification {
+    /// The parts every service shows on one line made so, the same for
+    /// every provider: title, field and link labels, source and footer.
+    /// Line breaks and other control characters become spaces and
+    /// bidirectional controls are removed (see
+    /// [`single_line`](crate::truncate::single_line)). A title left empty
+    /// falls back to `fallback_title`.
+    pub(crate) fn normalise(&mut self, fallback_title: &str) {
+        self.title = single_line(&self.title);
+        if self.title.is_empty() {
+            self.title = single_line(fallback_title);
+        }
+        for f in &mut self.fields {
+            f.label = single_line(&f.label);
+        }
+        for l in &mut self.links {
+            l.label = single_line(&l.label);
+        }
+        self.footer.source = single_line(&self.footer.source);
+        self.footer.text = single_line(&self.footer.text);
+    }
+}
+
 /// Derives the notification from the event alone, by the documented rules
 /// (no template, no webhook settings).
 pub fn notification(event: &EventInput<'_>) -> Notification {
@@ -295,7 +319,7 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
         timestamp: event.timestamp(),
     };
 
-    Notification {
+    let mut n = Notification {
         title,
         body,
         severity,
@@ -303,7 +327,9 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
         links,
         mentions,
         footer,
-    }
+    };
+    n.normalise(&humanize(event.event_type));
+    n
 }
 
 /// The first of `keys` whose value is a non-blank string.

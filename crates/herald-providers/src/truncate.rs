@@ -134,12 +134,24 @@ pub fn bytes(s: &str, max: usize) -> String {
     Limit::bytes(max).cut(s)
 }
 
-/// One line: line breaks and tabs become spaces (subjects, summaries and
-/// headers must not carry them), runs of spaces collapse, ends are trimmed.
+/// Bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069): in a one-line text they can only disguise it (an
+/// override makes `evil.exe` read as something else), and a message that
+/// does not close them can reorder what follows.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// One line: line breaks, tabs and other control characters become spaces
+/// (subjects, summaries and headers must not carry them), bidirectional
+/// controls are removed, runs of spaces collapse, ends are trimmed.
 pub fn single_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.chars() {
+        if is_bidi_control(c) {
+            continue;
+        }
         if c.is_whitespace() || c.is_control() {
             space = !out.is_empty();
         } else {
@@ -215,8 +227,13 @@ mod tests {
     }
 
     #[test]
-    fn single_line_removes_breaks() {
+    fn single_line_removes_breaks_and_bidi_controls() {
         assert_eq!(single_line(" a\r\nb\t\tc \n"), "a b c");
         assert_eq!(line("a\nbcdef", 4), "a b…");
+        assert_eq!(
+            single_line("x\u{202E}exe.txt\u{202C} \u{2066}y\u{2069}"),
+            "xexe.txt y"
+        );
+        assert_eq!(single_line("a\u{0}b\u{7f}c\u{85}d\u{2028}e"), "a b c d e");
     }
 }

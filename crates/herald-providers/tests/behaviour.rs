@@ -230,6 +230,49 @@ fn every_provider_sends_only_normalised_links() {
     }
 }
 
+/// Line breaks, other control characters and the bidirectional controls
+/// that can disguise a line.
+fn is_one_line(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+}
+
+#[test]
+fn every_provider_gets_the_same_one_line_title() {
+    let (event_type, data) = fixture("oversized");
+    let n = notification(&event(&event_type, &data));
+    assert!(is_one_line(&n.title), "{:?}", n.title);
+    assert!(
+        n.title
+            .starts_with("Deploy failed Bcc: victim@example.com <script>")
+    );
+    assert!(n.title.contains(" RTL 🚀🔥 "), "{:?}", n.title);
+    for l in &n.fields {
+        assert!(is_one_line(&l.label), "{:?}", l.label);
+    }
+    assert!(is_one_line(&n.footer.text) && is_one_line(&n.footer.source));
+    let templated = with(
+        ProviderKind::Zapier,
+        json!({"template": {"title": "{{ event.data.title }}", "footer": "a\n{{ event.type }}\u{202E}b",
+                            "links": [{"label": "x\r\ny", "url": "https://a.example/"}]}}),
+    );
+    for p in [with(ProviderKind::Zapier, json!({})), templated] {
+        let b = body(&p, &event(&event_type, &data));
+        let sent = &b["notification"];
+        assert_eq!(
+            sent["title"],
+            json!(n.title),
+            "the same title as everywhere"
+        );
+        for part in [&sent["footer"]["text"], &sent["footer"]["source"]] {
+            assert!(is_one_line(part.as_str().unwrap()), "{part}");
+        }
+        for l in sent["links"].as_array().unwrap() {
+            assert!(is_one_line(l["label"].as_str().unwrap()), "{l}");
+        }
+    }
+}
+
 #[test]
 fn buttons_can_be_turned_off_and_colour_overridden() {
     let p = with(

@@ -134,9 +134,11 @@ impl Provider {
     /// event, with the webhook's template and mention settings applied.
     /// Also what a preview shows.
     pub fn notification(&self, event: &EventInput<'_>) -> Result<Notification, RenderError> {
-        let mut n = self
-            .templates
-            .apply(event, notification::notification(event))?;
+        let defaults = notification::notification(event);
+        let fallback_title = defaults.title.clone();
+        let mut n = self.templates.apply(event, defaults)?;
+        // Template output is normalised like derived text.
+        n.normalise(&fallback_title);
         if let Some(chat) = self.chat() {
             chat.apply(&mut n);
         }
