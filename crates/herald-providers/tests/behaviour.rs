@@ -460,6 +460,70 @@ fn pagerduty_dedup_key_is_stable_across_trigger_and_resolve() {
 }
 
 #[test]
+fn pagerduty_custom_details_are_exactly_the_event_data() {
+    let data = training_data();
+    for settings in [
+        json!({}),
+        json!({"template": {"body": "Accuracy {{ event.data.accuracy }}"}}),
+    ] {
+        let b = body(
+            &with(ProviderKind::PagerDuty, settings),
+            &event("training.complete", &data),
+        );
+        assert_eq!(b["payload"]["custom_details"], data);
+    }
+}
+
+#[test]
+fn pagerduty_data_over_512_kb_is_cut_to_fit() {
+    // About 1 MB of event data: 100 values of 10,000 characters.
+    let mut m = Map::new();
+    m.insert("incident_id".into(), json!("inc-7"));
+    for i in 0..100 {
+        m.insert(format!("log_{i:02}"), json!("é".repeat(10_000)));
+    }
+    m.insert("nested".into(), json!({"trace": ["x".repeat(50_000)]}));
+    let data = Value::Object(m);
+    let req = http(
+        &with(ProviderKind::PagerDuty, json!({})),
+        &event("job.failed", &data),
+    );
+    assert!(req.body.len() <= 512_000, "{}", req.body.len());
+    let b: Value = serde_json::from_slice(&req.body).unwrap();
+    let details = &b["payload"]["custom_details"];
+    assert_eq!(details["incident_id"], "inc-7", "short values are kept");
+    assert_marked("log value", details["log_00"].as_str().unwrap());
+    assert!(
+        details["truncated_by_herald"]
+            .as_str()
+            .unwrap()
+            .contains(EVENT_ID),
+        "{}",
+        details["truncated_by_herald"]
+    );
+    // So many keys that even short values do not fit: the first ones stay.
+    let many: Map<String, Value> = (0..60_000)
+        .map(|i| (format!("key_{i:05}"), json!("value")))
+        .collect();
+    let data = Value::Object(many);
+    let req = http(
+        &with(ProviderKind::PagerDuty, json!({})),
+        &event("job.failed", &data),
+    );
+    assert!(req.body.len() <= 512_000, "{}", req.body.len());
+    let b: Value = serde_json::from_slice(&req.body).unwrap();
+    let details = b["payload"]["custom_details"].as_object().unwrap();
+    assert_eq!(details["key_00000"], "value");
+    assert!(
+        details.len() > 1000 && details.len() < 60_000,
+        "{}",
+        details.len()
+    );
+    let note = details["truncated_by_herald"].as_str().unwrap();
+    assert!(note.contains("keys were left out"), "{note}");
+}
+
+#[test]
 fn google_chat_without_thread_key_sends_no_thread() {
     let p = with(
         ProviderKind::GoogleChat,
