@@ -92,7 +92,15 @@
 //! `settings.template.title`) and render per attempt. Undefined values are
 //! chainable and render empty, so optional data never fails a delivery; a
 //! title or severity rendering empty keeps the default. Remaining runtime
-//! errors are a [`RenderError`] naming the part. Templated settings:
+//! errors are a [`RenderError`] naming the part.
+//!
+//! What the owner wrote in a `body` or `fields` template reaches the
+//! service as written, so it may use the service's markup (`**Run**` for
+//! Discord, `<https://x|docs>` for Slack, HTML for email); whatever an
+//! expression writes (`{{ event.data.x }}`, filtered, `safe` or not) is
+//! text and escaped for the service like derived text (see [`Text`]). The
+//! other parts (title, footer, source, labels) are text everywhere, because
+//! several services show them where no markup works. Templated settings:
 //! PagerDuty `dedup_key` and `source`, Google Chat `thread_key`, GitHub
 //! `issue_number`.
 //!
@@ -113,6 +121,7 @@ mod providers;
 mod rendered;
 mod settings;
 mod template;
+mod text;
 pub mod truncate;
 
 pub use catalog::{LimitInfo, ProviderInfo, RateLimit, SettingInfo, UrlInfo};
@@ -128,3 +137,4 @@ pub use provider::Provider;
 pub use providers::email::OwnMailSettings;
 pub use providers::{catalog, info};
 pub use rendered::{EmailMessage, HttpMethod, HttpRequest, Rendered, SmtpOverrides, SmtpTls};
+pub use text::Text;

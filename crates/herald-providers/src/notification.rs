@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::links::web_url;
+use crate::text::Text;
 use crate::truncate::single_line;
 
 /// The event as the renderer sees it.
@@ -142,11 +143,12 @@ impl Severity {
     }
 }
 
-/// One key/value pair, shown as a fact, field or table row.
+/// One key/value pair, shown as a fact, field or table row. The value may
+/// carry the owner's template markup; the label is always text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Field {
     pub label: String,
-    pub value: String,
+    pub value: Text,
 }
 
 /// A URL shown as a button (or a link where the service has no buttons).
@@ -170,10 +172,14 @@ pub struct Footer {
 }
 
 /// What every provider renders: one message, independent of the service.
+///
+/// `body` and field values are [`Text`]: from a template they may carry the
+/// webhook owner's markup, which services receive as written, while text
+/// from event data is always escaped. Every other part is text everywhere.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notification {
     pub title: String,
-    pub body: String,
+    pub body: Text,
     pub severity: Severity,
     pub fields: Vec<Field>,
     pub links: Vec<Link>,
@@ -230,9 +236,9 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
     let body = match first_text(data, &["message", "body", "description", "text"]) {
         Some((key, body)) => {
             used.push(key);
-            body.to_string()
+            Text::new(body)
         }
-        None => String::new(),
+        None => Text::default(),
     };
 
     let severity = match severity_of(data) {
@@ -307,7 +313,7 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
         .filter_map(|(key, value)| {
             scalar_text(value).map(|value| Field {
                 label: humanize(key),
-                value,
+                value: Text::new(value),
             })
         })
         .collect();

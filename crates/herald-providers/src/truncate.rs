@@ -92,12 +92,28 @@ impl Limit {
     /// `s` shortened to the limit, the marker included, cut between
     /// graphemes.
     pub fn cut(self, s: &str) -> String {
+        match self.cut_at(s) {
+            None => s.to_string(),
+            Some(end) if self.max < self.count(ELLIPSIS) => s[..end].to_string(),
+            Some(end) => {
+                let mut out = String::with_capacity(end + ELLIPSIS.len());
+                out.push_str(&s[..end]);
+                out.push_str(ELLIPSIS);
+                out
+            }
+        }
+    }
+
+    /// Where [`cut`](Self::cut) cuts `s`, before the marker (trailing
+    /// whitespace left out); `None` when `s` fits. Zero, and no room for
+    /// the marker, when the limit is smaller than the marker.
+    pub(crate) fn cut_at(self, s: &str) -> Option<usize> {
         if self.fits(s) {
-            return s.to_string();
+            return None;
         }
         let marker = self.count(ELLIPSIS);
         if self.max < marker {
-            return String::new();
+            return Some(0);
         }
         let room = self.max - marker;
         let mut used = 0;
@@ -110,10 +126,7 @@ impl Limit {
             used += len;
             end = at + grapheme.len();
         }
-        let mut out = String::with_capacity(end + ELLIPSIS.len());
-        out.push_str(s[..end].trim_end());
-        out.push_str(ELLIPSIS);
-        out
+        Some(s[..end].trim_end().len())
     }
 
     /// [`single_line`] then [`cut`](Self::cut).

@@ -99,6 +99,190 @@ fn event_text_cannot_ping_or_link_in_slack() {
     );
 }
 
+/// Every string in a JSON value, at any depth.
+fn strings(v: &Value) -> Vec<&str> {
+    match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(list) => list.iter().flat_map(strings).collect(),
+        Value::Object(map) => map.values().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `needle` occurs in `s` without a backslash escaping its first
+/// character.
+fn unescaped(s: &str, needle: &str) -> bool {
+    s.match_indices(needle).any(|(i, _)| {
+        let slashes = s[..i].chars().rev().take_while(|c| *c == '\\').count();
+        slashes % 2 == 0
+    })
+}
+
+/// The Markdown targets, with the settings that select each format.
+fn markdown_targets() -> Vec<(ProviderKind, Value)> {
+    vec![
+        (ProviderKind::Discord, json!({})),
+        (ProviderKind::Discord, json!({"use_rich_formatting": false})),
+        (ProviderKind::Mattermost, json!({})),
+        (
+            ProviderKind::Mattermost,
+            json!({"use_rich_formatting": false}),
+        ),
+        (ProviderKind::GitHub, json!({})),
+        (
+            ProviderKind::GitHub,
+            json!({"mode": "comment", "issue_number": "1"}),
+        ),
+        (ProviderKind::Datadog, json!({})),
+        (ProviderKind::Teams, json!({})),
+        (ProviderKind::Teams, json!({"use_rich_formatting": false})),
+        (ProviderKind::Teams, json!({"format": "message_card"})),
+    ]
+}
+
+/// The strings of a rendered body that the service reads as Markdown:
+/// not those it shows as plain text (notification fallbacks and
+/// summaries, button titles, issue and event titles, Discord footers).
+fn markdown_strings(kind: ProviderKind, b: &Value) -> Vec<&str> {
+    fn walk<'a>(kind: ProviderKind, v: &'a Value, top: bool, out: &mut Vec<&'a str>) {
+        match v {
+            Value::String(s) => out.push(s),
+            Value::Array(list) => list.iter().for_each(|v| walk(kind, v, false, out)),
+            Value::Object(map) => {
+                let button = matches!(
+                    map.get("type").and_then(Value::as_str),
+                    Some("Action.OpenUrl")
+                ) || map.contains_key("@type");
+                for (key, v) in map {
+                    let plain = matches!(key.as_str(), "fallback" | "fallbackText" | "summary")
+                        || (button && matches!(key.as_str(), "title" | "name"))
+                        || (top
+                            && key == "title"
+                            && matches!(kind, ProviderKind::GitHub | ProviderKind::Datadog))
+                        || (kind == ProviderKind::Discord && key == "footer");
+                    if !plain {
+                        walk(kind, v, false, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(kind, b, true, &mut out);
+    out
+}
+
+#[test]
+fn markup_in_event_data_stays_text_in_markdown_targets() {
+    let data = json!({
+        "title": "[t](https://evil.example/t) *b*",
+        "message": "[phish](https://evil.example/login) ![i](https://evil.example/p.png) <img src=x> # h\n- item\n1. one",
+        "note": "[f](https://evil.example/f) `c` ~s~ ||spoiler||",
+        "links": [{"label": "[l](https://evil.example/l)", "url": "https://ok.example/"}],
+    });
+    for (kind, settings) in markdown_targets() {
+        let b = body(&with(kind, settings.clone()), &event("x.y", &data));
+        for text in markdown_strings(kind, &b) {
+            for live in [
+                "[t](",
+                "[phish](",
+                "[i](",
+                "[f](",
+                "[l](",
+                "<img",
+                "`c`",
+                "||spoiler",
+            ] {
+                assert!(
+                    !unescaped(text, live),
+                    "{kind} {settings}: {live} is live in {text:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn template_markup_is_kept_and_event_data_in_it_escaped() {
+    let data = json!({"x": "[y](https://evil.example) *z*"});
+    let p = with(
+        ProviderKind::Discord,
+        json!({"template": {"body": "**Run** {{ event.data.x }} [docs](https://docs.example)",
+                            "fields": {"Value": "_{{ event.data.x }}_"}}}),
+    );
+    let b = body(&p, &event("x.y", &data));
+    let e = &b["embeds"][0];
+    assert_eq!(
+        e["description"],
+        r"**Run** \[y\](https://evil.example) \*z\* [docs](https://docs.example)"
+    );
+    assert_eq!(
+        e["fields"][0]["value"],
+        r"_\[y\](https://evil.example) \*z\*_"
+    );
+    // What a preview (and Zapier) shows is the text, unescaped.
+    let n = p.notification(&event("x.y", &data)).unwrap();
+    assert_eq!(
+        n.body,
+        "**Run** [y](https://evil.example) *z* [docs](https://docs.example)"
+    );
+    // The same template for Slack: its own escaping, the owner's text as written.
+    let p = with(
+        ProviderKind::Slack,
+        json!({"template": {"body": "<https://docs.example|docs> {{ event.data.x }} <{{ event.data.x }}>"}}),
+    );
+    let data = json!({"x": "<!channel> & <https://evil.example|y>"});
+    let b = body(&p, &event("x.y", &data));
+    assert_eq!(
+        b["attachments"][0]["blocks"][0]["text"]["text"],
+        "<https://docs.example|docs> &lt;!channel&gt; &amp; &lt;https://evil.example|y&gt; <&lt;!channel&gt; &amp; &lt;https://evil.example|y&gt;>"
+    );
+}
+
+#[test]
+fn cutting_escaped_text_leaves_no_dangling_escape() {
+    let data = json!({"message": "*".repeat(10_000), "note": "<&>".repeat(2000)});
+    for (kind, settings) in markdown_targets() {
+        let b = body(&with(kind, settings.clone()), &event("x.y", &data));
+        for text in strings(&b) {
+            if let Some(cut) = text.strip_suffix("…") {
+                let slashes = cut.chars().rev().take_while(|c| *c == '\\').count();
+                assert_eq!(slashes % 2, 0, "{kind} {settings}: {text:?}");
+            }
+        }
+    }
+    for kind in [ProviderKind::Slack, ProviderKind::GoogleChat] {
+        let b = body(&with(kind, json!({})), &event("x.y", &data));
+        for text in strings(&b) {
+            let tail = text.rsplit('&').next().unwrap();
+            if text.contains('&') {
+                assert!(
+                    ["amp;", "lt;", "gt;", "quot;"]
+                        .iter()
+                        .any(|e| tail.starts_with(e)),
+                    "{kind}: half an entity in {text:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn google_chat_text_cannot_form_a_link() {
+    let data = json!({"message": "see <https://evil.example|the docs> now"});
+    let b = body(
+        &with(
+            ProviderKind::GoogleChat,
+            json!({"use_rich_formatting": false}),
+        ),
+        &event("x.y", &data),
+    );
+    let text = b["text"].as_str().unwrap();
+    assert!(!text.contains("<https://evil.example|"), "{text}");
+    assert!(text.contains("https://evil.example|the docs>"), "{text}");
+}
+
 #[test]
 fn discord_allows_only_configured_mentions() {
     let p = with(

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::catalog::{self, ProviderInfo, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::md_links;
+use crate::format::{datadog_markdown, fit_text, md_links_within};
 use crate::judge::{self, Answer};
 use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
@@ -29,6 +29,7 @@ const FIELDS_MAX: usize = 50;
 const VALUE: Limit = Limit::utf16(500);
 const LABEL: Limit = Limit::utf16(200);
 const FOOTER: Limit = Limit::utf16(300);
+const LINKS: Limit = Limit::utf16(1000);
 const MARKDOWN_OPEN: &str = "%%% \n";
 const MARKDOWN_CLOSE: &str = "\n %%%";
 
@@ -127,17 +128,19 @@ impl Datadog {
 
 fn text(n: &Notification, b: &Budget) -> String {
     let mut parts = Vec::new();
-    let body = TEXT.with_max(b.body).cut(&n.body);
+    let body = n.body.fit(TEXT.with_max(b.body), datadog_markdown);
     if !body.is_empty() {
         parts.push(body);
     }
     let fields: Vec<String> = fit::fields(&n.fields, b.fields)
         .iter()
         .map(|f| {
+            // One line per field: a value's line breaks become spaces.
+            let value = f.value.fit(VALUE.with_max(b.value), datadog_markdown);
             format!(
                 "**{}:** {}",
-                LABEL.line(&f.label),
-                VALUE.with_max(b.value).line(&f.value)
+                fit_text(&f.label, LABEL, datadog_markdown),
+                value.replace(['\r', '\n'], " ")
             )
         })
         .collect();
@@ -145,10 +148,13 @@ fn text(n: &Notification, b: &Budget) -> String {
         parts.push(fields.join("  \n"));
     }
     if !n.links.is_empty() {
-        parts.push(md_links(&n.links));
+        parts.push(md_links_within(&n.links, LINKS));
     }
     if !n.footer.text.is_empty() {
-        parts.push(format!("_{}_", FOOTER.line(&n.footer.text)));
+        parts.push(format!(
+            "_{}_",
+            fit_text(&n.footer.text, FOOTER, datadog_markdown)
+        ));
     }
     format!("{MARKDOWN_OPEN}{}{MARKDOWN_CLOSE}", parts.join("\n\n"))
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::{md_links, plain_text};
+use crate::format::{fit_text, markdown, md_links_within, plain_text};
 use crate::judge::{self, Answer};
 use crate::notification::Notification;
 use crate::rendered::HttpRequest;
@@ -92,7 +92,7 @@ impl Discord {
             body
         } else {
             let room = CONTENT.with_max(CONTENT.max.saturating_sub(CONTENT.count(&mentions) + 1));
-            let text = plain_text(n, room);
+            let text = plain_text(n, room, markdown);
             json!({"content": if mentions.is_empty() { text } else { format!("{mentions} {text}") }})
         };
         body["allowed_mentions"] = allowed_mentions(&n.mentions);
@@ -106,13 +106,13 @@ impl Discord {
     }
 
     fn embed(&self, n: &Notification, b: &Budget) -> Value {
-        let links = LINKS.cut(&md_links(&n.links));
+        let links = md_links_within(&n.links, LINKS);
         let room = if links.is_empty() {
             DESCRIPTION.max
         } else {
             DESCRIPTION.max - DESCRIPTION.count(&links) - 2
         };
-        let body = DESCRIPTION.with_max(b.body.min(room)).cut(&n.body);
+        let body = n.body.fit(DESCRIPTION.with_max(b.body.min(room)), markdown);
         let description = match (body.is_empty(), links.is_empty()) {
             (true, _) => links,
             (false, true) => body,
@@ -121,11 +121,10 @@ impl Discord {
         let fields: Vec<Value> = fit::fields(&n.fields, b.fields)
             .iter()
             .map(|f| {
-                let name = non_empty(FIELD_NAME.line(&f.label));
+                let name = non_empty(fit_text(&f.label, FIELD_NAME, markdown));
                 let value = non_empty(
-                    FIELD_VALUE
-                        .with_max(b.value.min(FIELD_VALUE.max))
-                        .cut(&f.value),
+                    f.value
+                        .fit(FIELD_VALUE.with_max(b.value.min(FIELD_VALUE.max)), markdown),
                 );
                 let inline = FIELD_VALUE.count(&value) <= 40;
                 json!({"name": name, "value": value, "inline": inline})
@@ -134,7 +133,7 @@ impl Discord {
         let color = u32::from_str_radix(self.chat.color(n.severity).trim_start_matches('#'), 16)
             .unwrap_or(0);
         let mut embed = json!({
-            "title": TITLE.line(&n.title),
+            "title": fit_text(&n.title, TITLE, markdown),
             "color": color,
             "fields": fields,
             "timestamp": n.footer.timestamp,
@@ -143,6 +142,7 @@ impl Discord {
             embed["description"] = description.into();
         }
         if !n.footer.text.is_empty() {
+            // Footers show no Markdown, so they are sent as they are.
             embed["footer"] = json!({"text": FOOTER.cut(&n.footer.text)});
         }
         if let Some(first) = n.links.first() {

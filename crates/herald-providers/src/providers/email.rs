@@ -6,7 +6,7 @@
 
 use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
-use crate::format::{html, html_attr};
+use crate::format::{html, html_attr, plain};
 use crate::notification::Notification;
 use crate::rendered::{EmailMessage, SmtpOverrides};
 use crate::settings::{ChatOptions, Settings, check_text, email_address};
@@ -111,7 +111,7 @@ impl Email {
 
     pub(crate) fn render(&self, n: &Notification) -> EmailMessage {
         let mut n = n.clone();
-        n.body = BODY.cut(&n.body);
+        n.body = n.body.cut(BODY);
         n.fields = crate::fit::fields(&n.fields, FIELDS_MAX);
         let subject = match &self.subject_prefix {
             Some(p) => format!("{p} {}", n.title),
@@ -192,11 +192,11 @@ fn text_part(n: &Notification) -> String {
     out.push_str(&n.title);
     out.push_str("\n\n");
     if !n.body.is_empty() {
-        out.push_str(&n.body);
+        out.push_str(&n.body.render(plain));
         out.push_str("\n\n");
     }
     for f in &n.fields {
-        out.push_str(&format!("{}: {}\n", f.label, f.value));
+        out.push_str(&format!("{}: {}\n", f.label, f.value.render(plain)));
     }
     if !n.fields.is_empty() {
         out.push('\n');
@@ -216,7 +216,8 @@ fn text_part(n: &Notification) -> String {
 }
 
 /// A single-column table layout with inline styles (mail clients ignore
-/// style sheets); every piece of event text is HTML-escaped.
+/// style sheets); every piece of event text is HTML-escaped (markup the
+/// owner wrote in a body or field template is kept, as HTML).
 fn html_part(n: &Notification, color: &str) -> String {
     let color = html_attr(color);
     let mut out = String::new();
@@ -233,7 +234,7 @@ fn html_part(n: &Notification, color: &str) -> String {
     if !n.body.is_empty() {
         out.push_str(&format!(
             "<tr><td style=\"padding:8px 20px;white-space:pre-wrap\">{}</td></tr>\n",
-            html(&n.body)
+            n.body.render(html)
         ));
     }
     if !n.fields.is_empty() {
@@ -242,7 +243,7 @@ fn html_part(n: &Notification, color: &str) -> String {
             out.push_str(&format!(
                 "<tr><th align=\"left\" style=\"padding:4px 16px 4px 0;color:#616061;font-weight:normal\">{}</th><td style=\"padding:4px 0\">{}</td></tr>\n",
                 html(&f.label),
-                html(&f.value)
+                f.value.render(html)
             ));
         }
         out.push_str("</table></td></tr>\n");

@@ -10,7 +10,7 @@ use crate::catalog::{self, ProviderInfo, limit, setting};
 use crate::error::RenderError;
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::md_links;
+use crate::format::{self, cut_markdown, fit_text, md_links_within};
 use crate::judge::{self, Answer};
 use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
@@ -29,6 +29,7 @@ const FIELDS_MAX: usize = 100;
 const VALUE: Limit = Limit::code_points(2000);
 const LABEL: Limit = Limit::code_points(200);
 const FOOTER: Limit = Limit::code_points(500);
+const LINKS: Limit = Limit::code_points(10_000);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -110,7 +111,7 @@ impl GitHub {
                 );
                 let mut body = json!({
                     "title": TITLE.line(&n.title),
-                    "body": BODY.cut(&markdown),
+                    "body": cut_markdown(&markdown, BODY),
                 });
                 if !self.labels.is_empty() {
                     body["labels"] = json!(self.labels);
@@ -143,7 +144,7 @@ impl GitHub {
                         "{}/repos/{}/issues/{number}/comments",
                         self.base, self.repository
                     ),
-                    json!({"body": BODY.cut(&markdown)}),
+                    json!({"body": cut_markdown(&markdown, BODY)}),
                 )
             }
         };
@@ -189,24 +190,26 @@ fn emoji(s: Severity) -> &'static str {
     }
 }
 
-/// A table cell: pipes would end the cell, line breaks the row.
+/// A table cell, from escaped Markdown (where event text has no bare `|`
+/// left to end the cell): line breaks would end the row.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace("\r\n", "<br>")
-        .replace('\n', "<br>")
+    s.replace("\r\n", "<br>").replace('\n', "<br>")
 }
 
 fn markdown(n: &Notification, b: &Budget, with_title: bool) -> String {
     let mut out = String::new();
     if with_title {
-        out.push_str(&format!("### {}\n\n", TITLE.line(&n.title)));
+        out.push_str(&format!(
+            "### {}\n\n",
+            fit_text(&n.title, TITLE, format::markdown)
+        ));
     }
     out.push_str(&format!(
         "{} **{}**\n\n",
         emoji(n.severity),
         n.severity.label()
     ));
-    let body = BODY.with_max(b.body).cut(&n.body);
+    let body = n.body.fit(BODY.with_max(b.body), format::markdown);
     if !body.is_empty() {
         out.push_str(&body);
         out.push_str("\n\n");
@@ -217,20 +220,21 @@ fn markdown(n: &Notification, b: &Budget, with_title: bool) -> String {
         for f in &fields {
             out.push_str(&format!(
                 "| {} | {} |\n",
-                cell(&LABEL.line(&f.label)),
-                cell(&VALUE.with_max(b.value).cut(&f.value))
+                cell(&fit_text(&f.label, LABEL, format::markdown)),
+                cell(&f.value.fit(VALUE.with_max(b.value), format::markdown))
             ));
         }
         out.push('\n');
     }
     if !n.links.is_empty() {
-        out.push_str(&md_links(&n.links));
+        out.push_str(&md_links_within(&n.links, LINKS));
         out.push_str("\n\n");
     }
     if !n.footer.text.is_empty() {
+        // Markdown inside the HTML tag is still read as Markdown.
         out.push_str(&format!(
             "<sub>{}</sub>\n",
-            crate::format::html(&FOOTER.line(&n.footer.text))
+            fit_text(&n.footer.text, FOOTER, format::markdown)
         ));
     }
     out

@@ -12,7 +12,7 @@ use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::error::RenderError;
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::{escape_angle, plain_text};
+use crate::format::{chat_text, escape_angle, fit_text, plain_text};
 use crate::judge::{self, Answer};
 use crate::notification::{EventInput, Notification};
 use crate::rendered::HttpRequest;
@@ -110,7 +110,7 @@ impl GoogleChat {
             )
         } else {
             let room = TEXT.with_max(TEXT.max.saturating_sub(TEXT.count(&mentions) + 1));
-            let text = plain_text(n, room);
+            let text = plain_text(n, room, chat_text);
             with_thread(
                 json!({"text": if mentions.is_empty() { text } else { format!("{mentions} {text}") }}),
             )
@@ -138,13 +138,13 @@ impl GoogleChat {
         )}})];
         if !n.body.is_empty() && b.body > 0 {
             widgets.push(
-                json!({"textParagraph": {"text": escape_angle(&BODY.with_max(b.body).cut(&n.body))}}),
+                json!({"textParagraph": {"text": n.body.fit(BODY.with_max(b.body), escape_angle)}}),
             );
         }
         for f in fit::fields(&n.fields, b.fields) {
             widgets.push(json!({"decoratedText": {
-                "topLabel": escape_angle(&LABEL.line(&f.label)),
-                "text": escape_angle(&VALUE.with_max(b.value).cut(&f.value)),
+                "topLabel": fit_text(&f.label, LABEL, escape_angle),
+                "text": f.value.fit(VALUE.with_max(b.value), escape_angle),
                 "wrapText": true,
             }}));
         }
@@ -162,7 +162,7 @@ impl GoogleChat {
         if !n.footer.text.is_empty() {
             widgets.push(json!({"textParagraph": {"text": format!(
                 "<font color=\"#80868B\">{}</font>",
-                escape_angle(&FOOTER.line(&n.footer.text))
+                fit_text(&n.footer.text, FOOTER, escape_angle)
             )}}));
         }
         let title = TITLE.line(&n.title);

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::{md_links, plain_text};
+use crate::format::{fit_text, markdown, md_links_within, plain_text};
 use crate::judge::{self, Answer};
 use crate::notification::Notification;
 use crate::rendered::HttpRequest;
@@ -30,6 +30,7 @@ const VALUE: Limit = Limit::code_points(1000);
 const LABEL: Limit = Limit::code_points(200);
 const FOOTER: Limit = Limit::code_points(300);
 const MENTIONS: Limit = Limit::code_points(1000);
+const LINKS: Limit = Limit::code_points(2000);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Mattermost {
@@ -79,7 +80,7 @@ impl Mattermost {
             )
         } else {
             let room = TEXT.with_max(TEXT.max.saturating_sub(TEXT.count(&mentions) + 1));
-            let text = plain_text(n, room);
+            let text = plain_text(n, room, markdown);
             json!({"text": if mentions.is_empty() { text } else { format!("{mentions} {text}") }})
         };
         let obj = body.as_object_mut().expect("a JSON object");
@@ -96,9 +97,12 @@ impl Mattermost {
     }
 
     fn attachment(&self, n: &Notification, mentions: &str, b: &Budget) -> Value {
-        let title = TITLE.line(&n.title);
-        let links = md_links(&n.links);
-        let body = TEXT.with_max(b.body).cut(&n.body);
+        // Attachment titles, text, field titles and values and footers are
+        // all Markdown; only `fallback` (for notifications) is plain.
+        let fallback = TITLE.line(&n.title);
+        let title = fit_text(&n.title, TITLE, markdown);
+        let links = md_links_within(&n.links, LINKS);
+        let body = n.body.fit(TEXT.with_max(b.body), markdown);
         let text = match (body.is_empty(), links.is_empty()) {
             (true, _) => links,
             (false, true) => body,
@@ -107,17 +111,17 @@ impl Mattermost {
         let fields: Vec<Value> = fit::fields(&n.fields, b.fields)
             .iter()
             .map(|f| {
-                let value = VALUE.with_max(b.value).cut(&f.value);
-                json!({"title": LABEL.line(&f.label), "value": value, "short": VALUE.count(&value) <= 40})
+                let value = f.value.fit(VALUE.with_max(b.value), markdown);
+                json!({"title": fit_text(&f.label, LABEL, markdown), "value": value, "short": VALUE.count(&value) <= 40})
             })
             .collect();
         let mut attachment = json!({
-            "fallback": title,
+            "fallback": fallback,
             "color": self.chat.color(n.severity),
             "title": title,
             "text": text,
             "fields": fields,
-            "footer": FOOTER.line(&n.footer.text),
+            "footer": fit_text(&n.footer.text, FOOTER, markdown),
         });
         if let Some(first) = n.links.first() {
             attachment["title_link"] = first.url.clone().into();

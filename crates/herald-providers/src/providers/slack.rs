@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit;
-use crate::format::{escape_angle, escaped_chars, plain_text};
+use crate::format::{escape_angle, fit_text, plain_text};
 use crate::judge::{self, Answer};
 use crate::notification::Notification;
 use crate::rendered::HttpRequest;
@@ -92,7 +92,7 @@ impl Slack {
             self.blocks(n, &mentions)
         } else {
             let room = TEXT.with_max(TEXT.max.saturating_sub(TEXT.count(&mentions) + 1));
-            json!({ "text": with_mentions(&mentions, &escaped_chars(&plain_text(n, room), room, escape_angle)) })
+            json!({ "text": with_mentions(&mentions, &plain_text(n, room, escape_angle)) })
         };
         let obj = body.as_object_mut().expect("a JSON object");
         if let Some(c) = &self.channel {
@@ -110,7 +110,7 @@ impl Slack {
     fn blocks(&self, n: &Notification, mentions: &str) -> Value {
         let fallback = with_mentions(
             mentions,
-            &escaped_chars(
+            &fit_text(
                 &n.title,
                 TEXT.with_max(TEXT.max.saturating_sub(TEXT.count(mentions) + 1)),
                 escape_angle,
@@ -132,7 +132,7 @@ impl Slack {
         if !n.body.is_empty() {
             head.push(json!({
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": escaped_chars(&n.body, SECTION_TEXT, escape_angle)},
+                "text": {"type": "mrkdwn", "text": n.body.fit(SECTION_TEXT, escape_angle)},
             }));
         }
         let mut tail = Vec::new();
@@ -157,7 +157,7 @@ impl Slack {
         if !n.footer.text.is_empty() {
             tail.push(json!({
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": escaped_chars(&n.footer.text, CONTEXT_TEXT, escape_angle)}],
+                "elements": [{"type": "mrkdwn", "text": fit_text(&n.footer.text, CONTEXT_TEXT, escape_angle)}],
             }));
         }
 
@@ -171,7 +171,7 @@ impl Slack {
                 .map(|f| {
                     let label = format!("*{}*\n", escape_angle(&FIELD_LABEL.line(&f.label)));
                     let room = FIELD_TEXT.with_max(FIELD_TEXT.max - FIELD_TEXT.count(&label));
-                    let value = escaped_chars(&f.value, room, escape_angle);
+                    let value = f.value.fit(room, escape_angle);
                     json!({"type": "mrkdwn", "text": format!("{label}{value}")})
                 })
                 .collect();

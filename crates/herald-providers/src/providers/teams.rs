@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::plain_text;
+use crate::format::{fit_text, markdown, plain_text};
 use crate::judge::{self, Answer};
 use crate::notification::{Notification, Severity};
 use crate::rendered::HttpRequest;
@@ -99,7 +99,7 @@ impl Teams {
                 "bleed": true,
                 "items": [{
                     "type": "TextBlock",
-                    "text": TITLE.line(&n.title),
+                    "text": fit_text(&n.title, TITLE, markdown),
                     "weight": "bolder",
                     "size": "large",
                     "color": color,
@@ -110,11 +110,11 @@ impl Teams {
                 items.push(json!({"type": "TextBlock", "text": MENTIONS.cut(&n.mentions.join(" ")), "wrap": true}));
             }
             if !n.body.is_empty() && b.body > 0 {
-                items.push(json!({"type": "TextBlock", "text": BODY.with_max(b.body).cut(&n.body), "wrap": true}));
+                items.push(json!({"type": "TextBlock", "text": n.body.fit(BODY.with_max(b.body), markdown), "wrap": true}));
             }
             let facts: Vec<Value> = fit::fields(&n.fields, b.fields)
                 .iter()
-                .map(|f| json!({"title": LABEL.line(&f.label), "value": VALUE.with_max(b.value).cut(&f.value)}))
+                .map(|f| json!({"title": fit_text(&f.label, LABEL, markdown), "value": f.value.fit(VALUE.with_max(b.value), markdown)}))
                 .collect();
             if !facts.is_empty() {
                 items.push(json!({"type": "FactSet", "facts": facts}));
@@ -122,7 +122,7 @@ impl Teams {
             if !n.footer.text.is_empty() {
                 items.push(json!({
                     "type": "TextBlock",
-                    "text": FOOTER.line(&n.footer.text),
+                    "text": fit_text(&n.footer.text, FOOTER, markdown),
                     "size": "small",
                     "isSubtle": true,
                     "wrap": true,
@@ -130,9 +130,9 @@ impl Teams {
             }
         } else {
             let mut n = n.clone();
-            n.body = BODY.with_max(b.body).cut(&n.body);
+            n.body = n.body.cut(BODY.with_max(b.body));
             n.fields = fit::fields(&n.fields, b.fields);
-            let mut text = plain_text(&n, BODY.with_max(BODY.max + 2000));
+            let mut text = plain_text(&n, BODY.with_max(BODY.max + 2000), markdown);
             if !n.mentions.is_empty() {
                 text = format!("{} {text}", n.mentions.join(" "));
             }
@@ -168,14 +168,17 @@ impl Teams {
     }
 
     fn message_card(&self, n: &Notification, b: &Budget) -> Value {
-        let title = TITLE.line(&n.title);
+        // The summary is what notifications show, as plain text; the rest
+        // of the card is Markdown.
+        let summary = TITLE.line(&n.title);
+        let title = fit_text(&n.title, TITLE, markdown);
         let color = self.chat.color(n.severity);
         let mut section = json!({
             "activityTitle": n.severity.label(),
-            "activitySubtitle": FOOTER.line(&n.footer.text),
+            "activitySubtitle": fit_text(&n.footer.text, FOOTER, markdown),
             "markdown": true,
         });
-        let mut text = BODY.with_max(b.body).cut(&n.body);
+        let mut text = n.body.fit(BODY.with_max(b.body), markdown);
         if !n.mentions.is_empty() {
             text = format!("{}\n\n{text}", n.mentions.join(" "));
         }
@@ -184,8 +187,18 @@ impl Teams {
             // fields and links as plain lines instead of facts and buttons.
             let lines = fit::fields(&n.fields, b.fields)
                 .iter()
-                .map(|f| format!("{}: {}", f.label, VALUE.with_max(b.value).cut(&f.value)))
-                .chain(n.links.iter().map(|l| format!("{}: {}", l.label, l.url)))
+                .map(|f| {
+                    format!(
+                        "{}: {}",
+                        markdown(&f.label),
+                        f.value.fit(VALUE.with_max(b.value), markdown)
+                    )
+                })
+                .chain(
+                    n.links
+                        .iter()
+                        .map(|l| format!("{}: {}", markdown(&l.label), l.url)),
+                )
                 .collect::<Vec<_>>()
                 .join("\n\n");
             text = [text, lines]
@@ -200,7 +213,7 @@ impl Teams {
         if self.chat.rich {
             let facts: Vec<Value> = fit::fields(&n.fields, b.fields)
                 .iter()
-                .map(|f| json!({"name": LABEL.line(&f.label), "value": VALUE.with_max(b.value).cut(&f.value)}))
+                .map(|f| json!({"name": fit_text(&f.label, LABEL, markdown), "value": f.value.fit(VALUE.with_max(b.value), markdown)}))
                 .collect();
             if !facts.is_empty() {
                 section["facts"] = facts.into();
@@ -210,7 +223,7 @@ impl Teams {
             "@type": "MessageCard",
             "@context": "https://schema.org/extensions",
             "themeColor": color.trim_start_matches('#'),
-            "summary": title,
+            "summary": summary,
             "title": title,
             "sections": [section],
         });
