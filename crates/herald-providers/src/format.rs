@@ -34,6 +34,33 @@ pub(crate) fn html_attr(s: &str) -> String {
     html_escape::encode_double_quoted_attribute(s).into_owned()
 }
 
+/// Whether an `@` at this place starts a mention: not inside a word (an
+/// email address), and followed by a name.
+fn starts_mention(prev: Option<char>, next: Option<char>) -> bool {
+    !prev.is_some_and(char::is_alphanumeric)
+        && next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Text where `@name` notifies (Discord, Mattermost, GitHub, Datadog) shown
+/// where no Markdown is read: a zero-width space after every `@` that
+/// starts a mention, so `@everyone`, `@channel` or `@alice` in event text
+/// notify nobody and still read the same.
+pub(crate) fn no_mentions(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev = None;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '@' && starts_mention(prev, chars.peek().copied()) {
+            out.push(ZERO_WIDTH_SPACE);
+        }
+        prev = Some(c);
+    }
+    out
+}
+
+const ZERO_WIDTH_SPACE: char = '\u{200B}';
+
 /// Markdown as Discord, Mattermost, GitHub, Datadog and Teams read it: a
 /// backslash before every character that can open a link, an image, an
 /// HTML tag, emphasis, code, a spoiler or a table cell, and before what
@@ -41,7 +68,7 @@ pub(crate) fn html_attr(s: &str) -> String {
 /// punctuation may be escaped in CommonMark, so an escape shows as the
 /// character itself.) An underscore inside a word (`evt_01`) opens no
 /// emphasis and a number such as `0.968` starts no list, so those stay as
-/// they are.
+/// they are. Mentions are neutralised as by [`no_mentions`].
 pub(crate) fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     let mut line_start = true;
@@ -62,6 +89,10 @@ pub(crate) fn markdown(s: &str) -> String {
             '#' | '>' | '-' | '+' | '=' if line_start => {
                 out.push('\\');
                 out.push(c);
+            }
+            '@' if starts_mention(prev, next) => {
+                out.push(c);
+                out.push(ZERO_WIDTH_SPACE);
             }
             '0'..='9' if line_start => {
                 // `1. item` and `1) item` start ordered lists.
@@ -91,7 +122,7 @@ pub(crate) fn datadog_markdown(s: &str) -> String {
     let mut prev = '\0';
     for c in markdown(s).chars() {
         if c == '%' && prev == '%' {
-            out.push('\u{200B}');
+            out.push(ZERO_WIDTH_SPACE);
         }
         out.push(c);
         prev = c;
@@ -99,10 +130,12 @@ pub(crate) fn datadog_markdown(s: &str) -> String {
     out
 }
 
-/// Google Chat's text-message syntax has no escape character; a link
-/// (`<url|text>`) or a mention (`<users/…>`) needs `<` right before it, so a
-/// zero-width space after every `<` leaves them text.
-pub(crate) fn chat_text(s: &str) -> String {
+/// A zero-width space after every `<`, for text that has no escape
+/// character (Google Chat text messages) or shows entities as they are
+/// (Slack `plain_text`): links (`<url|text>`) and mentions (`<users/…>`,
+/// `<!channel>`) need `<` right before them, so none forms, and the text
+/// still reads the same.
+pub(crate) fn break_angles(s: &str) -> String {
     s.replace('<', "<\u{200B}")
 }
 
@@ -240,6 +273,14 @@ mod tests {
         );
         assert_eq!(markdown("_a_ b_ _c __d__"), r"\_a\_ b\_ \_c \_\_d\_\_");
         assert_eq!(datadog_markdown("a %%% b %"), "a %\u{200B}%\u{200B}% b %");
+        assert_eq!(
+            markdown("@everyone @here, mail a@b.example @ 5"),
+            "@\u{200B}everyone @\u{200B}here, mail a@b.example @ 5"
+        );
+        assert_eq!(
+            no_mentions("(@channel) x@y @_z"),
+            "(@\u{200B}channel) x@y @\u{200B}_z"
+        );
     }
 
     #[test]

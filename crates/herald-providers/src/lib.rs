@@ -61,6 +61,8 @@
 //!   any credentials removed; only absolute `http(s)` URLs with a host (of
 //!   at most 2,048 characters) become links, and duplicates are dropped.
 //! - **mentions**: `data.mentions` (a list, or a space-separated string).
+//!   What a webhook sends of them is decided by its settings (see
+//!   [`Provider::notification`]): none by default.
 //! - **fields**: every remaining key with a scalar value (string, number,
 //!   boolean), in data order; labels humanized (`gpu_hours` → "Gpu hours",
 //!   `learningRate` → "Learning rate"), numbers as JSON writes them. Keys
@@ -115,6 +117,7 @@ mod format;
 mod judge;
 mod kind;
 mod links;
+mod mentions;
 mod notification;
 mod provider;
 mod providers;

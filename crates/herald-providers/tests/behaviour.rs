@@ -457,6 +457,204 @@ fn every_provider_gets_the_same_one_line_title() {
     }
 }
 
+/// Each provider's mentions in the mentions fixture: (broadcast,
+/// individual), in fixture order.
+fn own_mentions(kind: ProviderKind) -> (&'static [&'static str], &'static [&'static str]) {
+    match kind {
+        ProviderKind::Slack => (
+            &["<!channel>", "<!here>"],
+            &["<@U123ABC>", "<!subteam^S123>"],
+        ),
+        ProviderKind::Discord => (
+            &["@everyone", "@here"],
+            &["<@123456789012345678>", "<@&987654321098765432>"],
+        ),
+        ProviderKind::GoogleChat => (&["<users/all>"], &["<users/1234567890>"]),
+        ProviderKind::Mattermost => (&["@here", "@all", "@channel"], &["@alice"]),
+        _ => (&[], &[]),
+    }
+}
+
+/// The mentions a chat body carries where they notify.
+fn sent_mentions(kind: ProviderKind, b: &Value) -> String {
+    match kind {
+        ProviderKind::Discord => b["content"].as_str().unwrap_or("").to_string(),
+        ProviderKind::Slack => format!(
+            "{} | {}",
+            b["text"].as_str().unwrap_or(""),
+            b["blocks"][1]["text"]["text"].as_str().unwrap_or("")
+        ),
+        _ => b["text"].as_str().unwrap_or("").to_string(),
+    }
+}
+
+#[test]
+fn mentions_from_event_data_reach_no_provider_unless_the_webhook_opts_in() {
+    let (event_type, data) = fixture("mentions");
+    let every: Vec<&str> = data["mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let opt_ins = [(false, false), (true, false), (false, true), (true, true)];
+    for kind in ProviderKind::ALL {
+        let (broadcast, individual) = own_mentions(kind);
+        for (from_data, broadcast_from_data) in opt_ins {
+            let has_syntax = !broadcast.is_empty();
+            let settings = if has_syntax {
+                json!({"mentions_from_data": from_data, "allow_broadcast_from_data": broadcast_from_data})
+            } else {
+                json!({})
+            };
+            let p = with(kind, settings);
+            let n = p.notification(&event(&event_type, &data)).unwrap();
+            let mut want: Vec<&str> = Vec::new();
+            for m in &every {
+                if (broadcast_from_data && broadcast.contains(m))
+                    || (from_data && individual.contains(m))
+                {
+                    want.push(m);
+                }
+            }
+            assert_eq!(n.mentions, want, "{kind} {from_data} {broadcast_from_data}");
+            let Some(Rendered::Http(req)) = p.render(&event(&event_type, &data)).unwrap() else {
+                continue;
+            };
+            let mut b: Value = serde_json::from_slice(&req.body).unwrap();
+            if kind == ProviderKind::Zapier {
+                // The event data goes to Zapier as it came; the
+                // notification carries no mentions.
+                assert_eq!(b["notification"]["mentions"], json!([]));
+                b.as_object_mut().unwrap().remove("data");
+            }
+            if kind == ProviderKind::PagerDuty {
+                b["payload"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("custom_details");
+            }
+            let sent = sent_mentions(kind, &b);
+            for m in &every {
+                if want.contains(m) {
+                    assert!(sent.contains(m), "{kind}: {m} missing from {sent:?}");
+                } else {
+                    assert!(
+                        !b.to_string().contains(&format!("\"{m}")) && !sent.contains(m),
+                        "{kind} {from_data} {broadcast_from_data}: {m} sent in {b}"
+                    );
+                }
+            }
+            if kind == ProviderKind::Discord {
+                let parse = if broadcast_from_data {
+                    json!(["everyone"])
+                } else {
+                    json!([])
+                };
+                let users: &[&str] = if from_data {
+                    &["123456789012345678"]
+                } else {
+                    &[]
+                };
+                let roles: &[&str] = if from_data {
+                    &["987654321098765432"]
+                } else {
+                    &[]
+                };
+                assert_eq!(
+                    b["allowed_mentions"],
+                    json!({"parse": parse, "users": users, "roles": roles})
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn broadcast_words_in_event_text_never_ping() {
+    let data = json!({
+        "title": "@everyone @here <!channel> @channel @all <users/all>",
+        "message": "@everyone look, @here too\n@channel @all and @alice",
+        "note": "@here",
+    });
+    let live = |s: &str, m: &str| {
+        s.match_indices(m)
+            .any(|(i, _)| !s[i + m.len()..].starts_with('\u{200B}'))
+            && !s.contains(&format!("@\u{200B}{}", &m[1..]))
+    };
+    for rich in [true, false] {
+        let b = body(
+            &with(ProviderKind::Discord, json!({"use_rich_formatting": rich})),
+            &event("x.y", &data),
+        );
+        let content = b["content"].as_str().unwrap_or("");
+        assert!(
+            !content.contains("@everyone") && !content.contains("@here"),
+            "{content}"
+        );
+        assert_eq!(
+            b["allowed_mentions"],
+            json!({"parse": [], "users": [], "roles": []})
+        );
+        let b = body(
+            &with(
+                ProviderKind::Mattermost,
+                json!({"use_rich_formatting": rich}),
+            ),
+            &event("x.y", &data),
+        );
+        for text in strings(&b) {
+            for m in ["@channel", "@all", "@here", "@alice"] {
+                assert!(
+                    !text.contains(m) || !live(text, m),
+                    "mattermost: {m} in {text:?}"
+                );
+            }
+        }
+        let b = body(
+            &with(
+                ProviderKind::GoogleChat,
+                json!({"use_rich_formatting": rich}),
+            ),
+            &event("x.y", &data),
+        );
+        assert!(!b.to_string().contains("<users/all>"), "{b}");
+    }
+    for kind in [ProviderKind::GitHub, ProviderKind::Datadog] {
+        let b = body(&with(kind, json!({})), &event("x.y", &data));
+        for text in markdown_strings(kind, &b) {
+            assert!(
+                !text.contains("@here") && !text.contains("@alice"),
+                "{kind}: {text:?}"
+            );
+        }
+    }
+    let b = body(&with(ProviderKind::Slack, json!({})), &event("x.y", &data));
+    assert!(!b.to_string().contains("<!channel>"), "{b}");
+}
+
+#[test]
+fn configured_mentions_are_sent_only_in_the_providers_own_syntax() {
+    let data = json!({});
+    let p = with(
+        ProviderKind::Slack,
+        json!({"mention_on_failure": true, "mentions": ["<!here>", "@here", "<@123>", "<@U42>"]}),
+    );
+    assert_eq!(
+        p.notification(&event("job.failed", &data))
+            .unwrap()
+            .mentions,
+        ["<!here>", "<@U42>"]
+    );
+    // Teams has no mention syntax a webhook can send.
+    let p = with(
+        ProviderKind::Teams,
+        json!({"mention_on_failure": true, "mentions": ["<at>x</at>", "@here"]}),
+    );
+    let n = p.notification(&event("job.failed", &data)).unwrap();
+    assert!(n.mentions.is_empty(), "{:?}", n.mentions);
+}
+
 #[test]
 fn buttons_can_be_turned_off_and_colour_overridden() {
     let p = with(
@@ -781,6 +979,23 @@ fn settings_errors_name_the_field() {
         field_of(Slack, json!({"icon_emoji": "rocket"})),
         "settings.icon_emoji"
     );
+    for kind in [Slack, Discord, Mattermost, GoogleChat] {
+        for name in ["mentions_from_data", "allow_broadcast_from_data"] {
+            let (url, mut settings) = valid(kind);
+            settings[name] = json!("yes");
+            let (field, message) = parse_err(kind, url, settings);
+            assert_eq!(field, format!("settings.{name}"), "{kind}");
+            assert!(message.contains("expected a boolean"), "{kind}: {message}");
+        }
+    }
+    // Where no mention can be sent, the opt-ins are unknown settings.
+    for kind in [Teams, Email, PagerDuty, Zapier] {
+        let (url, mut settings) = valid(kind);
+        settings["mentions_from_data"] = json!(true);
+        let (field, message) = parse_err(kind, url, settings);
+        assert_eq!(field, "settings.mentions_from_data", "{kind}");
+        assert!(message.contains("unknown setting"), "{kind}: {message}");
+    }
     assert_eq!(
         field_of(Teams, json!({"format": "html"})),
         "settings.format"

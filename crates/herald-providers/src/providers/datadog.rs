@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::catalog::{self, ProviderInfo, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::{datadog_markdown, fit_text, md_links_within};
+use crate::format::{datadog_markdown, fit_text, md_links_within, no_mentions};
 use crate::judge::{self, Answer};
 use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
@@ -104,7 +104,7 @@ impl Datadog {
         tags.push(format!("event_type:{}", event.event_type));
         tags.push("source:herald".to_string());
         let mut body = json!({
-            "title": TITLE.line(&n.title),
+            "title": fit_text(&n.title, TITLE, no_mentions),
             "text": text,
             "alert_type": alert_type(n.severity),
             "tags": tags,

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::{fit_text, markdown, md_links_within, plain_text};
+use crate::format::{fit_text, markdown, md_links_within, no_mentions, plain_text};
 use crate::judge::{self, Answer};
+use crate::mentions::{self, Reach, Syntax};
 use crate::notification::Notification;
 use crate::rendered::HttpRequest;
 use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
@@ -19,6 +20,9 @@ use crate::template::TemplateBuilder;
 use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
+
+/// How mentions are written for this service.
+const SYNTAX: Syntax = Syntax::Discord;
 
 // Discord's API counts code points (it is written in Python).
 pub(crate) const CONTENT: Limit = Limit::code_points(2000);
@@ -33,6 +37,9 @@ pub(crate) const EMBED_TOTAL: Limit = Limit::code_points(6000);
 /// Links take at most this much of the description, so a long body cannot
 /// push them out and many links cannot push the body out.
 const LINKS: Limit = Limit::code_points(1000);
+/// Mentions are sent whole, as many as fit; far fewer than the 100 user
+/// and 100 role ids Discord allows.
+const MENTIONS: Limit = Limit::code_points(1000);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Discord {
@@ -64,7 +71,7 @@ impl Discord {
                 example: "https://discord.com/api/webhooks/<id>/<token>",
             },
         )?;
-        let chat = ChatOptions::take(s, true)?;
+        let chat = ChatOptions::take(s, Some(SYNTAX))?;
         let username = s.take_text("username", 1, 80)?;
         let avatar_url = s.take_url("avatar_url", urls)?;
         s.template(t)?;
@@ -77,7 +84,8 @@ impl Discord {
     }
 
     pub(crate) fn render(&self, n: &Notification) -> HttpRequest {
-        let mentions = n.mentions.join(" ");
+        let sent = mentions::within(&n.mentions, MENTIONS);
+        let mentions = sent.join(" ");
         let mut body = if self.chat.rich {
             let start = Budget {
                 body: DESCRIPTION.max,
@@ -87,7 +95,7 @@ impl Discord {
             let embed = fit::fit(start, EMBED_TOTAL.max, |b| self.embed(n, b), embed_chars);
             let mut body = json!({"embeds": [embed]});
             if !mentions.is_empty() {
-                body["content"] = CONTENT.cut(&mentions).into();
+                body["content"] = mentions.clone().into();
             }
             body
         } else {
@@ -95,7 +103,7 @@ impl Discord {
             let text = plain_text(n, room, markdown);
             json!({"content": if mentions.is_empty() { text } else { format!("{mentions} {text}") }})
         };
-        body["allowed_mentions"] = allowed_mentions(&n.mentions);
+        body["allowed_mentions"] = allowed_mentions(&sent);
         if let Some(u) = &self.username {
             body["username"] = u.clone().into();
         }
@@ -142,8 +150,8 @@ impl Discord {
             embed["description"] = description.into();
         }
         if !n.footer.text.is_empty() {
-            // Footers show no Markdown, so they are sent as they are.
-            embed["footer"] = json!({"text": FOOTER.cut(&n.footer.text)});
+            // Footers show no Markdown, so only mentions are neutralised.
+            embed["footer"] = json!({"text": fit_text(&n.footer.text, FOOTER, no_mentions)});
         }
         if let Some(first) = n.links.first() {
             embed["url"] = first.url.clone().into();
@@ -171,31 +179,29 @@ fn embed_chars(embed: &Value) -> usize {
     s(&embed["title"]) + s(&embed["description"]) + s(&embed["footer"]["text"]) + fields
 }
 
-/// Exactly the configured mentions may ping: `@everyone`/`@here` only if
-/// listed, users `<@id>`/`<@!id>` and roles `<@&id>` by id.
-fn allowed_mentions(mentions: &[String]) -> Value {
+/// Exactly the mentions sent may ping, and nothing else in the message
+/// (event text included): `parse: ["everyone"]` only when `@everyone` or
+/// `@here` is sent, users `<@id>`/`<@!id>` and roles `<@&id>` by id.
+fn allowed_mentions(sent: &[String]) -> Value {
     let mut parse = Vec::new();
-    let mut users = Vec::new();
-    let mut roles = Vec::new();
-    for m in mentions {
-        let m = m.trim();
-        if m == "@everyone" || m == "@here" {
-            if parse.is_empty() {
-                parse.push("everyone");
+    let mut users: Vec<&str> = Vec::new();
+    let mut roles: Vec<&str> = Vec::new();
+    for m in sent {
+        match SYNTAX.reach(m) {
+            Some(Reach::Broadcast) if parse.is_empty() => parse.push("everyone"),
+            Some(Reach::Broadcast) => {}
+            Some(Reach::Individual) => {
+                let inner = &m[2..m.len() - 1];
+                match inner.strip_prefix('&') {
+                    Some(role) => roles.push(role),
+                    None => users.push(inner.trim_start_matches('!')),
+                }
             }
-        } else if let Some(id) = m.strip_prefix("<@&").and_then(|r| r.strip_suffix('>')) {
-            roles.push(id.to_string());
-        } else if let Some(id) = m
-            .strip_prefix("<@!")
-            .or_else(|| m.strip_prefix("<@"))
-            .and_then(|r| r.strip_suffix('>'))
-        {
-            users.push(id.to_string());
+            None => {}
         }
     }
-    // Discord allows at most 100 ids of each kind.
-    users.truncate(100);
-    roles.truncate(100);
+    users.dedup();
+    roles.dedup();
     json!({"parse": parse, "users": users, "roles": roles})
 }
 
@@ -239,7 +245,7 @@ pub(crate) fn info() -> ProviderInfo {
         setting("username", "string", "Sender name override."),
         setting("avatar_url", "string", "Sender avatar URL override."),
     ];
-    settings.extend(catalog::chat_settings(true));
+    settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "discord",
         title: "Discord",

@@ -89,7 +89,7 @@ impl Email {
         let subject_prefix = s.take_text("subject_prefix", 1, 50)?;
         let smtp: SmtpOverrides = s.or("smtp", SmtpOverrides::default())?;
         check_smtp(&smtp, urls).map_err(|e| e.within("settings.smtp"))?;
-        let chat = ChatOptions::take(s, false)?;
+        let chat = ChatOptions::take(s, None)?;
         s.template(t)?;
         Ok(Self {
             chat,
@@ -297,7 +297,7 @@ pub(crate) fn info() -> ProviderInfo {
              each defaults to the server's.",
         ),
     ];
-    settings.extend(catalog::chat_settings(false));
+    settings.extend(catalog::chat_settings(None));
     ProviderInfo {
         name: "email",
         title: "Email",

@@ -110,7 +110,7 @@ impl GitHub {
                     |s| BODY.count(s),
                 );
                 let mut body = json!({
-                    "title": TITLE.line(&n.title),
+                    "title": fit_text(&n.title, TITLE, format::no_mentions),
                     "body": cut_markdown(&markdown, BODY),
                 });
                 if !self.labels.is_empty() {

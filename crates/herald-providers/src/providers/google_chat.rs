@@ -12,8 +12,9 @@ use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::error::RenderError;
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::{chat_text, escape_angle, fit_text, plain_text};
+use crate::format::{break_angles, escape_angle, fit_text, plain_text};
 use crate::judge::{self, Answer};
+use crate::mentions::{self, Syntax};
 use crate::notification::{EventInput, Notification};
 use crate::rendered::HttpRequest;
 use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
@@ -21,6 +22,9 @@ use crate::template::{TemplateBuilder, Templates};
 use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
+
+/// How mentions are written for this service.
+const SYNTAX: Syntax = Syntax::GoogleChat;
 
 /// Google Chat refuses messages over 32,000 bytes.
 pub(crate) const PAYLOAD: Limit = Limit::bytes(32_000);
@@ -65,7 +69,7 @@ impl GoogleChat {
                 example: "https://chat.googleapis.com/v1/spaces/AAAA/messages?key=…&token=…",
             },
         )?;
-        let chat = ChatOptions::take(s, true)?;
+        let chat = ChatOptions::take(s, Some(SYNTAX))?;
         let thread_key = s.templated("thread_key", None, t)?;
         s.template(t)?;
         Ok(Self {
@@ -87,7 +91,7 @@ impl GoogleChat {
         } else {
             None
         };
-        let mentions = n.mentions.join(" ");
+        let mentions = mentions::within(&n.mentions, MENTIONS).join(" ");
         let thread = thread_key.as_ref().map(|key| json!({"threadKey": key}));
         let with_thread = |mut body: Value| {
             if let Some(thread) = &thread {
@@ -110,7 +114,7 @@ impl GoogleChat {
             )
         } else {
             let room = TEXT.with_max(TEXT.max.saturating_sub(TEXT.count(&mentions) + 1));
-            let text = plain_text(n, room, chat_text);
+            let text = plain_text(n, room, break_angles);
             with_thread(
                 json!({"text": if mentions.is_empty() { text } else { format!("{mentions} {text}") }}),
             )
@@ -153,7 +157,7 @@ impl GoogleChat {
             .iter()
             .take(BUTTONS_MAX)
             .map(
-                |l| json!({"text": BUTTON.line(&l.label), "onClick": {"openLink": {"url": l.url}}}),
+                |l| json!({"text": fit_text(&l.label, BUTTON, break_angles), "onClick": {"openLink": {"url": l.url}}}),
             )
             .collect();
         if !buttons.is_empty() {
@@ -165,19 +169,21 @@ impl GoogleChat {
                 fit_text(&n.footer.text, FOOTER, escape_angle)
             )}}));
         }
-        let title = TITLE.line(&n.title);
+        // Header, buttons and fallback show no markup, but a `<users/…>`
+        // there must not read as a mention either.
+        let title = fit_text(&n.title, TITLE, break_angles);
         let mut body = json!({
             "fallbackText": title,
             "cardsV2": [{
                 "cardId": "herald",
                 "card": {
-                    "header": {"title": title, "subtitle": SUBTITLE.line(&n.footer.source)},
+                    "header": {"title": title, "subtitle": fit_text(&n.footer.source, SUBTITLE, break_angles)},
                     "sections": [{"widgets": widgets}],
                 },
             }],
         });
         if !mentions.is_empty() {
-            body["text"] = MENTIONS.cut(mentions).into();
+            body["text"] = mentions.into();
         }
         body
     }
@@ -208,7 +214,7 @@ pub(crate) fn info() -> ProviderInfo {
         "Template (Jinja): messages with the same rendered key go to one thread (e.g. `{{ event.data.run_id }}`); \
          empty renders start no thread.",
     )];
-    settings.extend(catalog::chat_settings(true));
+    settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "google_chat",
         title: "Google Chat",

@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::{fit_text, markdown, md_links_within, plain_text};
+use crate::format::{fit_text, markdown, md_links_within, no_mentions, plain_text};
 use crate::judge::{self, Answer};
+use crate::mentions::{self, Syntax};
 use crate::notification::Notification;
 use crate::rendered::HttpRequest;
 use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
@@ -20,6 +21,9 @@ use crate::template::TemplateBuilder;
 use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
+
+/// How mentions are written for this service.
+const SYNTAX: Syntax = Syntax::Mattermost;
 
 /// A post's message, and the budget for all text of the post together;
 /// Mattermost counts runes (code points).
@@ -50,7 +54,7 @@ impl Mattermost {
     ) -> Result<Self, ValidationError> {
         // Self-hosted: any https URL (the path is /hooks/<id> on any host).
         let url = destination(url, None, urls, UrlRule::Any)?;
-        let chat = ChatOptions::take(s, true)?;
+        let chat = ChatOptions::take(s, Some(SYNTAX))?;
         let channel = s.take_text("channel", 1, 64)?;
         let username = s.take_text("username", 1, 64)?;
         let icon_url = s.take_url("icon_url", urls)?;
@@ -65,7 +69,7 @@ impl Mattermost {
     }
 
     pub(crate) fn render(&self, n: &Notification) -> HttpRequest {
-        let mentions = n.mentions.join(" ");
+        let mentions = mentions::within(&n.mentions, MENTIONS).join(" ");
         let mut body = if self.chat.rich {
             let start = Budget {
                 body: TEXT.max,
@@ -99,7 +103,7 @@ impl Mattermost {
     fn attachment(&self, n: &Notification, mentions: &str, b: &Budget) -> Value {
         // Attachment titles, text, field titles and values and footers are
         // all Markdown; only `fallback` (for notifications) is plain.
-        let fallback = TITLE.line(&n.title);
+        let fallback = fit_text(&n.title, TITLE, no_mentions);
         let title = fit_text(&n.title, TITLE, markdown);
         let links = md_links_within(&n.links, LINKS);
         let body = n.body.fit(TEXT.with_max(b.body), markdown);
@@ -128,7 +132,7 @@ impl Mattermost {
         }
         let mut body = json!({"attachments": [attachment]});
         if !mentions.is_empty() {
-            body["text"] = MENTIONS.cut(mentions).into();
+            body["text"] = mentions.into();
         }
         body
     }
@@ -183,7 +187,7 @@ pub(crate) fn info() -> ProviderInfo {
             "Sender icon URL override, if the server allows it.",
         ),
     ];
-    settings.extend(catalog::chat_settings(true));
+    settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "mattermost",
         title: "Mattermost",

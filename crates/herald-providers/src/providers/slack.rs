@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit;
-use crate::format::{escape_angle, fit_text, plain_text};
+use crate::format::{break_angles, escape_angle, fit_text, plain_text};
 use crate::judge::{self, Answer};
+use crate::mentions::{self, Syntax};
 use crate::notification::Notification;
 use crate::rendered::HttpRequest;
 use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, check_text, destination};
@@ -21,6 +22,9 @@ use crate::template::TemplateBuilder;
 use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
+
+/// How mentions are written for this service.
+const SYNTAX: Syntax = Syntax::Slack;
 
 // Slack says "characters" without saying how it counts them, so text
 // limits are counted in UTF-16 code units, never less than code points.
@@ -36,6 +40,8 @@ const BUTTONS_MAX: usize = 25;
 const BUTTON_URL: Limit = Limit::utf16(3000);
 const CONTEXT_TEXT: Limit = Limit::utf16(2000);
 const FIELD_LABEL: Limit = Limit::utf16(200);
+/// Mentions are sent whole, as many as fit.
+const MENTIONS: Limit = Limit::utf16(1000);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Slack {
@@ -63,7 +69,7 @@ impl Slack {
                 example: "https://hooks.slack.com/services/T000/B000/XXXX",
             },
         )?;
-        let chat = ChatOptions::take(s, true)?;
+        let chat = ChatOptions::take(s, Some(SYNTAX))?;
         let channel = s.take_text("channel", 1, 80)?;
         let username = s.take_text("username", 1, 80)?;
         let icon_emoji: Option<String> = s.take("icon_emoji")?;
@@ -87,7 +93,7 @@ impl Slack {
     }
 
     pub(crate) fn render(&self, n: &Notification) -> HttpRequest {
-        let mentions = n.mentions.join(" ");
+        let mentions = mentions::within(&n.mentions, MENTIONS).join(" ");
         let mut body = if self.chat.rich {
             self.blocks(n, &mentions)
         } else {
@@ -119,12 +125,12 @@ impl Slack {
 
         let mut top = vec![json!({
             "type": "header",
-            "text": {"type": "plain_text", "text": HEADER.line(&n.title), "emoji": true},
+            "text": {"type": "plain_text", "text": fit_text(&n.title, HEADER, break_angles), "emoji": true},
         })];
         if !mentions.is_empty() {
             top.push(json!({
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": SECTION_TEXT.cut(mentions)},
+                "text": {"type": "mrkdwn", "text": mentions},
             }));
         }
 
@@ -145,7 +151,7 @@ impl Slack {
             .map(|(i, l)| {
                 json!({
                     "type": "button",
-                    "text": {"type": "plain_text", "text": BUTTON_TEXT.line(&l.label), "emoji": true},
+                    "text": {"type": "plain_text", "text": fit_text(&l.label, BUTTON_TEXT, break_angles), "emoji": true},
                     "url": l.url,
                     "action_id": format!("herald_link_{i}"),
                 })
@@ -233,7 +239,7 @@ pub(crate) fn info() -> ProviderInfo {
             "Sender icon override such as `:rocket:`; legacy webhooks only.",
         ),
     ];
-    settings.extend(catalog::chat_settings(true));
+    settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "slack",
         title: "Slack",

@@ -14,6 +14,7 @@ use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
 use crate::format::{fit_text, markdown, plain_text};
 use crate::judge::{self, Answer};
+use crate::mentions::Syntax;
 use crate::notification::{Notification, Severity};
 use crate::rendered::HttpRequest;
 use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
@@ -21,6 +22,10 @@ use crate::template::TemplateBuilder;
 use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
+
+/// Teams turns no string a webhook sends into a mention (that needs user
+/// ids and entities), so cards carry none.
+const SYNTAX: Syntax = Syntax::None;
 
 /// Teams refuses messages of 28 KB and more; stay under it.
 pub(crate) const PAYLOAD: Limit = Limit::bytes(28_000);
@@ -31,7 +36,6 @@ const BODY: Limit = Limit::code_points(10_000);
 const FIELDS_MAX: usize = 50;
 const VALUE: Limit = Limit::code_points(1000);
 const LABEL: Limit = Limit::code_points(200);
-const MENTIONS: Limit = Limit::code_points(1000);
 const FOOTER: Limit = Limit::code_points(500);
 const BUTTON: Limit = Limit::code_points(100);
 /// Teams shows at most six actions on a card.
@@ -61,7 +65,7 @@ impl Teams {
         // Workflows URLs live on several Azure and Power Platform hosts that
         // change over time: any https URL is accepted.
         let url = destination(url, None, urls, UrlRule::Any)?;
-        let chat = ChatOptions::take(s, true)?;
+        let chat = ChatOptions::take(s, Some(SYNTAX))?;
         let format = s.or("format", Format::AdaptiveCard)?;
         s.template(t)?;
         Ok(Self {
@@ -106,9 +110,6 @@ impl Teams {
                     "wrap": true,
                 }],
             }));
-            if !n.mentions.is_empty() {
-                items.push(json!({"type": "TextBlock", "text": MENTIONS.cut(&n.mentions.join(" ")), "wrap": true}));
-            }
             if !n.body.is_empty() && b.body > 0 {
                 items.push(json!({"type": "TextBlock", "text": n.body.fit(BODY.with_max(b.body), markdown), "wrap": true}));
             }
@@ -132,10 +133,7 @@ impl Teams {
             let mut n = n.clone();
             n.body = n.body.cut(BODY.with_max(b.body));
             n.fields = fit::fields(&n.fields, b.fields);
-            let mut text = plain_text(&n, BODY.with_max(BODY.max + 2000), markdown);
-            if !n.mentions.is_empty() {
-                text = format!("{} {text}", n.mentions.join(" "));
-            }
+            let text = plain_text(&n, BODY.with_max(BODY.max + 2000), markdown);
             items.push(json!({"type": "TextBlock", "text": text, "wrap": true}));
         }
         let actions: Vec<Value> = if self.chat.rich {
@@ -179,9 +177,6 @@ impl Teams {
             "markdown": true,
         });
         let mut text = n.body.fit(BODY.with_max(b.body), markdown);
-        if !n.mentions.is_empty() {
-            text = format!("{}\n\n{text}", n.mentions.join(" "));
-        }
         if !self.chat.rich {
             // The card already shows title and footer; the text adds the
             // fields and links as plain lines instead of facts and buttons.
@@ -284,7 +279,7 @@ pub(crate) fn info() -> ProviderInfo {
         )
         .default(json!("adaptive_card")),
     ];
-    settings.extend(catalog::chat_settings(true));
+    settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "teams",
         title: "Microsoft Teams",
