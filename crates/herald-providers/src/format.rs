@@ -115,6 +115,22 @@ pub(crate) fn markdown(s: &str) -> String {
     out
 }
 
+/// Mattermost's Markdown: Mattermost also reads Slack's syntax in webhook
+/// text, before Markdown and regardless of backslashes (`<!channel>` becomes
+/// `@channel`, `<@id>` a user, `<url|text>` a link), so `<` is written as
+/// the entity `&lt;`, which Markdown shows as `<` and which starts none of
+/// them.
+pub(crate) fn mattermost_markdown(s: &str) -> String {
+    markdown(s).replace("\\<", "&lt;")
+}
+
+/// Mattermost text where no Markdown is read (the notification
+/// fallback): mentions neutralised, and no `<` that Slack's syntax could
+/// use.
+pub(crate) fn mattermost_plain(s: &str) -> String {
+    break_angles(&no_mentions(s))
+}
+
 /// Datadog event text: Markdown between `%%%` markers, so a run of `%` in
 /// event text must not close the block early.
 pub(crate) fn datadog_markdown(s: &str) -> String {
@@ -163,16 +179,16 @@ pub(crate) fn fit_text(raw: &str, limit: Limit, escape: Escape) -> String {
 }
 
 /// `[View results](https://…) · [Open logs](https://…)` within `limit`.
-/// Labels are escaped; links are already percent-encoded, and parentheses
+/// Labels are escaped with the target's Markdown `escape`; links are already percent-encoded, and parentheses
 /// are encoded too, because a `)` would end a Markdown link destination.
 /// Whole links only (a cut link would leave its markup open), and a final
 /// "…" when some are left out.
-pub(crate) fn md_links_within(links: &[Link], limit: Limit) -> String {
+pub(crate) fn md_links_within(links: &[Link], limit: Limit, escape: Escape) -> String {
     const MORE: &str = " · …";
     let mut out = String::new();
     for (i, l) in links.iter().enumerate() {
         let url = l.url.replace('(', "%28").replace(')', "%29");
-        let link = format!("[{}]({url})", markdown(&l.label));
+        let link = format!("[{}]({url})", escape(&l.label));
         let sep = if out.is_empty() { "" } else { " · " };
         let last = i + 1 == links.len();
         let reserve = if last { 0 } else { limit.count(MORE) };
@@ -274,6 +290,10 @@ mod tests {
         assert_eq!(markdown("_a_ b_ _c __d__"), r"\_a\_ b\_ \_c \_\_d\_\_");
         assert_eq!(datadog_markdown("a %%% b %"), "a %\u{200B}%\u{200B}% b %");
         assert_eq!(
+            mattermost_markdown(r"<!channel> <https://e.example|x> \<"),
+            r"&lt;!channel> &lt;https://e.example\|x> \\&lt;"
+        );
+        assert_eq!(
             markdown("@everyone @here, mail a@b.example @ 5"),
             "@\u{200B}everyone @\u{200B}here, mail a@b.example @ 5"
         );
@@ -300,12 +320,12 @@ mod tests {
             })
             .collect();
         let one = "[L0](https://x.example/0)".chars().count();
-        let shown = md_links_within(&links, Limit::code_points(2 * one + 10));
+        let shown = md_links_within(&links, Limit::code_points(2 * one + 10), markdown);
         assert_eq!(
             shown,
             "[L0](https://x.example/0) · [L1](https://x.example/1) · …"
         );
-        assert_eq!(md_links_within(&links, Limit::code_points(5)), "");
+        assert_eq!(md_links_within(&links, Limit::code_points(5), markdown), "");
     }
 
     #[test]
@@ -315,7 +335,7 @@ mod tests {
             url: "https://x.example/(1)".into(),
         }];
         assert_eq!(
-            md_links_within(&links, Limit::code_points(1000)),
+            md_links_within(&links, Limit::code_points(1000), markdown),
             r"[a \[b\](https://evil.example)](https://x.example/%281%29)"
         );
     }

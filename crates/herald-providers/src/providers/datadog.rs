@@ -148,7 +148,7 @@ fn text(n: &Notification, b: &Budget) -> String {
         parts.push(fields.join("  \n"));
     }
     if !n.links.is_empty() {
-        parts.push(md_links_within(&n.links, LINKS));
+        parts.push(md_links_within(&n.links, LINKS, datadog_markdown));
     }
     if !n.footer.text.is_empty() {
         parts.push(format!(

@@ -114,7 +114,7 @@ impl Discord {
     }
 
     fn embed(&self, n: &Notification, b: &Budget) -> Value {
-        let links = md_links_within(&n.links, LINKS);
+        let links = md_links_within(&n.links, LINKS, markdown);
         let room = if links.is_empty() {
             DESCRIPTION.max
         } else {

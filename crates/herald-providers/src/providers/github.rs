@@ -227,7 +227,7 @@ fn markdown(n: &Notification, b: &Budget, with_title: bool) -> String {
         out.push('\n');
     }
     if !n.links.is_empty() {
-        out.push_str(&md_links_within(&n.links, LINKS));
+        out.push_str(&md_links_within(&n.links, LINKS, format::markdown));
         out.push_str("\n\n");
     }
     if !n.footer.text.is_empty() {

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::{fit_text, markdown, md_links_within, no_mentions, plain_text};
+use crate::format::{
+    fit_text, mattermost_markdown as markdown, mattermost_plain, md_links_within, plain_text,
+};
 use crate::judge::{self, Answer};
 use crate::mentions::{self, Syntax};
 use crate::notification::Notification;
@@ -103,9 +105,9 @@ impl Mattermost {
     fn attachment(&self, n: &Notification, mentions: &str, b: &Budget) -> Value {
         // Attachment titles, text, field titles and values and footers are
         // all Markdown; only `fallback` (for notifications) is plain.
-        let fallback = fit_text(&n.title, TITLE, no_mentions);
+        let fallback = fit_text(&n.title, TITLE, mattermost_plain);
         let title = fit_text(&n.title, TITLE, markdown);
-        let links = md_links_within(&n.links, LINKS);
+        let links = md_links_within(&n.links, LINKS, markdown);
         let body = n.body.fit(TEXT.with_max(b.body), markdown);
         let text = match (body.is_empty(), links.is_empty()) {
             (true, _) => links,
