@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::catalog::ProviderInfo;
 use crate::kind::ProviderKind;
+use crate::links::web_url;
 use crate::mentions::{MentionRules, Syntax};
 use crate::notification::{Notification, Severity};
 use crate::template::{TemplateBuilder, TemplateSpec};
@@ -95,17 +96,19 @@ impl Settings {
 
     /// Takes an optional URL setting (an icon, an avatar): `https://`, or
     /// `http://` too where the policy allows it. The service fetches it,
-    /// not Herald, so its address is not a destination to check.
+    /// not Herald, so its address is not a destination to check. It is
+    /// sent normalised like every link (see [`web_url`]).
     pub(crate) fn take_url(
         &mut self,
         name: &'static str,
         urls: &UrlPolicy,
     ) -> Result<Option<String>, ValidationError> {
         let value: Option<String> = self.take(name)?;
-        if let Some(v) = &value {
-            validate_url_shape(&format!("settings.{name}"), v, urls.allow_http)?;
-        }
-        Ok(value)
+        let Some(v) = value else {
+            return Ok(None);
+        };
+        validate_url_shape(&format!("settings.{name}"), &v, urls.allow_http)?;
+        Ok(Some(web_url(&v).unwrap_or(v)))
     }
 
     pub(crate) fn required<T: DeserializeOwned>(

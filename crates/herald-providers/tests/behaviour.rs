@@ -367,6 +367,27 @@ fn links_from_data_are_parsed_encoded_and_stripped_of_credentials() {
 }
 
 #[test]
+fn icon_and_avatar_urls_are_sent_normalised_too() {
+    let data = training_data();
+    let b = body(
+        &with(
+            ProviderKind::Discord,
+            json!({"avatar_url": "https://cdn.example/a b|c.png"}),
+        ),
+        &event("x.y", &data),
+    );
+    assert_eq!(b["avatar_url"], "https://cdn.example/a%20b%7Cc.png");
+    let b = body(
+        &with(
+            ProviderKind::Mattermost,
+            json!({"icon_url": "https://cdn.example/{i}.png"}),
+        ),
+        &event("x.y", &data),
+    );
+    assert_eq!(b["icon_url"], "https://cdn.example/%7Bi%7D.png");
+}
+
+#[test]
 fn every_provider_sends_only_normalised_links() {
     let (event_type, data) = fixture("urls");
     for kind in ProviderKind::ALL {

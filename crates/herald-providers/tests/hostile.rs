@@ -344,7 +344,10 @@ fn sent_urls(o: &Output) -> Vec<String> {
     let mut out = Vec::new();
     for (path, s) in all_strings(&o.body) {
         let key = path.rsplit('/').next().unwrap_or("");
-        if matches!(key, "url" | "href" | "title_link" | "uri") {
+        if matches!(
+            key,
+            "url" | "href" | "title_link" | "uri" | "avatar_url" | "icon_url"
+        ) {
             out.push(s.to_string());
         }
         if reads_markdown(o.kind) && !is_plain_place(o.kind, &path) {
