@@ -4,6 +4,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::mentions::Syntax;
+use crate::truncate::Limit;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProviderInfo {
     /// The `ProviderKind` name (`google_chat`).
@@ -41,7 +44,8 @@ pub struct SettingInfo {
 pub struct LimitInfo {
     pub name: &'static str,
     pub value: u64,
-    /// `characters`, `bytes` or `items`.
+    /// How the service counts: `code_points`, `utf16_code_units`, `bytes`,
+    /// or `items` for a number of things.
     pub unit: &'static str,
     pub description: &'static str,
 }
@@ -77,16 +81,22 @@ impl SettingInfo {
     }
 }
 
-pub(crate) fn limit(
-    name: &'static str,
-    value: u64,
-    unit: &'static str,
-    description: &'static str,
-) -> LimitInfo {
+/// A length limit, in the unit the service counts it in.
+pub(crate) fn limit(name: &'static str, limit: Limit, description: &'static str) -> LimitInfo {
     LimitInfo {
         name,
-        value,
-        unit,
+        value: limit.max as u64,
+        unit: limit.unit.as_str(),
+        description,
+    }
+}
+
+/// A limit on how many of something (blocks, fields, buttons).
+pub(crate) fn items(name: &'static str, count: usize, description: &'static str) -> LimitInfo {
+    LimitInfo {
+        name,
+        value: count as u64,
+        unit: "items",
         description,
     }
 }
@@ -115,8 +125,9 @@ pub(crate) fn template_setting() -> SettingInfo {
     )
 }
 
-/// The options of the chat providers (and, without mentions, email).
-pub(crate) fn chat_settings(with_mentions: bool) -> Vec<SettingInfo> {
+/// The options of the chat providers (and, without mentions, email), for
+/// a provider with the mention `syntax` (`None`: no mention settings).
+pub(crate) fn chat_settings(syntax: Option<Syntax>) -> Vec<SettingInfo> {
     let mut list = vec![
         setting(
             "use_rich_formatting",
@@ -136,21 +147,59 @@ pub(crate) fn chat_settings(with_mentions: bool) -> Vec<SettingInfo> {
         )
         .default(Value::Bool(true)),
     ];
-    if with_mentions {
-        list.push(
-            setting(
-                "mention_on_failure",
-                "boolean",
-                "Add `mentions` when the severity is error or critical.",
-            )
-            .default(Value::Bool(false)),
-        );
-        list.push(setting(
-            "mentions",
-            "string[]",
-            "Mentions in the service's own syntax (Slack `<!channel>`, `<@U123>`; Discord `<@123>`, \
-             `@here`; Google Chat `<users/all>`), at most 50.",
-        ));
+    match syntax {
+        None => {}
+        Some(Syntax::None) => {
+            list.push(
+                setting(
+                    "mention_on_failure",
+                    "boolean",
+                    "Accepted for compatibility; this service has no mention syntax a webhook \
+                     can send, so no mention is sent.",
+                )
+                .default(Value::Bool(false)),
+            );
+            list.push(setting(
+                "mentions",
+                "string[]",
+                "Accepted for compatibility (at most 50); no mention is sent.",
+            ));
+        }
+        Some(_) => {
+            list.push(
+                setting(
+                    "mention_on_failure",
+                    "boolean",
+                    "Add `mentions` when the severity is error or critical.",
+                )
+                .default(Value::Bool(false)),
+            );
+            list.push(setting(
+                "mentions",
+                "string[]",
+                "Mentions in the service's own syntax (Slack `<!channel>`, `<@U123>`; Discord \
+                 `<@123>`, `@here`; Google Chat `<users/all>`; Mattermost `@channel`, `@name`), \
+                 at most 50; broadcasts allowed. Others are not sent.",
+            ));
+            list.push(
+                setting(
+                    "mentions_from_data",
+                    "boolean",
+                    "Also send individual mentions (a user, role or group) from the event's \
+                     `data.mentions`, those in the service's own syntax.",
+                )
+                .default(Value::Bool(false)),
+            );
+            list.push(
+                setting(
+                    "allow_broadcast_from_data",
+                    "boolean",
+                    "Also send broadcast mentions (channel, here, everyone, all) from the \
+                     event's `data.mentions`; without it only `mentions` can notify everyone.",
+                )
+                .default(Value::Bool(false)),
+            );
+        }
     }
     list.push(template_setting());
     list

@@ -63,7 +63,7 @@ pub(crate) fn fields(all: &[Field], max: usize) -> Vec<Field> {
     let mut shown = all[..max - 1].to_vec();
     shown.push(Field {
         label: crate::truncate::ELLIPSIS.to_string(),
-        value: format!("{} more fields", all.len() - (max - 1)),
+        value: format!("{} more fields", all.len() - (max - 1)).into(),
     });
     shown
 }
@@ -93,7 +93,7 @@ mod tests {
         let all: Vec<Field> = (0..5)
             .map(|i| Field {
                 label: format!("k{i}"),
-                value: i.to_string(),
+                value: i.to_string().into(),
             })
             .collect();
         assert_eq!(fields(&all, 5).len(), 5);

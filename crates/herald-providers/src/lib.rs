@@ -57,8 +57,12 @@
 //!   when the key mentions dashboard, result or report, else "Open
 //!   &lt;humanized prefix&gt;": `logs_url` → "Open logs"), then the `data.links`
 //!   and `data.actions` lists of `{label|text|title|name, url|href}`.
-//!   Duplicate URLs are dropped; only `http(s)` URLs become links.
+//!   Every URL is trimmed, parsed and written back percent-encoded, with
+//!   any credentials removed; only absolute `http(s)` URLs with a host (of
+//!   at most 2,048 characters) become links, and duplicates are dropped.
 //! - **mentions**: `data.mentions` (a list, or a space-separated string).
+//!   What a webhook sends of them is decided by its settings (see
+//!   [`Provider::notification`]): none by default.
 //! - **fields**: every remaining key with a scalar value (string, number,
 //!   boolean), in data order; labels humanized (`gpu_hours` → "Gpu hours",
 //!   `learningRate` → "Learning rate"), numbers as JSON writes them. Keys
@@ -66,6 +70,11 @@
 //!   mentions are not repeated; `null`, lists and objects are skipped.
 //! - **footer**: source (`data.source`, else "Herald") · event id · time
 //!   (`2024-11-14 22:13:20 UTC`).
+//!
+//! The title, the field and link labels, the source and the footer are one
+//! line for every provider, templated or not: line breaks and other control
+//! characters become spaces, and bidirectional controls (U+202A–U+202E,
+//! U+2066–U+2069) are removed, so a title cannot disguise itself.
 //!
 //! Severity colours: success `#2EB67D`, info `#1D9BD1`, warning `#ECB22E`,
 //! error `#E01E5A`, critical `#8B0000` (`theme_color` overrides).
@@ -75,8 +84,9 @@
 //! `settings.template` overrides parts with Jinja (minijinja): `title`,
 //! `body`, `severity`, `fields` (`{"Label": "{{ event.data.x }}"}`, replaces
 //! the derived fields; rows rendering empty are left out), `links`
-//! (`[{"label", "url"}]`, replaces the derived links; entries whose URL
-//! renders empty or not `http(s)` are left out), `source`, `footer`. In
+//! (`[{"label", "url"}]`, replaces the derived links; each URL is
+//! normalised like a derived one, and entries whose URL renders empty or
+//! not `http(s)` are left out), `source`, `footer`. In
 //! scope: `event.id`, `event.type`, `event.timestamp` (RFC 3339),
 //! `event.timestamp_ms`, `event.data`, and `notification` (the derived
 //! defaults). Templates compile when the webhook is saved (a syntax error
@@ -84,7 +94,15 @@
 //! `settings.template.title`) and render per attempt. Undefined values are
 //! chainable and render empty, so optional data never fails a delivery; a
 //! title or severity rendering empty keeps the default. Remaining runtime
-//! errors are a [`RenderError`] naming the part. Templated settings:
+//! errors are a [`RenderError`] naming the part.
+//!
+//! What the owner wrote in a `body` or `fields` template reaches the
+//! service as written, so it may use the service's markup (`**Run**` for
+//! Discord, `<https://x|docs>` for Slack, HTML for email); whatever an
+//! expression writes (`{{ event.data.x }}`, filtered, `safe` or not) is
+//! text and escaped for the service like derived text (see [`Text`]). The
+//! other parts (title, footer, source, labels) are text everywhere, because
+//! several services show them where no markup works. Templated settings:
 //! PagerDuty `dedup_key` and `source`, Google Chat `thread_key`, GitHub
 //! `issue_number`.
 //!
@@ -98,12 +116,15 @@ mod fit;
 mod format;
 mod judge;
 mod kind;
+mod links;
+mod mentions;
 mod notification;
 mod provider;
 mod providers;
 mod rendered;
 mod settings;
 mod template;
+mod text;
 pub mod truncate;
 
 pub use catalog::{LimitInfo, ProviderInfo, RateLimit, SettingInfo, UrlInfo};
@@ -119,3 +140,4 @@ pub use provider::Provider;
 pub use providers::email::OwnMailSettings;
 pub use providers::{catalog, info};
 pub use rendered::{EmailMessage, HttpMethod, HttpRequest, Rendered, SmtpOverrides, SmtpTls};
+pub use text::Text;

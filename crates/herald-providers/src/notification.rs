@@ -7,6 +7,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::links::web_url;
+use crate::text::Text;
+use crate::truncate::single_line;
+
 /// The event as the renderer sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct EventInput<'a> {
@@ -139,11 +143,12 @@ impl Severity {
     }
 }
 
-/// One key/value pair, shown as a fact, field or table row.
+/// One key/value pair, shown as a fact, field or table row. The value may
+/// carry the owner's template markup; the label is always text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Field {
     pub label: String,
-    pub value: String,
+    pub value: Text,
 }
 
 /// A URL shown as a button (or a link where the service has no buttons).
@@ -167,15 +172,42 @@ pub struct Footer {
 }
 
 /// What every provider renders: one message, independent of the service.
+///
+/// `body` and field values are [`Text`]: from a template they may carry the
+/// webhook owner's markup, which services receive as written, while text
+/// from event data is always escaped. Every other part is text everywhere.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notification {
     pub title: String,
-    pub body: String,
+    pub body: Text,
     pub severity: Severity,
     pub fields: Vec<Field>,
     pub links: Vec<Link>,
     pub mentions: Vec<String>,
     pub footer: Footer,
+}
+
+impl Notification {
+    /// The parts every service shows on one line made so, the same for
+    /// every provider: title, field and link labels, source and footer.
+    /// Line breaks and other control characters become spaces and
+    /// bidirectional controls are removed (see
+    /// [`single_line`](crate::truncate::single_line)). A title left empty
+    /// falls back to `fallback_title`.
+    pub(crate) fn normalise(&mut self, fallback_title: &str) {
+        self.title = single_line(&self.title);
+        if self.title.is_empty() {
+            self.title = single_line(fallback_title);
+        }
+        for f in &mut self.fields {
+            f.label = single_line(&f.label);
+        }
+        for l in &mut self.links {
+            l.label = single_line(&l.label);
+        }
+        self.footer.source = single_line(&self.footer.source);
+        self.footer.text = single_line(&self.footer.text);
+    }
 }
 
 /// Derives the notification from the event alone, by the documented rules
@@ -204,9 +236,9 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
     let body = match first_text(data, &["message", "body", "description", "text"]) {
         Some((key, body)) => {
             used.push(key);
-            body.to_string()
+            Text::new(body)
         }
-        None => String::new(),
+        None => Text::default(),
     };
 
     let severity = match severity_of(data) {
@@ -230,7 +262,7 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
         let Some(prefix) = url_key_prefix(key) else {
             continue;
         };
-        if let Some(url) = value.as_str().filter(|u| is_web_url(u)) {
+        if let Some(url) = value.as_str().and_then(web_url) {
             used.push(key);
             push_link(&mut links, link_label(prefix), url);
         }
@@ -249,7 +281,7 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
                     .map(str::trim)
                     .filter(|l| !l.is_empty())
                     .unwrap_or("Open link");
-                if let Some(url) = url.filter(|u| is_web_url(u)) {
+                if let Some(url) = url.and_then(web_url) {
                     push_link(&mut links, label.to_string(), url);
                 }
             }
@@ -281,7 +313,7 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
         .filter_map(|(key, value)| {
             scalar_text(value).map(|value| Field {
                 label: humanize(key),
-                value,
+                value: Text::new(value),
             })
         })
         .collect();
@@ -293,7 +325,7 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
         timestamp: event.timestamp(),
     };
 
-    Notification {
+    let mut n = Notification {
         title,
         body,
         severity,
@@ -301,7 +333,9 @@ pub fn notification(event: &EventInput<'_>) -> Notification {
         links,
         mentions,
         footer,
-    }
+    };
+    n.normalise(&humanize(event.event_type));
+    n
 }
 
 /// The first of `keys` whose value is a non-blank string.
@@ -372,21 +406,11 @@ fn link_label(prefix: &str) -> String {
     }
 }
 
-fn push_link(links: &mut Vec<Link>, label: String, url: &str) {
+/// Adds a link already normalised by [`web_url`], unless its URL is there.
+fn push_link(links: &mut Vec<Link>, label: String, url: String) {
     if !links.iter().any(|l| l.url == url) {
-        links.push(Link {
-            label,
-            url: url.to_string(),
-        });
+        links.push(Link { label, url });
     }
-}
-
-/// An absolute `http(s)://` URL with a host: the only links worth a button
-/// (never `javascript:` or relative paths).
-pub(crate) fn is_web_url(s: &str) -> bool {
-    url::Url::parse(s.trim()).is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
-    }) && !s.chars().any(char::is_control)
 }
 
 /// Strings as they are, numbers as JSON writes them, booleans as

@@ -10,6 +10,8 @@ use serde_json::{Map, Value};
 
 use crate::catalog::ProviderInfo;
 use crate::kind::ProviderKind;
+use crate::links::web_url;
+use crate::mentions::{MentionRules, Syntax};
 use crate::notification::{Notification, Severity};
 use crate::template::{TemplateBuilder, TemplateSpec};
 use herald_core::ValidationError;
@@ -94,17 +96,19 @@ impl Settings {
 
     /// Takes an optional URL setting (an icon, an avatar): `https://`, or
     /// `http://` too where the policy allows it. The service fetches it,
-    /// not Herald, so its address is not a destination to check.
+    /// not Herald, so its address is not a destination to check. It is
+    /// sent normalised like every link (see [`web_url`]).
     pub(crate) fn take_url(
         &mut self,
         name: &'static str,
         urls: &UrlPolicy,
     ) -> Result<Option<String>, ValidationError> {
         let value: Option<String> = self.take(name)?;
-        if let Some(v) = &value {
-            validate_url_shape(&format!("settings.{name}"), v, urls.allow_http)?;
-        }
-        Ok(value)
+        let Some(v) = value else {
+            return Ok(None);
+        };
+        validate_url_shape(&format!("settings.{name}"), &v, urls.allow_http)?;
+        Ok(Some(web_url(&v).unwrap_or(v)))
     }
 
     pub(crate) fn required<T: DeserializeOwned>(
@@ -304,31 +308,40 @@ pub(crate) struct ChatOptions {
     pub(crate) theme_color: Option<String>,
     /// `include_action_buttons`.
     pub(crate) buttons: bool,
-    pub(crate) mention_on_failure: bool,
-    pub(crate) mentions: Vec<String>,
+    /// `mention_on_failure`, `mentions`, `mentions_from_data` and
+    /// `allow_broadcast_from_data`, for the provider's syntax.
+    pub(crate) mentions: MentionRules,
 }
 
 impl ChatOptions {
-    pub(crate) fn take(s: &mut Settings, with_mentions: bool) -> Result<Self, ValidationError> {
+    /// `syntax`: the provider's mention syntax; `None` for a provider that
+    /// takes no mention settings (email). Teams ([`Syntax::None`]) takes
+    /// `mention_on_failure` and `mentions`, which it has always accepted,
+    /// but not the opt-ins for event data, which could never apply.
+    pub(crate) fn take(s: &mut Settings, syntax: Option<Syntax>) -> Result<Self, ValidationError> {
         let rich = s.or("use_rich_formatting", true)?;
         let theme_color = s
             .take::<String>("theme_color")?
             .map(|c| hex_color("settings.theme_color", &c))
             .transpose()?;
         let buttons = s.or("include_action_buttons", true)?;
-        let (mention_on_failure, mentions) = if with_mentions {
-            let on_failure = s.or("mention_on_failure", false)?;
-            let mentions: Vec<String> = s.or("mentions", Vec::new())?;
-            check_list("settings.mentions", &mentions, 50, 100)?;
-            (on_failure, mentions)
-        } else {
-            (false, Vec::new())
+        let mut mentions = MentionRules {
+            syntax,
+            ..MentionRules::default()
         };
+        if syntax.is_some() {
+            mentions.on_failure = s.or("mention_on_failure", false)?;
+            mentions.configured = s.or("mentions", Vec::new())?;
+            check_list("settings.mentions", &mentions.configured, 50, 100)?;
+        }
+        if syntax.is_some_and(|s| s != Syntax::None) {
+            mentions.from_data = s.or("mentions_from_data", false)?;
+            mentions.broadcast_from_data = s.or("allow_broadcast_from_data", false)?;
+        }
         Ok(Self {
             rich,
             theme_color,
             buttons,
-            mention_on_failure,
             mentions,
         })
     }
@@ -340,16 +353,11 @@ impl ChatOptions {
             .unwrap_or_else(|| severity.color().to_string())
     }
 
-    /// Adds the configured mentions when the news is bad and the webhook
-    /// asked for it.
+    /// Keeps the mentions from event data that the webhook allows, adds
+    /// the configured ones when the news is bad and the webhook asked for
+    /// it (see [`MentionRules::select`]), and leaves links out when asked.
     pub(crate) fn apply(&self, n: &mut Notification) {
-        if self.mention_on_failure && n.severity.is_failure() {
-            for m in &self.mentions {
-                if !n.mentions.contains(m) {
-                    n.mentions.push(m.clone());
-                }
-            }
-        }
+        n.mentions = self.mentions.select(&n.mentions, n.severity.is_failure());
         if !self.buttons {
             n.links.clear();
         }

@@ -12,6 +12,14 @@
 //! should not fail its delivery. Errors that remain at render time (a type
 //! error, a filter given the wrong argument) fail the attempt with a
 //! [`RenderError`] naming the template part.
+//!
+//! The owner's literal template text is trusted: in `body` and `fields` it
+//! reaches the service as markup, as written. Whatever an expression
+//! writes (`{{ … }}`, event data or anything computed from it, `safe` or
+//! not) is text, which each provider escapes for its own markup. The
+//! formatter brackets every expression's output with two private-use
+//! characters, and [`Session::render_text`] turns the brackets into a
+//! [`Text`]'s ranges; other parts are rendered as plain text.
 
 use std::fmt;
 use std::sync::Arc;
@@ -21,7 +29,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::RenderError;
-use crate::notification::{EventInput, Field, Link, Notification, Severity, is_web_url};
+use crate::links::web_url;
+use crate::notification::{EventInput, Field, Link, Notification, Severity};
+use crate::text::Text;
 use crate::truncate;
 use herald_core::ValidationError;
 
@@ -32,6 +42,44 @@ const MAX_LINKS: usize = 20;
 /// Bounds the work one render may do, so a runaway loop in a template cannot
 /// stall a delivery worker (one unit is roughly one instruction).
 const FUEL: u64 = 200_000;
+/// Bracket what an expression writes, so it is known to be text (see the
+/// module documentation). Private-use characters: no text means them, and
+/// they are removed from values and refused in template sources.
+const TEXT_START: char = '\u{E000}';
+const TEXT_END: char = '\u{E001}';
+
+/// Writes a value as the default formatter does (templates produce plain
+/// text, so no auto-escaping), bracketed as text.
+fn bracket_text(
+    out: &mut minijinja::Output<'_>,
+    _state: &minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    let written = value.to_string().replace([TEXT_START, TEXT_END], "");
+    if !written.is_empty() {
+        use std::fmt::Write as _;
+        out.write_char(TEXT_START)?;
+        out.write_str(&written)?;
+        out.write_char(TEXT_END)?;
+    }
+    Ok(())
+}
+
+/// A template's output as a [`Text`]: bracketed parts are text, the rest
+/// the owner's markup.
+fn to_text(rendered: &str) -> Text {
+    let mut out = Text::default();
+    let mut rest = rendered;
+    while let Some(start) = rest.find(TEXT_START) {
+        out.push_markup(&rest[..start]);
+        let after = &rest[start + TEXT_START.len_utf8()..];
+        let end = after.find(TEXT_END).unwrap_or(after.len());
+        out.push_text(&after[..end]);
+        rest = after.get(end + TEXT_END.len_utf8()..).unwrap_or("");
+    }
+    out.push_markup(rest);
+    out
+}
 
 /// `settings.template`: every part optional, every value a template.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -91,8 +139,10 @@ impl TemplateBuilder {
     pub(crate) fn new() -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
-        // Output is plain text; each provider escapes for its own format.
+        // Output is plain text; each provider escapes for its own format,
+        // told by the brackets what came from expressions.
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.set_formatter(bracket_text);
         env.set_fuel(Some(FUEL));
         Self {
             env,
@@ -104,6 +154,12 @@ impl TemplateBuilder {
     /// (`template.title`, `dedup_key`); the error names the same path.
     pub(crate) fn add(&mut self, name: &str, source: &str) -> Result<(), ValidationError> {
         truncate_check(name, source)?;
+        if source.contains([TEXT_START, TEXT_END]) {
+            return Err(ValidationError::new(
+                name,
+                "must not contain the private-use characters U+E000 or U+E001",
+            ));
+        }
         self.env
             .add_template_owned(name.to_string(), source.to_string())
             .map_err(|e| ValidationError::new(name, describe(&e)))?;
@@ -273,7 +329,7 @@ impl Templates {
             }
         }
         if p.body {
-            n.body = s.render("template.body")?.trim().to_string();
+            n.body = s.render_text("template.body")?.trim();
         }
         if p.severity {
             let word = s.render("template.severity")?;
@@ -308,12 +364,12 @@ impl Templates {
         if let Some(labels) = &p.fields {
             let mut fields = Vec::with_capacity(labels.len());
             for label in labels {
-                let value = s.render(&format!("template.fields.{label}"))?;
+                let value = s.render_text(&format!("template.fields.{label}"))?.trim();
                 // An empty value means "not for this event": leave the row out.
-                if !value.trim().is_empty() {
+                if !value.is_empty() {
                     fields.push(Field {
                         label: label.clone(),
-                        value: value.trim().to_string(),
+                        value,
                     });
                 }
             }
@@ -322,18 +378,16 @@ impl Templates {
         if let Some(count) = p.links {
             let mut links = Vec::with_capacity(count);
             for i in 0..count {
-                let url = s.render(&format!("template.links[{i}].url"))?;
-                let url = url.trim();
                 // A link whose data is missing or not a web URL is left out
                 // rather than failing the message.
-                if !is_web_url(url) {
+                let Some(url) = web_url(&s.render(&format!("template.links[{i}].url"))?) else {
                     continue;
-                }
+                };
                 let label = s.render(&format!("template.links[{i}].label"))?;
                 let label = label.trim();
                 links.push(Link {
                     label: if label.is_empty() { "Open link" } else { label }.to_string(),
-                    url: url.to_string(),
+                    url,
                 });
             }
             n.links = links;
@@ -349,7 +403,19 @@ pub(crate) struct Session<'t> {
 }
 
 impl Session<'_> {
+    /// A part that is plain text everywhere (a title, a key, a number).
     pub(crate) fn render(&self, name: &str) -> Result<String, RenderError> {
+        Ok(self
+            .render_bracketed(name)?
+            .replace([TEXT_START, TEXT_END], ""))
+    }
+
+    /// A part that may carry the owner's markup (`body`, `fields`).
+    pub(crate) fn render_text(&self, name: &str) -> Result<Text, RenderError> {
+        Ok(to_text(&self.render_bracketed(name)?))
+    }
+
+    fn render_bracketed(&self, name: &str) -> Result<String, RenderError> {
         let template = self
             .templates
             .env
@@ -358,5 +424,40 @@ impl Session<'_> {
         template
             .render(&self.ctx)
             .map_err(|e| RenderError::new(name, describe(&e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expression_output_is_text_and_the_rest_markup() {
+        let mut b = TemplateBuilder::new();
+        b.add(
+            "t",
+            "**{{ event.data.x }}** {% if event.data.x %}[docs](https://d.example){% endif %}{{ event.data.none }}{{ '\\ue000' ~ event.data.x | safe }}",
+        )
+        .unwrap();
+        let t = b.finish();
+        let data = serde_json::json!({"x": "*a*"});
+        let event = EventInput {
+            id: "evt_1",
+            event_type: "x.y",
+            timestamp_ms: 0,
+            data: &data,
+        };
+        let n = crate::notification::notification(&event);
+        let s = t.session(&event, &n);
+        let escape = |s: &str| s.replace('*', "\\*");
+        let text = s.render_text("t").unwrap();
+        assert_eq!(text.as_str(), "***a*** [docs](https://d.example)*a*");
+        assert_eq!(
+            text.render(escape),
+            "**\\*a\\*** [docs](https://d.example)\\*a\\*"
+        );
+        assert_eq!(s.render("t").unwrap(), text.as_str());
+        let mut b = TemplateBuilder::new();
+        assert!(b.add("u", "a\u{E001}b").is_err());
     }
 }

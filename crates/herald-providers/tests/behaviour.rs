@@ -99,6 +99,190 @@ fn event_text_cannot_ping_or_link_in_slack() {
     );
 }
 
+/// Every string in a JSON value, at any depth.
+fn strings(v: &Value) -> Vec<&str> {
+    match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(list) => list.iter().flat_map(strings).collect(),
+        Value::Object(map) => map.values().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `needle` occurs in `s` without a backslash escaping its first
+/// character.
+fn unescaped(s: &str, needle: &str) -> bool {
+    s.match_indices(needle).any(|(i, _)| {
+        let slashes = s[..i].chars().rev().take_while(|c| *c == '\\').count();
+        slashes % 2 == 0
+    })
+}
+
+/// The Markdown targets, with the settings that select each format.
+fn markdown_targets() -> Vec<(ProviderKind, Value)> {
+    vec![
+        (ProviderKind::Discord, json!({})),
+        (ProviderKind::Discord, json!({"use_rich_formatting": false})),
+        (ProviderKind::Mattermost, json!({})),
+        (
+            ProviderKind::Mattermost,
+            json!({"use_rich_formatting": false}),
+        ),
+        (ProviderKind::GitHub, json!({})),
+        (
+            ProviderKind::GitHub,
+            json!({"mode": "comment", "issue_number": "1"}),
+        ),
+        (ProviderKind::Datadog, json!({})),
+        (ProviderKind::Teams, json!({})),
+        (ProviderKind::Teams, json!({"use_rich_formatting": false})),
+        (ProviderKind::Teams, json!({"format": "message_card"})),
+    ]
+}
+
+/// The strings of a rendered body that the service reads as Markdown:
+/// not those it shows as plain text (notification fallbacks and
+/// summaries, button titles, issue and event titles, Discord footers).
+fn markdown_strings(kind: ProviderKind, b: &Value) -> Vec<&str> {
+    fn walk<'a>(kind: ProviderKind, v: &'a Value, top: bool, out: &mut Vec<&'a str>) {
+        match v {
+            Value::String(s) => out.push(s),
+            Value::Array(list) => list.iter().for_each(|v| walk(kind, v, false, out)),
+            Value::Object(map) => {
+                let button = matches!(
+                    map.get("type").and_then(Value::as_str),
+                    Some("Action.OpenUrl")
+                ) || map.contains_key("@type");
+                for (key, v) in map {
+                    let plain = matches!(key.as_str(), "fallback" | "fallbackText" | "summary")
+                        || (button && matches!(key.as_str(), "title" | "name"))
+                        || (top
+                            && key == "title"
+                            && matches!(kind, ProviderKind::GitHub | ProviderKind::Datadog))
+                        || (kind == ProviderKind::Discord && key == "footer");
+                    if !plain {
+                        walk(kind, v, false, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(kind, b, true, &mut out);
+    out
+}
+
+#[test]
+fn markup_in_event_data_stays_text_in_markdown_targets() {
+    let data = json!({
+        "title": "[t](https://evil.example/t) *b*",
+        "message": "[phish](https://evil.example/login) ![i](https://evil.example/p.png) <img src=x> # h\n- item\n1. one",
+        "note": "[f](https://evil.example/f) `c` ~s~ ||spoiler||",
+        "links": [{"label": "[l](https://evil.example/l)", "url": "https://ok.example/"}],
+    });
+    for (kind, settings) in markdown_targets() {
+        let b = body(&with(kind, settings.clone()), &event("x.y", &data));
+        for text in markdown_strings(kind, &b) {
+            for live in [
+                "[t](",
+                "[phish](",
+                "[i](",
+                "[f](",
+                "[l](",
+                "<img",
+                "`c`",
+                "||spoiler",
+            ] {
+                assert!(
+                    !unescaped(text, live),
+                    "{kind} {settings}: {live} is live in {text:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn template_markup_is_kept_and_event_data_in_it_escaped() {
+    let data = json!({"x": "[y](https://evil.example) *z*"});
+    let p = with(
+        ProviderKind::Discord,
+        json!({"template": {"body": "**Run** {{ event.data.x }} [docs](https://docs.example)",
+                            "fields": {"Value": "_{{ event.data.x }}_"}}}),
+    );
+    let b = body(&p, &event("x.y", &data));
+    let e = &b["embeds"][0];
+    assert_eq!(
+        e["description"],
+        r"**Run** \[y\](https://evil.example) \*z\* [docs](https://docs.example)"
+    );
+    assert_eq!(
+        e["fields"][0]["value"],
+        r"_\[y\](https://evil.example) \*z\*_"
+    );
+    // What a preview (and Zapier) shows is the text, unescaped.
+    let n = p.notification(&event("x.y", &data)).unwrap();
+    assert_eq!(
+        n.body,
+        "**Run** [y](https://evil.example) *z* [docs](https://docs.example)"
+    );
+    // The same template for Slack: its own escaping, the owner's text as written.
+    let p = with(
+        ProviderKind::Slack,
+        json!({"template": {"body": "<https://docs.example|docs> {{ event.data.x }} <{{ event.data.x }}>"}}),
+    );
+    let data = json!({"x": "<!channel> & <https://evil.example|y>"});
+    let b = body(&p, &event("x.y", &data));
+    assert_eq!(
+        b["attachments"][0]["blocks"][0]["text"]["text"],
+        "<https://docs.example|docs> &lt;!channel&gt; &amp; &lt;https://evil.example|y&gt; <&lt;!channel&gt; &amp; &lt;https://evil.example|y&gt;>"
+    );
+}
+
+#[test]
+fn cutting_escaped_text_leaves_no_dangling_escape() {
+    let data = json!({"message": "*".repeat(10_000), "note": "<&>".repeat(2000)});
+    for (kind, settings) in markdown_targets() {
+        let b = body(&with(kind, settings.clone()), &event("x.y", &data));
+        for text in strings(&b) {
+            if let Some(cut) = text.strip_suffix("…") {
+                let slashes = cut.chars().rev().take_while(|c| *c == '\\').count();
+                assert_eq!(slashes % 2, 0, "{kind} {settings}: {text:?}");
+            }
+        }
+    }
+    for kind in [ProviderKind::Slack, ProviderKind::GoogleChat] {
+        let b = body(&with(kind, json!({})), &event("x.y", &data));
+        for text in strings(&b) {
+            let tail = text.rsplit('&').next().unwrap();
+            if text.contains('&') {
+                assert!(
+                    ["amp;", "lt;", "gt;", "quot;"]
+                        .iter()
+                        .any(|e| tail.starts_with(e)),
+                    "{kind}: half an entity in {text:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn google_chat_text_cannot_form_a_link() {
+    let data = json!({"message": "see <https://evil.example|the docs> now"});
+    let b = body(
+        &with(
+            ProviderKind::GoogleChat,
+            json!({"use_rich_formatting": false}),
+        ),
+        &event("x.y", &data),
+    );
+    let text = b["text"].as_str().unwrap();
+    assert!(!text.contains("<https://evil.example|"), "{text}");
+    assert!(text.contains("https://evil.example|the docs>"), "{text}");
+}
+
 #[test]
 fn discord_allows_only_configured_mentions() {
     let p = with(
@@ -115,6 +299,381 @@ fn discord_allows_only_configured_mentions() {
     let quiet = body(&p, &event("job.complete", &data));
     assert!(quiet.get("content").is_none());
     assert_eq!(quiet["allowed_mentions"]["parse"], json!([]));
+}
+
+/// The hostile fixture `name` (`{"type", "data"}`).
+fn fixture(name: &str) -> (String, Value) {
+    let path = format!(
+        "{}/tests/fixtures/hostile/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    (v["type"].as_str().unwrap().to_string(), v["data"].clone())
+}
+
+/// What the links of the URL fixture become: parsed, re-serialised and
+/// percent-encoded; trimmed; credentials removed; anything that is not an
+/// absolute http(s) URL with a host left out.
+const NORMALISED_LINKS: [(&str, &str); 5] = [
+    (
+        "View results",
+        "https://dash.example.com/exp/(1)?a=1&b=%3C2%3E&c=%22q%22",
+    ),
+    (
+        "Open logs",
+        "https://logs.example.com/a%20b/%C3%BC?q=%C3%A4%20%C3%B6#frag%20ment",
+    ),
+    ("Spaces", "https://ok.example/path"),
+    (
+        "Label *bold* [x](https://evil.example)",
+        "https://ok.example/?x=%5B1%5D&y=%7B2%7D%7C3",
+    ),
+    ("Userinfo", "https://ok.example/"),
+];
+
+#[test]
+fn links_from_data_are_parsed_encoded_and_stripped_of_credentials() {
+    let (event_type, data) = fixture("urls");
+    let n = notification(&event(&event_type, &data));
+    let got: Vec<(&str, &str)> = n
+        .links
+        .iter()
+        .map(|l| (l.label.as_str(), l.url.as_str()))
+        .collect();
+    assert_eq!(got, NORMALISED_LINKS);
+    // Template links the owner wrote go through the same parse.
+    let p = with(
+        ProviderKind::Slack,
+        json!({"template": {"links": [
+            {"label": "A", "url": " {{ event.data.dashboard_url }} "},
+            {"label": "B", "url": "https://u:p@x.example/{{ event.data.title }}"},
+            {"label": "C", "url": "javascript:{{ event.data.title }}"},
+        ]}}),
+    );
+    let n = p.notification(&event(&event_type, &data)).unwrap();
+    let got: Vec<(&str, &str)> = n
+        .links
+        .iter()
+        .map(|l| (l.label.as_str(), l.url.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("A", NORMALISED_LINKS[0].1),
+            ("B", "https://x.example/Report%20ready")
+        ]
+    );
+}
+
+#[test]
+fn icon_and_avatar_urls_are_sent_normalised_too() {
+    let data = training_data();
+    let b = body(
+        &with(
+            ProviderKind::Discord,
+            json!({"avatar_url": "https://cdn.example/a b|c.png"}),
+        ),
+        &event("x.y", &data),
+    );
+    assert_eq!(b["avatar_url"], "https://cdn.example/a%20b%7Cc.png");
+    let b = body(
+        &with(
+            ProviderKind::Mattermost,
+            json!({"icon_url": "https://cdn.example/{i}.png"}),
+        ),
+        &event("x.y", &data),
+    );
+    assert_eq!(b["icon_url"], "https://cdn.example/%7Bi%7D.png");
+}
+
+#[test]
+fn every_provider_sends_only_normalised_links() {
+    let (event_type, data) = fixture("urls");
+    for kind in ProviderKind::ALL {
+        let (url, settings) = valid(kind);
+        let Some(rendered) = provider(kind, url, settings)
+            .render(&event(&event_type, &data))
+            .unwrap()
+        else {
+            continue;
+        };
+        let mut text = match rendered {
+            Rendered::Email(m) => format!("{}\n{}", m.text, m.html),
+            Rendered::Http(req) => {
+                let mut b: Value = serde_json::from_slice(&req.body).unwrap();
+                // Zapier and PagerDuty also carry the event data as it came.
+                if let Some(o) = b.as_object_mut() {
+                    o.remove("data");
+                }
+                if let Some(o) = b.get_mut("payload").and_then(Value::as_object_mut) {
+                    o.remove("custom_details");
+                }
+                b.to_string()
+            }
+        };
+        // HTML writes `&` as `&amp;`; Markdown links write parentheses
+        // encoded.
+        text = text
+            .replace("&amp;", "&")
+            .replace("%28", "(")
+            .replace("%29", ")");
+        for (_, want) in NORMALISED_LINKS {
+            assert!(text.contains(want), "{kind}: {want} missing in {text}");
+        }
+        for raw in [
+            "b=<2>",
+            "a b/",
+            "javascript:",
+            "data:text",
+            "ftp://",
+            "pa ss@",
+            "y={2}",
+        ] {
+            assert!(!text.contains(raw), "{kind}: {raw} sent in {text}");
+        }
+    }
+}
+
+/// Line breaks, other control characters and the bidirectional controls
+/// that can disguise a line.
+fn is_one_line(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+}
+
+#[test]
+fn every_provider_gets_the_same_one_line_title() {
+    let (event_type, data) = fixture("oversized");
+    let n = notification(&event(&event_type, &data));
+    assert!(is_one_line(&n.title), "{:?}", n.title);
+    assert!(
+        n.title
+            .starts_with("Deploy failed Bcc: victim@example.com <script>")
+    );
+    assert!(n.title.contains(" RTL 🚀🔥 "), "{:?}", n.title);
+    for l in &n.fields {
+        assert!(is_one_line(&l.label), "{:?}", l.label);
+    }
+    assert!(is_one_line(&n.footer.text) && is_one_line(&n.footer.source));
+    let templated = with(
+        ProviderKind::Zapier,
+        json!({"template": {"title": "{{ event.data.title }}", "footer": "a\n{{ event.type }}\u{202E}b",
+                            "links": [{"label": "x\r\ny", "url": "https://a.example/"}]}}),
+    );
+    for p in [with(ProviderKind::Zapier, json!({})), templated] {
+        let b = body(&p, &event(&event_type, &data));
+        let sent = &b["notification"];
+        assert_eq!(
+            sent["title"],
+            json!(n.title),
+            "the same title as everywhere"
+        );
+        for part in [&sent["footer"]["text"], &sent["footer"]["source"]] {
+            assert!(is_one_line(part.as_str().unwrap()), "{part}");
+        }
+        for l in sent["links"].as_array().unwrap() {
+            assert!(is_one_line(l["label"].as_str().unwrap()), "{l}");
+        }
+    }
+}
+
+/// Each provider's mentions in the mentions fixture: (broadcast,
+/// individual), in fixture order.
+fn own_mentions(kind: ProviderKind) -> (&'static [&'static str], &'static [&'static str]) {
+    match kind {
+        ProviderKind::Slack => (
+            &["<!channel>", "<!here>"],
+            &["<@U123ABC>", "<!subteam^S123>"],
+        ),
+        ProviderKind::Discord => (
+            &["@everyone", "@here"],
+            &["<@123456789012345678>", "<@&987654321098765432>"],
+        ),
+        ProviderKind::GoogleChat => (&["<users/all>"], &["<users/1234567890>"]),
+        ProviderKind::Mattermost => (&["@here", "@all", "@channel"], &["@alice"]),
+        _ => (&[], &[]),
+    }
+}
+
+/// The mentions a chat body carries where they notify.
+fn sent_mentions(kind: ProviderKind, b: &Value) -> String {
+    match kind {
+        ProviderKind::Discord => b["content"].as_str().unwrap_or("").to_string(),
+        ProviderKind::Slack => format!(
+            "{} | {}",
+            b["text"].as_str().unwrap_or(""),
+            b["blocks"][1]["text"]["text"].as_str().unwrap_or("")
+        ),
+        _ => b["text"].as_str().unwrap_or("").to_string(),
+    }
+}
+
+#[test]
+fn mentions_from_event_data_reach_no_provider_unless_the_webhook_opts_in() {
+    let (event_type, data) = fixture("mentions");
+    let every: Vec<&str> = data["mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let opt_ins = [(false, false), (true, false), (false, true), (true, true)];
+    for kind in ProviderKind::ALL {
+        let (broadcast, individual) = own_mentions(kind);
+        for (from_data, broadcast_from_data) in opt_ins {
+            let has_syntax = !broadcast.is_empty();
+            let settings = if has_syntax {
+                json!({"mentions_from_data": from_data, "allow_broadcast_from_data": broadcast_from_data})
+            } else {
+                json!({})
+            };
+            let p = with(kind, settings);
+            let n = p.notification(&event(&event_type, &data)).unwrap();
+            let mut want: Vec<&str> = Vec::new();
+            for m in &every {
+                if (broadcast_from_data && broadcast.contains(m))
+                    || (from_data && individual.contains(m))
+                {
+                    want.push(m);
+                }
+            }
+            assert_eq!(n.mentions, want, "{kind} {from_data} {broadcast_from_data}");
+            let Some(Rendered::Http(req)) = p.render(&event(&event_type, &data)).unwrap() else {
+                continue;
+            };
+            let mut b: Value = serde_json::from_slice(&req.body).unwrap();
+            if kind == ProviderKind::Zapier {
+                // The event data goes to Zapier as it came; the
+                // notification carries no mentions.
+                assert_eq!(b["notification"]["mentions"], json!([]));
+                b.as_object_mut().unwrap().remove("data");
+            }
+            if kind == ProviderKind::PagerDuty {
+                b["payload"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("custom_details");
+            }
+            let sent = sent_mentions(kind, &b);
+            for m in &every {
+                if want.contains(m) {
+                    assert!(sent.contains(m), "{kind}: {m} missing from {sent:?}");
+                } else {
+                    assert!(
+                        !b.to_string().contains(&format!("\"{m}")) && !sent.contains(m),
+                        "{kind} {from_data} {broadcast_from_data}: {m} sent in {b}"
+                    );
+                }
+            }
+            if kind == ProviderKind::Discord {
+                let parse = if broadcast_from_data {
+                    json!(["everyone"])
+                } else {
+                    json!([])
+                };
+                let users: &[&str] = if from_data {
+                    &["123456789012345678"]
+                } else {
+                    &[]
+                };
+                let roles: &[&str] = if from_data {
+                    &["987654321098765432"]
+                } else {
+                    &[]
+                };
+                assert_eq!(
+                    b["allowed_mentions"],
+                    json!({"parse": parse, "users": users, "roles": roles})
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn broadcast_words_in_event_text_never_ping() {
+    let data = json!({
+        "title": "@everyone @here <!channel> @channel @all <users/all>",
+        "message": "@everyone look, @here too\n@channel @all and @alice",
+        "note": "@here",
+    });
+    let live = |s: &str, m: &str| {
+        s.match_indices(m)
+            .any(|(i, _)| !s[i + m.len()..].starts_with('\u{200B}'))
+            && !s.contains(&format!("@\u{200B}{}", &m[1..]))
+    };
+    for rich in [true, false] {
+        let b = body(
+            &with(ProviderKind::Discord, json!({"use_rich_formatting": rich})),
+            &event("x.y", &data),
+        );
+        let content = b["content"].as_str().unwrap_or("");
+        assert!(
+            !content.contains("@everyone") && !content.contains("@here"),
+            "{content}"
+        );
+        assert_eq!(
+            b["allowed_mentions"],
+            json!({"parse": [], "users": [], "roles": []})
+        );
+        let b = body(
+            &with(
+                ProviderKind::Mattermost,
+                json!({"use_rich_formatting": rich}),
+            ),
+            &event("x.y", &data),
+        );
+        for text in strings(&b) {
+            for m in ["@channel", "@all", "@here", "@alice"] {
+                assert!(
+                    !text.contains(m) || !live(text, m),
+                    "mattermost: {m} in {text:?}"
+                );
+            }
+        }
+        let b = body(
+            &with(
+                ProviderKind::GoogleChat,
+                json!({"use_rich_formatting": rich}),
+            ),
+            &event("x.y", &data),
+        );
+        assert!(!b.to_string().contains("<users/all>"), "{b}");
+    }
+    for kind in [ProviderKind::GitHub, ProviderKind::Datadog] {
+        let b = body(&with(kind, json!({})), &event("x.y", &data));
+        for text in markdown_strings(kind, &b) {
+            assert!(
+                !text.contains("@here") && !text.contains("@alice"),
+                "{kind}: {text:?}"
+            );
+        }
+    }
+    let b = body(&with(ProviderKind::Slack, json!({})), &event("x.y", &data));
+    assert!(!b.to_string().contains("<!channel>"), "{b}");
+}
+
+#[test]
+fn configured_mentions_are_sent_only_in_the_providers_own_syntax() {
+    let data = json!({});
+    let p = with(
+        ProviderKind::Slack,
+        json!({"mention_on_failure": true, "mentions": ["<!here>", "@here", "<@123>", "<@U42>"]}),
+    );
+    assert_eq!(
+        p.notification(&event("job.failed", &data))
+            .unwrap()
+            .mentions,
+        ["<!here>", "<@U42>"]
+    );
+    // Teams has no mention syntax a webhook can send.
+    let p = with(
+        ProviderKind::Teams,
+        json!({"mention_on_failure": true, "mentions": ["<at>x</at>", "@here"]}),
+    );
+    let n = p.notification(&event("job.failed", &data)).unwrap();
+    assert!(n.mentions.is_empty(), "{:?}", n.mentions);
 }
 
 #[test]
@@ -141,7 +700,7 @@ fn email_html_escapes_event_text() {
     assert!(mail.html.contains("a &amp; &lt;b&gt;"));
     assert!(
         mail.html
-            .contains("href=\"https://x.example/?a=1&amp;b=&quot;2&quot;\"")
+            .contains("href=\"https://x.example/?a=1&amp;b=%222%22\"")
     );
     assert_eq!(mail.subject, "<script>alert(1)</script>");
     assert!(mail.text.contains("Note: a & <b>"));
@@ -304,6 +863,70 @@ fn pagerduty_dedup_key_is_stable_across_trigger_and_resolve() {
 }
 
 #[test]
+fn pagerduty_custom_details_are_exactly_the_event_data() {
+    let data = training_data();
+    for settings in [
+        json!({}),
+        json!({"template": {"body": "Accuracy {{ event.data.accuracy }}"}}),
+    ] {
+        let b = body(
+            &with(ProviderKind::PagerDuty, settings),
+            &event("training.complete", &data),
+        );
+        assert_eq!(b["payload"]["custom_details"], data);
+    }
+}
+
+#[test]
+fn pagerduty_data_over_512_kb_is_cut_to_fit() {
+    // About 1 MB of event data: 100 values of 10,000 characters.
+    let mut m = Map::new();
+    m.insert("incident_id".into(), json!("inc-7"));
+    for i in 0..100 {
+        m.insert(format!("log_{i:02}"), json!("é".repeat(10_000)));
+    }
+    m.insert("nested".into(), json!({"trace": ["x".repeat(50_000)]}));
+    let data = Value::Object(m);
+    let req = http(
+        &with(ProviderKind::PagerDuty, json!({})),
+        &event("job.failed", &data),
+    );
+    assert!(req.body.len() <= 512_000, "{}", req.body.len());
+    let b: Value = serde_json::from_slice(&req.body).unwrap();
+    let details = &b["payload"]["custom_details"];
+    assert_eq!(details["incident_id"], "inc-7", "short values are kept");
+    assert_marked("log value", details["log_00"].as_str().unwrap());
+    assert!(
+        details["truncated_by_herald"]
+            .as_str()
+            .unwrap()
+            .contains(EVENT_ID),
+        "{}",
+        details["truncated_by_herald"]
+    );
+    // So many keys that even short values do not fit: the first ones stay.
+    let many: Map<String, Value> = (0..60_000)
+        .map(|i| (format!("key_{i:05}"), json!("value")))
+        .collect();
+    let data = Value::Object(many);
+    let req = http(
+        &with(ProviderKind::PagerDuty, json!({})),
+        &event("job.failed", &data),
+    );
+    assert!(req.body.len() <= 512_000, "{}", req.body.len());
+    let b: Value = serde_json::from_slice(&req.body).unwrap();
+    let details = b["payload"]["custom_details"].as_object().unwrap();
+    assert_eq!(details["key_00000"], "value");
+    assert!(
+        details.len() > 1000 && details.len() < 60_000,
+        "{}",
+        details.len()
+    );
+    let note = details["truncated_by_herald"].as_str().unwrap();
+    assert!(note.contains("keys were left out"), "{note}");
+}
+
+#[test]
 fn google_chat_without_thread_key_sends_no_thread() {
     let p = with(
         ProviderKind::GoogleChat,
@@ -377,6 +1000,23 @@ fn settings_errors_name_the_field() {
         field_of(Slack, json!({"icon_emoji": "rocket"})),
         "settings.icon_emoji"
     );
+    for kind in [Slack, Discord, Mattermost, GoogleChat] {
+        for name in ["mentions_from_data", "allow_broadcast_from_data"] {
+            let (url, mut settings) = valid(kind);
+            settings[name] = json!("yes");
+            let (field, message) = parse_err(kind, url, settings);
+            assert_eq!(field, format!("settings.{name}"), "{kind}");
+            assert!(message.contains("expected a boolean"), "{kind}: {message}");
+        }
+    }
+    // Where no mention can be sent, the opt-ins are unknown settings.
+    for kind in [Teams, Email, PagerDuty, Zapier] {
+        let (url, mut settings) = valid(kind);
+        settings["mentions_from_data"] = json!(true);
+        let (field, message) = parse_err(kind, url, settings);
+        assert_eq!(field, "settings.mentions_from_data", "{kind}");
+        assert!(message.contains("unknown setting"), "{kind}: {message}");
+    }
     assert_eq!(
         field_of(Teams, json!({"format": "html"})),
         "settings.format"
@@ -888,6 +1528,63 @@ fn oversized_datadog_stays_within_event_limits() {
     assert!(chars(&b["text"]) <= 4000);
     assert_marked("text", b["text"].as_str().unwrap());
     assert_eq!(b["alert_type"], "error");
+}
+
+/// UTF-16 code units, the unit Jira (Java) counts its summary in.
+fn utf16(v: &Value) -> usize {
+    v.as_str().map_or(0, |s| s.encode_utf16().count())
+}
+
+#[test]
+fn jira_summary_counts_utf16_code_units() {
+    // 255 code points, but 510 UTF-16 code units: over Jira's limit.
+    let data = json!({"title": "🚀".repeat(255)});
+    let b = body(&with(ProviderKind::Jira, json!({})), &event("x.y", &data));
+    let summary = &b["fields"]["summary"];
+    assert!(utf16(summary) <= 255, "{}", utf16(summary));
+    assert_marked("summary", summary.as_str().unwrap());
+    // No emoji is cut in half: every character is whole.
+    assert!(
+        summary
+            .as_str()
+            .unwrap()
+            .trim_end_matches(MARK)
+            .chars()
+            .all(|c| c == '🚀')
+    );
+    let unit = |kind: ProviderKind, name: &str| {
+        herald_providers::info(kind)
+            .limits
+            .into_iter()
+            .find(|l| l.name == name)
+            .unwrap()
+            .unit
+    };
+    assert_eq!(unit(ProviderKind::Jira, "summary"), "utf16_code_units");
+    assert_eq!(unit(ProviderKind::Discord, "embed_title"), "code_points");
+    assert_eq!(unit(ProviderKind::Teams, "payload"), "bytes");
+}
+
+#[test]
+fn truncation_keeps_whole_graphemes() {
+    // A family emoji is one grapheme of five code points (eight UTF-16
+    // units); a flag is two code points. A cut never splits either.
+    let family = "👨\u{200d}👩\u{200d}👧";
+    let data = json!({"title": format!("{}{}", "x".repeat(252), family.repeat(3)), "message": "🇫🇷".repeat(3000)});
+    let b = body(
+        &with(ProviderKind::Discord, json!({})),
+        &event("x.y", &data),
+    );
+    let title = b["embeds"][0]["title"].as_str().unwrap();
+    assert!(title.chars().count() <= 256);
+    let kept = title.trim_start_matches('x').trim_end_matches(MARK);
+    assert!(
+        kept.is_empty() || kept.split(family).all(str::is_empty),
+        "{kept:?}"
+    );
+    let description = b["embeds"][0]["description"].as_str().unwrap();
+    let flags = description.trim_end_matches(MARK);
+    assert_eq!(flags.chars().count() % 2, 0, "a flag was split");
 }
 
 #[test]

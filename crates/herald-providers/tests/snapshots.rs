@@ -153,3 +153,61 @@ fn datadog() {
 fn zapier() {
     insta::assert_json_snapshot!("zapier", snapshot(ProviderKind::Zapier));
 }
+
+/// What every provider sends for the hostile fixture `name`, with `extra`
+/// settings where the provider takes them: the reviewable record of how
+/// event data is escaped, normalised and kept from pinging.
+fn hostile(name: &str, extra: impl Fn(ProviderKind) -> Value) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/hostile/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let event_type = fixture["type"].as_str().unwrap();
+    let mut out = serde_json::Map::new();
+    for kind in ProviderKind::ALL {
+        let p = with(kind, extra(kind));
+        let sent = match p.render(&event(event_type, &fixture["data"])).unwrap() {
+            None => continue,
+            Some(Rendered::Email(m)) => {
+                json!({"subject": m.subject, "text": m.text, "html": m.html})
+            }
+            Some(Rendered::Http(req)) => serde_json::from_slice(&req.body).unwrap(),
+        };
+        out.insert(kind.as_str().to_string(), sent);
+    }
+    Value::Object(out)
+}
+
+/// The providers with a mention syntax, which take the opt-ins.
+fn takes_mention_opt_ins(kind: ProviderKind) -> bool {
+    matches!(
+        kind,
+        ProviderKind::Slack
+            | ProviderKind::Discord
+            | ProviderKind::Mattermost
+            | ProviderKind::GoogleChat
+    )
+}
+
+#[test]
+fn hostile_urls() {
+    insta::assert_json_snapshot!("hostile_urls", hostile("urls", |_| json!({})));
+}
+
+#[test]
+fn hostile_mentions() {
+    insta::assert_json_snapshot!("hostile_mentions", hostile("mentions", |_| json!({})));
+}
+
+#[test]
+fn hostile_mentions_opted_in() {
+    let opted_in = |kind| {
+        if takes_mention_opt_ins(kind) {
+            json!({"mentions_from_data": true, "allow_broadcast_from_data": true})
+        } else {
+            json!({})
+        }
+    };
+    insta::assert_json_snapshot!("hostile_mentions_opted_in", hostile("mentions", opted_in));
+}

@@ -133,12 +133,22 @@ impl Provider {
     /// The notification this webhook sends for `event`: derived from the
     /// event, with the webhook's template and mention settings applied.
     /// Also what a preview shows.
+    ///
+    /// Its `mentions` are those the provider will send: only in the
+    /// provider's own syntax; from `data.mentions` only with
+    /// `mentions_from_data` (individual) or `allow_broadcast_from_data`
+    /// (channel-wide); the webhook's `mentions` on error or critical news
+    /// with `mention_on_failure`. Providers without mentions get none.
     pub fn notification(&self, event: &EventInput<'_>) -> Result<Notification, RenderError> {
-        let mut n = self
-            .templates
-            .apply(event, notification::notification(event))?;
-        if let Some(chat) = self.chat() {
-            chat.apply(&mut n);
+        let defaults = notification::notification(event);
+        let fallback_title = defaults.title.clone();
+        let mut n = self.templates.apply(event, defaults)?;
+        // Template output is normalised like derived text.
+        n.normalise(&fallback_title);
+        match self.chat() {
+            Some(chat) => chat.apply(&mut n),
+            // Only chat services have mentions.
+            None => n.mentions.clear(),
         }
         Ok(n)
     }

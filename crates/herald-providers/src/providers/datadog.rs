@@ -10,21 +10,26 @@ use serde_json::json;
 use crate::catalog::{self, ProviderInfo, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::md_links;
+use crate::format::{datadog_markdown, fit_text, md_links_within, no_mentions};
 use crate::judge::{self, Answer};
 use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
 use crate::settings::{Secret, Settings, UrlRule, check_list, destination};
 use crate::template::TemplateBuilder;
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
 pub(crate) const DEFAULT_SITE: &str = "datadoghq.com";
-pub(crate) const TITLE_MAX: usize = 100;
-pub(crate) const TEXT_MAX: usize = 4000;
+// Datadog says "characters" without saying how it counts them, so UTF-16
+// code units, never less than code points.
+pub(crate) const TITLE: Limit = Limit::utf16(100);
+pub(crate) const TEXT: Limit = Limit::utf16(4000);
 const FIELDS_MAX: usize = 50;
-const VALUE_MAX: usize = 500;
+const VALUE: Limit = Limit::utf16(500);
+const LABEL: Limit = Limit::utf16(200);
+const FOOTER: Limit = Limit::utf16(300);
+const LINKS: Limit = Limit::utf16(1000);
 const MARKDOWN_OPEN: &str = "%%% \n";
 const MARKDOWN_CLOSE: &str = "\n %%%";
 
@@ -90,16 +95,16 @@ impl Datadog {
 
     pub(crate) fn render(&self, n: &Notification, event: &EventInput<'_>) -> HttpRequest {
         let start = Budget {
-            body: TEXT_MAX,
+            body: TEXT.max,
             fields: FIELDS_MAX,
-            value: VALUE_MAX,
+            value: VALUE.max,
         };
-        let text = fit::fit(start, TEXT_MAX, |b| text(n, b), |s| truncate::len(s));
+        let text = fit::fit(start, TEXT.max, |b| text(n, b), |s| TEXT.count(s));
         let mut tags = self.tags.clone();
         tags.push(format!("event_type:{}", event.event_type));
         tags.push("source:herald".to_string());
         let mut body = json!({
-            "title": truncate::line(&n.title, TITLE_MAX),
+            "title": fit_text(&n.title, TITLE, no_mentions),
             "text": text,
             "alert_type": alert_type(n.severity),
             "tags": tags,
@@ -123,17 +128,19 @@ impl Datadog {
 
 fn text(n: &Notification, b: &Budget) -> String {
     let mut parts = Vec::new();
-    let body = truncate::chars(&n.body, b.body);
+    let body = n.body.fit(TEXT.with_max(b.body), datadog_markdown);
     if !body.is_empty() {
         parts.push(body);
     }
     let fields: Vec<String> = fit::fields(&n.fields, b.fields)
         .iter()
         .map(|f| {
+            // One line per field: a value's line breaks become spaces.
+            let value = f.value.fit(VALUE.with_max(b.value), datadog_markdown);
             format!(
                 "**{}:** {}",
-                truncate::line(&f.label, 200),
-                truncate::line(&f.value, b.value)
+                fit_text(&f.label, LABEL, datadog_markdown),
+                value.replace(['\r', '\n'], " ")
             )
         })
         .collect();
@@ -141,10 +148,13 @@ fn text(n: &Notification, b: &Budget) -> String {
         parts.push(fields.join("  \n"));
     }
     if !n.links.is_empty() {
-        parts.push(md_links(&n.links));
+        parts.push(md_links_within(&n.links, LINKS, datadog_markdown));
     }
     if !n.footer.text.is_empty() {
-        parts.push(format!("_{}_", truncate::line(&n.footer.text, 300)));
+        parts.push(format!(
+            "_{}_",
+            fit_text(&n.footer.text, FOOTER, datadog_markdown)
+        ));
     }
     format!("{MARKDOWN_OPEN}{}{MARKDOWN_CLOSE}", parts.join("\n\n"))
 }
@@ -204,13 +214,8 @@ pub(crate) fn info() -> ProviderInfo {
             catalog::template_setting(),
         ],
         limits: vec![
-            limit("title", TITLE_MAX as u64, "characters", "The event title."),
-            limit(
-                "text",
-                TEXT_MAX as u64,
-                "characters",
-                "The event text, Markdown wrapper included.",
-            ),
+            limit("title", TITLE, "The event title."),
+            limit("text", TEXT, "The event text, Markdown wrapper included."),
         ],
         default_rate_limit: None,
     }

@@ -7,31 +7,39 @@
 
 use serde_json::{Value, json};
 
-use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::{md_links, plain_text};
+use crate::format::{fit_text, markdown, md_links_within, no_mentions, plain_text};
 use crate::judge::{self, Answer};
+use crate::mentions::{self, Reach, Syntax};
 use crate::notification::Notification;
 use crate::rendered::HttpRequest;
 use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
 use crate::template::TemplateBuilder;
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
-pub(crate) const CONTENT_MAX: usize = 2000;
-pub(crate) const TITLE_MAX: usize = 256;
-pub(crate) const DESCRIPTION_MAX: usize = 4096;
+/// How mentions are written for this service.
+const SYNTAX: Syntax = Syntax::Discord;
+
+// Discord's API counts code points (it is written in Python).
+pub(crate) const CONTENT: Limit = Limit::code_points(2000);
+pub(crate) const TITLE: Limit = Limit::code_points(256);
+pub(crate) const DESCRIPTION: Limit = Limit::code_points(4096);
 pub(crate) const FIELDS_MAX: usize = 25;
-pub(crate) const FIELD_NAME_MAX: usize = 256;
-pub(crate) const FIELD_VALUE_MAX: usize = 1024;
-pub(crate) const FOOTER_MAX: usize = 2048;
+pub(crate) const FIELD_NAME: Limit = Limit::code_points(256);
+pub(crate) const FIELD_VALUE: Limit = Limit::code_points(1024);
+pub(crate) const FOOTER: Limit = Limit::code_points(2048);
 /// Title, description, field names and values and footer together.
-pub(crate) const EMBED_TOTAL_MAX: usize = 6000;
+pub(crate) const EMBED_TOTAL: Limit = Limit::code_points(6000);
 /// Links take at most this much of the description, so a long body cannot
 /// push them out and many links cannot push the body out.
-const LINKS_MAX: usize = 1000;
+const LINKS: Limit = Limit::code_points(1000);
+/// Mentions are sent whole, as many as fit; far fewer than the 100 user
+/// and 100 role ids Discord allows.
+const MENTIONS: Limit = Limit::code_points(1000);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Discord {
@@ -63,7 +71,7 @@ impl Discord {
                 example: "https://discord.com/api/webhooks/<id>/<token>",
             },
         )?;
-        let chat = ChatOptions::take(s, true)?;
+        let chat = ChatOptions::take(s, Some(SYNTAX))?;
         let username = s.take_text("username", 1, 80)?;
         let avatar_url = s.take_url("avatar_url", urls)?;
         s.template(t)?;
@@ -76,25 +84,26 @@ impl Discord {
     }
 
     pub(crate) fn render(&self, n: &Notification) -> HttpRequest {
-        let mentions = n.mentions.join(" ");
+        let sent = mentions::within(&n.mentions, MENTIONS);
+        let mentions = sent.join(" ");
         let mut body = if self.chat.rich {
             let start = Budget {
-                body: DESCRIPTION_MAX,
+                body: DESCRIPTION.max,
                 fields: FIELDS_MAX,
-                value: FIELD_VALUE_MAX,
+                value: FIELD_VALUE.max,
             };
-            let embed = fit::fit(start, EMBED_TOTAL_MAX, |b| self.embed(n, b), embed_chars);
+            let embed = fit::fit(start, EMBED_TOTAL.max, |b| self.embed(n, b), embed_chars);
             let mut body = json!({"embeds": [embed]});
             if !mentions.is_empty() {
-                body["content"] = truncate::chars(&mentions, CONTENT_MAX).into();
+                body["content"] = mentions.clone().into();
             }
             body
         } else {
-            let room = CONTENT_MAX.saturating_sub(truncate::len(&mentions) + 1);
-            let text = plain_text(n, room);
+            let room = CONTENT.with_max(CONTENT.max.saturating_sub(CONTENT.count(&mentions) + 1));
+            let text = plain_text(n, room, markdown);
             json!({"content": if mentions.is_empty() { text } else { format!("{mentions} {text}") }})
         };
-        body["allowed_mentions"] = allowed_mentions(&n.mentions);
+        body["allowed_mentions"] = allowed_mentions(&sent);
         if let Some(u) = &self.username {
             body["username"] = u.clone().into();
         }
@@ -105,13 +114,13 @@ impl Discord {
     }
 
     fn embed(&self, n: &Notification, b: &Budget) -> Value {
-        let links = truncate::chars(&md_links(&n.links), LINKS_MAX);
+        let links = md_links_within(&n.links, LINKS, markdown);
         let room = if links.is_empty() {
-            DESCRIPTION_MAX
+            DESCRIPTION.max
         } else {
-            DESCRIPTION_MAX - truncate::len(&links) - 2
+            DESCRIPTION.max - DESCRIPTION.count(&links) - 2
         };
-        let body = truncate::chars(&n.body, b.body.min(room));
+        let body = n.body.fit(DESCRIPTION.with_max(b.body.min(room)), markdown);
         let description = match (body.is_empty(), links.is_empty()) {
             (true, _) => links,
             (false, true) => body,
@@ -120,16 +129,19 @@ impl Discord {
         let fields: Vec<Value> = fit::fields(&n.fields, b.fields)
             .iter()
             .map(|f| {
-                let name = non_empty(truncate::line(&f.label, FIELD_NAME_MAX));
-                let value = non_empty(truncate::chars(&f.value, b.value.min(FIELD_VALUE_MAX)));
-                let inline = truncate::len(&value) <= 40;
+                let name = non_empty(fit_text(&f.label, FIELD_NAME, markdown));
+                let value = non_empty(
+                    f.value
+                        .fit(FIELD_VALUE.with_max(b.value.min(FIELD_VALUE.max)), markdown),
+                );
+                let inline = FIELD_VALUE.count(&value) <= 40;
                 json!({"name": name, "value": value, "inline": inline})
             })
             .collect();
         let color = u32::from_str_radix(self.chat.color(n.severity).trim_start_matches('#'), 16)
             .unwrap_or(0);
         let mut embed = json!({
-            "title": truncate::line(&n.title, TITLE_MAX),
+            "title": fit_text(&n.title, TITLE, markdown),
             "color": color,
             "fields": fields,
             "timestamp": n.footer.timestamp,
@@ -138,7 +150,8 @@ impl Discord {
             embed["description"] = description.into();
         }
         if !n.footer.text.is_empty() {
-            embed["footer"] = json!({"text": truncate::chars(&n.footer.text, FOOTER_MAX)});
+            // Footers show no Markdown, so only mentions are neutralised.
+            embed["footer"] = json!({"text": fit_text(&n.footer.text, FOOTER, no_mentions)});
         }
         if let Some(first) = n.links.first() {
             embed["url"] = first.url.clone().into();
@@ -158,7 +171,7 @@ fn non_empty(s: String) -> String {
 
 /// The embed text Discord counts against its 6,000-character total.
 fn embed_chars(embed: &Value) -> usize {
-    let s = |v: &Value| v.as_str().map_or(0, truncate::len);
+    let s = |v: &Value| v.as_str().map_or(0, |t| EMBED_TOTAL.count(t));
     let fields: usize = embed["fields"]
         .as_array()
         .map(|f| f.iter().map(|f| s(&f["name"]) + s(&f["value"])).sum())
@@ -166,31 +179,29 @@ fn embed_chars(embed: &Value) -> usize {
     s(&embed["title"]) + s(&embed["description"]) + s(&embed["footer"]["text"]) + fields
 }
 
-/// Exactly the configured mentions may ping: `@everyone`/`@here` only if
-/// listed, users `<@id>`/`<@!id>` and roles `<@&id>` by id.
-fn allowed_mentions(mentions: &[String]) -> Value {
+/// Exactly the mentions sent may ping, and nothing else in the message
+/// (event text included): `parse: ["everyone"]` only when `@everyone` or
+/// `@here` is sent, users `<@id>`/`<@!id>` and roles `<@&id>` by id.
+fn allowed_mentions(sent: &[String]) -> Value {
     let mut parse = Vec::new();
-    let mut users = Vec::new();
-    let mut roles = Vec::new();
-    for m in mentions {
-        let m = m.trim();
-        if m == "@everyone" || m == "@here" {
-            if parse.is_empty() {
-                parse.push("everyone");
+    let mut users: Vec<&str> = Vec::new();
+    let mut roles: Vec<&str> = Vec::new();
+    for m in sent {
+        match SYNTAX.reach(m) {
+            Some(Reach::Broadcast) if parse.is_empty() => parse.push("everyone"),
+            Some(Reach::Broadcast) => {}
+            Some(Reach::Individual) => {
+                let inner = &m[2..m.len() - 1];
+                match inner.strip_prefix('&') {
+                    Some(role) => roles.push(role),
+                    None => users.push(inner.trim_start_matches('!')),
+                }
             }
-        } else if let Some(id) = m.strip_prefix("<@&").and_then(|r| r.strip_suffix('>')) {
-            roles.push(id.to_string());
-        } else if let Some(id) = m
-            .strip_prefix("<@!")
-            .or_else(|| m.strip_prefix("<@"))
-            .and_then(|r| r.strip_suffix('>'))
-        {
-            users.push(id.to_string());
+            None => {}
         }
     }
-    // Discord allows at most 100 ids of each kind.
-    users.truncate(100);
-    roles.truncate(100);
+    users.dedup();
+    roles.dedup();
     json!({"parse": parse, "users": users, "roles": roles})
 }
 
@@ -234,7 +245,7 @@ pub(crate) fn info() -> ProviderInfo {
         setting("username", "string", "Sender name override."),
         setting("avatar_url", "string", "Sender avatar URL override."),
     ];
-    settings.extend(catalog::chat_settings(true));
+    settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "discord",
         title: "Discord",
@@ -249,40 +260,22 @@ pub(crate) fn info() -> ProviderInfo {
         limits: vec![
             limit(
                 "content",
-                CONTENT_MAX as u64,
-                "characters",
+                CONTENT,
                 "Message content (mentions, or the plain-text message).",
             ),
-            limit(
-                "embed_title",
-                TITLE_MAX as u64,
-                "characters",
-                "Embed title.",
-            ),
+            limit("embed_title", TITLE, "Embed title."),
             limit(
                 "embed_description",
-                DESCRIPTION_MAX as u64,
-                "characters",
+                DESCRIPTION,
                 "Embed description (body and links).",
             ),
-            limit("embed_fields", FIELDS_MAX as u64, "items", "Embed fields."),
-            limit(
-                "field_name",
-                FIELD_NAME_MAX as u64,
-                "characters",
-                "Field name.",
-            ),
-            limit(
-                "field_value",
-                FIELD_VALUE_MAX as u64,
-                "characters",
-                "Field value.",
-            ),
-            limit("footer", FOOTER_MAX as u64, "characters", "Embed footer."),
+            items("embed_fields", FIELDS_MAX, "Embed fields."),
+            limit("field_name", FIELD_NAME, "Field name."),
+            limit("field_value", FIELD_VALUE, "Field value."),
+            limit("footer", FOOTER, "Embed footer."),
             limit(
                 "embed_total",
-                EMBED_TOTAL_MAX as u64,
-                "characters",
+                EMBED_TOTAL,
                 "All embed text together; the body shrinks first.",
             ),
         ],

@@ -4,14 +4,14 @@
 //! `url` is not needed. It may be omitted, or be a `mailto:` URL whose
 //! addresses join `to` (for clients that always send a URL).
 
-use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
-use crate::format::{html, html_attr};
+use crate::format::{html, html_attr, plain};
 use crate::notification::Notification;
 use crate::rendered::{EmailMessage, SmtpOverrides};
 use crate::settings::{ChatOptions, Settings, check_text, email_address};
 use crate::template::TemplateBuilder;
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
@@ -25,10 +25,12 @@ pub struct OwnMailSettings {
     pub from: bool,
 }
 
-pub(crate) const SUBJECT_MAX: usize = 200;
+// Herald's own limits: mail has none that count characters, but a subject
+// longer than a line is cut by many clients anyway.
+pub(crate) const SUBJECT: Limit = Limit::code_points(200);
 pub(crate) const RECIPIENTS_MAX: usize = 50;
 /// The body in the text and HTML parts.
-pub(crate) const BODY_MAX: usize = 100_000;
+pub(crate) const BODY: Limit = Limit::code_points(100_000);
 const FIELDS_MAX: usize = 200;
 
 #[derive(Debug, Clone)]
@@ -87,7 +89,7 @@ impl Email {
         let subject_prefix = s.take_text("subject_prefix", 1, 50)?;
         let smtp: SmtpOverrides = s.or("smtp", SmtpOverrides::default())?;
         check_smtp(&smtp, urls).map_err(|e| e.within("settings.smtp"))?;
-        let chat = ChatOptions::take(s, false)?;
+        let chat = ChatOptions::take(s, None)?;
         s.template(t)?;
         Ok(Self {
             chat,
@@ -109,7 +111,7 @@ impl Email {
 
     pub(crate) fn render(&self, n: &Notification) -> EmailMessage {
         let mut n = n.clone();
-        n.body = truncate::chars(&n.body, BODY_MAX);
+        n.body = n.body.cut(BODY);
         n.fields = crate::fit::fields(&n.fields, FIELDS_MAX);
         let subject = match &self.subject_prefix {
             Some(p) => format!("{p} {}", n.title),
@@ -120,7 +122,7 @@ impl Email {
             to: self.to.clone(),
             cc: self.cc.clone(),
             bcc: self.bcc.clone(),
-            subject: truncate::line(&subject, SUBJECT_MAX),
+            subject: SUBJECT.line(&subject),
             text: text_part(&n),
             html: if self.chat.rich {
                 html_part(&n, &self.chat.color(n.severity))
@@ -190,11 +192,11 @@ fn text_part(n: &Notification) -> String {
     out.push_str(&n.title);
     out.push_str("\n\n");
     if !n.body.is_empty() {
-        out.push_str(&n.body);
+        out.push_str(&n.body.render(plain));
         out.push_str("\n\n");
     }
     for f in &n.fields {
-        out.push_str(&format!("{}: {}\n", f.label, f.value));
+        out.push_str(&format!("{}: {}\n", f.label, f.value.render(plain)));
     }
     if !n.fields.is_empty() {
         out.push('\n');
@@ -214,7 +216,8 @@ fn text_part(n: &Notification) -> String {
 }
 
 /// A single-column table layout with inline styles (mail clients ignore
-/// style sheets); every piece of event text is HTML-escaped.
+/// style sheets); every piece of event text is HTML-escaped (markup the
+/// owner wrote in a body or field template is kept, as HTML).
 fn html_part(n: &Notification, color: &str) -> String {
     let color = html_attr(color);
     let mut out = String::new();
@@ -231,7 +234,7 @@ fn html_part(n: &Notification, color: &str) -> String {
     if !n.body.is_empty() {
         out.push_str(&format!(
             "<tr><td style=\"padding:8px 20px;white-space:pre-wrap\">{}</td></tr>\n",
-            html(&n.body)
+            n.body.render(html)
         ));
     }
     if !n.fields.is_empty() {
@@ -240,7 +243,7 @@ fn html_part(n: &Notification, color: &str) -> String {
             out.push_str(&format!(
                 "<tr><th align=\"left\" style=\"padding:4px 16px 4px 0;color:#616061;font-weight:normal\">{}</th><td style=\"padding:4px 0\">{}</td></tr>\n",
                 html(&f.label),
-                html(&f.value)
+                f.value.render(html)
             ));
         }
         out.push_str("</table></td></tr>\n");
@@ -294,7 +297,7 @@ pub(crate) fn info() -> ProviderInfo {
              each defaults to the server's.",
         ),
     ];
-    settings.extend(catalog::chat_settings(false));
+    settings.extend(catalog::chat_settings(None));
     ProviderInfo {
         name: "email",
         title: "Email",
@@ -307,24 +310,13 @@ pub(crate) fn info() -> ProviderInfo {
         ),
         settings,
         limits: vec![
-            limit(
-                "subject",
-                SUBJECT_MAX as u64,
-                "characters",
-                "The subject (one line).",
-            ),
-            limit(
+            limit("subject", SUBJECT, "The subject (one line)."),
+            items(
                 "recipients",
-                RECIPIENTS_MAX as u64,
-                "items",
+                RECIPIENTS_MAX,
                 "Addresses in each of to, cc and bcc.",
             ),
-            limit(
-                "body",
-                BODY_MAX as u64,
-                "characters",
-                "The body in each part.",
-            ),
+            limit("body", BODY, "The body in each part."),
         ],
         default_rate_limit: None,
     }

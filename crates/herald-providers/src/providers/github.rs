@@ -10,21 +10,26 @@ use crate::catalog::{self, ProviderInfo, limit, setting};
 use crate::error::RenderError;
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::md_links;
+use crate::format::{self, cut_markdown, fit_text, md_links_within};
 use crate::judge::{self, Answer};
 use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
 use crate::settings::{Secret, Settings, UrlRule, check_list, destination};
 use crate::template::{TemplateBuilder, Templates};
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
 pub(crate) const DEFAULT_URL: &str = "https://api.github.com";
-pub(crate) const TITLE_MAX: usize = 256;
-pub(crate) const BODY_MAX: usize = 65_536;
+// GitHub counts code points: 65,536 emoji are as long a body as 65,536
+// letters.
+pub(crate) const TITLE: Limit = Limit::code_points(256);
+pub(crate) const BODY: Limit = Limit::code_points(65_536);
 const FIELDS_MAX: usize = 100;
-const VALUE_MAX: usize = 2000;
+const VALUE: Limit = Limit::code_points(2000);
+const LABEL: Limit = Limit::code_points(200);
+const FOOTER: Limit = Limit::code_points(500);
+const LINKS: Limit = Limit::code_points(10_000);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,21 +97,21 @@ impl GitHub {
         t: &Templates,
     ) -> Result<HttpRequest, RenderError> {
         let start = Budget {
-            body: BODY_MAX,
+            body: BODY.max,
             fields: FIELDS_MAX,
-            value: VALUE_MAX,
+            value: VALUE.max,
         };
         let (url, body) = match self.mode {
             Mode::Issue => {
                 let markdown = fit::fit(
                     start,
-                    BODY_MAX,
+                    BODY.max,
                     |b| markdown(n, b, false),
-                    |s| truncate::len(s),
+                    |s| BODY.count(s),
                 );
                 let mut body = json!({
-                    "title": truncate::line(&n.title, TITLE_MAX),
-                    "body": truncate::chars(&markdown, BODY_MAX),
+                    "title": fit_text(&n.title, TITLE, format::no_mentions),
+                    "body": cut_markdown(&markdown, BODY),
                 });
                 if !self.labels.is_empty() {
                     body["labels"] = json!(self.labels);
@@ -128,22 +133,18 @@ impl GitHub {
                             "issue_number",
                             format!(
                                 "rendered `{}`, which is not a positive issue number",
-                                truncate::line(&raw, 40)
+                                Limit::code_points(40).line(&raw)
                             ),
                         )
                     })?;
-                let markdown = fit::fit(
-                    start,
-                    BODY_MAX,
-                    |b| markdown(n, b, true),
-                    |s| truncate::len(s),
-                );
+                let markdown =
+                    fit::fit(start, BODY.max, |b| markdown(n, b, true), |s| BODY.count(s));
                 (
                     format!(
                         "{}/repos/{}/issues/{number}/comments",
                         self.base, self.repository
                     ),
-                    json!({"body": truncate::chars(&markdown, BODY_MAX)}),
+                    json!({"body": cut_markdown(&markdown, BODY)}),
                 )
             }
         };
@@ -189,24 +190,26 @@ fn emoji(s: Severity) -> &'static str {
     }
 }
 
-/// A table cell: pipes would end the cell, line breaks the row.
+/// A table cell, from escaped Markdown (where event text has no bare `|`
+/// left to end the cell): line breaks would end the row.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace("\r\n", "<br>")
-        .replace('\n', "<br>")
+    s.replace("\r\n", "<br>").replace('\n', "<br>")
 }
 
 fn markdown(n: &Notification, b: &Budget, with_title: bool) -> String {
     let mut out = String::new();
     if with_title {
-        out.push_str(&format!("### {}\n\n", truncate::line(&n.title, TITLE_MAX)));
+        out.push_str(&format!(
+            "### {}\n\n",
+            fit_text(&n.title, TITLE, format::markdown)
+        ));
     }
     out.push_str(&format!(
         "{} **{}**\n\n",
         emoji(n.severity),
         n.severity.label()
     ));
-    let body = truncate::chars(&n.body, b.body);
+    let body = n.body.fit(BODY.with_max(b.body), format::markdown);
     if !body.is_empty() {
         out.push_str(&body);
         out.push_str("\n\n");
@@ -217,20 +220,21 @@ fn markdown(n: &Notification, b: &Budget, with_title: bool) -> String {
         for f in &fields {
             out.push_str(&format!(
                 "| {} | {} |\n",
-                cell(&truncate::line(&f.label, 200)),
-                cell(&truncate::chars(&f.value, b.value))
+                cell(&fit_text(&f.label, LABEL, format::markdown)),
+                cell(&f.value.fit(VALUE.with_max(b.value), format::markdown))
             ));
         }
         out.push('\n');
     }
     if !n.links.is_empty() {
-        out.push_str(&md_links(&n.links));
+        out.push_str(&md_links_within(&n.links, LINKS, format::markdown));
         out.push_str("\n\n");
     }
     if !n.footer.text.is_empty() {
+        // Markdown inside the HTML tag is still read as Markdown.
         out.push_str(&format!(
             "<sub>{}</sub>\n",
-            crate::format::html(&truncate::line(&n.footer.text, 500))
+            fit_text(&n.footer.text, FOOTER, format::markdown)
         ));
     }
     out
@@ -290,11 +294,10 @@ pub(crate) fn info() -> ProviderInfo {
             catalog::template_setting(),
         ],
         limits: vec![
-            limit("title", TITLE_MAX as u64, "characters", "The issue title."),
+            limit("title", TITLE, "The issue title."),
             limit(
                 "body",
-                BODY_MAX as u64,
-                "characters",
+                BODY,
                 "The issue or comment body; body and fields shrink to fit.",
             ),
         ],

@@ -8,30 +8,42 @@
 
 use serde_json::{Value, json};
 
-use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::error::RenderError;
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::{escape_angle, plain_text};
+use crate::format::{break_angles, escape_angle, fit_text, plain_text};
 use crate::judge::{self, Answer};
+use crate::mentions::{self, Syntax};
 use crate::notification::{EventInput, Notification};
 use crate::rendered::HttpRequest;
 use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
 use crate::template::{TemplateBuilder, Templates};
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
+/// How mentions are written for this service.
+const SYNTAX: Syntax = Syntax::GoogleChat;
+
 /// Google Chat refuses messages over 32,000 bytes.
-pub(crate) const PAYLOAD_MAX: usize = 32_000;
-/// A plain text message.
-pub(crate) const TEXT_MAX: usize = 4096;
-const TITLE_MAX: usize = 200;
-const BODY_MAX: usize = 10_000;
+pub(crate) const PAYLOAD: Limit = Limit::bytes(32_000);
+/// A plain text message. Google says "characters" without saying how it
+/// counts, so UTF-16 code units, never less than code points.
+pub(crate) const TEXT: Limit = Limit::utf16(4096);
+// Herald's own limits for parts of the card, which keep it readable; the
+// payload limit is what Google enforces.
+const TITLE: Limit = Limit::utf16(200);
+const SUBTITLE: Limit = Limit::utf16(100);
+const BODY: Limit = Limit::utf16(10_000);
 const FIELDS_MAX: usize = 50;
-const VALUE_MAX: usize = 1000;
+const VALUE: Limit = Limit::utf16(1000);
+const LABEL: Limit = Limit::utf16(200);
+const BUTTON: Limit = Limit::utf16(100);
+const FOOTER: Limit = Limit::utf16(500);
+const MENTIONS: Limit = Limit::utf16(1000);
 const BUTTONS_MAX: usize = 10;
-const THREAD_KEY_MAX: usize = 256;
+const THREAD_KEY: Limit = Limit::utf16(256);
 
 #[derive(Debug, Clone)]
 pub(crate) struct GoogleChat {
@@ -57,7 +69,7 @@ impl GoogleChat {
                 example: "https://chat.googleapis.com/v1/spaces/AAAA/messages?key=…&token=…",
             },
         )?;
-        let chat = ChatOptions::take(s, true)?;
+        let chat = ChatOptions::take(s, Some(SYNTAX))?;
         let thread_key = s.templated("thread_key", None, t)?;
         s.template(t)?;
         Ok(Self {
@@ -75,11 +87,11 @@ impl GoogleChat {
     ) -> Result<HttpRequest, RenderError> {
         let thread_key = if self.thread_key {
             let key = t.session(event, n).render("thread_key")?;
-            Some(truncate::line(&key, THREAD_KEY_MAX)).filter(|k| !k.is_empty())
+            Some(THREAD_KEY.line(&key)).filter(|k| !k.is_empty())
         } else {
             None
         };
-        let mentions = n.mentions.join(" ");
+        let mentions = mentions::within(&n.mentions, MENTIONS).join(" ");
         let thread = thread_key.as_ref().map(|key| json!({"threadKey": key}));
         let with_thread = |mut body: Value| {
             if let Some(thread) = &thread {
@@ -89,20 +101,20 @@ impl GoogleChat {
         };
         let body = if self.chat.rich {
             let start = Budget {
-                body: BODY_MAX,
+                body: BODY.max,
                 fields: FIELDS_MAX,
-                value: VALUE_MAX,
+                value: VALUE.max,
             };
             // The thread counts towards the size, so it is part of each try.
             fit::fit(
                 start,
-                PAYLOAD_MAX,
+                PAYLOAD.max,
                 |b| with_thread(self.card(n, &mentions, b)),
                 fit::json_bytes,
             )
         } else {
-            let room = TEXT_MAX.saturating_sub(truncate::len(&mentions) + 1);
-            let text = plain_text(n, room);
+            let room = TEXT.with_max(TEXT.max.saturating_sub(TEXT.count(&mentions) + 1));
+            let text = plain_text(n, room, break_angles);
             with_thread(
                 json!({"text": if mentions.is_empty() { text } else { format!("{mentions} {text}") }}),
             )
@@ -130,13 +142,13 @@ impl GoogleChat {
         )}})];
         if !n.body.is_empty() && b.body > 0 {
             widgets.push(
-                json!({"textParagraph": {"text": escape_angle(&truncate::chars(&n.body, b.body))}}),
+                json!({"textParagraph": {"text": n.body.fit(BODY.with_max(b.body), escape_angle)}}),
             );
         }
         for f in fit::fields(&n.fields, b.fields) {
             widgets.push(json!({"decoratedText": {
-                "topLabel": escape_angle(&truncate::line(&f.label, 200)),
-                "text": escape_angle(&truncate::chars(&f.value, b.value)),
+                "topLabel": fit_text(&f.label, LABEL, escape_angle),
+                "text": f.value.fit(VALUE.with_max(b.value), escape_angle),
                 "wrapText": true,
             }}));
         }
@@ -144,7 +156,9 @@ impl GoogleChat {
             .links
             .iter()
             .take(BUTTONS_MAX)
-            .map(|l| json!({"text": truncate::line(&l.label, 100), "onClick": {"openLink": {"url": l.url}}}))
+            .map(
+                |l| json!({"text": fit_text(&l.label, BUTTON, break_angles), "onClick": {"openLink": {"url": l.url}}}),
+            )
             .collect();
         if !buttons.is_empty() {
             widgets.push(json!({"buttonList": {"buttons": buttons}}));
@@ -152,22 +166,24 @@ impl GoogleChat {
         if !n.footer.text.is_empty() {
             widgets.push(json!({"textParagraph": {"text": format!(
                 "<font color=\"#80868B\">{}</font>",
-                escape_angle(&truncate::line(&n.footer.text, 500))
+                fit_text(&n.footer.text, FOOTER, escape_angle)
             )}}));
         }
-        let title = truncate::line(&n.title, TITLE_MAX);
+        // Header, buttons and fallback show no markup, but a `<users/…>`
+        // there must not read as a mention either.
+        let title = fit_text(&n.title, TITLE, break_angles);
         let mut body = json!({
             "fallbackText": title,
             "cardsV2": [{
                 "cardId": "herald",
                 "card": {
-                    "header": {"title": title, "subtitle": truncate::line(&n.footer.source, 100)},
+                    "header": {"title": title, "subtitle": fit_text(&n.footer.source, SUBTITLE, break_angles)},
                     "sections": [{"widgets": widgets}],
                 },
             }],
         });
         if !mentions.is_empty() {
-            body["text"] = truncate::chars(mentions, 1000).into();
+            body["text"] = mentions.into();
         }
         body
     }
@@ -198,7 +214,7 @@ pub(crate) fn info() -> ProviderInfo {
         "Template (Jinja): messages with the same rendered key go to one thread (e.g. `{{ event.data.run_id }}`); \
          empty renders start no thread.",
     )];
-    settings.extend(catalog::chat_settings(true));
+    settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "google_chat",
         title: "Google Chat",
@@ -213,17 +229,11 @@ pub(crate) fn info() -> ProviderInfo {
         limits: vec![
             limit(
                 "payload",
-                PAYLOAD_MAX as u64,
-                "bytes",
+                PAYLOAD,
                 "The whole message; body and fields shrink to fit.",
             ),
-            limit(
-                "text",
-                TEXT_MAX as u64,
-                "characters",
-                "A plain-text message.",
-            ),
-            limit("buttons", BUTTONS_MAX as u64, "items", "Link buttons."),
+            limit("text", TEXT, "A plain-text message."),
+            items("buttons", BUTTONS_MAX, "Link buttons."),
         ],
         // Chat accepts 60 messages a minute per space.
         default_rate_limit: catalog::rate(1.0),

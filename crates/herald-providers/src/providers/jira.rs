@@ -18,17 +18,21 @@ use crate::settings::{
     Secret, Settings, UrlRule, check_list, check_text, destination, email_address,
 };
 use crate::template::TemplateBuilder;
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
-pub(crate) const SUMMARY_MAX: usize = 255;
-/// Jira's limit for a rich-text field, applied to the serialised ADF
-/// document (which is longer than the text it holds).
-pub(crate) const DESCRIPTION_MAX: usize = 32_767;
-const BODY_MAX: usize = 30_000;
+/// Jira is written in Java: its 255 are UTF-16 code units, so an emoji
+/// counts twice.
+pub(crate) const SUMMARY: Limit = Limit::utf16(255);
+/// Jira's limit for a rich-text field (32,767 UTF-16 code units), applied
+/// to the serialised ADF document in bytes, which is never less.
+pub(crate) const DESCRIPTION: Limit = Limit::bytes(32_767);
+const BODY: Limit = Limit::utf16(30_000);
 const FIELDS_MAX: usize = 100;
-const VALUE_MAX: usize = 2000;
+const VALUE: Limit = Limit::utf16(2000);
+const LABEL: Limit = Limit::utf16(255);
+const FOOTER: Limit = Limit::utf16(500);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Jira {
@@ -102,15 +106,15 @@ impl Jira {
 
     pub(crate) fn render(&self, n: &Notification) -> HttpRequest {
         let start = Budget {
-            body: BODY_MAX,
+            body: BODY.max,
             fields: FIELDS_MAX,
-            value: VALUE_MAX,
+            value: VALUE.max,
         };
-        let description = fit::fit(start, DESCRIPTION_MAX, |b| adf(n, b), fit::json_bytes);
+        let description = fit::fit(start, DESCRIPTION.max, |b| adf(n, b), fit::json_bytes);
         let mut fields = json!({
             "project": {"key": self.project_key},
             "issuetype": {"name": self.issue_type},
-            "summary": truncate::line(&n.title, SUMMARY_MAX),
+            "summary": SUMMARY.line(&n.title),
             "description": description,
         });
         if !self.labels.is_empty() {
@@ -145,7 +149,7 @@ fn paragraph(content: Vec<Value>) -> Option<Value> {
 
 fn adf(n: &Notification, b: &Budget) -> Value {
     let mut content: Vec<Value> = Vec::new();
-    let body = truncate::chars(&n.body, b.body);
+    let body = BODY.with_max(b.body).cut(&n.body);
     for block in body.split("\n\n") {
         let mut nodes = Vec::new();
         for (i, line) in block.lines().filter(|l| !l.trim().is_empty()).enumerate() {
@@ -157,12 +161,11 @@ fn adf(n: &Notification, b: &Budget) -> Value {
         content.extend(paragraph(nodes));
     }
     let mut items = vec![("Severity".to_string(), n.severity.label().to_string())];
-    items.extend(fit::fields(&n.fields, b.fields).into_iter().map(|f| {
-        (
-            truncate::line(&f.label, 255),
-            truncate::chars(&f.value, b.value),
-        )
-    }));
+    items.extend(
+        fit::fields(&n.fields, b.fields)
+            .into_iter()
+            .map(|f| (LABEL.line(&f.label), VALUE.with_max(b.value).cut(&f.value))),
+    );
     let list: Vec<Value> = items
         .iter()
         .map(|(label, value)| {
@@ -180,14 +183,14 @@ fn adf(n: &Notification, b: &Budget) -> Value {
             links.push(text(" · "));
         }
         links.push(marked(
-            &non_empty(&truncate::line(&l.label, 255)),
+            &non_empty(&LABEL.line(&l.label)),
             json!([{"type": "link", "attrs": {"href": l.url}}]),
         ));
     }
     content.extend(paragraph(links));
     if !n.footer.text.trim().is_empty() {
         content.extend(paragraph(vec![marked(
-            &truncate::line(&n.footer.text, 500),
+            &FOOTER.line(&n.footer.text),
             json!([{"type": "em"}]),
         )]));
     }
@@ -237,16 +240,10 @@ pub(crate) fn info() -> ProviderInfo {
             catalog::template_setting(),
         ],
         limits: vec![
-            limit(
-                "summary",
-                SUMMARY_MAX as u64,
-                "characters",
-                "The summary (one line).",
-            ),
+            limit("summary", SUMMARY, "The summary (one line)."),
             limit(
                 "description",
-                DESCRIPTION_MAX as u64,
-                "bytes",
+                DESCRIPTION,
                 "The description as ADF JSON; body and fields shrink to fit.",
             ),
         ],

@@ -8,24 +8,35 @@
 
 use serde_json::{Value, json};
 
-use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::{md_links, plain_text};
+use crate::format::{
+    fit_text, mattermost_markdown as markdown, mattermost_plain, md_links_within, plain_text,
+};
 use crate::judge::{self, Answer};
+use crate::mentions::{self, Syntax};
 use crate::notification::Notification;
 use crate::rendered::HttpRequest;
 use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
 use crate::template::TemplateBuilder;
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
-/// A post's message, and the budget for all text of the post together.
-pub(crate) const TEXT_MAX: usize = 16_383;
-const TITLE_MAX: usize = 256;
+/// How mentions are written for this service.
+const SYNTAX: Syntax = Syntax::Mattermost;
+
+/// A post's message, and the budget for all text of the post together;
+/// Mattermost counts runes (code points).
+pub(crate) const TEXT: Limit = Limit::code_points(16_383);
+const TITLE: Limit = Limit::code_points(256);
 const FIELDS_MAX: usize = 50;
-const VALUE_MAX: usize = 1000;
+const VALUE: Limit = Limit::code_points(1000);
+const LABEL: Limit = Limit::code_points(200);
+const FOOTER: Limit = Limit::code_points(300);
+const MENTIONS: Limit = Limit::code_points(1000);
+const LINKS: Limit = Limit::code_points(2000);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Mattermost {
@@ -45,7 +56,7 @@ impl Mattermost {
     ) -> Result<Self, ValidationError> {
         // Self-hosted: any https URL (the path is /hooks/<id> on any host).
         let url = destination(url, None, urls, UrlRule::Any)?;
-        let chat = ChatOptions::take(s, true)?;
+        let chat = ChatOptions::take(s, Some(SYNTAX))?;
         let channel = s.take_text("channel", 1, 64)?;
         let username = s.take_text("username", 1, 64)?;
         let icon_url = s.take_url("icon_url", urls)?;
@@ -60,22 +71,22 @@ impl Mattermost {
     }
 
     pub(crate) fn render(&self, n: &Notification) -> HttpRequest {
-        let mentions = n.mentions.join(" ");
+        let mentions = mentions::within(&n.mentions, MENTIONS).join(" ");
         let mut body = if self.chat.rich {
             let start = Budget {
-                body: TEXT_MAX,
+                body: TEXT.max,
                 fields: FIELDS_MAX,
-                value: VALUE_MAX,
+                value: VALUE.max,
             };
             fit::fit(
                 start,
-                TEXT_MAX,
+                TEXT.max,
                 |b| self.attachment(n, &mentions, b),
                 text_chars,
             )
         } else {
-            let room = TEXT_MAX.saturating_sub(truncate::len(&mentions) + 1);
-            let text = plain_text(n, room);
+            let room = TEXT.with_max(TEXT.max.saturating_sub(TEXT.count(&mentions) + 1));
+            let text = plain_text(n, room, markdown);
             json!({"text": if mentions.is_empty() { text } else { format!("{mentions} {text}") }})
         };
         let obj = body.as_object_mut().expect("a JSON object");
@@ -92,9 +103,12 @@ impl Mattermost {
     }
 
     fn attachment(&self, n: &Notification, mentions: &str, b: &Budget) -> Value {
-        let title = truncate::line(&n.title, TITLE_MAX);
-        let links = md_links(&n.links);
-        let body = truncate::chars(&n.body, b.body);
+        // Attachment titles, text, field titles and values and footers are
+        // all Markdown; only `fallback` (for notifications) is plain.
+        let fallback = fit_text(&n.title, TITLE, mattermost_plain);
+        let title = fit_text(&n.title, TITLE, markdown);
+        let links = md_links_within(&n.links, LINKS, markdown);
+        let body = n.body.fit(TEXT.with_max(b.body), markdown);
         let text = match (body.is_empty(), links.is_empty()) {
             (true, _) => links,
             (false, true) => body,
@@ -103,24 +117,24 @@ impl Mattermost {
         let fields: Vec<Value> = fit::fields(&n.fields, b.fields)
             .iter()
             .map(|f| {
-                let value = truncate::chars(&f.value, b.value);
-                json!({"title": truncate::line(&f.label, 200), "value": value, "short": truncate::len(&value) <= 40})
+                let value = f.value.fit(VALUE.with_max(b.value), markdown);
+                json!({"title": fit_text(&f.label, LABEL, markdown), "value": value, "short": VALUE.count(&value) <= 40})
             })
             .collect();
         let mut attachment = json!({
-            "fallback": title,
+            "fallback": fallback,
             "color": self.chat.color(n.severity),
             "title": title,
             "text": text,
             "fields": fields,
-            "footer": truncate::line(&n.footer.text, 300),
+            "footer": fit_text(&n.footer.text, FOOTER, markdown),
         });
         if let Some(first) = n.links.first() {
             attachment["title_link"] = first.url.clone().into();
         }
         let mut body = json!({"attachments": [attachment]});
         if !mentions.is_empty() {
-            body["text"] = truncate::chars(mentions, 1000).into();
+            body["text"] = mentions.into();
         }
         body
     }
@@ -128,7 +142,7 @@ impl Mattermost {
 
 /// All text of a post: message, attachment title, text, fields and footer.
 fn text_chars(body: &Value) -> usize {
-    let s = |v: &Value| v.as_str().map_or(0, truncate::len);
+    let s = |v: &Value| v.as_str().map_or(0, |t| TEXT.count(t));
     let mut total = s(&body["text"]);
     if let Some(list) = body["attachments"].as_array() {
         for a in list {
@@ -175,7 +189,7 @@ pub(crate) fn info() -> ProviderInfo {
             "Sender icon URL override, if the server allows it.",
         ),
     ];
-    settings.extend(catalog::chat_settings(true));
+    settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "mattermost",
         title: "Mattermost",
@@ -189,16 +203,10 @@ pub(crate) fn info() -> ProviderInfo {
         limits: vec![
             limit(
                 "text",
-                TEXT_MAX as u64,
-                "characters",
+                TEXT,
                 "All text of the post together (message and attachment).",
             ),
-            limit(
-                "fields",
-                FIELDS_MAX as u64,
-                "items",
-                "Attachment fields shown.",
-            ),
+            items("fields", FIELDS_MAX, "Attachment fields shown."),
         ],
         default_rate_limit: None,
     }

@@ -11,18 +11,28 @@ use serde_json::{Value, json};
 use crate::catalog::{self, ProviderInfo, limit, setting};
 use crate::error::RenderError;
 use crate::facts::{Batches, Facts};
+use crate::fit;
 use crate::judge::{self, Answer};
 use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
 use crate::settings::{Secret, Settings, UrlRule, check_text, destination};
 use crate::template::{TemplateBuilder, Templates};
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
 pub(crate) const DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";
-pub(crate) const SUMMARY_MAX: usize = 1024;
-pub(crate) const DEDUP_KEY_MAX: usize = 255;
+// PagerDuty says "characters" without saying how it counts them, so UTF-16
+// code units, never less than code points.
+pub(crate) const SUMMARY: Limit = Limit::utf16(1024);
+pub(crate) const DEDUP_KEY: Limit = Limit::utf16(255);
+const SOURCE: Limit = Limit::utf16(255);
+const LINK_TEXT: Limit = Limit::utf16(255);
+/// PagerDuty refuses events over 512 KB; the whole request stays under
+/// it (512,000 bytes, whichever way a kilobyte is counted).
+pub(crate) const EVENT: Limit = Limit::bytes(512_000);
+/// The key added to `custom_details` when the data had to be cut.
+const TRUNCATED_KEY: &str = "truncated_by_herald";
 const DEFAULT_DEDUP_KEY: &str = "{{ event.data.dedup_key or event.data.incident_id or event.id }}";
 const DEFAULT_SOURCE: &str = "{{ event.data.source or 'herald' }}";
 const LINKS_MAX: usize = 10;
@@ -145,9 +155,9 @@ impl PagerDuty {
         t: &Templates,
     ) -> Result<HttpRequest, RenderError> {
         let session = t.session(event, n);
-        let key = truncate::line(&session.render("dedup_key")?, DEDUP_KEY_MAX);
+        let key = DEDUP_KEY.line(&session.render("dedup_key")?);
         let dedup_key = if key.is_empty() {
-            truncate::chars(event.id, DEDUP_KEY_MAX)
+            DEDUP_KEY.cut(event.id)
         } else {
             key
         };
@@ -158,13 +168,13 @@ impl PagerDuty {
                 "dedup_key": dedup_key,
             })
         } else {
-            let source = truncate::line(&session.render("source")?, 255);
+            let source = SOURCE.line(&session.render("source")?);
             let mut payload = json!({
-                "summary": truncate::line(&n.title, SUMMARY_MAX),
+                "summary": SUMMARY.line(&n.title),
                 "source": if source.is_empty() { "herald".to_string() } else { source },
                 "severity": severity(n.severity),
                 "timestamp": n.footer.timestamp,
-                "custom_details": custom_details(n, event),
+                "custom_details": {},
             });
             for (name, value) in [
                 ("component", &self.component),
@@ -179,7 +189,7 @@ impl PagerDuty {
                 .links
                 .iter()
                 .take(LINKS_MAX)
-                .map(|l| json!({"href": l.url, "text": truncate::line(&l.label, 255)}))
+                .map(|l| json!({"href": l.url, "text": LINK_TEXT.line(&l.label)}))
                 .collect();
             let mut body = json!({
                 "routing_key": self.routing_key.expose(),
@@ -190,6 +200,8 @@ impl PagerDuty {
             if !links.is_empty() {
                 body["links"] = links.into();
             }
+            let room = EVENT.max.saturating_sub(fit::json_bytes(&body));
+            body["payload"]["custom_details"] = custom_details(event, room);
             body
         };
         Ok(HttpRequest::post_json(self.url.as_str(), &body))
@@ -206,18 +218,78 @@ fn severity(s: Severity) -> &'static str {
     }
 }
 
-/// The event data as it came (responders see every key), plus the body
-/// when a template produced one that is not in the data.
-fn custom_details(n: &Notification, event: &EventInput<'_>) -> Value {
-    let mut details = match event.data {
+/// Exactly the event data (responders see every key as it came; an event
+/// whose data is not an object has it under `data`), within `room` bytes.
+/// Data too large for PagerDuty's event limit is cut: long strings first,
+/// at any depth, then the last keys; `truncated_by_herald` then says so
+/// and names the event, whose whole data stays in Herald.
+fn custom_details(event: &EventInput<'_>, room: usize) -> Value {
+    let details = match event.data {
         Value::Object(map) => Value::Object(map.clone()),
         Value::Null => json!({}),
         other => json!({"data": other}),
     };
-    if !n.body.is_empty() && details.get("message").is_none() {
-        details["message"] = n.body.clone().into();
+    if fit::json_bytes(&details) <= room {
+        return details;
     }
-    details
+    let note = |left_out: usize| {
+        let mut note = format!(
+            "The event data was over PagerDuty's size limit: long values were cut to fit \
+             (the whole event is {} in Herald).",
+            event.id
+        );
+        if left_out > 0 {
+            note.push_str(&format!(" {left_out} keys were left out."));
+        }
+        Value::String(note)
+    };
+    let mut max = 8192;
+    loop {
+        let mut cut = details.clone();
+        cut_strings(&mut cut, Limit::code_points(max));
+        cut[TRUNCATED_KEY] = note(0);
+        if fit::json_bytes(&cut) <= room {
+            return cut;
+        }
+        if max <= 64 {
+            break;
+        }
+        max /= 2;
+    }
+    // Even short values are too many: keep the first keys that fit.
+    let mut cut = details;
+    cut_strings(&mut cut, Limit::code_points(64));
+    let Value::Object(map) = cut else {
+        unreachable!("custom details are an object")
+    };
+    let total = map.len();
+    // Sizes add up entry by entry (`"key":value,`), the note counted as if
+    // every key were left out, which is its longest.
+    let note_entry = fit::json_bytes(&json!({TRUNCATED_KEY: note(total)}));
+    let mut used = note_entry;
+    let mut kept = serde_json::Map::new();
+    for (key, value) in map {
+        let entry = fit::json_bytes(&Value::String(key.clone())) + 1 + fit::json_bytes(&value) + 1;
+        if used + entry > room {
+            break;
+        }
+        used += entry;
+        kept.insert(key, value);
+    }
+    let left_out = total - kept.len();
+    let mut cut = Value::Object(kept);
+    cut[TRUNCATED_KEY] = note(left_out);
+    cut
+}
+
+/// Every string in `value`, at any depth, cut to `limit`.
+fn cut_strings(value: &mut Value, limit: Limit) {
+    match value {
+        Value::String(s) if !limit.fits(s) => *s = limit.cut(s),
+        Value::Array(list) => list.iter_mut().for_each(|v| cut_strings(v, limit)),
+        Value::Object(map) => map.values_mut().for_each(|v| cut_strings(v, limit)),
+        _ => {}
+    }
 }
 
 /// 202 on success; 400 is an invalid event (permanent, with PagerDuty's
@@ -265,8 +337,13 @@ pub(crate) fn info() -> ProviderInfo {
             catalog::template_setting(),
         ],
         limits: vec![
-            limit("summary", SUMMARY_MAX as u64, "characters", "payload.summary (the title)."),
-            limit("dedup_key", DEDUP_KEY_MAX as u64, "characters", "The deduplication key."),
+            limit("summary", SUMMARY, "payload.summary (the title)."),
+            limit("dedup_key", DEDUP_KEY, "The deduplication key."),
+            limit(
+                "event",
+                EVENT,
+                "The whole event; custom_details (the event data) is cut to fit.",
+            ),
         ],
         // About 120 events a minute per routing key.
         default_rate_limit: catalog::rate(2.0),

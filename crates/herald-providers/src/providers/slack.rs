@@ -9,30 +9,39 @@
 
 use serde_json::{Value, json};
 
-use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit;
-use crate::format::{escape_angle, escaped_chars, plain_text};
+use crate::format::{break_angles, escape_angle, fit_text, plain_text};
 use crate::judge::{self, Answer};
+use crate::mentions::{self, Syntax};
 use crate::notification::Notification;
 use crate::rendered::HttpRequest;
 use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, check_text, destination};
 use crate::template::TemplateBuilder;
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
+/// How mentions are written for this service.
+const SYNTAX: Syntax = Syntax::Slack;
+
+// Slack says "characters" without saying how it counts them, so text
+// limits are counted in UTF-16 code units, never less than code points.
 pub(crate) const MAX_BLOCKS: usize = 50;
-pub(crate) const HEADER_MAX: usize = 150;
-pub(crate) const SECTION_TEXT_MAX: usize = 3000;
+pub(crate) const HEADER: Limit = Limit::utf16(150);
+pub(crate) const SECTION_TEXT: Limit = Limit::utf16(3000);
 pub(crate) const FIELDS_PER_SECTION: usize = 10;
-pub(crate) const FIELD_TEXT_MAX: usize = 2000;
-pub(crate) const BUTTON_TEXT_MAX: usize = 75;
+pub(crate) const FIELD_TEXT: Limit = Limit::utf16(2000);
+pub(crate) const BUTTON_TEXT: Limit = Limit::utf16(75);
 /// Slack's advice for `text`; longer is cut by Slack itself at 40,000.
-pub(crate) const TEXT_MAX: usize = 4000;
+pub(crate) const TEXT: Limit = Limit::utf16(4000);
 const BUTTONS_MAX: usize = 25;
-const BUTTON_URL_MAX: usize = 3000;
-const CONTEXT_TEXT_MAX: usize = 2000;
+const BUTTON_URL: Limit = Limit::utf16(3000);
+const CONTEXT_TEXT: Limit = Limit::utf16(2000);
+const FIELD_LABEL: Limit = Limit::utf16(200);
+/// Mentions are sent whole, as many as fit.
+const MENTIONS: Limit = Limit::utf16(1000);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Slack {
@@ -60,7 +69,7 @@ impl Slack {
                 example: "https://hooks.slack.com/services/T000/B000/XXXX",
             },
         )?;
-        let chat = ChatOptions::take(s, true)?;
+        let chat = ChatOptions::take(s, Some(SYNTAX))?;
         let channel = s.take_text("channel", 1, 80)?;
         let username = s.take_text("username", 1, 80)?;
         let icon_emoji: Option<String> = s.take("icon_emoji")?;
@@ -84,11 +93,12 @@ impl Slack {
     }
 
     pub(crate) fn render(&self, n: &Notification) -> HttpRequest {
-        let mentions = n.mentions.join(" ");
+        let mentions = mentions::within(&n.mentions, MENTIONS).join(" ");
         let mut body = if self.chat.rich {
             self.blocks(n, &mentions)
         } else {
-            json!({ "text": with_mentions(&mentions, &escaped_chars(&plain_text(n, TEXT_MAX), TEXT_MAX.saturating_sub(truncate::len(&mentions) + 1), escape_angle)) })
+            let room = TEXT.with_max(TEXT.max.saturating_sub(TEXT.count(&mentions) + 1));
+            json!({ "text": with_mentions(&mentions, &plain_text(n, room, escape_angle)) })
         };
         let obj = body.as_object_mut().expect("a JSON object");
         if let Some(c) = &self.channel {
@@ -106,21 +116,21 @@ impl Slack {
     fn blocks(&self, n: &Notification, mentions: &str) -> Value {
         let fallback = with_mentions(
             mentions,
-            &escaped_chars(
+            &fit_text(
                 &n.title,
-                TEXT_MAX.saturating_sub(truncate::len(mentions) + 1),
+                TEXT.with_max(TEXT.max.saturating_sub(TEXT.count(mentions) + 1)),
                 escape_angle,
             ),
         );
 
         let mut top = vec![json!({
             "type": "header",
-            "text": {"type": "plain_text", "text": truncate::line(&n.title, HEADER_MAX), "emoji": true},
+            "text": {"type": "plain_text", "text": fit_text(&n.title, HEADER, break_angles), "emoji": true},
         })];
         if !mentions.is_empty() {
             top.push(json!({
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": truncate::chars(mentions, SECTION_TEXT_MAX)},
+                "text": {"type": "mrkdwn", "text": mentions},
             }));
         }
 
@@ -128,20 +138,20 @@ impl Slack {
         if !n.body.is_empty() {
             head.push(json!({
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": escaped_chars(&n.body, SECTION_TEXT_MAX, escape_angle)},
+                "text": {"type": "mrkdwn", "text": n.body.fit(SECTION_TEXT, escape_angle)},
             }));
         }
         let mut tail = Vec::new();
         let buttons: Vec<Value> = n
             .links
             .iter()
-            .filter(|l| l.url.len() <= BUTTON_URL_MAX)
+            .filter(|l| BUTTON_URL.fits(&l.url))
             .take(BUTTONS_MAX)
             .enumerate()
             .map(|(i, l)| {
                 json!({
                     "type": "button",
-                    "text": {"type": "plain_text", "text": truncate::line(&l.label, BUTTON_TEXT_MAX), "emoji": true},
+                    "text": {"type": "plain_text", "text": fit_text(&l.label, BUTTON_TEXT, break_angles), "emoji": true},
                     "url": l.url,
                     "action_id": format!("herald_link_{i}"),
                 })
@@ -153,7 +163,7 @@ impl Slack {
         if !n.footer.text.is_empty() {
             tail.push(json!({
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": escaped_chars(&n.footer.text, CONTEXT_TEXT_MAX, escape_angle)}],
+                "elements": [{"type": "mrkdwn", "text": fit_text(&n.footer.text, CONTEXT_TEXT, escape_angle)}],
             }));
         }
 
@@ -165,9 +175,9 @@ impl Slack {
             let items: Vec<Value> = chunk
                 .iter()
                 .map(|f| {
-                    let label = format!("*{}*\n", escape_angle(&truncate::line(&f.label, 200)));
-                    let room = FIELD_TEXT_MAX - truncate::len(&label);
-                    let value = escaped_chars(&f.value, room, escape_angle);
+                    let label = format!("*{}*\n", escape_angle(&FIELD_LABEL.line(&f.label)));
+                    let room = FIELD_TEXT.with_max(FIELD_TEXT.max - FIELD_TEXT.count(&label));
+                    let value = f.value.fit(room, escape_angle);
                     json!({"type": "mrkdwn", "text": format!("{label}{value}")})
                 })
                 .collect();
@@ -229,7 +239,7 @@ pub(crate) fn info() -> ProviderInfo {
             "Sender icon override such as `:rocket:`; legacy webhooks only.",
         ),
     ];
-    settings.extend(catalog::chat_settings(true));
+    settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "slack",
         title: "Slack",
@@ -242,48 +252,21 @@ pub(crate) fn info() -> ProviderInfo {
         ),
         settings,
         limits: vec![
-            limit(
+            items(
                 "blocks",
-                MAX_BLOCKS as u64,
-                "items",
+                MAX_BLOCKS,
                 "Blocks per message, attachment blocks included.",
             ),
-            limit(
-                "header_text",
-                HEADER_MAX as u64,
-                "characters",
-                "The header block (the title).",
-            ),
-            limit(
-                "section_text",
-                SECTION_TEXT_MAX as u64,
-                "characters",
-                "A section's text (the body).",
-            ),
-            limit(
+            limit("header_text", HEADER, "The header block (the title)."),
+            limit("section_text", SECTION_TEXT, "A section's text (the body)."),
+            items(
                 "section_fields",
-                FIELDS_PER_SECTION as u64,
-                "items",
+                FIELDS_PER_SECTION,
                 "Fields per section; more fields take more sections.",
             ),
-            limit(
-                "field_text",
-                FIELD_TEXT_MAX as u64,
-                "characters",
-                "One field's text.",
-            ),
-            limit(
-                "button_text",
-                BUTTON_TEXT_MAX as u64,
-                "characters",
-                "A button's label.",
-            ),
-            limit(
-                "text",
-                TEXT_MAX as u64,
-                "characters",
-                "The fallback or plain-text message.",
-            ),
+            limit("field_text", FIELD_TEXT, "One field's text."),
+            limit("button_text", BUTTON_TEXT, "A button's label."),
+            limit("text", TEXT, "The fallback or plain-text message."),
         ],
         default_rate_limit: catalog::rate(1.0),
     }

@@ -9,25 +9,35 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::catalog::{self, ProviderInfo, items, limit, setting};
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
-use crate::format::plain_text;
+use crate::format::{fit_text, markdown, plain_text};
 use crate::judge::{self, Answer};
+use crate::mentions::Syntax;
 use crate::notification::{Notification, Severity};
 use crate::rendered::HttpRequest;
 use crate::settings::{ChatOptions, SecretUrl, Settings, UrlRule, destination};
 use crate::template::TemplateBuilder;
-use crate::truncate;
+use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
 
+/// Teams turns no string a webhook sends into a mention (that needs user
+/// ids and entities), so cards carry none.
+const SYNTAX: Syntax = Syntax::None;
+
 /// Teams refuses messages of 28 KB and more; stay under it.
-pub(crate) const PAYLOAD_MAX: usize = 28_000;
-const TITLE_MAX: usize = 256;
-const BODY_MAX: usize = 10_000;
+pub(crate) const PAYLOAD: Limit = Limit::bytes(28_000);
+// The per-part limits are Herald's own, so a card stays readable; Teams
+// limits only the whole payload.
+const TITLE: Limit = Limit::code_points(256);
+const BODY: Limit = Limit::code_points(10_000);
 const FIELDS_MAX: usize = 50;
-const VALUE_MAX: usize = 1000;
+const VALUE: Limit = Limit::code_points(1000);
+const LABEL: Limit = Limit::code_points(200);
+const FOOTER: Limit = Limit::code_points(500);
+const BUTTON: Limit = Limit::code_points(100);
 /// Teams shows at most six actions on a card.
 const ACTIONS_MAX: usize = 6;
 
@@ -55,7 +65,7 @@ impl Teams {
         // Workflows URLs live on several Azure and Power Platform hosts that
         // change over time: any https URL is accepted.
         let url = destination(url, None, urls, UrlRule::Any)?;
-        let chat = ChatOptions::take(s, true)?;
+        let chat = ChatOptions::take(s, Some(SYNTAX))?;
         let format = s.or("format", Format::AdaptiveCard)?;
         s.template(t)?;
         Ok(Self {
@@ -67,13 +77,13 @@ impl Teams {
 
     pub(crate) fn render(&self, n: &Notification) -> HttpRequest {
         let start = Budget {
-            body: BODY_MAX,
+            body: BODY.max,
             fields: FIELDS_MAX,
-            value: VALUE_MAX,
+            value: VALUE.max,
         };
         let body = fit::fit(
             start,
-            PAYLOAD_MAX,
+            PAYLOAD.max,
             |b| match self.format {
                 Format::AdaptiveCard => self.adaptive_card(n, b),
                 Format::MessageCard => self.message_card(n, b),
@@ -93,22 +103,19 @@ impl Teams {
                 "bleed": true,
                 "items": [{
                     "type": "TextBlock",
-                    "text": truncate::line(&n.title, TITLE_MAX),
+                    "text": fit_text(&n.title, TITLE, markdown),
                     "weight": "bolder",
                     "size": "large",
                     "color": color,
                     "wrap": true,
                 }],
             }));
-            if !n.mentions.is_empty() {
-                items.push(json!({"type": "TextBlock", "text": truncate::chars(&n.mentions.join(" "), 1000), "wrap": true}));
-            }
             if !n.body.is_empty() && b.body > 0 {
-                items.push(json!({"type": "TextBlock", "text": truncate::chars(&n.body, b.body), "wrap": true}));
+                items.push(json!({"type": "TextBlock", "text": n.body.fit(BODY.with_max(b.body), markdown), "wrap": true}));
             }
             let facts: Vec<Value> = fit::fields(&n.fields, b.fields)
                 .iter()
-                .map(|f| json!({"title": truncate::line(&f.label, 200), "value": truncate::chars(&f.value, b.value)}))
+                .map(|f| json!({"title": fit_text(&f.label, LABEL, markdown), "value": f.value.fit(VALUE.with_max(b.value), markdown)}))
                 .collect();
             if !facts.is_empty() {
                 items.push(json!({"type": "FactSet", "facts": facts}));
@@ -116,7 +123,7 @@ impl Teams {
             if !n.footer.text.is_empty() {
                 items.push(json!({
                     "type": "TextBlock",
-                    "text": truncate::line(&n.footer.text, 500),
+                    "text": fit_text(&n.footer.text, FOOTER, markdown),
                     "size": "small",
                     "isSubtle": true,
                     "wrap": true,
@@ -124,19 +131,16 @@ impl Teams {
             }
         } else {
             let mut n = n.clone();
-            n.body = truncate::chars(&n.body, b.body);
+            n.body = n.body.cut(BODY.with_max(b.body));
             n.fields = fit::fields(&n.fields, b.fields);
-            let mut text = plain_text(&n, BODY_MAX + 2000);
-            if !n.mentions.is_empty() {
-                text = format!("{} {text}", n.mentions.join(" "));
-            }
+            let text = plain_text(&n, BODY.with_max(BODY.max + 2000), markdown);
             items.push(json!({"type": "TextBlock", "text": text, "wrap": true}));
         }
         let actions: Vec<Value> = if self.chat.rich {
             n.links
                 .iter()
                 .take(ACTIONS_MAX)
-                .map(|l| json!({"type": "Action.OpenUrl", "title": truncate::line(&l.label, 100), "url": l.url}))
+                .map(|l| json!({"type": "Action.OpenUrl", "title": BUTTON.line(&l.label), "url": l.url}))
                 .collect()
         } else {
             Vec::new()
@@ -162,24 +166,34 @@ impl Teams {
     }
 
     fn message_card(&self, n: &Notification, b: &Budget) -> Value {
-        let title = truncate::line(&n.title, TITLE_MAX);
+        // The summary is what notifications show, as plain text; the rest
+        // of the card is Markdown.
+        let summary = TITLE.line(&n.title);
+        let title = fit_text(&n.title, TITLE, markdown);
         let color = self.chat.color(n.severity);
         let mut section = json!({
             "activityTitle": n.severity.label(),
-            "activitySubtitle": truncate::line(&n.footer.text, 500),
+            "activitySubtitle": fit_text(&n.footer.text, FOOTER, markdown),
             "markdown": true,
         });
-        let mut text = truncate::chars(&n.body, b.body);
-        if !n.mentions.is_empty() {
-            text = format!("{}\n\n{text}", n.mentions.join(" "));
-        }
+        let mut text = n.body.fit(BODY.with_max(b.body), markdown);
         if !self.chat.rich {
             // The card already shows title and footer; the text adds the
             // fields and links as plain lines instead of facts and buttons.
             let lines = fit::fields(&n.fields, b.fields)
                 .iter()
-                .map(|f| format!("{}: {}", f.label, truncate::chars(&f.value, b.value)))
-                .chain(n.links.iter().map(|l| format!("{}: {}", l.label, l.url)))
+                .map(|f| {
+                    format!(
+                        "{}: {}",
+                        markdown(&f.label),
+                        f.value.fit(VALUE.with_max(b.value), markdown)
+                    )
+                })
+                .chain(
+                    n.links
+                        .iter()
+                        .map(|l| format!("{}: {}", markdown(&l.label), l.url)),
+                )
                 .collect::<Vec<_>>()
                 .join("\n\n");
             text = [text, lines]
@@ -194,7 +208,7 @@ impl Teams {
         if self.chat.rich {
             let facts: Vec<Value> = fit::fields(&n.fields, b.fields)
                 .iter()
-                .map(|f| json!({"name": truncate::line(&f.label, 200), "value": truncate::chars(&f.value, b.value)}))
+                .map(|f| json!({"name": fit_text(&f.label, LABEL, markdown), "value": f.value.fit(VALUE.with_max(b.value), markdown)}))
                 .collect();
             if !facts.is_empty() {
                 section["facts"] = facts.into();
@@ -204,7 +218,7 @@ impl Teams {
             "@type": "MessageCard",
             "@context": "https://schema.org/extensions",
             "themeColor": color.trim_start_matches('#'),
-            "summary": title,
+            "summary": summary,
             "title": title,
             "sections": [section],
         });
@@ -215,7 +229,7 @@ impl Teams {
             .map(|l| {
                 json!({
                     "@type": "OpenUri",
-                    "name": truncate::line(&l.label, 100),
+                    "name": BUTTON.line(&l.label),
                     "targets": [{"os": "default", "uri": l.url}],
                 })
             })
@@ -265,7 +279,7 @@ pub(crate) fn info() -> ProviderInfo {
         )
         .default(json!("adaptive_card")),
     ];
-    settings.extend(catalog::chat_settings(true));
+    settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "teams",
         title: "Microsoft Teams",
@@ -281,18 +295,12 @@ pub(crate) fn info() -> ProviderInfo {
         limits: vec![
             limit(
                 "payload",
-                PAYLOAD_MAX as u64,
-                "bytes",
+                PAYLOAD,
                 "The whole message; body and fields shrink to fit.",
             ),
-            limit("title", TITLE_MAX as u64, "characters", "The title."),
-            limit("actions", ACTIONS_MAX as u64, "items", "Buttons."),
-            limit(
-                "facts",
-                FIELDS_MAX as u64,
-                "items",
-                "Fields shown as facts.",
-            ),
+            limit("title", TITLE, "The title."),
+            items("actions", ACTIONS_MAX, "Buttons."),
+            items("facts", FIELDS_MAX, "Fields shown as facts."),
         ],
         default_rate_limit: catalog::rate(2.0),
     }
