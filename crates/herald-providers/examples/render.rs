@@ -17,6 +17,9 @@
 //!   `{secret, headers, body}` with the Standard Webhooks headers over the
 //!   raw `body` text.
 //!
+//! `index.json` lists every file with its `provider`, `variant` (empty for
+//! the defaults) and `fixture`, so a checker need not parse file names.
+//!
 //! Variants are the settings that change the shape of a payload (plain text
 //! instead of cards, legacy Teams cards, digests of several events, …).
 
@@ -27,7 +30,7 @@ use std::error::Error;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{EVENT_ID, TIMESTAMP_MS, event, training_data, with};
+use common::{EVENT_ID, event, training_data, with};
 use herald_core::signing::{SigningSecret, sign_standard};
 use herald_providers::{Provider, ProviderKind, Rendered, info};
 use serde_json::{Value, json};
@@ -199,7 +202,9 @@ fn render(v: &Variant, fixture: &Fixture, example: &Fixture) -> Result<Value, Bo
 fn signed_webhook(fixture: &Fixture) -> Result<Value, Box<dyn Error>> {
     let secret = SigningSecret::parse(SIGNING_SECRET)?;
     let body = serde_json::to_string(&json!({"type": fixture.event_type, "data": fixture.data}))?;
-    let timestamp = TIMESTAMP_MS / 1000;
+    // Receivers refuse signatures older than a few minutes (replay
+    // protection), so this one is made now, unlike the events' own time.
+    let timestamp = chrono::Utc::now().timestamp();
     Ok(json!({
         "secret": SIGNING_SECRET,
         "headers": {
@@ -247,18 +252,21 @@ fn main() -> Result<(), Box<dyn Error>> {
         fixtures.push(read_fixture(Path::new(&path))?);
     }
     fs::create_dir_all(&out)?;
-    let mut written = 0;
+    let mut index = Vec::new();
     for v in variants() {
         for fixture in std::iter::once(&example).chain(&fixtures) {
-            let value = render(&v, fixture, &example)
-                .map_err(|e| format!("{}: {e}", file_name(&v, &fixture.name)))?;
-            fs::write(
-                out.join(file_name(&v, &fixture.name)),
-                serde_json::to_vec_pretty(&value)?,
-            )?;
-            written += 1;
+            let file = file_name(&v, &fixture.name);
+            let value = render(&v, fixture, &example).map_err(|e| format!("{file}: {e}"))?;
+            fs::write(out.join(&file), serde_json::to_vec_pretty(&value)?)?;
+            index.push(json!({
+                "file": file,
+                "provider": v.kind.as_str(),
+                "variant": v.name,
+                "fixture": fixture.name,
+            }));
         }
     }
-    println!("wrote {written} renders to {}", out.display());
+    fs::write(out.join("index.json"), serde_json::to_vec_pretty(&index)?)?;
+    println!("wrote {} renders to {}", index.len(), out.display());
     Ok(())
 }
