@@ -52,7 +52,7 @@ function renders(dir, files) {
     failed++;
     console.log(`FAIL ${name}: checked, but not in the index`);
   }
-  console.log(`\nschema checks: ${index.length - failed} passed, ${failed} failed`);
+  console.log(`\nschemas: ${index.length - failed} passed, ${failed} failed`);
   return failed;
 }
 
