@@ -35,7 +35,7 @@ use herald_core::signing::{SigningSecret, sign_standard};
 use herald_providers::{Provider, ProviderKind, Rendered, info};
 use serde_json::{Value, json};
 
-/// A fixed secret, so runs are reproducible; it signs nothing real.
+/// A fixed secret (the Standard Webhooks test vector's): it signs nothing real.
 const SIGNING_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// One event to render: its name in file names, type and data.
