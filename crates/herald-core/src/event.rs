@@ -47,6 +47,13 @@ pub fn is_operational(event_type: &str) -> bool {
     event_type.starts_with("herald.")
 }
 
+/// Herald's own events that end an alert another raised, with the same
+/// `data.dedup_key`: `herald.webhook.recovered` ends
+/// `herald.webhook.degraded`, `herald.queue.recovered` ends
+/// `herald.queue.backlog`. Incident tools (PagerDuty) resolve on them.
+pub const RESOLVING_OPERATIONAL_EVENTS: [&str; 2] =
+    ["herald.webhook.recovered", "herald.queue.recovered"];
+
 /// A caller-chosen event id: 1–255 characters of `A-Za-z0-9_.:-`.
 pub fn parse_event_id(field: &str, value: &str) -> Result<String, ValidationError> {
     check_len(field, value, 1, 255)?;

@@ -144,8 +144,11 @@ impl PagerDuty {
         })
     }
 
+    /// Whether the event resolves the alert its dedup key names: it
+    /// matches `resolve_on`, or it is one of Herald's own recoveries.
     pub(crate) fn resolves(&self, event_type: &str) -> bool {
-        self.resolve_on.iter().any(|p| p.matches(event_type))
+        herald_core::event::RESOLVING_OPERATIONAL_EVENTS.contains(&event_type)
+            || self.resolve_on.iter().any(|p| p.matches(event_type))
     }
 
     pub(crate) fn render(

@@ -2,7 +2,7 @@
 //! rate over its alert window falls below its threshold (see
 //! [`crate::analytics::health`]), `herald.webhook.recovered` when it is back
 //! and succeeding, and `herald.queue.backlog` when the queue grows past
-//! the server's limits. Each is an operational event through the normal
+//! the server's limits (`herald.queue.recovered` when it is back under). Each is an operational event through the normal
 //! pipeline, raised once per transition: the state is kept in the store
 //! and changed by compare-and-set, so however many nodes look, one
 //! announces it.
@@ -22,6 +22,7 @@ use crate::analytics::health::{self, Loaded};
 pub(crate) const WEBHOOK_DEGRADED: &str = "herald.webhook.degraded";
 pub(crate) const WEBHOOK_RECOVERED: &str = "herald.webhook.recovered";
 pub(crate) const QUEUE_BACKLOG: &str = "herald.queue.backlog";
+pub(crate) const QUEUE_RECOVERED: &str = "herald.queue.recovered";
 
 /// A webhook is looked at no more than once per this, however many of
 /// its attempts are recorded; the last look of a burst comes this long
@@ -209,7 +210,7 @@ async fn check_backlog(inner: &Arc<Inner>) -> Result<(), herald_store::StoreErro
         // The queue is the operator's: announced to the default tenant's
         // webhooks.
         tenant_id: herald_core::ids::DEFAULT_TENANT.to_string(),
-        event_type: QUEUE_BACKLOG,
+        event_type: if over { QUEUE_BACKLOG } else { QUEUE_RECOVERED },
         subject: String::new(),
         data: json!({
             "title": if over { "Herald's delivery queue is backing up" } else { "Herald's delivery queue is back to normal" },

@@ -9,7 +9,7 @@ use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 
 use super::PgStore;
 use crate::rollups::{
-    AnalyticsQuery, AnalyticsRow, Dimension, DurationHistogram, Granularity, RollupFigures, Staged,
+    AnalyticsQuery, AnalyticsRow, DurationHistogram, Granularity, RollupFigures, Staged,
     WebhookStats, aggregate,
 };
 use crate::{AttemptRecord, Result};
@@ -26,7 +26,10 @@ pub(super) async fn record(
     }
     for (key, f) in &staged.rollups {
         let h = &f.histogram;
-        let counts: Vec<i64> = h.counts().iter().map(|&c| c as i64).collect();
+        // Trailing empty buckets are left off (most attempts are short):
+        // the merge below pads the shorter array.
+        let used = h.counts().iter().rposition(|&c| c > 0).map_or(0, |i| i + 1);
+        let counts: Vec<i64> = h.counts()[..used].iter().map(|&c| c as i64).collect();
         sqlx::query(
             "INSERT INTO attempt_rollups
                (tenant_id, granularity, bucket_start, webhook_id, provider, event_type, outcome,
@@ -108,24 +111,26 @@ pub(super) async fn record(
 const FIGURES: &str = "attempts, successes, first_attempts, retries, delivered, failed,
     duration_sum_ms, duration_min_ms, duration_max_ms, histogram";
 
-fn figures_of(r: &PgRow) -> sqlx::Result<RollupFigures> {
-    let n = |name: &str| -> sqlx::Result<u64> { Ok(r.try_get::<i64, _>(name)?.max(0) as u64) };
-    let counts: Vec<i64> = r.try_get("histogram")?;
+/// Reads [`FIGURES`] from column `from` on, by position (a lookup by name
+/// per column and row costs more than the row itself).
+fn figures_of(r: &PgRow, from: usize) -> sqlx::Result<RollupFigures> {
+    let n = |i: usize| -> sqlx::Result<u64> { Ok(r.try_get::<i64, _>(from + i)?.max(0) as u64) };
+    let counts: Vec<i64> = r.try_get(from + 9)?;
     let counts: Vec<u64> = counts.into_iter().map(|c| c.max(0) as u64).collect();
-    let attempts = n("attempts")?;
+    let attempts = n(0)?;
     let (min, max) = if attempts > 0 {
-        (Some(n("duration_min_ms")?), Some(n("duration_max_ms")?))
+        (Some(n(7)?), Some(n(8)?))
     } else {
         (None, None)
     };
     Ok(RollupFigures {
         attempts,
-        successes: n("successes")?,
-        first_attempts: n("first_attempts")?,
-        retries: n("retries")?,
-        delivered: n("delivered")?,
-        failed: n("failed")?,
-        duration_sum_ms: n("duration_sum_ms")?,
+        successes: n(1)?,
+        first_attempts: n(2)?,
+        retries: n(3)?,
+        delivered: n(4)?,
+        failed: n(5)?,
+        duration_sum_ms: n(6)?,
         histogram: DurationHistogram::from_parts(&counts, min, max),
     })
 }
@@ -177,16 +182,10 @@ impl PgStore {
         let rows = sql.build().fetch_all(self.pool()).await?;
         let mut read = Vec::with_capacity(rows.len());
         for row in &rows {
-            let dimensions = query
-                .group_by
-                .iter()
-                .map(|d: &Dimension| row.try_get::<String, _>(format!("d_{}", d.column()).as_str()))
+            let dimensions = (0..query.group_by.len())
+                .map(|i| row.try_get::<String, _>(11 + i))
                 .collect::<sqlx::Result<Vec<String>>>()?;
-            read.push((
-                row.try_get::<i64, _>("bucket_start")?,
-                dimensions,
-                figures_of(row)?,
-            ));
+            read.push((row.try_get::<i64, _>(0)?, dimensions, figures_of(row, 1)?));
         }
         Ok(aggregate(&query, read))
     }
