@@ -9,8 +9,8 @@ use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 
 use super::PgStore;
 use crate::rollups::{
-    AnalyticsQuery, AnalyticsRow, DurationHistogram, Granularity, RollupFigures, Staged,
-    WebhookStats, aggregate,
+    AnalyticsQuery, AnalyticsRow, FIGURE_COLUMNS, Granularity, RollupFigures, Staged, WebhookStats,
+    aggregate,
 };
 use crate::{AttemptRecord, Result};
 
@@ -108,31 +108,18 @@ pub(super) async fn record(
     Ok(())
 }
 
-const FIGURES: &str = "attempts, successes, first_attempts, retries, delivered, failed,
-    duration_sum_ms, duration_min_ms, duration_max_ms, histogram";
+const FIGURES: &str = FIGURE_COLUMNS;
 
 /// Reads [`FIGURES`] from column `from` on, by position (a lookup by name
 /// per column and row costs more than the row itself).
 fn figures_of(r: &PgRow, from: usize) -> sqlx::Result<RollupFigures> {
-    let n = |i: usize| -> sqlx::Result<u64> { Ok(r.try_get::<i64, _>(from + i)?.max(0) as u64) };
+    let mut n = [0i64; 9];
+    for (i, v) in n.iter_mut().enumerate() {
+        *v = r.try_get(from + i)?;
+    }
     let counts: Vec<i64> = r.try_get(from + 9)?;
     let counts: Vec<u64> = counts.into_iter().map(|c| c.max(0) as u64).collect();
-    let attempts = n(0)?;
-    let (min, max) = if attempts > 0 {
-        (Some(n(7)?), Some(n(8)?))
-    } else {
-        (None, None)
-    };
-    Ok(RollupFigures {
-        attempts,
-        successes: n(1)?,
-        first_attempts: n(2)?,
-        retries: n(3)?,
-        delivered: n(4)?,
-        failed: n(5)?,
-        duration_sum_ms: n(6)?,
-        histogram: DurationHistogram::from_parts(&counts, min, max),
-    })
+    Ok(RollupFigures::from_stored(n, &counts))
 }
 
 pub(super) const STATS_SELECT: &str = "SELECT webhook_id, counted_since, last_attempt_at,

@@ -117,6 +117,11 @@ pub struct AnalyticsQuery {
     pub filters: Vec<(Dimension, Vec<String>)>,
 }
 
+/// The figure columns of `attempt_rollups`, in the order
+/// [`RollupFigures::from_stored`] takes them.
+pub(crate) const FIGURE_COLUMNS: &str = "attempts, successes, first_attempts, retries, delivered,
+    failed, duration_sum_ms, duration_min_ms, duration_max_ms, histogram";
+
 /// The counts of one bucket and group.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RollupFigures {
@@ -137,6 +142,27 @@ pub struct RollupFigures {
 }
 
 impl RollupFigures {
+    /// Figures as both engines store them: the [`FIGURE_COLUMNS`] but the
+    /// histogram, in order, then the histogram's bucket counts.
+    pub(crate) fn from_stored(n: [i64; 9], counts: &[u64]) -> RollupFigures {
+        let n = n.map(|v| v.max(0) as u64);
+        let (min, max) = if n[0] > 0 {
+            (Some(n[7]), Some(n[8]))
+        } else {
+            (None, None)
+        };
+        RollupFigures {
+            attempts: n[0],
+            successes: n[1],
+            first_attempts: n[2],
+            retries: n[3],
+            delivered: n[4],
+            failed: n[5],
+            duration_sum_ms: n[6],
+            histogram: DurationHistogram::from_parts(counts, min, max),
+        }
+    }
+
     pub fn merge(&mut self, other: &RollupFigures) {
         self.attempts += other.attempts;
         self.successes += other.successes;

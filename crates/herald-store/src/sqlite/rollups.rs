@@ -11,8 +11,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
 use crate::rollups::{
-    AnalyticsQuery, AnalyticsRow, DurationHistogram, Granularity, RollupFigures, RollupKey, Staged,
-    StatsDelta, WebhookStats, aggregate,
+    AnalyticsQuery, AnalyticsRow, DurationHistogram, FIGURE_COLUMNS, Granularity, RollupFigures,
+    RollupKey, Staged, StatsDelta, WebhookStats, aggregate,
 };
 use crate::{AttemptRecord, Result};
 
@@ -52,52 +52,49 @@ const KEY_WHERE: &str = "tenant_id = ?1 AND granularity = ?2 AND bucket_start = 
     AND status_code = ?8";
 
 fn add_rollup(conn: &Connection, key: &RollupKey, figures: &RollupFigures) -> Result<()> {
-    let key_params = params![
-        key.tenant_id,
-        key.granularity.width_ms(),
-        key.bucket_start,
-        key.webhook_id,
-        key.provider,
-        key.event_type,
-        key.outcome,
-        key.status_code,
+    let key_values: [rusqlite::types::Value; 8] = [
+        key.tenant_id.clone().into(),
+        key.granularity.width_ms().into(),
+        key.bucket_start.into(),
+        key.webhook_id.clone().into(),
+        key.provider.clone().into(),
+        key.event_type.clone().into(),
+        key.outcome.clone().into(),
+        key.status_code.into(),
     ];
     let existing = conn
         .prepare_cached(&format!(
             "SELECT {FIGURES} FROM attempt_rollups WHERE {KEY_WHERE}"
         ))?
-        .query_row(key_params, |r| figures_of(r, 0))
+        .query_row(rusqlite::params_from_iter(&key_values), |r| {
+            figures_of(r, 0)
+        })
         .optional()?;
+    // The writer thread is the only writer: read, add, write back.
     let mut total = existing.unwrap_or_default();
     total.merge(figures);
     let h = &total.histogram;
-    conn.prepare_cached(
+    let figure_values: [rusqlite::types::Value; 10] = [
+        (total.attempts as i64).into(),
+        (total.successes as i64).into(),
+        (total.first_attempts as i64).into(),
+        (total.retries as i64).into(),
+        (total.delivered as i64).into(),
+        (total.failed as i64).into(),
+        (total.duration_sum_ms as i64).into(),
+        (h.min_ms().unwrap_or(0) as i64).into(),
+        (h.max_ms().unwrap_or(0) as i64).into(),
+        encode(h).into(),
+    ];
+    conn.prepare_cached(&format!(
         "INSERT OR REPLACE INTO attempt_rollups
            (tenant_id, granularity, bucket_start, webhook_id, provider, event_type, outcome,
-            status_code, attempts, successes, first_attempts, retries, delivered, failed,
-            duration_sum_ms, duration_min_ms, duration_max_ms, histogram)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-    )?
-    .execute(params![
-        key.tenant_id,
-        key.granularity.width_ms(),
-        key.bucket_start,
-        key.webhook_id,
-        key.provider,
-        key.event_type,
-        key.outcome,
-        key.status_code,
-        total.attempts as i64,
-        total.successes as i64,
-        total.first_attempts as i64,
-        total.retries as i64,
-        total.delivered as i64,
-        total.failed as i64,
-        total.duration_sum_ms as i64,
-        h.min_ms().unwrap_or(0) as i64,
-        h.max_ms().unwrap_or(0) as i64,
-        encode(h),
-    ])?;
+            status_code, {FIGURES})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+    ))?
+    .execute(rusqlite::params_from_iter(
+        key_values.iter().chain(&figure_values),
+    ))?;
     Ok(())
 }
 
@@ -133,28 +130,15 @@ fn add_stats(conn: &Connection, webhook_id: &str, d: &StatsDelta) -> Result<()> 
 }
 
 /// The figure columns, in the order [`figures_of`] reads them.
-const FIGURES: &str = "attempts, successes, first_attempts, retries, delivered, failed,
-    duration_sum_ms, duration_min_ms, duration_max_ms, histogram";
+const FIGURES: &str = FIGURE_COLUMNS;
 
 fn figures_of(r: &rusqlite::Row<'_>, from: usize) -> rusqlite::Result<RollupFigures> {
-    let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(from + i)?.max(0) as u64) };
+    let mut n = [0i64; 9];
+    for (i, v) in n.iter_mut().enumerate() {
+        *v = r.get(from + i)?;
+    }
     let counts = decode(&r.get::<_, Vec<u8>>(from + 9)?);
-    let attempts = n(0)?;
-    let (min, max) = if attempts > 0 {
-        (Some(n(7)?), Some(n(8)?))
-    } else {
-        (None, None)
-    };
-    Ok(RollupFigures {
-        attempts,
-        successes: n(1)?,
-        first_attempts: n(2)?,
-        retries: n(3)?,
-        delivered: n(4)?,
-        failed: n(5)?,
-        duration_sum_ms: n(6)?,
-        histogram: DurationHistogram::from_parts(&counts, min, max),
-    })
+    Ok(RollupFigures::from_stored(n, &counts))
 }
 
 /// Bucket counts as little-endian u64s, trailing empty buckets left off.
