@@ -36,6 +36,10 @@ pub(crate) async fn sweep_forever(store: Store, keep: Duration, every: Duration)
             }
             tokio::time::sleep(BREATHER).await;
         }
+        // Rollups outlive the raw rows, by their own keeping times.
+        if let Err(e) = store.prune_rollups(herald_store::now_ms()).await {
+            tracing::error!(error = %e, "pruning old rollups failed; retrying at the next sweep");
+        }
         if pruned > 0 {
             tracing::info!(
                 events = pruned,

@@ -211,6 +211,11 @@ pub trait DeliveryLog: Send + Sync {
         webhook_ids: Vec<String>,
     ) -> impl Future<Output = Result<Vec<WebhookStats>>> + Send;
 
+    /// Deletes rollups past their granularity's keeping time (see
+    /// [`crate::rollups::Granularity::kept_for_ms`]); they outlive the raw
+    /// rows, which [`EventStore::prune`] deletes. Returns how many.
+    fn prune_rollups(&self, now_ms: i64) -> impl Future<Output = Result<usize>> + Send;
+
     /// Raises (`true`) or clears a webhook's degradation alert if it is not
     /// so already; answers whether this call changed it. Several nodes may
     /// ask at once: exactly one sees `true`, so each transition is

@@ -358,7 +358,7 @@ ALTER TABLE attempts ALTER COLUMN response_body TYPE BYTEA
 /// BLOB of little-endian u64 counts on SQLite, an array on PostgreSQL,
 /// where rows are merged in SQL).
 macro_rules! rollups_schema {
-    ($histogram:literal) => {
+    ($histogram:literal, $table_options:literal) => {
         concat!(
             "
 -- One bucket (a minute, an hour or a day: `granularity` is its width in
@@ -386,9 +386,11 @@ CREATE TABLE attempt_rollups (
             " NOT NULL,
     PRIMARY KEY (tenant_id, granularity, bucket_start, webhook_id, provider, event_type,
                  outcome, status_code)
-);
-CREATE INDEX attempt_rollups_by_webhook
-    ON attempt_rollups (webhook_id, granularity, bucket_start);
+)",
+            $table_options,
+            ";
+-- No other index: every query names the tenant, the granularity and a
+-- range of buckets, the key's prefix, and each write updates one row.
 -- What each webhook's attempts say about it lately, for its health.
 CREATE TABLE webhook_stats (
     webhook_id         TEXT PRIMARY KEY,
@@ -407,8 +409,10 @@ CREATE TABLE webhook_stats (
     };
 }
 
-const ROLLUPS_SQLITE: &str = rollups_schema!("BLOB");
-const ROLLUPS_POSTGRES: &str = rollups_schema!("BIGINT[]");
+// On SQLite the key is the table (WITHOUT ROWID): one B-tree, rows
+// updated in place.
+const ROLLUPS_SQLITE: &str = rollups_schema!("BLOB", " WITHOUT ROWID");
+const ROLLUPS_POSTGRES: &str = rollups_schema!("BIGINT[]", "");
 
 const REGISTRY: &str = "
 -- One row: how many times the set of webhooks changed. Ingest compares it

@@ -182,6 +182,7 @@ forward!(DeliveryLog {
     fn delivery_counts(&self, tenant_id: &str) -> Result<Vec<(DeliveryStatus, u64)>>;
     fn analytics(&self, query: AnalyticsQuery) -> Result<Vec<AnalyticsRow>>;
     fn webhook_stats(&self, tenant_id: &str, webhook_ids: Vec<String>) -> Result<Vec<WebhookStats>>;
+    fn prune_rollups(&self, now_ms: i64) -> Result<usize>;
     fn set_degraded_alert(&self, webhook_id: &str, raised: bool) -> Result<bool>;
 });
 

@@ -423,6 +423,10 @@ impl DeliveryLog for PgStore {
         self.stats_of(tenant_id, webhook_ids).await
     }
 
+    async fn prune_rollups(&self, now_ms: i64) -> Result<usize> {
+        rollups::prune(self.pool(), now_ms).await
+    }
+
     async fn set_degraded_alert(&self, webhook_id: &str, raised: bool) -> Result<bool> {
         self.set_alert(webhook_id, raised).await
     }

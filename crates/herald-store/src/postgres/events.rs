@@ -38,8 +38,6 @@ impl EventStore for PgStore {
         ] {
             sqlx::query(sql).bind(&seqs).execute(&mut *tx).await?;
         }
-        // Rollups outlive the raw rows; they go by their own keeping times.
-        super::rollups::prune(&mut tx, crate::now_ms(), limit).await?;
         tx.commit().await?;
         Ok(seqs.len())
     }

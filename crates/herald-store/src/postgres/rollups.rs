@@ -206,25 +206,18 @@ impl PgStore {
     }
 }
 
-/// Rollup rows past their granularity's keeping time, dropped in slices.
-pub(super) async fn prune(
-    tx: &mut Transaction<'static, Postgres>,
-    now_ms: i64,
-    limit: usize,
-) -> Result<usize> {
+/// Rollup rows past their granularity's keeping time, once per retention
+/// sweep: each finds at most the rows that aged out since the last.
+pub(super) async fn prune(pool: &sqlx::PgPool, now_ms: i64) -> Result<usize> {
     let mut dropped = 0;
     for granularity in Granularity::ALL {
-        dropped += sqlx::query(
-            "DELETE FROM attempt_rollups WHERE ctid IN (
-               SELECT ctid FROM attempt_rollups WHERE granularity = $1 AND bucket_start < $2
-               LIMIT $3)",
-        )
-        .bind(granularity.width_ms())
-        .bind(now_ms - granularity.kept_for_ms())
-        .bind(limit as i64)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected() as usize;
+        dropped +=
+            sqlx::query("DELETE FROM attempt_rollups WHERE granularity = $1 AND bucket_start < $2")
+                .bind(granularity.width_ms())
+                .bind(now_ms - granularity.kept_for_ms())
+                .execute(pool)
+                .await?
+                .rows_affected() as usize;
     }
     Ok(dropped)
 }

@@ -571,6 +571,10 @@ impl DeliveryLog for SqliteStore {
         self.stats_of(tenant_id, webhook_ids).await
     }
 
+    async fn prune_rollups(&self, now_ms: i64) -> Result<usize> {
+        self.write(move |conn| rollups::prune(conn, now_ms)).await
+    }
+
     async fn set_degraded_alert(&self, webhook_id: &str, raised: bool) -> Result<bool> {
         let webhook_id = webhook_id.to_string();
         self.write(move |conn| {

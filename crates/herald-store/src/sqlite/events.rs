@@ -37,9 +37,6 @@ impl EventStore for SqliteStore {
                 conn.prepare_cached("DELETE FROM events WHERE seq = ?1")?
                     .execute([seq])?;
             }
-            // Rollups outlive the raw rows; they go by their own keeping
-            // times.
-            super::rollups::prune(conn, crate::now_ms(), limit)?;
             Ok(seqs.len())
         })
         .await

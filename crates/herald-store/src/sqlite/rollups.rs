@@ -70,7 +70,9 @@ fn add_rollup(conn: &Connection, key: &RollupKey, figures: &RollupFigures) -> Re
             figures_of(r, 0)
         })
         .optional()?;
-    // The writer thread is the only writer: read, add, write back.
+    // The writer thread is the only writer: read, add, write back (in
+    // place when the row exists).
+    let found = existing.is_some();
     let mut total = existing.unwrap_or_default();
     total.merge(figures);
     let h = &total.histogram;
@@ -86,15 +88,25 @@ fn add_rollup(conn: &Connection, key: &RollupKey, figures: &RollupFigures) -> Re
         (h.max_ms().unwrap_or(0) as i64).into(),
         encode(h).into(),
     ];
-    conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO attempt_rollups
-           (tenant_id, granularity, bucket_start, webhook_id, provider, event_type, outcome,
-            status_code, {FIGURES})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-    ))?
-    .execute(rusqlite::params_from_iter(
-        key_values.iter().chain(&figure_values),
-    ))?;
+    let values = rusqlite::params_from_iter(key_values.iter().chain(&figure_values));
+    if found {
+        conn.prepare_cached(&format!(
+            "UPDATE attempt_rollups SET attempts = ?9, successes = ?10, first_attempts = ?11,
+                    retries = ?12, delivered = ?13, failed = ?14, duration_sum_ms = ?15,
+                    duration_min_ms = ?16, duration_max_ms = ?17, histogram = ?18
+             WHERE {KEY_WHERE}"
+        ))?
+        .execute(values)?;
+    } else {
+        conn.prepare_cached(&format!(
+            "INSERT INTO attempt_rollups
+               (tenant_id, granularity, bucket_start, webhook_id, provider, event_type, outcome,
+                status_code, {FIGURES})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18)"
+        ))?
+        .execute(values)?;
+    }
     Ok(())
 }
 
@@ -261,20 +273,18 @@ fn filter_value(dimension: crate::rollups::Dimension, value: &str) -> rusqlite::
     }
 }
 
-/// Rollup rows past their granularity's keeping time, dropped in slices.
-pub(super) fn prune(conn: &Connection, now_ms: i64, limit: usize) -> Result<usize> {
+/// Rollup rows past their granularity's keeping time, once per retention
+/// sweep: each finds at most the rows that aged out since the last.
+pub(super) fn prune(conn: &Connection, now_ms: i64) -> Result<usize> {
     let mut dropped = 0;
     for granularity in Granularity::ALL {
         dropped += conn
             .prepare_cached(
-                "DELETE FROM attempt_rollups WHERE rowid IN (
-                   SELECT rowid FROM attempt_rollups WHERE granularity = ?1 AND bucket_start < ?2
-                   LIMIT ?3)",
+                "DELETE FROM attempt_rollups WHERE granularity = ?1 AND bucket_start < ?2",
             )?
             .execute(params![
                 granularity.width_ms(),
-                now_ms - granularity.kept_for_ms(),
-                limit as i64
+                now_ms - granularity.kept_for_ms()
             ])?;
     }
     Ok(dropped)

@@ -221,6 +221,23 @@ async fn rollups_outlive_the_raw_rows(db: &mut Db) {
         .await
         .unwrap();
     assert_eq!(rows[0].figures.attempts, 1);
+
+    // Each granularity goes by its own keeping time: nine days on, the
+    // minutes are gone, the hours and the day stay.
+    let later = MIDNIGHT + 9 * DAY;
+    assert_eq!(db.prune_rollups(later).await.unwrap(), 1);
+    let minutes = db
+        .analytics(whole(Granularity::Minute, MIDNIGHT, MIDNIGHT + DAY))
+        .await
+        .unwrap();
+    assert!(minutes.is_empty());
+    for granularity in [Granularity::Hour, Granularity::Day] {
+        let rows = db
+            .analytics(whole(granularity, MIDNIGHT, MIDNIGHT + DAY))
+            .await
+            .unwrap();
+        assert_eq!(rows[0].figures.attempts, 1, "{granularity:?}");
+    }
 }
 
 async fn stats_follow_attempts_and_restart_when_enabled(db: &mut Db) {
