@@ -301,17 +301,6 @@ fn discord_allows_only_configured_mentions() {
     assert_eq!(quiet["allowed_mentions"]["parse"], json!([]));
 }
 
-/// The hostile fixture `name` (`{"type", "data"}`).
-fn fixture(name: &str) -> (String, Value) {
-    let path = format!(
-        "{}/tests/fixtures/hostile/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let v: Value = serde_json::from_str(&text).unwrap();
-    (v["type"].as_str().unwrap().to_string(), v["data"].clone())
-}
-
 /// What the links of the URL fixture become: parsed, re-serialised and
 /// percent-encoded; trimmed; credentials removed; anything that is not an
 /// absolute http(s) URL with a host left out.

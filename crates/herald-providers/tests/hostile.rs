@@ -13,16 +13,6 @@ use serde_json::{Value, json};
 
 const FIXTURES: [&str; 3] = ["oversized", "mentions", "urls"];
 
-fn fixture(name: &str) -> (String, Value) {
-    let path = format!(
-        "{}/tests/fixtures/hostile/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let v: Value = serde_json::from_str(&text).unwrap();
-    (v["type"].as_str().unwrap().to_string(), v["data"].clone())
-}
-
 /// The mention syntaxes: what a provider's broadcasts look like.
 fn broadcasts(kind: ProviderKind) -> &'static [&'static str] {
     match kind {

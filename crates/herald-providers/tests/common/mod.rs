@@ -96,3 +96,15 @@ pub fn body(provider: &Provider, event: &EventInput<'_>) -> Value {
 pub fn chars(v: &Value) -> usize {
     v.as_str().map_or(0, |s| s.chars().count())
 }
+
+/// The hostile fixture `name` of `tests/fixtures/hostile/` (`{"type",
+/// "data"}`): its type and data.
+pub fn fixture(name: &str) -> (String, Value) {
+    let path = format!(
+        "{}/tests/fixtures/hostile/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    (v["type"].as_str().unwrap().to_string(), v["data"].clone())
+}
