@@ -63,16 +63,21 @@ impl TraceParent {
 
     /// The header of a new span (an attempt) in this trace.
     pub fn child(&self) -> String {
+        String::from_utf8(self.child_header().to_vec()).expect("hex is ASCII")
+    }
+
+    /// [`TraceParent::child`] as the header's bytes, written without an
+    /// allocation: one is made for every attempt.
+    pub fn child_header(&self) -> [u8; 55] {
         let mut span = [0u8; 8];
         while span == [0; 8] {
             rand::rng().fill(&mut span);
         }
-        format!(
-            "00-{}-{}-{:02x}",
-            hex::encode(self.trace_id),
-            hex::encode(span),
-            u8::from(self.sampled)
-        )
+        let mut out = *b"00-00000000000000000000000000000000-0000000000000000-00";
+        write_hex(&mut out[3..35], &self.trace_id);
+        write_hex(&mut out[36..52], &span);
+        write_hex(&mut out[53..55], &[u8::from(self.sampled)]);
+        out
     }
 
     pub fn trace_id_hex(&self) -> String {
@@ -89,6 +94,15 @@ impl std::fmt::Display for TraceParent {
             hex::encode(self.parent_id),
             u8::from(self.sampled)
         )
+    }
+}
+
+/// Lowercase hex of `bytes` into `out` (twice as long).
+fn write_hex(out: &mut [u8], bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
     }
 }
 
@@ -127,6 +141,12 @@ mod tests {
         let a = TraceParent::parse(&a).unwrap();
         assert_eq!(a.trace_id, t.trace_id);
         assert_ne!(a.parent_id, t.parent_id);
+        assert!(a.sampled);
+        let unsampled = TraceParent {
+            sampled: false,
+            ..t
+        };
+        assert!(unsampled.child().ends_with("-00"));
         assert_eq!(
             TraceParent::for_delivery("dlv_1").trace_id,
             TraceParent::for_delivery("dlv_1").trace_id

@@ -587,9 +587,7 @@ fn attempt_trace(delivery: &ClaimedDelivery) -> HeaderValue {
         .as_deref()
         .and_then(TraceParent::parse)
         .unwrap_or_else(|| TraceParent::for_delivery(&delivery.id));
-    let header = trace.child();
-    tracing::debug!(delivery_id = %delivery.id, traceparent = %header, "attempt");
-    HeaderValue::from_str(&header).expect("a traceparent is visible ASCII")
+    HeaderValue::from_bytes(&trace.child_header()).expect("a traceparent is visible ASCII")
 }
 
 /// An integration's headers: the provider's own, then the webhook's custom
