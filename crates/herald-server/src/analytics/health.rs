@@ -33,6 +33,8 @@ use super::{round_ms, success_rate};
 pub(crate) const FAILING_AFTER: u64 = 5;
 
 const MINUTE: i64 = 60_000;
+/// Up to this many webhooks are read by name; more, tenant-wide.
+const MAX_NAMED: usize = 200;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
 
@@ -213,6 +215,13 @@ impl Loaded {
             .into_iter()
             .map(|s| (s.webhook_id.clone(), s))
             .collect();
+        // Few webhooks: only theirs are read. Many (a whole tenant's
+        // list): the tenant's rows, without a parameter per webhook.
+        let filters = if ids.len() <= MAX_NAMED {
+            vec![(Dimension::WebhookId, ids.clone())]
+        } else {
+            Vec::new()
+        };
         let by_webhook = |granularity, bucket_ms, start_ms| AnalyticsQuery {
             tenant_id: tenant_id.to_string(),
             granularity,
@@ -220,7 +229,7 @@ impl Loaded {
             start_ms,
             end_ms: now_ms + 1,
             group_by: vec![Dimension::WebhookId],
-            filters: vec![(Dimension::WebhookId, ids.clone())],
+            filters: filters.clone(),
         };
         let mut recent: HashMap<String, Recent> = HashMap::new();
         let minute_start =

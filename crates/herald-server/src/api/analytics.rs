@@ -28,6 +28,8 @@ const DAY: i64 = 86_400_000;
 const MAX_PERIOD_DAYS: i64 = 730;
 /// The most buckets one `/analytics` answer holds.
 const MAX_BUCKETS: i64 = 10_000;
+/// The most values one filter takes (each is a bound parameter).
+const MAX_FILTER_VALUES: usize = 100;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -209,6 +211,12 @@ pub(crate) async fn range(
         (Dimension::StatusCode, &q.status_code),
     ] {
         if let Some(values) = list(value) {
+            if values.len() > MAX_FILTER_VALUES {
+                return Err(ApiError::validation(
+                    dimension.as_str(),
+                    format!("takes at most {MAX_FILTER_VALUES} values"),
+                ));
+            }
             if dimension == Dimension::StatusCode
                 && let Some(bad) = values.iter().find(|v| v.parse::<u16>().is_err())
             {
