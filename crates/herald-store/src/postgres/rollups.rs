@@ -24,58 +24,7 @@ pub(super) async fn record(
     for record in records {
         staged.add(record);
     }
-    for (key, f) in &staged.rollups {
-        let h = &f.histogram;
-        // Trailing empty buckets are left off (most attempts are short):
-        // the merge below pads the shorter array.
-        let used = h.counts().iter().rposition(|&c| c > 0).map_or(0, |i| i + 1);
-        let counts: Vec<i64> = h.counts()[..used].iter().map(|&c| c as i64).collect();
-        sqlx::query(
-            "INSERT INTO attempt_rollups
-               (tenant_id, granularity, bucket_start, webhook_id, provider, event_type, outcome,
-                status_code, attempts, successes, first_attempts, retries, delivered, failed,
-                duration_sum_ms, duration_min_ms, duration_max_ms, histogram)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     $17, $18)
-             ON CONFLICT (tenant_id, granularity, bucket_start, webhook_id, provider,
-                          event_type, outcome, status_code) DO UPDATE SET
-               attempts = attempt_rollups.attempts + excluded.attempts,
-               successes = attempt_rollups.successes + excluded.successes,
-               first_attempts = attempt_rollups.first_attempts + excluded.first_attempts,
-               retries = attempt_rollups.retries + excluded.retries,
-               delivered = attempt_rollups.delivered + excluded.delivered,
-               failed = attempt_rollups.failed + excluded.failed,
-               duration_sum_ms = attempt_rollups.duration_sum_ms + excluded.duration_sum_ms,
-               duration_min_ms = LEAST(attempt_rollups.duration_min_ms, excluded.duration_min_ms),
-               duration_max_ms = GREATEST(attempt_rollups.duration_max_ms,
-                                          excluded.duration_max_ms),
-               histogram = ARRAY(
-                 SELECT COALESCE(mine, 0) + COALESCE(theirs, 0)
-                 FROM unnest(attempt_rollups.histogram, excluded.histogram)
-                      WITH ORDINALITY AS t(mine, theirs, i)
-                 ORDER BY i)",
-        )
-        .bind(&key.tenant_id)
-        .bind(key.granularity.width_ms())
-        .bind(key.bucket_start)
-        .bind(&key.webhook_id)
-        .bind(&key.provider)
-        .bind(&key.event_type)
-        .bind(&key.outcome)
-        .bind(key.status_code)
-        .bind(f.attempts as i64)
-        .bind(f.successes as i64)
-        .bind(f.first_attempts as i64)
-        .bind(f.retries as i64)
-        .bind(f.delivered as i64)
-        .bind(f.failed as i64)
-        .bind(f.duration_sum_ms as i64)
-        .bind(h.min_ms().unwrap_or(0) as i64)
-        .bind(h.max_ms().unwrap_or(0) as i64)
-        .bind(&counts)
-        .execute(&mut **tx)
-        .await?;
-    }
+    upsert_rollups(tx, &staged).await?;
     for (webhook_id, d) in &staged.stats {
         sqlx::query(
             "INSERT INTO webhook_stats (webhook_id, tenant_id, last_attempt_at, last_success_at,
@@ -109,6 +58,91 @@ pub(super) async fn record(
 }
 
 const FIGURES: &str = FIGURE_COLUMNS;
+
+/// Adds the staged rollup rows in one statement, a column array each.
+/// Histograms travel as array literals (`{3,0,5}`): PostgreSQL has no
+/// array of arrays of different lengths. The rows are unique and sorted by
+/// key, so two batches touching the same rows lock them in one order.
+async fn upsert_rollups(tx: &mut Transaction<'static, Postgres>, staged: &Staged) -> Result<()> {
+    if staged.rollups.is_empty() {
+        return Ok(());
+    }
+    let n = staged.rollups.len();
+    let mut text: [Vec<&str>; 5] = Default::default();
+    let mut numbers: [Vec<i64>; 12] = Default::default();
+    let mut histograms = Vec::with_capacity(n);
+    for (key, f) in &staged.rollups {
+        let h = &f.histogram;
+        let texts = [
+            key.tenant_id.as_str(),
+            key.webhook_id.as_str(),
+            key.provider.as_str(),
+            key.event_type.as_str(),
+            key.outcome.as_str(),
+        ];
+        for (column, value) in text.iter_mut().zip(texts) {
+            column.push(value);
+        }
+        let values = [
+            key.granularity.width_ms(),
+            key.bucket_start,
+            key.status_code,
+            f.attempts as i64,
+            f.successes as i64,
+            f.first_attempts as i64,
+            f.retries as i64,
+            f.delivered as i64,
+            f.failed as i64,
+            f.duration_sum_ms as i64,
+            h.min_ms().unwrap_or(0) as i64,
+            h.max_ms().unwrap_or(0) as i64,
+        ];
+        for (column, value) in numbers.iter_mut().zip(values) {
+            column.push(value);
+        }
+        // Trailing empty buckets are left off (most attempts are short):
+        // the merge below pads the shorter array.
+        let used = h.counts().iter().rposition(|&c| c > 0).map_or(0, |i| i + 1);
+        let counts: Vec<String> = h.counts()[..used].iter().map(u64::to_string).collect();
+        histograms.push(format!("{{{}}}", counts.join(",")));
+    }
+    let mut query = sqlx::query(
+        "INSERT INTO attempt_rollups
+           (tenant_id, webhook_id, provider, event_type, outcome, granularity, bucket_start,
+            status_code, attempts, successes, first_attempts, retries, delivered, failed,
+            duration_sum_ms, duration_min_ms, duration_max_ms, histogram)
+         SELECT t, w, p, e, o, g, b, s, a, su, fa, r, d, f, ds, mn, mx, h::bigint[]
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                     $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
+                     $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
+                     $15::bigint[], $16::bigint[], $17::bigint[], $18::text[])
+              AS u(t, w, p, e, o, g, b, s, a, su, fa, r, d, f, ds, mn, mx, h)
+         ON CONFLICT (tenant_id, granularity, bucket_start, webhook_id, provider,
+                      event_type, outcome, status_code) DO UPDATE SET
+           attempts = attempt_rollups.attempts + excluded.attempts,
+           successes = attempt_rollups.successes + excluded.successes,
+           first_attempts = attempt_rollups.first_attempts + excluded.first_attempts,
+           retries = attempt_rollups.retries + excluded.retries,
+           delivered = attempt_rollups.delivered + excluded.delivered,
+           failed = attempt_rollups.failed + excluded.failed,
+           duration_sum_ms = attempt_rollups.duration_sum_ms + excluded.duration_sum_ms,
+           duration_min_ms = LEAST(attempt_rollups.duration_min_ms, excluded.duration_min_ms),
+           duration_max_ms = GREATEST(attempt_rollups.duration_max_ms, excluded.duration_max_ms),
+           histogram = ARRAY(
+             SELECT COALESCE(mine, 0) + COALESCE(theirs, 0)
+             FROM unnest(attempt_rollups.histogram, excluded.histogram)
+                  WITH ORDINALITY AS t(mine, theirs, i)
+             ORDER BY i)",
+    );
+    for column in &text {
+        query = query.bind(column);
+    }
+    for column in &numbers {
+        query = query.bind(column);
+    }
+    query.bind(&histograms).execute(&mut **tx).await?;
+    Ok(())
+}
 
 /// Reads [`FIGURES`] from column `from` on, by position (a lookup by name
 /// per column and row costs more than the row itself).
