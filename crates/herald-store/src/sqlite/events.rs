@@ -49,6 +49,7 @@ impl EventStore for SqliteStore {
         webhook_ids: Vec<(String, Option<String>)>,
         now_ms: i64,
     ) -> Result<Option<u32>> {
+        self.room_for_new_work()?;
         let (tenant_id, event_id) = (tenant_id.to_string(), event_id.to_string());
         self.write(move |conn| {
             let event_seq: Option<i64> = conn
@@ -88,6 +89,7 @@ impl EventStore for SqliteStore {
         registry_version: i64,
         events: Vec<NewEvent>,
     ) -> Result<Ingest> {
+        self.room_for_new_work()?;
         let tenant_id = tenant_id.to_string();
         // Lent to the write, and taken back whole if the events must be
         // matched again (the write lets go of it before answering).

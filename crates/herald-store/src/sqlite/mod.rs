@@ -119,6 +119,8 @@ struct Inner {
     /// in ms since the epoch; 0: never. A write check that fits in what
     /// room is left must not call a disk ready that refuses real writes.
     unwritable_at_ms: AtomicI64,
+    /// Whether the disk is too short of room for new events.
+    room: Arc<checkpoint::Room>,
     /// Dropped with the store, which stops the checkpointer.
     _checkpointer: flume::Sender<()>,
 }
@@ -158,11 +160,13 @@ impl SqliteStore {
         }
         let (checkpointer, stop) = flume::bounded::<()>(1);
         let conn = open_connection(&options.path, false, options.synchronous)?;
+        let room = Arc::new(checkpoint::Room::default());
         std::thread::Builder::new()
             .name("herald-db-checkpoint".into())
             .spawn({
                 let path = options.path.clone();
-                move || checkpoint::run(conn, path, stop)
+                let room = room.clone();
+                move || checkpoint::run(conn, path, room, stop)
             })
             .map_err(|e| StoreError::Database(format!("cannot start checkpointer: {e}")))?;
         Ok(SqliteStore {
@@ -172,6 +176,7 @@ impl SqliteStore {
                 sealer,
                 lanes: lanes::Held::default(),
                 unwritable_at_ms: AtomicI64::new(0),
+                room,
                 _checkpointer: checkpointer,
             }),
         })
@@ -240,6 +245,19 @@ impl SqliteStore {
             answers.push(answer);
         }
         answers
+    }
+
+    /// Refuses new work (events, replays) while the disk is short of room,
+    /// keeping what room there is for delivering what was accepted.
+    fn room_for_new_work(&self) -> Result<()> {
+        if !self.inner.room.is_short() {
+            return Ok(());
+        }
+        let refused = Err(StoreError::StorageFull(
+            "too little disk room for new events; accepted ones are still delivered".into(),
+        ));
+        self.note(&refused);
+        refused
     }
 
     fn held_lanes(&self) -> Vec<String> {
