@@ -145,6 +145,13 @@ async fn deleting_a_tenant_takes_everything_but_its_audit_entries(db: &mut Db) {
     // Another tenant's data stays.
     let mine = crate::breaker::stored_webhook(db, "mine").await;
     let kept = claimed(db, &mine.id, "e1", 3).await;
+    db.record_attempts(vec![attempt(&kept, 3, NextStep::Delivered)])
+        .await
+        .unwrap();
+    let rollups_of = "SELECT COUNT(*) FROM attempt_rollups WHERE tenant_id = 'tnt_gone'";
+    let stats_of = "SELECT COUNT(*) FROM webhook_stats WHERE tenant_id = 'tnt_gone'";
+    assert!(db.number(rollups_of).await > 0, "its attempt rolled up");
+    assert_eq!(db.number(stats_of).await, 1);
 
     let deleted = db
         .delete_tenant(
@@ -163,8 +170,26 @@ async fn deleting_a_tenant_takes_everything_but_its_audit_entries(db: &mut Db) {
             .await,
         0
     );
-    assert_eq!(db.number("SELECT COUNT(*) FROM attempts").await, 0);
+    assert_eq!(
+        db.number("SELECT COUNT(*) FROM attempts WHERE tenant_id = 'tnt_gone'")
+            .await,
+        0
+    );
+    assert_eq!(db.number(rollups_of).await, 0, "its analytics go with it");
+    assert_eq!(db.number(stats_of).await, 0, "and its webhooks' stats");
     assert!(db.get_delivery(TENANT, &kept.id).await.unwrap().is_some());
+    assert!(
+        db.number("SELECT COUNT(*) FROM attempt_rollups").await > 0,
+        "another tenant's analytics stay"
+    );
+    assert!(
+        db.webhook_stats(TENANT, vec![mine.id.clone()])
+            .await
+            .unwrap()
+            .iter()
+            .any(|s| s.webhook_id == mine.id),
+        "and its webhooks' stats"
+    );
     let entries = db
         .list_audit(AuditFilter {
             tenant_id: "tnt_gone".to_string(),
