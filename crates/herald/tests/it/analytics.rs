@@ -356,3 +356,48 @@ async fn health_follows_the_destination_and_alerts_fire_once() {
         ops.requests()[1].json()["data"]["dedup_key"]
     );
 }
+
+/// A page of more than 200 webhooks reads health tenant-wide rather than
+/// by name: each webhook still gets its own figures, the same as on a
+/// short page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_page_of_webhooks_gets_each_its_own_health() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let destination = Receiver::start().await;
+    let busy = create_webhook(
+        &client,
+        webhook_body(&destination.url("/busy"), json!({"event_types": ["job.*"]})),
+    )
+    .await;
+    let busy_id = busy["id"].as_str().unwrap().to_string();
+    for i in 0..210 {
+        create_webhook(
+            &client,
+            webhook_body(
+                &destination.url(&format!("/idle/{i}")),
+                json!({"event_types": ["other.*"], "status": "paused"}),
+            ),
+        )
+        .await;
+    }
+    send(&client, 3).await;
+    wait_for_attempts(&client, &busy_id, 3).await;
+
+    let long = get_ok(&client, "/api/v1/webhooks?limit=250").await;
+    let rows = long["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 211);
+    for row in rows {
+        let state = &row["health"]["state"];
+        if row["id"] == busy_id.as_str() {
+            assert_eq!(state, "healthy", "{row}");
+            assert_eq!(row["health"]["success_rate_1h"], 1.0, "{row}");
+        } else {
+            assert_eq!(state, "paused", "{row}");
+            assert!(row["health"]["success_rate_1h"].is_null(), "{row}");
+        }
+    }
+    let short = get_ok(&client, "/api/v1/webhooks?limit=1").await;
+    assert_eq!(short["data"][0]["id"], busy_id.as_str(), "oldest first");
+    assert_eq!(short["data"][0]["health"], rows[0]["health"]);
+}
