@@ -64,14 +64,15 @@ const FIGURES: &str = FIGURE_COLUMNS;
 /// array of arrays of different lengths. The rows are unique and sorted by
 /// key, so two batches touching the same rows lock them in one order.
 async fn upsert_rollups(tx: &mut Transaction<'static, Postgres>, staged: &Staged) -> Result<()> {
-    if staged.rollups.is_empty() {
+    let rows = staged.rows();
+    if rows.is_empty() {
         return Ok(());
     }
-    let n = staged.rollups.len();
+    let n = rows.len();
     let mut text: [Vec<&str>; 5] = Default::default();
     let mut numbers: [Vec<i64>; 12] = Default::default();
     let mut histograms = Vec::with_capacity(n);
-    for (key, f) in &staged.rollups {
+    for (key, f) in &rows {
         let h = &f.histogram;
         let texts = [
             key.tenant_id.as_str(),

@@ -1,6 +1,13 @@
 //! What a set of attempt records adds to the rollups and to each
 //! webhook's stats, summed in memory so a transaction writes each touched
 //! row once.
+//!
+//! Staging runs once per attempt on the write path, so it is kept cheap:
+//! records are summed by minute only (the hour and day rows are derived
+//! from the minutes when the transaction writes them, [`Staged::rows`]),
+//! and a record like the one before it (the usual case: one webhook, one
+//! event type, one outcome, one minute) is added to that row without
+//! building a key.
 
 use std::collections::BTreeMap;
 
@@ -43,16 +50,76 @@ pub(crate) struct StatsDelta {
     pub(crate) trailing_successes: u64,
 }
 
+impl RollupKey {
+    /// Whether `r`, with this outcome and minute, adds to this row.
+    fn matches(&self, r: &AttemptRecord, outcome: &str, minute: i64) -> bool {
+        self.bucket_start == minute
+            && self.status_code == r.status_code.map_or(0, i64::from)
+            && self.outcome == outcome
+            && self.webhook_id == r.webhook_id
+            && self.event_type == r.event_type
+            && self.provider == r.provider
+            && self.tenant_id == r.tenant_id
+    }
+}
+
 /// Everything a set of records adds.
 #[derive(Debug, Default)]
 pub(crate) struct Staged {
-    pub(crate) rollups: BTreeMap<RollupKey, RollupFigures>,
+    /// Minute rows only; see [`Staged::rows`].
+    minutes: BTreeMap<RollupKey, RollupFigures>,
+    /// The key of the row the last record went to.
+    last: Option<RollupKey>,
     pub(crate) stats: BTreeMap<String, StatsDelta>,
 }
 
 impl Staged {
     pub(crate) fn is_empty(&self) -> bool {
-        self.rollups.is_empty() && self.stats.is_empty()
+        self.minutes.is_empty() && self.stats.is_empty()
+    }
+
+    /// The rollup rows to add, at every granularity, in key order.
+    pub(crate) fn rows(&self) -> BTreeMap<RollupKey, RollupFigures> {
+        let mut rows = BTreeMap::new();
+        for (minute, figures) in &self.minutes {
+            for granularity in Granularity::ALL {
+                let key = RollupKey {
+                    granularity,
+                    bucket_start: granularity.bucket_start(minute.bucket_start),
+                    ..minute.clone()
+                };
+                rows.entry(key)
+                    .or_insert_with(RollupFigures::default)
+                    .merge(figures);
+            }
+        }
+        rows
+    }
+
+    /// The minute row `r` adds to, made when it is new.
+    fn row_for(&mut self, r: &AttemptRecord, outcome: &str) -> &mut RollupFigures {
+        let minute = Granularity::Minute.bucket_start(r.started_at_ms);
+        let same = self
+            .last
+            .as_ref()
+            .is_some_and(|last| last.matches(r, outcome, minute));
+        if !same {
+            self.last = Some(RollupKey {
+                tenant_id: r.tenant_id.clone(),
+                granularity: Granularity::Minute,
+                bucket_start: minute,
+                webhook_id: r.webhook_id.clone(),
+                provider: r.provider.clone(),
+                event_type: r.event_type.clone(),
+                outcome: outcome.to_string(),
+                status_code: r.status_code.map_or(0, i64::from),
+            });
+        }
+        let key = self.last.as_ref().expect("set above");
+        if !self.minutes.contains_key(key) {
+            self.minutes.insert(key.clone(), RollupFigures::default());
+        }
+        self.minutes.get_mut(key).expect("inserted above")
     }
 
     /// Adds one record, in the order attempts happened.
@@ -66,30 +133,15 @@ impl Staged {
             (false, Some(category)) => category.as_str(),
             (false, None) => "failed",
         };
-        let mut figures = RollupFigures {
-            attempts: 1,
-            successes: u64::from(success),
-            first_attempts: u64::from(r.number == 1),
-            retries: u64::from(r.number > 1),
-            delivered: u64::from(r.next == NextStep::Delivered),
-            failed: u64::from(r.next == NextStep::Failed),
-            duration_sum_ms: r.duration_ms,
-            ..Default::default()
-        };
-        figures.histogram.record(r.duration_ms);
-        for granularity in Granularity::ALL {
-            let key = RollupKey {
-                tenant_id: r.tenant_id.clone(),
-                granularity,
-                bucket_start: granularity.bucket_start(r.started_at_ms),
-                webhook_id: r.webhook_id.clone(),
-                provider: r.provider.clone(),
-                event_type: r.event_type.clone(),
-                outcome: outcome.to_string(),
-                status_code: r.status_code.map_or(0, i64::from),
-            };
-            self.rollups.entry(key).or_default().merge(&figures);
-        }
+        let row = self.row_for(r, outcome);
+        row.attempts += 1;
+        row.successes += u64::from(success);
+        row.first_attempts += u64::from(r.number == 1);
+        row.retries += u64::from(r.number > 1);
+        row.delivered += u64::from(r.next == NextStep::Delivered);
+        row.failed += u64::from(r.next == NextStep::Failed);
+        row.duration_sum_ms += r.duration_ms;
+        row.histogram.record(r.duration_ms);
 
         let ended = r.started_at_ms + r.duration_ms as i64;
         let stats = self.stats.entry(r.webhook_id.clone()).or_default();

@@ -134,6 +134,7 @@ impl SqliteStore {
     /// the writer and reader threads.
     pub(crate) fn open(options: &SqliteOptions, sealer: Arc<Sealer>) -> Result<SqliteStore> {
         let conn = open_connection(&options.path, false, options.synchronous)?;
+        rollups::register_functions(&conn)?;
         schema::migrate(&conn)?;
         webhooks::check_key(&conn, &sealer)?;
         webhooks::seal_plain_rows(&conn, &sealer)?;

@@ -6,7 +6,9 @@
 //! thousand, and the rollups commit with the attempts or not at all.
 
 use std::cell::RefCell;
+use std::sync::LazyLock;
 
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
@@ -38,7 +40,7 @@ pub(super) fn flush(conn: &Connection) -> Result<()> {
     if staged.is_empty() {
         return Ok(());
     }
-    for (key, figures) in &staged.rollups {
+    for (key, figures) in &staged.rows() {
         add_rollup(conn, key, figures)?;
     }
     for (webhook_id, delta) in &staged.stats {
@@ -47,66 +49,90 @@ pub(super) fn flush(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-const KEY_WHERE: &str = "tenant_id = ?1 AND granularity = ?2 AND bucket_start = ?3
-    AND webhook_id = ?4 AND provider = ?5 AND event_type = ?6 AND outcome = ?7
-    AND status_code = ?8";
+/// The SQL function that adds two stored histograms (see [`encode`]),
+/// registered on the writer's connection by [`register_functions`].
+const HISTOGRAM_ADD: &str = "herald_histogram_add";
+
+/// Registers the functions [`add_rollup`] needs on `conn`.
+pub(super) fn register_functions(conn: &Connection) -> Result<()> {
+    conn.create_scalar_function(
+        HISTOGRAM_ADD,
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let a = ctx.get_raw(0).as_blob().map_err(user_error)?;
+            let b = ctx.get_raw(1).as_blob().map_err(user_error)?;
+            Ok(add_encoded(a, b))
+        },
+    )?;
+    Ok(())
+}
+
+fn user_error(e: rusqlite::types::FromSqlError) -> rusqlite::Error {
+    rusqlite::Error::UserFunctionError(Box::new(e))
+}
+
+/// The sum of two encoded histograms, encoded.
+fn add_encoded(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    let mut sum = long.to_vec();
+    for (into, add) in sum.chunks_exact_mut(8).zip(short.chunks_exact(8)) {
+        let total = u64::from_le_bytes(into.try_into().expect("chunks of 8"))
+            + u64::from_le_bytes(add.try_into().expect("chunks of 8"));
+        into.copy_from_slice(&total.to_le_bytes());
+    }
+    sum
+}
+
+/// Adds a staged row in one statement: inserted, or summed into the row
+/// already there (the histograms by [`HISTOGRAM_ADD`]). It runs for every
+/// row a transaction touches; reading the row first and writing it back
+/// cost a second statement each time.
+static ADD_ROLLUP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO attempt_rollups
+           (tenant_id, granularity, bucket_start, webhook_id, provider, event_type, outcome,
+            status_code, {FIGURES})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18)
+         ON CONFLICT (tenant_id, granularity, bucket_start, webhook_id, provider, event_type,
+                      outcome, status_code) DO UPDATE SET
+           attempts = attempts + excluded.attempts,
+           successes = successes + excluded.successes,
+           first_attempts = first_attempts + excluded.first_attempts,
+           retries = retries + excluded.retries,
+           delivered = delivered + excluded.delivered,
+           failed = failed + excluded.failed,
+           duration_sum_ms = duration_sum_ms + excluded.duration_sum_ms,
+           duration_min_ms = MIN(duration_min_ms, excluded.duration_min_ms),
+           duration_max_ms = MAX(duration_max_ms, excluded.duration_max_ms),
+           histogram = {HISTOGRAM_ADD}(histogram, excluded.histogram)"
+    )
+});
 
 fn add_rollup(conn: &Connection, key: &RollupKey, figures: &RollupFigures) -> Result<()> {
-    let key_values: [rusqlite::types::Value; 8] = [
-        key.tenant_id.clone().into(),
-        key.granularity.width_ms().into(),
-        key.bucket_start.into(),
-        key.webhook_id.clone().into(),
-        key.provider.clone().into(),
-        key.event_type.clone().into(),
-        key.outcome.clone().into(),
-        key.status_code.into(),
-    ];
-    let existing = conn
-        .prepare_cached(&format!(
-            "SELECT {FIGURES} FROM attempt_rollups WHERE {KEY_WHERE}"
-        ))?
-        .query_row(rusqlite::params_from_iter(&key_values), |r| {
-            figures_of(r, 0)
-        })
-        .optional()?;
-    // The writer thread is the only writer: read, add, write back (in
-    // place when the row exists).
-    let found = existing.is_some();
-    let mut total = existing.unwrap_or_default();
-    total.merge(figures);
-    let h = &total.histogram;
-    let figure_values: [rusqlite::types::Value; 10] = [
-        (total.attempts as i64).into(),
-        (total.successes as i64).into(),
-        (total.first_attempts as i64).into(),
-        (total.retries as i64).into(),
-        (total.delivered as i64).into(),
-        (total.failed as i64).into(),
-        (total.duration_sum_ms as i64).into(),
-        (h.min_ms().unwrap_or(0) as i64).into(),
-        (h.max_ms().unwrap_or(0) as i64).into(),
-        encode(h).into(),
-    ];
-    let values = rusqlite::params_from_iter(key_values.iter().chain(&figure_values));
-    if found {
-        conn.prepare_cached(&format!(
-            "UPDATE attempt_rollups SET attempts = ?9, successes = ?10, first_attempts = ?11,
-                    retries = ?12, delivered = ?13, failed = ?14, duration_sum_ms = ?15,
-                    duration_min_ms = ?16, duration_max_ms = ?17, histogram = ?18
-             WHERE {KEY_WHERE}"
-        ))?
-        .execute(values)?;
-    } else {
-        conn.prepare_cached(&format!(
-            "INSERT INTO attempt_rollups
-               (tenant_id, granularity, bucket_start, webhook_id, provider, event_type, outcome,
-                status_code, {FIGURES})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18)"
-        ))?
-        .execute(values)?;
-    }
+    let h = &figures.histogram;
+    let histogram = encode(h);
+    conn.prepare_cached(&ADD_ROLLUP)?.execute(params![
+        key.tenant_id,
+        key.granularity.width_ms(),
+        key.bucket_start,
+        key.webhook_id,
+        key.provider,
+        key.event_type,
+        key.outcome,
+        key.status_code,
+        figures.attempts as i64,
+        figures.successes as i64,
+        figures.first_attempts as i64,
+        figures.retries as i64,
+        figures.delivered as i64,
+        figures.failed as i64,
+        figures.duration_sum_ms as i64,
+        h.min_ms().unwrap_or(0) as i64,
+        h.max_ms().unwrap_or(0) as i64,
+        histogram,
+    ])?;
     Ok(())
 }
 
@@ -288,4 +314,26 @@ pub(super) fn prune(conn: &Connection, now_ms: i64) -> Result<usize> {
             ])?;
     }
     Ok(dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_histograms_add_bucket_by_bucket_whatever_their_lengths() {
+        let mut a = DurationHistogram::default();
+        let mut b = DurationHistogram::default();
+        for ms in [1, 1, 40] {
+            a.record(ms);
+        }
+        for ms in [1, 90_000] {
+            b.record(ms);
+        }
+        let mut both = a.clone();
+        both.merge(&b);
+        assert_eq!(add_encoded(&encode(&a), &encode(&b)), encode(&both));
+        assert_eq!(add_encoded(&encode(&b), &encode(&a)), encode(&both));
+        assert_eq!(add_encoded(&[], &encode(&a)), encode(&a));
+    }
 }
