@@ -20,7 +20,7 @@ use crate::signing::ed25519::Ed25519KeyPair;
 use crate::validation::{ValidationError, check_len};
 use rotation::RetiredSigning;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookStatus {
     #[default]
@@ -44,7 +44,7 @@ impl WebhookStatus {
 }
 
 /// How Herald authenticates itself to the destination.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Auth {
     #[default]
@@ -109,7 +109,7 @@ impl Auth {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureScheme {
     /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
@@ -123,7 +123,7 @@ pub enum SignatureScheme {
     None,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SignatureConfig {
     pub scheme: SignatureScheme,
@@ -131,11 +131,13 @@ pub struct SignatureConfig {
 
 /// Batching: up to `max_events` deliveries per request, waiting at most
 /// `max_wait_ms` after the first for the rest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchConfig {
+    #[schema(minimum = 2, maximum = 1000)]
     pub max_events: u32,
     #[serde(default = "default_batch_wait_ms")]
+    #[schema(maximum = 3600000)]
     pub max_wait_ms: u64,
 }
 
@@ -161,7 +163,7 @@ impl BatchConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Ordering {
     /// Deliveries go out as fast as allowed, retries wherever they fall.
@@ -173,7 +175,7 @@ pub enum Ordering {
 }
 
 /// Requests allowed per second, minute and/or hour; every one set holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimit {
     pub per_second: Option<u32>,
@@ -236,9 +238,10 @@ pub const RESERVED_HEADERS: &[&str] = &[
 
 /// Everything a subscriber sets on a webhook: the body of a create request
 /// and, after validation, the stored configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSpec {
+    #[schema(min_length = 1, max_length = 255)]
     pub name: String,
     /// The destination. Required for `webhook`; providers with a well-known
     /// endpoint (PagerDuty, GitHub, Datadog) default it, and email has none.
@@ -250,14 +253,18 @@ pub struct WebhookSpec {
     pub provider: String,
     /// The provider's own options, checked by the provider.
     #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
     pub settings: serde_json::Value,
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     #[serde(default = "default_event_types")]
+    #[schema(min_items = 1, max_items = 100)]
     pub event_types: Vec<String>,
     #[serde(default)]
     pub status: WebhookStatus,
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub tags: Vec<String>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -266,10 +273,12 @@ pub struct WebhookSpec {
     #[serde(default)]
     pub retry: RetryPolicy,
     #[serde(default = "default_timeout_ms")]
+    #[schema(minimum = 1000, maximum = 300000)]
     pub timeout_ms: u64,
     #[serde(default)]
     pub signature: SignatureConfig,
     #[serde(default = "default_max_in_flight")]
+    #[schema(minimum = 1, maximum = 1000)]
     pub max_in_flight: u32,
     /// `fifo`: deliveries go out one at a time in event order (per
     /// `ordering_key` when set).
@@ -279,6 +288,7 @@ pub struct WebhookSpec {
     /// the same value are delivered in order, different values in
     /// parallel. Implies `fifo`.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 256, pattern = "^/")]
     pub ordering_key: Option<String>,
     /// Groups deliveries into one request (an array, or a digest message
     /// for chat and email providers).
@@ -287,6 +297,7 @@ pub struct WebhookSpec {
     /// Consecutive failed (dead-lettered) deliveries after which the
     /// webhook is disabled; 0 never disables it.
     #[serde(default = "default_auto_disable_after")]
+    #[schema(maximum = 100000)]
     pub auto_disable_after: u32,
     /// While disabled, probe the destination with backoff and enable the
     /// webhook again at the first success.
@@ -302,6 +313,7 @@ pub struct WebhookSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerts: Option<alerts::AlertSettings>,
     #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
 }
 

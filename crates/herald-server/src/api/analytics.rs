@@ -31,7 +31,8 @@ const MAX_BUCKETS: i64 = 10_000;
 /// The most values one filter takes (each is a bound parameter).
 const MAX_FILTER_VALUES: usize = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookQuery {
     period_days: Option<i64>,
@@ -42,6 +43,7 @@ fn time(ms: i64) -> String {
 }
 
 /// The last `period_days` UTC days (today included) of one webhook.
+#[utoipa::path(get, path = "/webhooks/{id}/analytics", operation_id = "getWebhookAnalytics", tag = "analytics", params(("id" = String, Path, description = "The webhook's id"), WebhookQuery), responses((status = 200, description = "The webhook's figures by day", body = crate::api::openapi::bodies::WebhookReport)))]
 pub(crate) async fn webhook(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -107,7 +109,8 @@ pub(crate) async fn webhook(
     Ok(Json(report))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RangeQuery {
     start: Option<String>,
@@ -164,6 +167,7 @@ fn list(value: &Option<String>) -> Option<Vec<String>> {
 }
 
 /// Any range of the tenant's attempts, in buckets, grouped and filtered.
+#[utoipa::path(get, path = "/analytics", operation_id = "getAnalytics", tag = "analytics", params(RangeQuery), responses((status = 200, description = "Attempt figures by time bucket and dimension", body = crate::api::openapi::bodies::AnalyticsRange)))]
 pub(crate) async fn range(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -299,6 +303,7 @@ pub(crate) async fn range(
 
 /// Totals over the last 24 hours, webhooks by status, and when each
 /// webhook was last sent to.
+#[utoipa::path(get, path = "/stats/summary", operation_id = "getSummary", tag = "analytics", responses((status = 200, description = "Webhooks by status and the last 24 hours", body = crate::api::openapi::bodies::Summary)))]
 pub(crate) async fn summary(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -376,6 +381,7 @@ pub(crate) async fn summary(
 }
 
 /// Every tag on the tenant's webhooks, with how many carry it.
+#[utoipa::path(get, path = "/tags", operation_id = "listTags", tag = "webhooks", responses((status = 200, description = "Every tag with how many webhooks carry it", body = crate::api::openapi::bodies::Tags)))]
 pub(crate) async fn tags(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

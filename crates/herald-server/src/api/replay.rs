@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// The window of `POST /webhooks/{id}/retry`: `since` (and optionally
 /// `until`), or `max_age_hours` back from now.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RetryWindow {
     since: Option<DateTime<Utc>>,
@@ -67,6 +67,7 @@ impl RetryWindow {
 }
 
 /// Re-queues the webhook's failed deliveries that failed within the window.
+#[utoipa::path(post, path = "/webhooks/{id}/retry", operation_id = "retryFailedDeliveries", tag = "deliveries", params(("id" = String, Path, description = "The webhook's id")), request_body = RetryWindow, responses((status = 202, description = "Failed deliveries in the window, queued again", body = crate::api::openapi::bodies::Requeued)))]
 pub(crate) async fn retry_failed(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -88,7 +89,7 @@ pub(crate) async fn retry_failed(
     Ok((StatusCode::ACCEPTED, Json(json!({ "requeued": requeued }))))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReplayRequest {
     webhook_ids: Option<Vec<String>>,
@@ -96,6 +97,7 @@ pub(crate) struct ReplayRequest {
 
 /// Sends an event again: to the webhooks now subscribed to its type, or to
 /// the ones listed.
+#[utoipa::path(post, path = "/events/{id}/replay", operation_id = "replayEvent", tag = "events", params(("id" = String, Path, description = "The event's id")), request_body(content = Option<ReplayRequest>, description = "Optional; the event's current subscribers when empty"), responses((status = 202, description = "New deliveries of the event", body = crate::api::openapi::bodies::Replayed)))]
 pub(crate) async fn replay_event(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -22,6 +22,7 @@ mod integrations;
 mod layout;
 mod metrics;
 mod migrate;
+mod openapi;
 mod ordering;
 mod replay;
 mod restart;
