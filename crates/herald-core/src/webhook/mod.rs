@@ -259,12 +259,14 @@ pub struct WebhookSpec {
     #[schema(max_length = 1000)]
     pub description: Option<String>,
     #[serde(default = "default_event_types")]
-    #[schema(min_items = 1, max_items = 100)]
+    /// What it subscribes to: `*`, an event type, or a prefix ending in
+    /// `.*` (`training.*`).
+    #[schema(schema_with = event_type_patterns)]
     pub event_types: Vec<String>,
     #[serde(default)]
     pub status: WebhookStatus,
     #[serde(default)]
-    #[schema(max_items = 50)]
+    #[schema(schema_with = tags)]
     pub tags: Vec<String>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -315,6 +317,29 @@ pub struct WebhookSpec {
     #[serde(default = "empty_object")]
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
+}
+
+/// `event_types` in the API spec: 1–100 patterns.
+fn event_type_patterns() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let pattern = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^(\*|[A-Za-z0-9_.:-]{1,255}(\.\*)?)$"));
+    ArrayBuilder::new()
+        .items(pattern)
+        .min_items(Some(1))
+        .max_items(Some(100))
+        .build()
+}
+
+/// `tags` in the API spec: up to 50 tags of 1–64 characters.
+fn tags() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let tag = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(64));
+    ArrayBuilder::new().items(tag).max_items(Some(50)).build()
 }
 
 fn default_event_types() -> Vec<String> {

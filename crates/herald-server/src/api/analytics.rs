@@ -35,6 +35,8 @@ const MAX_FILTER_VALUES: usize = 100;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookQuery {
+    /// Days back from the end of today, 1–730 (default 7).
+    #[param(minimum = 1, maximum = 730)]
     period_days: Option<i64>,
 }
 
@@ -113,14 +115,35 @@ pub(crate) async fn webhook(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RangeQuery {
+    /// RFC 3339; a day before `end` when absent.
+    #[param(format = DateTime)]
     start: Option<String>,
+    /// RFC 3339; now when absent.
+    #[param(format = DateTime)]
     end: Option<String>,
+    /// The width of a time bucket (default `1h`).
+    #[param(value_type = Option<crate::api::openapi::bodies::Granularity>)]
     granularity: Option<String>,
+    /// Comma-separated dimensions to group by: `webhook_id`, `provider`,
+    /// `event_type`, `outcome`, `status_code`.
+    #[param(
+        pattern = "^(webhook_id|provider|event_type|outcome|status_code)(,(webhook_id|provider|event_type|outcome|status_code)){0,4}$"
+    )]
     group_by: Option<String>,
+    /// Comma-separated webhook ids, at most 100.
+    #[param(pattern = "^[^,]+(,[^,]+){0,99}$")]
     webhook_id: Option<String>,
+    /// Comma-separated providers, at most 100.
+    #[param(pattern = "^[^,]+(,[^,]+){0,99}$")]
     provider: Option<String>,
+    /// Comma-separated event types, at most 100.
+    #[param(pattern = "^[^,]+(,[^,]+){0,99}$")]
     event_type: Option<String>,
+    /// Comma-separated outcomes, at most 100.
+    #[param(pattern = "^[^,]+(,[^,]+){0,99}$")]
     outcome: Option<String>,
+    /// Comma-separated statuses (0: no answer), at most 100.
+    #[param(pattern = "^[0-9]{1,4}(,[0-9]{1,4}){0,99}$")]
     status_code: Option<String>,
 }
 

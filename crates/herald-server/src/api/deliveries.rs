@@ -28,6 +28,7 @@ pub(crate) struct ListQuery {
     #[param(minimum = 1, maximum = 250)]
     limit: Option<usize>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^s[1-9][0-9]{0,17}$")]
     cursor: Option<String>,
 }
 
@@ -75,6 +76,7 @@ pub(crate) struct WebhookListQuery {
     #[param(minimum = 1, maximum = 250)]
     limit: Option<usize>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^s[1-9][0-9]{0,17}$")]
     cursor: Option<String>,
 }
 

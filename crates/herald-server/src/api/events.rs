@@ -178,7 +178,7 @@ async fn ingest(
     Ok(answers)
 }
 
-#[utoipa::path(post, path = "/events", operation_id = "sendEvent", tag = "events", params(("Idempotency-Key" = Option<String>, Header, description = "1–255 characters; the same key within 24 hours answers the first event again, with `idempotent-replayed: true`"), ("traceparent" = Option<String>, Header, description = "W3C trace context, passed on to the deliveries")), request_body = EventInput, responses((status = 202, description = "Stored: on disk before this answer", body = crate::api::openapi::bodies::Accepted), (status = 429, description = "The tenant's events-per-second budget is spent; see `Retry-After`", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/events", operation_id = "sendEvent", tag = "events", params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1–255 characters; the same key within 24 hours answers the first event again, with `idempotent-replayed: true`"), ("traceparent" = Option<String>, Header, description = "W3C trace context, passed on to the deliveries")), request_body = EventInput, responses((status = 202, description = "Stored: on disk before this answer", body = crate::api::openapi::bodies::Accepted), (status = 429, description = "The tenant's events-per-second budget is spent; see `Retry-After`", body = crate::error::ErrorBody)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -256,11 +256,13 @@ pub(crate) async fn create_batch(
 pub(crate) struct ListQuery {
     #[serde(rename = "type")]
     /// Only events of this type.
+    #[param(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
     event_type: Option<String>,
     /// Items per page, 1–250 (default 50).
     #[param(minimum = 1, maximum = 250)]
     limit: Option<usize>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^s[1-9][0-9]{0,17}$")]
     cursor: Option<String>,
 }
 

@@ -11,7 +11,7 @@ use herald_store::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::{JsonBody, parse_json, read_body};
+use super::extract::{JsonBody, optional_json};
 use super::{AppState, Caller};
 use crate::error::{ApiError, ApiResult};
 
@@ -20,8 +20,12 @@ use crate::error::{ApiError, ApiResult};
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RetryWindow {
+    /// Failed deliveries created from this time on (with `until`)…
     since: Option<DateTime<Utc>>,
+    /// …up to this time (now when absent); not with `max_age_hours`.
     until: Option<DateTime<Utc>>,
+    /// Or: failed deliveries created in the last this many hours.
+    #[schema(exclusive_minimum = 0, maximum = 8784)]
     max_age_hours: Option<f64>,
 }
 
@@ -92,6 +96,9 @@ pub(crate) async fn retry_failed(
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReplayRequest {
+    /// 1 to 1000 of the tenant's webhooks; the event's current subscribers
+    /// when absent.
+    #[schema(min_items = 1, max_items = 1000)]
     webhook_ids: Option<Vec<String>>,
 }
 
@@ -105,12 +112,7 @@ pub(crate) async fn replay_event(
     request: Request,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     // The body is optional: none replays to the current subscribers.
-    let bytes = read_body(&state, request).await?;
-    let request: ReplayRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
-        ReplayRequest::default()
-    } else {
-        parse_json(&bytes)?
-    };
+    let request: ReplayRequest = optional_json(&state, request).await?;
     let event = state
         .store()
         .get_event(&caller.tenant_id, &id)

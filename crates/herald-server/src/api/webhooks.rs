@@ -110,6 +110,7 @@ pub(crate) struct ListQuery {
     /// Only webhooks carrying this tag.
     tag: Option<String>,
     /// Only webhooks subscribed to this event type.
+    #[param(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
     event_type: Option<String>,
     /// Only webhooks in this health state.
     #[param(value_type = Option<crate::api::openapi::bodies::HealthState>)]
@@ -118,6 +119,7 @@ pub(crate) struct ListQuery {
     #[param(minimum = 1, maximum = 250)]
     limit: Option<usize>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^wh_[0-7][0-9A-HJKMNP-TV-Z]{25}$")]
     cursor: Option<String>,
 }
 
@@ -475,11 +477,13 @@ pub(crate) async fn secret(
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RotateRequest {
-    /// The new secret; generated when absent.
+    /// The new `whsec_…` secret; generated when absent.
     #[serde(default)]
+    #[schema(schema_with = herald_core::signing::secret_schema)]
     secret: Option<String>,
     /// How long the replaced secret keeps signing; 24 when absent.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 720)]
     grace_period_hours: Option<f64>,
 }
 

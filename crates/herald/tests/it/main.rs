@@ -28,6 +28,7 @@ mod replay;
 mod restart;
 mod retention;
 mod rotation;
+mod schemathesis;
 mod secrets;
 mod signing;
 mod soak;

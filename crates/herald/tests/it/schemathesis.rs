@@ -35,7 +35,12 @@ async fn schemathesis_finds_nothing() {
     let spec = spec_file(dir.path());
     let python = python::interpreter();
     let st = python.with_file_name("schemathesis");
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/schemathesis.toml"
+    );
     let run = tokio::process::Command::new(&st)
+        .args(["--config-file", config])
         .arg("run")
         .arg(&spec)
         .args(["--url", &client.url("/api/v1")])

@@ -133,6 +133,23 @@ pub(crate) struct Health {
     pub(crate) throttled_until: Option<Time>,
 }
 
+/// The width of an analytics time bucket.
+#[derive(Serialize, ToSchema)]
+pub(crate) enum Granularity {
+    #[serde(rename = "1m")]
+    OneMinute,
+    #[serde(rename = "5m")]
+    FiveMinutes,
+    #[serde(rename = "15m")]
+    FifteenMinutes,
+    #[serde(rename = "1h")]
+    OneHour,
+    #[serde(rename = "6h")]
+    SixHours,
+    #[serde(rename = "1d")]
+    OneDay,
+}
+
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum HealthState {
@@ -515,5 +532,6 @@ pub(crate) struct NewWebhook {
     #[serde(flatten)]
     pub(crate) spec: WebhookSpec,
     /// A `whsec_…` secret of your own; generated when absent.
+    #[schema(schema_with = herald_core::signing::secret_schema)]
     pub(crate) secret: Option<String>,
 }

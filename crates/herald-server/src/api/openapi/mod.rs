@@ -4,6 +4,7 @@
 
 pub(crate) mod bodies;
 mod docs_page;
+mod links;
 mod outgoing;
 
 use std::sync::OnceLock;
@@ -11,6 +12,7 @@ use std::sync::OnceLock;
 use axum::http::header;
 use axum::response::IntoResponse;
 use herald_core::webhook::WebhookSpec;
+use herald_providers::ProviderKind;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -45,7 +47,7 @@ use super::{analytics, audit, deliveries, events, providers, replay, stats, tena
         tenants::revoke_key,
     ),
     components(schemas(
-        crate::error::ErrorBody, WebhookPatch,
+        crate::error::ErrorBody, WebhookPatch, bodies::Granularity, bodies::HealthState,
         outgoing::WebhookPayload, outgoing::WebhookDisabledData, outgoing::WebhookEnabledData,
         outgoing::DeliveryFailedData, outgoing::WebhookHealthData, outgoing::QueueData,
     )),
@@ -100,7 +102,7 @@ impl ToSchema for WebhookPatch {
 struct Conventions;
 
 /// Errors every authenticated route can answer: the token is checked
-/// (401), `X-Herald-Tenant` is checked for shape (422) and existence (404)
+/// (401), `X-Herald-Tenant` must name a tenant (404)
 /// and may not name another tenant than a key's (403); the store may be
 /// unavailable (503) or fail (500). Routes with a body also parse it.
 const COMMON_ERRORS: [(&str, &str); 6] = [
@@ -118,7 +120,7 @@ const COMMON_ERRORS: [(&str, &str); 6] = [
     ),
     (
         "422",
-        "A field, query parameter or header is invalid (`validation_error`, naming it in `field`)",
+        "A field or query parameter is invalid (`validation_error`, naming it in `field`)",
     ),
     (
         "500",
@@ -191,14 +193,10 @@ fn add_conventions(operation: &mut Operation) {
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(
-            "With the admin token: the tenant (`tnt_…` or `default`) to act on; \
+            "With the admin token: the tenant (`tnt_…`, the first one `tnt_default`) to act on; \
              a tenant key may only name its own",
         ))
-        .schema(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .pattern(Some("^(default|tnt_[0-9A-Za-z]+)$")),
-        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .build();
     operation
         .parameters
@@ -221,7 +219,42 @@ fn add_conventions(operation: &mut Operation) {
 pub fn document() -> serde_json::Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serializes");
     doc["webhooks"] = serde_json::Value::Object(outgoing::webhooks());
+    for body in ["NewWebhook", "WebhookPatch"] {
+        name_providers(&mut doc["components"]["schemas"][body]);
+    }
+    links::add(&mut doc);
     doc
+}
+
+/// `provider` in a request body takes the names of the catalog, which
+/// the core's `WebhookSpec` cannot know (the providers depend on it).
+fn name_providers(schema: &mut serde_json::Value) {
+    match schema {
+        serde_json::Value::Object(object) => {
+            for (key, value) in object.iter_mut() {
+                if key == "properties"
+                    && let Some(provider) = value.get_mut("provider")
+                {
+                    let names: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.as_str()).collect();
+                    add_enum(provider, &names);
+                } else {
+                    name_providers(value);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(name_providers),
+        _ => {}
+    }
+}
+
+/// Puts `enum` on the string schema in `schema` (itself, or the string
+/// branch of a nullable `oneOf`).
+fn add_enum(schema: &mut serde_json::Value, names: &[&str]) {
+    if schema["type"] == "string" {
+        schema["enum"] = serde_json::json!(names);
+    } else if let Some(branches) = schema.get_mut("oneOf").and_then(|b| b.as_array_mut()) {
+        branches.iter_mut().for_each(|b| add_enum(b, names));
+    }
 }
 
 /// The document as served and committed: pretty JSON with a final newline.
