@@ -432,8 +432,12 @@ pub(crate) struct Figures {
     pub(crate) p50_response_time_ms: Option<f64>,
     pub(crate) p95_response_time_ms: Option<f64>,
     pub(crate) p99_response_time_ms: Option<f64>,
-    /// Failed attempts by outcome.
-    pub(crate) errors: BTreeMap<String, u64>,
+    /// Failed attempts answered with a 4xx.
+    pub(crate) http_4xx_errors: u64,
+    pub(crate) http_5xx_errors: u64,
+    pub(crate) timeout_errors: u64,
+    /// Connect, DNS and TLS failures: the destination was not reached.
+    pub(crate) network_errors: u64,
 }
 
 /// Attempt figures over a range, by time bucket and chosen dimensions.
