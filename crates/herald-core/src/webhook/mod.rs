@@ -241,7 +241,7 @@ pub const RESERVED_HEADERS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSpec {
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
     pub name: String,
     /// The destination. Required for `webhook`; providers with a well-known
     /// endpoint (PagerDuty, GitHub, Datadog) default it, and email has none.
@@ -256,7 +256,7 @@ pub struct WebhookSpec {
     #[schema(value_type = Object)]
     pub settings: serde_json::Value,
     #[serde(default)]
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub description: Option<String>,
     #[serde(default = "default_event_types")]
     /// What it subscribes to: `*`, an event type, or a prefix ending in
@@ -338,7 +338,8 @@ fn tags() -> utoipa::openapi::schema::Array {
     let tag = ObjectBuilder::new()
         .schema_type(Type::String)
         .min_length(Some(1))
-        .max_length(Some(64));
+        .max_length(Some(64))
+        .pattern(Some(crate::validation::NO_NUL));
     ArrayBuilder::new().items(tag).max_items(Some(50)).build()
 }
 

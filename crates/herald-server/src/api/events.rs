@@ -38,7 +38,7 @@ pub(crate) struct EventInput {
     #[schema(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
     id: Option<String>,
     /// Where the event comes from.
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
     source: Option<String>,
 }
 
