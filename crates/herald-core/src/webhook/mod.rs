@@ -246,6 +246,11 @@ pub struct WebhookSpec {
     /// The destination. Required for `webhook`; providers with a well-known
     /// endpoint (PagerDuty, GitHub, Datadog) default it, and email has none.
     #[serde(default)]
+    #[schema(
+        format = "uri",
+        max_length = 2048,
+        pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[A-Za-z0-9._~/-]*)?$"
+    )]
     pub url: Option<String>,
     /// How events are rendered and sent: `webhook` (signed JSON) or one of
     /// the native integrations.

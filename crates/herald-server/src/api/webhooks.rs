@@ -540,6 +540,7 @@ pub(crate) async fn rotate_secret(
 #[serde(deny_unknown_fields)]
 struct TestRequest {
     /// The event type sent; `herald.test` when absent.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
     event_type: Option<String>,
     /// The event's data; a sample when absent.
     #[schema(value_type = Option<Object>)]

@@ -222,6 +222,14 @@ pub fn document() -> serde_json::Value {
     for body in ["NewWebhook", "WebhookPatch"] {
         name_providers(&mut doc["components"]["schemas"][body]);
     }
+    // A plain webhook (the default provider) needs a URL and takes no
+    // settings; what other providers need is theirs to check.
+    let new_webhook = &mut doc["components"]["schemas"]["NewWebhook"];
+    new_webhook["if"] = serde_json::json!({"properties": {"provider": {"const": "webhook"}}});
+    new_webhook["then"] = serde_json::json!({
+        "required": ["url"],
+        "properties": {"settings": {"maxProperties": 0}},
+    });
     links::add(&mut doc);
     doc
 }
