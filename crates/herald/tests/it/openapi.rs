@@ -124,3 +124,97 @@ async fn spec_and_docs_page_are_served_without_a_token() {
     let missing = http.get(server.url("/docs/other.js")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+/// Names the playwright-core install; `scripts/test` sets it.
+const NODE_MODULES_VAR: &str = "HERALD_TEST_NODE_MODULES";
+
+/// Where playwright-core is: `HERALD_TEST_NODE_MODULES`, else where an
+/// earlier `scripts/test` left it in the target directory.
+fn node_modules() -> PathBuf {
+    let path = std::env::var_os(NODE_MODULES_VAR)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+            scratch
+                .parent()
+                .unwrap_or(&scratch)
+                .join("test-browser")
+                .join("node_modules")
+        });
+    assert!(
+        path.join("playwright-core").is_dir(),
+        "\nplaywright-core is missing ({} has none).\nRun scripts/test once: it \
+         installs it from tests/support/browser/package-lock.json, and Chromium.\n",
+        path.display()
+    );
+    path
+}
+
+/// The docs page in a real browser: Redoc renders the spec (its title and
+/// every tag), with no script error and nothing fetched from elsewhere
+/// (the page's policy blocks Redoc's one outside image, its branding).
+#[tokio::test(flavor = "multi_thread")]
+async fn docs_page_renders_in_a_browser() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let screenshot = dir.path().join("docs.png");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/browser/docs_page.js"
+    );
+    let run = tokio::process::Command::new("node")
+        .arg(script)
+        .arg(server.url(""))
+        .arg(&screenshot)
+        .env("NODE_PATH", node_modules())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(120), run)
+        .await
+        .expect("the browser finished within two minutes")
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the browser check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("one JSON line");
+    assert_eq!(report["title"], "Herald (0.1.0)", "{report}");
+    let headings: Vec<&str> = report["headings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h.as_str())
+        .collect();
+    for tag in [
+        "webhooks",
+        "events",
+        "deliveries",
+        "tenants",
+        "outgoing webhooks",
+    ] {
+        assert!(headings.contains(&tag), "no `{tag}` section: {report}");
+    }
+    // Anything on the console but the blocked branding image is a broken
+    // page, or the policy blocking something the page needs.
+    let errors: Vec<&str> = report["consoleErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.as_str())
+        .filter(|e| !e.contains("logo-mini.svg"))
+        .collect();
+    assert!(errors.is_empty(), "console errors: {report}");
+    let others: Vec<&str> = report["otherOrigins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u.as_str())
+        .filter(|u| !u.ends_with("/redoc/logo-mini.svg"))
+        .collect();
+    assert!(others.is_empty(), "requests to other origins: {report}");
+    assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
+}
