@@ -16,12 +16,15 @@ use crate::openapi::spec_file;
 const EXAMPLES: &str = "25";
 
 /// Schemathesis against the real binary, every check, stateful phase
-/// included: any server error, answer outside the spec or undocumented
-/// status fails the test with schemathesis's report.
+/// included, once as the operator (admin token) and once as a tenant (its
+/// API key, which the admin routes refuse): any server error, answer
+/// outside the spec or undocumented status fails the test with
+/// schemathesis's report.
 #[tokio::test(flavor = "multi_thread")]
 async fn schemathesis_finds_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, client) = spawn_herald(dir.path(), &dir.path().join("herald.log")).await;
+    let log = dir.path().join("herald.log");
+    let (mut child, client) = spawn_herald(dir.path(), &log).await;
     // Some state for the stateful phase and the examples to find.
     let receiver = crate::common::closed_port();
     crate::common::create_webhook(
@@ -32,9 +35,36 @@ async fn schemathesis_finds_nothing() {
         ),
     )
     .await;
+    let (status, tenant) = client
+        .post("/api/v1/tenants", serde_json::json!({"name": "fuzzed"}))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{tenant}");
+    let key = tenant["api_key"].as_str().unwrap();
     let spec = spec_file(dir.path());
-    let python = python::interpreter();
-    let st = python.with_file_name("schemathesis");
+    for (caller, token) in [("the admin token", CRASH_TOKEN), ("a tenant API key", key)] {
+        // A run whose token no longer works would pass on 401s alone.
+        let (status, _) = client.with_token(Some(token)).get("/api/v1/webhooks").await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{caller} works");
+        if let Err(report) = schemathesis(dir.path(), &spec, &client.url("/api/v1"), token).await {
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            child.kill().await.ok();
+            panic!(
+                "schemathesis found problems with {caller}:\n{report}\n--- server log (tail) ---\n{}",
+                log.lines().rev().take(40).collect::<Vec<_>>().join("\n")
+            );
+        }
+    }
+    child.kill().await.ok();
+}
+
+/// Runs schemathesis with `token`; its report when it found anything.
+async fn schemathesis(
+    dir: &std::path::Path,
+    spec: &std::path::Path,
+    base: &str,
+    token: &str,
+) -> Result<(), String> {
+    let st = python::interpreter().with_file_name("schemathesis");
     let config = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/support/schemathesis.toml"
@@ -42,9 +72,9 @@ async fn schemathesis_finds_nothing() {
     let run = tokio::process::Command::new(&st)
         .args(["--config-file", config])
         .arg("run")
-        .arg(&spec)
-        .args(["--url", &client.url("/api/v1")])
-        .args(["--header", &format!("Authorization: Bearer {CRASH_TOKEN}")])
+        .arg(spec)
+        .args(["--url", base])
+        .args(["--header", &format!("Authorization: Bearer {token}")])
         .args(["--checks", "all"])
         .args(["--phases", "examples,coverage,fuzzing,stateful"])
         .args(["--max-examples", EXAMPLES])
@@ -54,7 +84,7 @@ async fn schemathesis_finds_nothing() {
         .args(["--suppress-health-check", "all"])
         .args(["--generation-database", "none"])
         .arg("--no-color")
-        .current_dir(dir.path())
+        .current_dir(dir)
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();
@@ -62,14 +92,13 @@ async fn schemathesis_finds_nothing() {
         .await
         .expect("schemathesis finished within 10 minutes")
         .expect("run schemathesis");
-    child.kill().await.ok();
-    let log = std::fs::read_to_string(dir.path().join("herald.log")).unwrap_or_default();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "schemathesis found problems:\n{stdout}\n{}\n--- server log (tail) ---\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        log.lines().rev().take(40).collect::<Vec<_>>().join("\n")
-    );
     println!("{stdout}");
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    ))
 }
