@@ -44,6 +44,8 @@ fn time(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms).map_or_else(String::new, format_time)
 }
 
+/// A webhook's figures by day.
+///
 /// The last `period_days` UTC days (today included) of one webhook.
 #[utoipa::path(get, path = "/webhooks/{id}/analytics", operation_id = "getWebhookAnalytics", tag = "analytics", params(("id" = String, Path, description = "The webhook's id"), WebhookQuery), responses((status = 200, description = "The webhook's figures by day", body = crate::api::openapi::bodies::WebhookReport)))]
 pub(crate) async fn webhook(
@@ -189,6 +191,8 @@ fn list(value: &Option<String>) -> Option<Vec<String>> {
     })
 }
 
+/// Attempt figures over a range.
+///
 /// Any range of the tenant's attempts, in buckets, grouped and filtered.
 #[utoipa::path(get, path = "/analytics", operation_id = "getAnalytics", tag = "analytics", params(RangeQuery), responses((status = 200, description = "Attempt figures by time bucket and dimension", body = crate::api::openapi::bodies::AnalyticsRange)))]
 pub(crate) async fn range(
@@ -324,6 +328,8 @@ pub(crate) async fn range(
     })))
 }
 
+/// Summarise the last 24 hours.
+///
 /// Totals over the last 24 hours, webhooks by status, and when each
 /// webhook was last sent to.
 #[utoipa::path(get, path = "/stats/summary", operation_id = "getSummary", tag = "analytics", responses((status = 200, description = "Webhooks by status and the last 24 hours", body = crate::api::openapi::bodies::Summary)))]
@@ -403,6 +409,8 @@ pub(crate) async fn summary(
     })))
 }
 
+/// List webhook tags.
+///
 /// Every tag on the tenant's webhooks, with how many carry it.
 #[utoipa::path(get, path = "/tags", operation_id = "listTags", tag = "webhooks", responses((status = 200, description = "Every tag with how many webhooks carry it", body = crate::api::openapi::bodies::Tags)))]
 pub(crate) async fn tags(

@@ -42,6 +42,7 @@ fn view(row: AuditRow) -> Value {
     })
 }
 
+/// Read the audit log.
 #[utoipa::path(get, path = "/audit", operation_id = "listAuditLog", tag = "audit", params(ListQuery), responses((status = 200, description = "A page of the audit log", body = crate::api::openapi::bodies::AuditPage)))]
 pub(crate) async fn list(
     State(state): State<AppState>,

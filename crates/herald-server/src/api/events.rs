@@ -178,6 +178,7 @@ async fn ingest(
     Ok(answers)
 }
 
+/// Send an event.
 #[utoipa::path(post, path = "/events", operation_id = "sendEvent", tag = "events", params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1–255 characters; the same key within 24 hours answers the first event again, with `idempotent-replayed: true`"), ("traceparent" = Option<String>, Header, description = "W3C trace context, passed on to the deliveries")), request_body = EventInput, responses((status = 202, description = "Stored: on disk before this answer", body = crate::api::openapi::bodies::Accepted), (status = 429, description = "The tenant's events-per-second budget is spent; see `Retry-After`", body = crate::error::ErrorBody)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -212,6 +213,7 @@ pub(crate) struct BatchInput {
     events: Vec<EventInput>,
 }
 
+/// Send a batch of events.
 #[utoipa::path(post, path = "/events/batch", operation_id = "sendEvents", tag = "events", params(("traceparent" = Option<String>, Header, description = "W3C trace context, passed on to the deliveries")), request_body = BatchInput, responses((status = 202, description = "Stored: on disk before this answer", body = crate::api::openapi::bodies::BatchAccepted), (status = 429, description = "The tenant's events-per-second budget is spent; see `Retry-After`", body = crate::error::ErrorBody)))]
 pub(crate) async fn create_batch(
     State(state): State<AppState>,
@@ -266,6 +268,7 @@ pub(crate) struct ListQuery {
     cursor: Option<String>,
 }
 
+/// List events.
 #[utoipa::path(get, path = "/events", operation_id = "listEvents", tag = "events", params(ListQuery), responses((status = 200, description = "A page of events", body = crate::api::openapi::bodies::EventPage)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -285,6 +288,7 @@ pub(crate) async fn list(
     Ok(Json(json!(p)))
 }
 
+/// Read an event with its deliveries.
 #[utoipa::path(get, path = "/events/{id}", operation_id = "getEvent", tag = "events", params(("id" = String, Path, description = "The event's id")), responses((status = 200, description = "The event with its deliveries", body = crate::api::openapi::bodies::EventDetail)))]
 pub(crate) async fn get(
     State(state): State<AppState>,

@@ -70,6 +70,8 @@ impl RetryWindow {
     }
 }
 
+/// Retry a webhook's failed deliveries.
+///
 /// Re-queues the webhook's failed deliveries that failed within the window.
 #[utoipa::path(post, path = "/webhooks/{id}/retry", operation_id = "retryFailedDeliveries", tag = "deliveries", params(("id" = String, Path, description = "The webhook's id")), request_body = RetryWindow, responses((status = 202, description = "Failed deliveries in the window, queued again", body = crate::api::openapi::bodies::Requeued)))]
 pub(crate) async fn retry_failed(
@@ -102,6 +104,8 @@ pub(crate) struct ReplayRequest {
     webhook_ids: Option<Vec<String>>,
 }
 
+/// Send an event again.
+///
 /// Sends an event again: to the webhooks now subscribed to its type, or to
 /// the ones listed.
 #[utoipa::path(post, path = "/events/{id}/replay", operation_id = "replayEvent", tag = "events", params(("id" = String, Path, description = "The event's id")), request_body(content = Option<ReplayRequest>, description = "Optional; the event's current subscribers when empty"), responses((status = 202, description = "New deliveries of the event", body = crate::api::openapi::bodies::Replayed)))]

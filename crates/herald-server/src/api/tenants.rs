@@ -38,6 +38,8 @@ pub(crate) struct NewTenant {
     name: String,
 }
 
+/// Create a tenant.
+///
 /// `POST /tenants`: the answer carries the first API key, shown only here.
 #[utoipa::path(post, path = "/tenants", operation_id = "createTenant", tag = "tenants", request_body = NewTenant, responses((status = 201, description = "The tenant with its first API key", body = crate::api::openapi::bodies::TenantCreated)))]
 pub(crate) async fn create(
@@ -78,6 +80,7 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
+/// List tenants.
 #[utoipa::path(get, path = "/tenants", operation_id = "listTenants", tag = "tenants", responses((status = 200, description = "Every tenant", body = crate::api::openapi::bodies::Tenants)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -98,6 +101,8 @@ async fn find(state: &AppState, id: &str) -> ApiResult<TenantRow> {
         .ok_or_else(|| ApiError::not_found("tenant", id))
 }
 
+/// Read a tenant.
+///
 /// `GET /tenants/{id}`: the tenant with its keys (ids only).
 #[utoipa::path(get, path = "/tenants/{id}", operation_id = "getTenant", tag = "tenants", params(("id" = String, Path, description = "The tenant's id")), responses((status = 200, description = "The tenant with its keys", body = crate::api::openapi::bodies::TenantDetail)))]
 pub(crate) async fn get(
@@ -113,6 +118,8 @@ pub(crate) async fn get(
     Ok(Json(view))
 }
 
+/// Delete a tenant.
+///
 /// `DELETE /tenants/{id}`: the tenant and everything it owns; its keys stop
 /// working at once.
 #[utoipa::path(delete, path = "/tenants/{id}", operation_id = "deleteTenant", tag = "tenants", params(("id" = String, Path, description = "The tenant's id")), responses((status = 204, description = "Deleted with everything it owned"), (status = 409, description = "The default tenant cannot be deleted", body = crate::error::ErrorBody)))]
@@ -147,6 +154,8 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Issue an API key.
+///
 /// `POST /tenants/{id}/keys`: another key (shown only in this answer), for
 /// rotating keys without downtime.
 #[utoipa::path(post, path = "/tenants/{id}/keys", operation_id = "createApiKey", tag = "tenants", params(("id" = String, Path, description = "The tenant's id")), responses((status = 201, description = "The new key, shown only here", body = crate::api::openapi::bodies::ApiKeyCreated)))]
@@ -172,6 +181,8 @@ pub(crate) async fn add_key(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
+/// Revoke an API key.
+///
 /// `DELETE /tenants/{id}/keys/{key_id}`: revoked at once (every request
 /// looks its key up).
 #[utoipa::path(delete, path = "/tenants/{id}/keys/{key_id}", operation_id = "revokeApiKey", tag = "tenants", params(("id" = String, Path, description = "The tenant's id"), ("key_id" = String, Path, description = "The key's id")), responses((status = 204, description = "Revoked at once")))]

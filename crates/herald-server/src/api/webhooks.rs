@@ -75,6 +75,7 @@ fn check_provider(spec: &WebhookSpec, state: &AppState) -> ApiResult<()> {
     Ok(())
 }
 
+/// Create a webhook.
 #[utoipa::path(post, path = "/webhooks", operation_id = "createWebhook", tag = "webhooks", request_body = crate::api::openapi::bodies::NewWebhook, responses((status = 201, description = "The webhook, with its signing secret", body = crate::api::openapi::bodies::WebhookCreated)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -123,6 +124,7 @@ pub(crate) struct ListQuery {
     cursor: Option<String>,
 }
 
+/// List webhooks.
 #[utoipa::path(get, path = "/webhooks", operation_id = "listWebhooks", tag = "webhooks", params(ListQuery), responses((status = 200, description = "A page of webhooks", body = crate::api::openapi::bodies::WebhookPage)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -248,6 +250,7 @@ async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Webhook>
         .ok_or_else(|| ApiError::not_found("webhook", id))
 }
 
+/// Read a webhook.
 #[utoipa::path(get, path = "/webhooks/{id}", operation_id = "getWebhook", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id")), responses((status = 200, description = "The webhook with its health", body = crate::api::openapi::bodies::WebhookWithHealth)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
@@ -260,6 +263,8 @@ pub(crate) async fn get(
     Ok(Json(with_health(views::webhook(&webhook, false), health)))
 }
 
+/// Change a webhook.
+///
 /// Each field sent replaces the stored one; `null` resets it to its default.
 /// The patch is applied to the webhook as stored when it is written: when
 /// another change (the circuit breaker, a rotation, another node) lands
@@ -376,6 +381,8 @@ pub(crate) struct EnableQuery {
     discard_held: bool,
 }
 
+/// Enable a webhook the circuit breaker disabled.
+///
 /// `POST /webhooks/{id}/enable`: re-enables a webhook the circuit breaker
 /// disabled.
 #[utoipa::path(post, path = "/webhooks/{id}/enable", operation_id = "enableWebhook", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id"), EnableQuery), responses((status = 200, description = "The webhook, enabled", body = crate::api::openapi::bodies::WebhookEnabled), (status = 409, description = "The webhook is not disabled (`invalid_state`), or kept changing (`conflict`)", body = crate::error::ErrorBody)))]
@@ -410,6 +417,7 @@ pub(crate) async fn enable_route(
     Ok(Json(answer))
 }
 
+/// Delete a webhook.
 #[utoipa::path(delete, path = "/webhooks/{id}", operation_id = "deleteWebhook", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id")), responses((status = 204, description = "Deleted, with its delivery log")))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
@@ -447,6 +455,7 @@ pub(crate) struct BulkDelete {
     ids: Vec<String>,
 }
 
+/// Delete several webhooks.
 #[utoipa::path(post, path = "/webhooks/bulk-delete", operation_id = "bulkDeleteWebhooks", tag = "webhooks", request_body = BulkDelete, responses((status = 200, description = "Which ids were deleted and which were not found", body = crate::api::openapi::bodies::BulkDeleted)))]
 pub(crate) async fn bulk_delete(
     State(state): State<AppState>,
@@ -464,6 +473,7 @@ pub(crate) async fn bulk_delete(
     Ok(Json(json!({"deleted": deleted, "not_found": not_found})))
 }
 
+/// Read what signs a webhook's requests.
 #[utoipa::path(get, path = "/webhooks/{id}/secret", operation_id = "getWebhookSecret", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id")), responses((status = 200, description = "What signs the webhook's requests now", body = crate::api::openapi::bodies::Signing)))]
 pub(crate) async fn secret(
     State(state): State<AppState>,
@@ -487,6 +497,8 @@ struct RotateRequest {
     grace_period_hours: Option<f64>,
 }
 
+/// Rotate a webhook's signing secret.
+///
 /// `POST /webhooks/{id}/secret/rotate`: a new signing secret (and a new key
 /// pair for `ed25519`), while the replaced ones keep signing for the grace
 /// period. Answers like `GET …/secret`.
@@ -547,6 +559,8 @@ struct TestRequest {
     data: Option<Box<serde_json::value::RawValue>>,
 }
 
+/// Send a test event now.
+///
 /// Sends one signed request now, without retries, and reports the result.
 #[utoipa::path(post, path = "/webhooks/{id}/test", operation_id = "testWebhook", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id")), request_body(content = Option<TestRequest>, description = "Optional; a `herald.test` sample when empty"), responses((status = 200, description = "What the destination answered", body = crate::api::openapi::bodies::TestResult)))]
 pub(crate) async fn test_send(

@@ -21,7 +21,8 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 /// An RFC 3339 time in UTC with milliseconds (`2026-01-31T12:00:00.000Z`).
-type Time = String;
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Time(chrono::DateTime<chrono::Utc>);
 
 /// One page of a list per resource, newest first.
 macro_rules! page {
