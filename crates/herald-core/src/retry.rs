@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::delivery::ErrorCategory;
 use crate::validation::ValidationError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RetryStrategy {
     #[default]
@@ -20,18 +20,36 @@ pub enum RetryStrategy {
     None,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetryPolicy {
     pub strategy: RetryStrategy,
     /// Retries after the first attempt.
+    #[schema(maximum = 20)]
     pub max_retries: u32,
+    #[schema(maximum = 86400000)]
     pub initial_delay_ms: u64,
+    #[schema(minimum = 1.0, maximum = 10.0)]
     pub multiplier: f64,
+    #[schema(maximum = 604800000)]
     pub max_delay_ms: u64,
     pub jitter: bool,
     /// Statuses retried on top of 408, 429 and 5xx.
+    #[schema(schema_with = retry_statuses)]
     pub retry_on_status: Vec<u16>,
+}
+
+/// `retry_on_status` in the API spec: up to 100 statuses from 400 to 599.
+fn retry_statuses() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let status = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(400))
+        .maximum(Some(599));
+    ArrayBuilder::new()
+        .items(status)
+        .max_items(Some(100))
+        .build()
 }
 
 impl Default for RetryPolicy {

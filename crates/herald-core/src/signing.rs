@@ -29,6 +29,19 @@ pub struct SigningSecret {
     key: Vec<u8>,
 }
 
+/// What [`SigningSecret::parse`] accepts, as a regular expression for the
+/// API spec: `whsec_` and the canonical, padded base64 of 24 to 64 bytes.
+pub const SECRET_PATTERN: &str = r"^whsec_(?:(?:[A-Za-z0-9+/]{4}){8,21}(?:[A-Za-z0-9+/][AQgw]==)?|(?:[A-Za-z0-9+/]{4}){8,20}[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)$";
+
+/// A secret's schema in the API spec.
+pub fn secret_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(SECRET_PATTERN))
+        .description(Some("`whsec_` and the base64 of 24 to 64 random bytes"))
+        .build()
+}
+
 impl SigningSecret {
     /// A fresh secret of 32 random bytes.
     pub fn generate() -> Self {

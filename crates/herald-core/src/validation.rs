@@ -31,8 +31,19 @@ impl ValidationError {
     }
 }
 
-/// Checks a string's length in characters (not bytes).
+/// A text field of the API: anything but NUL.
+pub const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// Checks a string's length in characters (not bytes), and that it holds
+/// no NUL, which PostgreSQL cannot store in text (the API spec states it
+/// as the pattern [`NO_NUL`]).
 pub fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), ValidationError> {
+    if value.contains('\0') {
+        return Err(ValidationError::new(
+            field,
+            "must not contain the NUL character (U+0000)",
+        ));
+    }
     let n = value.chars().count();
     if n < min || n > max {
         let message = if min == max {
@@ -45,4 +56,17 @@ pub fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(),
         return Err(ValidationError::new(field, message));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_is_refused_whatever_the_length() {
+        assert!(check_len("source", "ok", 1, 255).is_ok());
+        let e = check_len("source", "a\0b", 1, 255).unwrap_err();
+        assert_eq!(e.field, "source");
+        assert!(e.message.contains("NUL"), "{}", e.message);
+    }
 }

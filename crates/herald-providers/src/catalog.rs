@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::mentions::Syntax;
 use crate::truncate::Limit;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ProviderInfo {
     /// The `ProviderKind` name (`google_chat`).
     pub name: &'static str,
@@ -21,26 +21,27 @@ pub struct ProviderInfo {
 }
 
 /// What the webhook's `url` is for this provider.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct UrlInfo {
     pub required: bool,
     pub default: Option<String>,
     pub description: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SettingInfo {
     pub name: &'static str,
     /// `string`, `boolean`, `integer`, `string[]`, `object` or `enum(a|b)`.
     /// Settings rendered per event say "Template" in their description.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// Any JSON value, `null` when the setting has no default.
     pub default: Option<Value>,
     pub required: bool,
     pub description: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LimitInfo {
     pub name: &'static str,
     pub value: u64,
@@ -50,7 +51,8 @@ pub struct LimitInfo {
     pub description: &'static str,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = ProviderRateLimit)]
 pub struct RateLimit {
     pub per_second: f64,
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_core::ValidationError;
 use herald_store::StoreError;
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug)]
 pub(crate) struct ApiError {
@@ -125,13 +125,39 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// Every error answer of the API: `{"error": {"code", "message", "field"?}}`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong, for a program (`code`) and for a person (`message`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// A stable, machine-readable name: `validation_error`, `not_found`,
+    /// `unauthorized`, `forbidden`, `conflict`, `invalid_state`,
+    /// `invalid_json`, `payload_too_large`, `rate_limited`,
+    /// `storage_unavailable`, `internal_error`, …
+    #[schema(example = "validation_error")]
+    code: &'static str,
+    /// A sentence about the mistake, naming the field.
+    message: String,
+    /// The field (or header, or query parameter) at fault, as a path into
+    /// the request (`retry.max_retries`, `events[3].type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({"code": self.code, "message": self.message});
-        if let Some(field) = self.field {
-            error["field"] = json!(field);
-        }
-        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

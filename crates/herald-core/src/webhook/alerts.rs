@@ -8,7 +8,7 @@ use crate::validation::ValidationError;
 
 /// A webhook's own thresholds (`alerts` on the webhook); a field left out
 /// takes the server's default.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AlertSettings {
     /// Degraded below this share of successful attempts (0–1).

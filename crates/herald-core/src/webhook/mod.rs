@@ -20,7 +20,7 @@ use crate::signing::ed25519::Ed25519KeyPair;
 use crate::validation::{ValidationError, check_len};
 use rotation::RetiredSigning;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookStatus {
     #[default]
@@ -44,7 +44,7 @@ impl WebhookStatus {
 }
 
 /// How Herald authenticates itself to the destination.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Auth {
     #[default]
@@ -109,7 +109,7 @@ impl Auth {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureScheme {
     /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
@@ -123,7 +123,7 @@ pub enum SignatureScheme {
     None,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SignatureConfig {
     pub scheme: SignatureScheme,
@@ -131,11 +131,13 @@ pub struct SignatureConfig {
 
 /// Batching: up to `max_events` deliveries per request, waiting at most
 /// `max_wait_ms` after the first for the rest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchConfig {
+    #[schema(minimum = 2, maximum = 1000)]
     pub max_events: u32,
     #[serde(default = "default_batch_wait_ms")]
+    #[schema(maximum = 3600000)]
     pub max_wait_ms: u64,
 }
 
@@ -161,7 +163,7 @@ impl BatchConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Ordering {
     /// Deliveries go out as fast as allowed, retries wherever they fall.
@@ -173,7 +175,7 @@ pub enum Ordering {
 }
 
 /// Requests allowed per second, minute and/or hour; every one set holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimit {
     pub per_second: Option<u32>,
@@ -236,13 +238,19 @@ pub const RESERVED_HEADERS: &[&str] = &[
 
 /// Everything a subscriber sets on a webhook: the body of a create request
 /// and, after validation, the stored configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSpec {
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
     pub name: String,
     /// The destination. Required for `webhook`; providers with a well-known
     /// endpoint (PagerDuty, GitHub, Datadog) default it, and email has none.
     #[serde(default)]
+    #[schema(
+        format = "uri",
+        max_length = 2048,
+        pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[A-Za-z0-9._~/-]*)?$"
+    )]
     pub url: Option<String>,
     /// How events are rendered and sent: `webhook` (signed JSON) or one of
     /// the native integrations.
@@ -250,14 +258,20 @@ pub struct WebhookSpec {
     pub provider: String,
     /// The provider's own options, checked by the provider.
     #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
     pub settings: serde_json::Value,
     #[serde(default)]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub description: Option<String>,
     #[serde(default = "default_event_types")]
+    /// What it subscribes to: `*`, an event type, or a prefix ending in
+    /// `.*` (`training.*`).
+    #[schema(schema_with = event_type_patterns)]
     pub event_types: Vec<String>,
     #[serde(default)]
     pub status: WebhookStatus,
     #[serde(default)]
+    #[schema(schema_with = tags)]
     pub tags: Vec<String>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -266,10 +280,12 @@ pub struct WebhookSpec {
     #[serde(default)]
     pub retry: RetryPolicy,
     #[serde(default = "default_timeout_ms")]
+    #[schema(minimum = 1000, maximum = 300000)]
     pub timeout_ms: u64,
     #[serde(default)]
     pub signature: SignatureConfig,
     #[serde(default = "default_max_in_flight")]
+    #[schema(minimum = 1, maximum = 1000)]
     pub max_in_flight: u32,
     /// `fifo`: deliveries go out one at a time in event order (per
     /// `ordering_key` when set).
@@ -279,6 +295,7 @@ pub struct WebhookSpec {
     /// the same value are delivered in order, different values in
     /// parallel. Implies `fifo`.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 256, pattern = "^/")]
     pub ordering_key: Option<String>,
     /// Groups deliveries into one request (an array, or a digest message
     /// for chat and email providers).
@@ -287,6 +304,7 @@ pub struct WebhookSpec {
     /// Consecutive failed (dead-lettered) deliveries after which the
     /// webhook is disabled; 0 never disables it.
     #[serde(default = "default_auto_disable_after")]
+    #[schema(maximum = 100000)]
     pub auto_disable_after: u32,
     /// While disabled, probe the destination with backoff and enable the
     /// webhook again at the first success.
@@ -302,7 +320,32 @@ pub struct WebhookSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerts: Option<alerts::AlertSettings>,
     #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
+}
+
+/// `event_types` in the API spec: 1–100 patterns.
+fn event_type_patterns() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let pattern = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^(\*|[A-Za-z0-9_.:-]{1,255}(\.\*)?)$"));
+    ArrayBuilder::new()
+        .items(pattern)
+        .min_items(Some(1))
+        .max_items(Some(100))
+        .build()
+}
+
+/// `tags` in the API spec: up to 50 tags of 1–64 characters.
+fn tags() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let tag = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(64))
+        .pattern(Some(crate::validation::NO_NUL));
+    ArrayBuilder::new().items(tag).max_items(Some(50)).build()
 }
 
 fn default_event_types() -> Vec<String> {

@@ -31,9 +31,12 @@ const MAX_BUCKETS: i64 = 10_000;
 /// The most values one filter takes (each is a bound parameter).
 const MAX_FILTER_VALUES: usize = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookQuery {
+    /// Days back from the end of today, 1–730 (default 7).
+    #[param(minimum = 1, maximum = 730)]
     period_days: Option<i64>,
 }
 
@@ -41,7 +44,10 @@ fn time(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms).map_or_else(String::new, format_time)
 }
 
+/// A webhook's figures by day.
+///
 /// The last `period_days` UTC days (today included) of one webhook.
+#[utoipa::path(get, path = "/webhooks/{id}/analytics", operation_id = "getWebhookAnalytics", tag = "analytics", params(("id" = String, Path, description = "The webhook's id"), WebhookQuery), responses((status = 200, description = "The webhook's figures by day", body = crate::api::openapi::bodies::WebhookReport)))]
 pub(crate) async fn webhook(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -107,17 +113,39 @@ pub(crate) async fn webhook(
     Ok(Json(report))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RangeQuery {
+    /// RFC 3339; a day before `end` when absent.
+    #[param(format = DateTime)]
     start: Option<String>,
+    /// RFC 3339; now when absent.
+    #[param(format = DateTime)]
     end: Option<String>,
+    /// The width of a time bucket (default `1h`).
+    #[param(value_type = Option<crate::api::openapi::bodies::Granularity>)]
     granularity: Option<String>,
+    /// Comma-separated dimensions to group by: `webhook_id`, `provider`,
+    /// `event_type`, `outcome`, `status_code`.
+    #[param(
+        pattern = "^(webhook_id|provider|event_type|outcome|status_code)(,(webhook_id|provider|event_type|outcome|status_code)){0,4}$"
+    )]
     group_by: Option<String>,
+    /// Comma-separated webhook ids, at most 100.
+    #[param(pattern = "^[^,]+(,[^,]+){0,99}$")]
     webhook_id: Option<String>,
+    /// Comma-separated providers, at most 100.
+    #[param(pattern = "^[^,]+(,[^,]+){0,99}$")]
     provider: Option<String>,
+    /// Comma-separated event types, at most 100.
+    #[param(pattern = "^[^,]+(,[^,]+){0,99}$")]
     event_type: Option<String>,
+    /// Comma-separated outcomes, at most 100.
+    #[param(pattern = "^[^,]+(,[^,]+){0,99}$")]
     outcome: Option<String>,
+    /// Comma-separated statuses (0: no answer), at most 100.
+    #[param(pattern = "^[0-9]{1,4}(,[0-9]{1,4}){0,99}$")]
     status_code: Option<String>,
 }
 
@@ -163,7 +191,10 @@ fn list(value: &Option<String>) -> Option<Vec<String>> {
     })
 }
 
+/// Attempt figures over a range.
+///
 /// Any range of the tenant's attempts, in buckets, grouped and filtered.
+#[utoipa::path(get, path = "/analytics", operation_id = "getAnalytics", tag = "analytics", params(RangeQuery), responses((status = 200, description = "Attempt figures by time bucket and dimension", body = crate::api::openapi::bodies::AnalyticsRange)))]
 pub(crate) async fn range(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -297,8 +328,11 @@ pub(crate) async fn range(
     })))
 }
 
+/// Summarise the last 24 hours.
+///
 /// Totals over the last 24 hours, webhooks by status, and when each
 /// webhook was last sent to.
+#[utoipa::path(get, path = "/stats/summary", operation_id = "getSummary", tag = "analytics", responses((status = 200, description = "Webhooks by status and the last 24 hours", body = crate::api::openapi::bodies::Summary)))]
 pub(crate) async fn summary(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -375,7 +409,10 @@ pub(crate) async fn summary(
     })))
 }
 
+/// List webhook tags.
+///
 /// Every tag on the tenant's webhooks, with how many carry it.
+#[utoipa::path(get, path = "/tags", operation_id = "listTags", tag = "webhooks", responses((status = 200, description = "Every tag with how many webhooks carry it", body = crate::api::openapi::bodies::Tags)))]
 pub(crate) async fn tags(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

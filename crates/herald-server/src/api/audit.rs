@@ -14,12 +14,17 @@ use super::pagination::{self, encode_seq, page};
 use super::{AppState, Caller};
 use crate::error::ApiResult;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     /// Only entries about this webhook, tenant or key.
     resource_id: Option<String>,
+    /// Items per page, 1–250 (default 50).
+    #[param(minimum = 1, maximum = 250)]
     limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^s[1-9][0-9]{0,17}$")]
     cursor: Option<String>,
 }
 
@@ -37,6 +42,8 @@ fn view(row: AuditRow) -> Value {
     })
 }
 
+/// Read the audit log.
+#[utoipa::path(get, path = "/audit", operation_id = "listAuditLog", tag = "audit", params(ListQuery), responses((status = 200, description = "A page of the audit log", body = crate::api::openapi::bodies::AuditPage)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -175,22 +175,18 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
     })
 }
 
-/// The tenant named by `X-Herald-Tenant`, checked for shape.
+/// The tenant named by `X-Herald-Tenant`, checked for shape. A value that
+/// cannot be a tenant id names no tenant: a 404, as an id in a path that
+/// cannot be one is.
 fn named_tenant(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let Some(value) = headers.get(TENANT_HEADER) else {
         return Ok(None);
     };
-    let id = value
-        .to_str()
-        .ok()
-        .filter(|v| *v == DEFAULT_TENANT || ids::has_prefix(v, ids::TENANT))
-        .ok_or_else(|| {
-            ApiError::validation(
-                TENANT_HEADER,
-                "X-Herald-Tenant must be a tenant id (`tnt_…`)",
-            )
-        })?;
-    Ok(Some(id.to_string()))
+    let text = String::from_utf8_lossy(value.as_bytes());
+    if text != DEFAULT_TENANT && !ids::has_prefix(&text, ids::TENANT) {
+        return Err(ApiError::not_found("tenant", &text).with_field(TENANT_HEADER));
+    }
+    Ok(Some(text.into_owned()))
 }
 
 #[cfg(test)]

@@ -17,13 +17,18 @@ use super::views;
 use super::{AppState, Caller};
 use crate::error::{ApiError, ApiResult};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     status: Option<DeliveryStatus>,
     webhook_id: Option<String>,
     event_id: Option<String>,
+    /// Items per page, 1–250 (default 50).
+    #[param(minimum = 1, maximum = 250)]
     limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^s[1-9][0-9]{0,17}$")]
     cursor: Option<String>,
 }
 
@@ -52,6 +57,8 @@ fn filter(caller: &Caller, q: ListQuery) -> ApiResult<(DeliveryFilter, usize)> {
     ))
 }
 
+/// List deliveries.
+#[utoipa::path(get, path = "/deliveries", operation_id = "listDeliveries", tag = "deliveries", params(ListQuery), responses((status = 200, description = "A page of deliveries", body = crate::api::openapi::bodies::DeliveryPage)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -61,14 +68,21 @@ pub(crate) async fn list(
     list_page(&state, filter, limit).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookListQuery {
     status: Option<DeliveryStatus>,
+    /// Items per page, 1–250 (default 50).
+    #[param(minimum = 1, maximum = 250)]
     limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^s[1-9][0-9]{0,17}$")]
     cursor: Option<String>,
 }
 
+/// List a webhook's deliveries.
+#[utoipa::path(get, path = "/webhooks/{id}/deliveries", operation_id = "listWebhookDeliveries", tag = "deliveries", params(("id" = String, Path, description = "The webhook's id"), WebhookListQuery), responses((status = 200, description = "A page of the webhook's deliveries", body = crate::api::openapi::bodies::DeliveryPage)))]
 pub(crate) async fn list_for_webhook(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -96,6 +110,8 @@ pub(crate) async fn list_for_webhook(
     list_page(&state, filter, limit).await
 }
 
+/// Read a delivery with its attempts.
+#[utoipa::path(get, path = "/deliveries/{id}", operation_id = "getDelivery", tag = "deliveries", params(("id" = String, Path, description = "The delivery's id")), responses((status = 200, description = "The delivery with every attempt", body = crate::api::openapi::bodies::DeliveryDetail)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -114,6 +130,8 @@ pub(crate) async fn get(
     Ok(Json(body))
 }
 
+/// Retry a failed delivery.
+#[utoipa::path(post, path = "/deliveries/{id}/retry", operation_id = "retryDelivery", tag = "deliveries", params(("id" = String, Path, description = "The delivery's id")), responses((status = 202, description = "The delivery, queued again", body = crate::api::openapi::bodies::Delivery), (status = 409, description = "The delivery is not `failed`", body = crate::error::ErrorBody)))]
 pub(crate) async fn retry(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -24,13 +24,21 @@ use super::{AppState, Caller};
 use crate::error::{ApiError, ApiResult};
 use herald_core::trace::TraceParent;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EventInput {
     #[serde(rename = "type")]
+    /// `training.complete`: letters, digits and `_ . : -`.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
     event_type: String,
+    /// Any JSON, `{}` when absent; at most the configured size.
+    #[schema(value_type = Option<Object>)]
     data: Option<Box<RawValue>>,
+    /// Your own id for the event (deduplicated); generated when absent.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
     id: Option<String>,
+    /// Where the event comes from.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
     source: Option<String>,
 }
 
@@ -170,6 +178,8 @@ async fn ingest(
     Ok(answers)
 }
 
+/// Send an event.
+#[utoipa::path(post, path = "/events", operation_id = "sendEvent", tag = "events", params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$", description = "1–255 characters; the same key within 24 hours answers the first event again, with `idempotent-replayed: true`"), ("traceparent" = Option<String>, Header, description = "W3C trace context, passed on to the deliveries")), request_body = EventInput, responses((status = 202, description = "Stored: on disk before this answer", body = crate::api::openapi::bodies::Accepted), (status = 429, description = "The tenant's events-per-second budget is spent; see `Retry-After`", body = crate::error::ErrorBody)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -195,12 +205,16 @@ pub(crate) async fn create(
     Ok(response)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BatchInput {
+    /// 1 to 1000 events.
+    #[schema(min_items = 1, max_items = 1000)]
     events: Vec<EventInput>,
 }
 
+/// Send a batch of events.
+#[utoipa::path(post, path = "/events/batch", operation_id = "sendEvents", tag = "events", params(("traceparent" = Option<String>, Header, description = "W3C trace context, passed on to the deliveries")), request_body = BatchInput, responses((status = 202, description = "Stored: on disk before this answer", body = crate::api::openapi::bodies::BatchAccepted), (status = 429, description = "The tenant's events-per-second budget is spent; see `Retry-After`", body = crate::error::ErrorBody)))]
 pub(crate) async fn create_batch(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -238,15 +252,24 @@ pub(crate) async fn create_batch(
     Ok((StatusCode::ACCEPTED, Json(json!({"data": data}))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     #[serde(rename = "type")]
+    /// Only events of this type.
+    #[param(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
     event_type: Option<String>,
+    /// Items per page, 1–250 (default 50).
+    #[param(minimum = 1, maximum = 250)]
     limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^s[1-9][0-9]{0,17}$")]
     cursor: Option<String>,
 }
 
+/// List events.
+#[utoipa::path(get, path = "/events", operation_id = "listEvents", tag = "events", params(ListQuery), responses((status = 200, description = "A page of events", body = crate::api::openapi::bodies::EventPage)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -265,6 +288,8 @@ pub(crate) async fn list(
     Ok(Json(json!(p)))
 }
 
+/// Read an event with its deliveries.
+#[utoipa::path(get, path = "/events/{id}", operation_id = "getEvent", tag = "events", params(("id" = String, Path, description = "The event's id")), responses((status = 200, description = "The event with its deliveries", body = crate::api::openapi::bodies::EventDetail)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -89,13 +89,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     }
 }
 
-/// An optional JSON body: empty (or only whitespace) is `T::default()`.
+/// An optional JSON body: empty (or only whitespace) or `null` is
+/// `T::default()`, as the spec's optional, nullable bodies say.
 pub(crate) async fn optional_json<T: DeserializeOwned + Default>(
     state: &AppState,
     request: Request,
 ) -> Result<T, ApiError> {
     let bytes = read_body(state, request).await?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
         return Ok(T::default());
     }
     parse_json(&bytes)

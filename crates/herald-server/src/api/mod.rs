@@ -8,6 +8,7 @@ mod events;
 mod extract;
 mod ingest_limit;
 mod metrics;
+pub(crate) mod openapi;
 mod pagination;
 mod providers;
 mod replay;
@@ -191,7 +192,14 @@ pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
             auth::authenticate,
         ));
 
+    // The spec and its docs page are public: they describe the API, and
+    // hold nothing of any tenant's.
+    let docs = Router::new()
+        .route("/api/v1/openapi.json", get(openapi::serve_spec))
+        .route("/docs", get(openapi::docs_page))
+        .route("/docs/{file}", get(openapi::docs_script));
     health
+        .merge(docs)
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -8,8 +8,11 @@ use serde_json::{Value, json};
 use super::AppState;
 use crate::error::{ApiError, ApiResult};
 
+/// List the provider catalog.
+///
 /// Every provider with its settings, limits and default rate, and whether
 /// this server has it switched on.
+#[utoipa::path(get, path = "/providers", operation_id = "listProviders", tag = "providers", responses((status = 200, description = "The provider catalog", body = crate::api::openapi::bodies::Providers)))]
 pub(crate) async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let mut data = Vec::new();
     for info in herald_providers::catalog() {

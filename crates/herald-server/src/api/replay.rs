@@ -11,17 +11,21 @@ use herald_store::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::{JsonBody, parse_json, read_body};
+use super::extract::{JsonBody, optional_json};
 use super::{AppState, Caller};
 use crate::error::{ApiError, ApiResult};
 
 /// The window of `POST /webhooks/{id}/retry`: `since` (and optionally
 /// `until`), or `max_age_hours` back from now.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RetryWindow {
+    /// Failed deliveries created from this time on (with `until`)…
     since: Option<DateTime<Utc>>,
+    /// …up to this time (now when absent); not with `max_age_hours`.
     until: Option<DateTime<Utc>>,
+    /// Or: failed deliveries created in the last this many hours.
+    #[schema(exclusive_minimum = 0, maximum = 8784)]
     max_age_hours: Option<f64>,
 }
 
@@ -66,7 +70,10 @@ impl RetryWindow {
     }
 }
 
+/// Retry a webhook's failed deliveries.
+///
 /// Re-queues the webhook's failed deliveries that failed within the window.
+#[utoipa::path(post, path = "/webhooks/{id}/retry", operation_id = "retryFailedDeliveries", tag = "deliveries", params(("id" = String, Path, description = "The webhook's id")), request_body = RetryWindow, responses((status = 202, description = "Failed deliveries in the window, queued again", body = crate::api::openapi::bodies::Requeued)))]
 pub(crate) async fn retry_failed(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -88,14 +95,20 @@ pub(crate) async fn retry_failed(
     Ok((StatusCode::ACCEPTED, Json(json!({ "requeued": requeued }))))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReplayRequest {
+    /// 1 to 1000 of the tenant's webhooks; the event's current subscribers
+    /// when absent.
+    #[schema(min_items = 1, max_items = 1000)]
     webhook_ids: Option<Vec<String>>,
 }
 
+/// Send an event again.
+///
 /// Sends an event again: to the webhooks now subscribed to its type, or to
 /// the ones listed.
+#[utoipa::path(post, path = "/events/{id}/replay", operation_id = "replayEvent", tag = "events", params(("id" = String, Path, description = "The event's id")), request_body(content = Option<ReplayRequest>, description = "Optional; the event's current subscribers when empty"), responses((status = 202, description = "New deliveries of the event", body = crate::api::openapi::bodies::Replayed)))]
 pub(crate) async fn replay_event(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -103,12 +116,7 @@ pub(crate) async fn replay_event(
     request: Request,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     // The body is optional: none replays to the current subscribers.
-    let bytes = read_body(&state, request).await?;
-    let request: ReplayRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
-        ReplayRequest::default()
-    } else {
-        parse_json(&bytes)?
-    };
+    let request: ReplayRequest = optional_json(&state, request).await?;
     let event = state
         .store()
         .get_event(&caller.tenant_id, &id)

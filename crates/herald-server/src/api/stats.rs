@@ -11,6 +11,8 @@ use serde_json::{Map, Value, json};
 use super::{AppState, Caller};
 use crate::error::ApiResult;
 
+/// Count deliveries by state.
+#[utoipa::path(get, path = "/stats", operation_id = "getStats", tag = "analytics", responses((status = 200, description = "Deliveries by state", body = crate::api::openapi::bodies::Stats)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

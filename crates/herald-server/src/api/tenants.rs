@@ -31,13 +31,17 @@ fn key_view(k: &ApiKeyRow) -> Value {
     json!({"id": k.id, "tenant_id": k.tenant_id, "created_at": format_time(from_millis(k.created_at_ms))})
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewTenant {
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
     name: String,
 }
 
+/// Create a tenant.
+///
 /// `POST /tenants`: the answer carries the first API key, shown only here.
+#[utoipa::path(post, path = "/tenants", operation_id = "createTenant", tag = "tenants", request_body = NewTenant, responses((status = 201, description = "The tenant with its first API key", body = crate::api::openapi::bodies::TenantCreated)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -76,6 +80,8 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
+/// List tenants.
+#[utoipa::path(get, path = "/tenants", operation_id = "listTenants", tag = "tenants", responses((status = 200, description = "Every tenant", body = crate::api::openapi::bodies::Tenants)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -95,7 +101,10 @@ async fn find(state: &AppState, id: &str) -> ApiResult<TenantRow> {
         .ok_or_else(|| ApiError::not_found("tenant", id))
 }
 
+/// Read a tenant.
+///
 /// `GET /tenants/{id}`: the tenant with its keys (ids only).
+#[utoipa::path(get, path = "/tenants/{id}", operation_id = "getTenant", tag = "tenants", params(("id" = String, Path, description = "The tenant's id")), responses((status = 200, description = "The tenant with its keys", body = crate::api::openapi::bodies::TenantDetail)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -109,8 +118,11 @@ pub(crate) async fn get(
     Ok(Json(view))
 }
 
+/// Delete a tenant.
+///
 /// `DELETE /tenants/{id}`: the tenant and everything it owns; its keys stop
 /// working at once.
+#[utoipa::path(delete, path = "/tenants/{id}", operation_id = "deleteTenant", tag = "tenants", params(("id" = String, Path, description = "The tenant's id")), responses((status = 204, description = "Deleted with everything it owned"), (status = 409, description = "The default tenant cannot be deleted", body = crate::error::ErrorBody)))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -142,8 +154,11 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Issue an API key.
+///
 /// `POST /tenants/{id}/keys`: another key (shown only in this answer), for
 /// rotating keys without downtime.
+#[utoipa::path(post, path = "/tenants/{id}/keys", operation_id = "createApiKey", tag = "tenants", params(("id" = String, Path, description = "The tenant's id")), responses((status = 201, description = "The new key, shown only here", body = crate::api::openapi::bodies::ApiKeyCreated)))]
 pub(crate) async fn add_key(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -166,8 +181,11 @@ pub(crate) async fn add_key(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
+/// Revoke an API key.
+///
 /// `DELETE /tenants/{id}/keys/{key_id}`: revoked at once (every request
 /// looks its key up).
+#[utoipa::path(delete, path = "/tenants/{id}/keys/{key_id}", operation_id = "revokeApiKey", tag = "tenants", params(("id" = String, Path, description = "The tenant's id"), ("key_id" = String, Path, description = "The key's id")), responses((status = 204, description = "Revoked at once")))]
 pub(crate) async fn revoke_key(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -75,6 +75,8 @@ fn check_provider(spec: &WebhookSpec, state: &AppState) -> ApiResult<()> {
     Ok(())
 }
 
+/// Create a webhook.
+#[utoipa::path(post, path = "/webhooks", operation_id = "createWebhook", tag = "webhooks", request_body = crate::api::openapi::bodies::NewWebhook, responses((status = 201, description = "The webhook, with its signing secret", body = crate::api::openapi::bodies::WebhookCreated)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -100,17 +102,30 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(views::webhook(&webhook, true))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
+    /// Only webhooks in this status.
     status: Option<WebhookStatus>,
+    /// Only webhooks carrying this tag.
     tag: Option<String>,
+    /// Only webhooks subscribed to this event type.
+    #[param(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
     event_type: Option<String>,
+    /// Only webhooks in this health state.
+    #[param(value_type = Option<crate::api::openapi::bodies::HealthState>)]
     health: Option<String>,
+    /// Items per page, 1–250 (default 50).
+    #[param(minimum = 1, maximum = 250)]
     limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^wh_[0-7][0-9A-HJKMNP-TV-Z]{25}$")]
     cursor: Option<String>,
 }
 
+/// List webhooks.
+#[utoipa::path(get, path = "/webhooks", operation_id = "listWebhooks", tag = "webhooks", params(ListQuery), responses((status = 200, description = "A page of webhooks", body = crate::api::openapi::bodies::WebhookPage)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -235,6 +250,8 @@ async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Webhook>
         .ok_or_else(|| ApiError::not_found("webhook", id))
 }
 
+/// Read a webhook.
+#[utoipa::path(get, path = "/webhooks/{id}", operation_id = "getWebhook", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id")), responses((status = 200, description = "The webhook with its health", body = crate::api::openapi::bodies::WebhookWithHealth)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -246,10 +263,13 @@ pub(crate) async fn get(
     Ok(Json(with_health(views::webhook(&webhook, false), health)))
 }
 
+/// Change a webhook.
+///
 /// Each field sent replaces the stored one; `null` resets it to its default.
 /// The patch is applied to the webhook as stored when it is written: when
 /// another change (the circuit breaker, a rotation, another node) lands
 /// meanwhile, it is applied again to that.
+#[utoipa::path(patch, path = "/webhooks/{id}", operation_id = "updateWebhook", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id")), request_body(content = inline(crate::api::openapi::WebhookPatch), description = "The fields to change; `null` resets one to its default"), responses((status = 200, description = "The webhook as stored", body = crate::api::openapi::bodies::Webhook), (status = 409, description = "Other changes kept landing meanwhile", body = crate::error::ErrorBody)))]
 pub(crate) async fn update(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -352,15 +372,20 @@ fn enable_edit(caller: &Caller, current: Webhook, spec: WebhookSpec, discard_hel
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EnableQuery {
     #[serde(default)]
+    /// Drop the deliveries held while disabled instead of sending them.
     discard_held: bool,
 }
 
+/// Enable a webhook the circuit breaker disabled.
+///
 /// `POST /webhooks/{id}/enable`: re-enables a webhook the circuit breaker
 /// disabled.
+#[utoipa::path(post, path = "/webhooks/{id}/enable", operation_id = "enableWebhook", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id"), EnableQuery), responses((status = 200, description = "The webhook, enabled", body = crate::api::openapi::bodies::WebhookEnabled), (status = 409, description = "The webhook is not disabled (`invalid_state`), or kept changing (`conflict`)", body = crate::error::ErrorBody)))]
 pub(crate) async fn enable_route(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -392,6 +417,8 @@ pub(crate) async fn enable_route(
     Ok(Json(answer))
 }
 
+/// Delete a webhook.
+#[utoipa::path(delete, path = "/webhooks/{id}", operation_id = "deleteWebhook", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id")), responses((status = 204, description = "Deleted, with its delivery log")))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -420,12 +447,16 @@ async fn delete_many(state: &AppState, caller: &Caller, ids: &[String]) -> ApiRe
         .await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BulkDelete {
+    /// 1 to 1000 webhook ids.
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Vec<String>,
 }
 
+/// Delete several webhooks.
+#[utoipa::path(post, path = "/webhooks/bulk-delete", operation_id = "bulkDeleteWebhooks", tag = "webhooks", request_body = BulkDelete, responses((status = 200, description = "Which ids were deleted and which were not found", body = crate::api::openapi::bodies::BulkDeleted)))]
 pub(crate) async fn bulk_delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -442,6 +473,8 @@ pub(crate) async fn bulk_delete(
     Ok(Json(json!({"deleted": deleted, "not_found": not_found})))
 }
 
+/// Read what signs a webhook's requests.
+#[utoipa::path(get, path = "/webhooks/{id}/secret", operation_id = "getWebhookSecret", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id")), responses((status = 200, description = "What signs the webhook's requests now", body = crate::api::openapi::bodies::Signing)))]
 pub(crate) async fn secret(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -451,20 +484,25 @@ pub(crate) async fn secret(
     Ok(Json(views::signing(&webhook, Utc::now())))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RotateRequest {
-    /// The new secret; generated when absent.
+    /// The new `whsec_…` secret; generated when absent.
     #[serde(default)]
+    #[schema(schema_with = herald_core::signing::secret_schema)]
     secret: Option<String>,
     /// How long the replaced secret keeps signing; 24 when absent.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 720)]
     grace_period_hours: Option<f64>,
 }
 
+/// Rotate a webhook's signing secret.
+///
 /// `POST /webhooks/{id}/secret/rotate`: a new signing secret (and a new key
 /// pair for `ed25519`), while the replaced ones keep signing for the grace
 /// period. Answers like `GET …/secret`.
+#[utoipa::path(post, path = "/webhooks/{id}/secret/rotate", operation_id = "rotateWebhookSecret", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id")), request_body(content = Option<RotateRequest>, description = "Optional; an empty body generates a secret"), responses((status = 200, description = "What signs the webhook's requests now", body = crate::api::openapi::bodies::Signing), (status = 409, description = "Other changes kept landing meanwhile", body = crate::error::ErrorBody)))]
 pub(crate) async fn rotate_secret(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -510,14 +548,21 @@ pub(crate) async fn rotate_secret(
     Ok(Json(views::signing(&webhook, now)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TestRequest {
+    /// The event type sent; `herald.test` when absent.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
     event_type: Option<String>,
+    /// The event's data; a sample when absent.
+    #[schema(value_type = Option<Object>)]
     data: Option<Box<serde_json::value::RawValue>>,
 }
 
+/// Send a test event now.
+///
 /// Sends one signed request now, without retries, and reports the result.
+#[utoipa::path(post, path = "/webhooks/{id}/test", operation_id = "testWebhook", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id")), request_body(content = Option<TestRequest>, description = "Optional; a `herald.test` sample when empty"), responses((status = 200, description = "What the destination answered", body = crate::api::openapi::bodies::TestResult)))]
 pub(crate) async fn test_send(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
