@@ -38,7 +38,10 @@ const MAX_NAMED: usize = 200;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A webhook's health, from its recent attempts and its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = HealthState)]
 pub(crate) enum State {
     Healthy,
     Degraded,

@@ -84,20 +84,12 @@ async fn upsert_rollups(tx: &mut Transaction<'static, Postgres>, staged: &Staged
         for (column, value) in text.iter_mut().zip(texts) {
             column.push(value);
         }
-        let values = [
+        let key_numbers = [
             key.granularity.width_ms(),
             key.bucket_start,
             key.status_code,
-            f.attempts as i64,
-            f.successes as i64,
-            f.first_attempts as i64,
-            f.retries as i64,
-            f.delivered as i64,
-            f.failed as i64,
-            f.duration_sum_ms as i64,
-            h.min_ms().unwrap_or(0) as i64,
-            h.max_ms().unwrap_or(0) as i64,
         ];
+        let values = key_numbers.into_iter().chain(f.stored_numbers());
         for (column, value) in numbers.iter_mut().zip(values) {
             column.push(value);
         }

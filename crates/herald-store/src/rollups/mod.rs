@@ -163,6 +163,23 @@ impl RollupFigures {
         }
     }
 
+    /// The [`FIGURE_COLUMNS`] but the histogram, in order, as both
+    /// engines store them (the inverse of [`RollupFigures::from_stored`]).
+    pub(crate) fn stored_numbers(&self) -> [i64; 9] {
+        let h = &self.histogram;
+        [
+            self.attempts as i64,
+            self.successes as i64,
+            self.first_attempts as i64,
+            self.retries as i64,
+            self.delivered as i64,
+            self.failed as i64,
+            self.duration_sum_ms as i64,
+            h.min_ms().unwrap_or(0) as i64,
+            h.max_ms().unwrap_or(0) as i64,
+        ]
+    }
+
     pub fn merge(&mut self, other: &RollupFigures) {
         self.attempts += other.attempts;
         self.successes += other.successes;

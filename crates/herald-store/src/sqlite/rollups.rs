@@ -111,28 +111,23 @@ static ADD_ROLLUP: LazyLock<String> = LazyLock::new(|| {
 });
 
 fn add_rollup(conn: &Connection, key: &RollupKey, figures: &RollupFigures) -> Result<()> {
-    let h = &figures.histogram;
-    let histogram = encode(h);
-    conn.prepare_cached(&ADD_ROLLUP)?.execute(params![
-        key.tenant_id,
-        key.granularity.width_ms(),
-        key.bucket_start,
-        key.webhook_id,
-        key.provider,
-        key.event_type,
-        key.outcome,
-        key.status_code,
-        figures.attempts as i64,
-        figures.successes as i64,
-        figures.first_attempts as i64,
-        figures.retries as i64,
-        figures.delivered as i64,
-        figures.failed as i64,
-        figures.duration_sum_ms as i64,
-        h.min_ms().unwrap_or(0) as i64,
-        h.max_ms().unwrap_or(0) as i64,
-        histogram,
-    ])?;
+    let width = key.granularity.width_ms();
+    let histogram = encode(&figures.histogram);
+    let numbers = figures.stored_numbers();
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+        &key.tenant_id,
+        &width,
+        &key.bucket_start,
+        &key.webhook_id,
+        &key.provider,
+        &key.event_type,
+        &key.outcome,
+        &key.status_code,
+    ];
+    values.extend(numbers.iter().map(|n| n as &dyn rusqlite::ToSql));
+    values.push(&histogram);
+    conn.prepare_cached(&ADD_ROLLUP)?
+        .execute(rusqlite::params_from_iter(values))?;
     Ok(())
 }
 

@@ -20,6 +20,9 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+/// A webhook's health state, as the analytics name it.
+pub(crate) use crate::analytics::health::State as HealthState;
+
 /// An RFC 3339 time in UTC with milliseconds (`2026-01-31T12:00:00.000Z`).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Time(chrono::DateTime<chrono::Utc>);
@@ -149,17 +152,6 @@ pub(crate) enum Granularity {
     SixHours,
     #[serde(rename = "1d")]
     OneDay,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum HealthState {
-    Healthy,
-    Degraded,
-    Failing,
-    Disabled,
-    Paused,
-    Unknown,
 }
 
 /// What signs a webhook's requests: the current secret and public key,
