@@ -104,7 +104,7 @@ impl Staged {
             .as_ref()
             .is_some_and(|last| last.matches(r, outcome, minute));
         if !same {
-            self.last = Some(RollupKey {
+            let key = RollupKey {
                 tenant_id: r.tenant_id.clone(),
                 granularity: Granularity::Minute,
                 bucket_start: minute,
@@ -113,13 +113,14 @@ impl Staged {
                 event_type: r.event_type.clone(),
                 outcome: outcome.to_string(),
                 status_code: r.status_code.map_or(0, i64::from),
-            });
+            };
+            // A row made once, when its first record comes; the key is
+            // cloned only then.
+            self.minutes.entry(key.clone()).or_default();
+            self.last = Some(key);
         }
         let key = self.last.as_ref().expect("set above");
-        if !self.minutes.contains_key(key) {
-            self.minutes.insert(key.clone(), RollupFigures::default());
-        }
-        self.minutes.get_mut(key).expect("inserted above")
+        self.minutes.get_mut(key).expect("made when its key was")
     }
 
     /// Adds one record, in the order attempts happened.
