@@ -11,6 +11,7 @@ pub mod retry;
 pub mod signing;
 pub mod trace;
 pub mod validation;
+pub mod via;
 pub mod webhook;
 
 /// Secret rotation lives with the webhook it changes.

@@ -39,6 +39,9 @@ pub(crate) enum Actor {
 pub(crate) struct Caller {
     pub(crate) tenant_id: String,
     pub(crate) actor: Actor,
+    /// The request came through Herald's MCP server
+    /// ([`herald_core::via`]): only prefixes the actor's name.
+    pub(crate) via_mcp: bool,
 }
 
 impl Caller {
@@ -54,10 +57,16 @@ impl Caller {
         }
     }
 
+    /// `admin` or the key id, prefixed `mcp:` for an agent's request.
     fn actor_name(&self) -> String {
-        match &self.actor {
-            Actor::Admin => "admin".to_string(),
-            Actor::Key(id) => id.clone(),
+        let who = match &self.actor {
+            Actor::Admin => "admin",
+            Actor::Key(id) => id.as_str(),
+        };
+        if self.via_mcp {
+            format!("mcp:{who}")
+        } else {
+            who.to_string()
         }
     }
 
@@ -134,6 +143,10 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
         .map(str::trim)
         .ok_or_else(ApiError::unauthorized)?;
     let named_tenant = named_tenant(headers)?;
+    let via_mcp = headers.get(herald_core::via::HEADER).is_some_and(|v| {
+        v.as_bytes()
+            .eq_ignore_ascii_case(herald_core::via::MCP.as_bytes())
+    });
     if bool::from(presented.as_bytes().ct_eq(state.admin_token().as_bytes())) {
         let tenant_id = match named_tenant {
             None => DEFAULT_TENANT.to_string(),
@@ -149,6 +162,7 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
         return Ok(Caller {
             tenant_id,
             actor: Actor::Admin,
+            via_mcp,
         });
     }
     let key_id = key_id_of(presented).ok_or_else(ApiError::unauthorized)?;
@@ -172,6 +186,7 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
     Ok(Caller {
         tenant_id: key.tenant_id,
         actor: Actor::Key(key.id),
+        via_mcp,
     })
 }
 
@@ -200,5 +215,24 @@ mod tests {
         assert_eq!(row.key_hash, Sha256::digest(text.as_bytes()).to_vec());
         assert_eq!(key_id_of("hrld_admin_abc"), None);
         assert_eq!(key_id_of("Bearer"), None);
+    }
+
+    #[test]
+    fn the_mcp_mark_only_prefixes_the_proven_actor() {
+        let caller = |actor, via_mcp| Caller {
+            tenant_id: "tnt_x".into(),
+            actor,
+            via_mcp,
+        };
+        let key = || Actor::Key("key_01".into());
+        assert_eq!(caller(key(), false).actor_name(), "key_01");
+        assert_eq!(caller(key(), true).actor_name(), "mcp:key_01");
+        assert_eq!(caller(Actor::Admin, true).actor_name(), "mcp:admin");
+        assert_eq!(
+            caller(Actor::Admin, false)
+                .audit("a", ("webhook", "wh_1"), None, None)
+                .actor,
+            "admin"
+        );
     }
 }
