@@ -1,0 +1,238 @@
+//! The MCP server itself: which tools it offers (all, or in read-only mode
+//! only those that read), whose credentials each call uses, and the
+//! refusal of a write tool called anyway.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use secrecy::SecretString;
+use serde::Serialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::answer;
+use crate::api::{Api, ApiError, Credentials};
+use crate::tools;
+
+/// Whose token the tools act with.
+#[derive(Clone, Debug)]
+pub enum Access {
+    /// `herald mcp` over stdio: the token (and tenant) it was started with.
+    Fixed(Credentials),
+    /// `/mcp` over HTTP: each request's own `Authorization` and
+    /// `X-Herald-Tenant` headers, so every call acts for whoever made it
+    /// and nothing is remembered between requests.
+    PerRequest,
+}
+
+/// How to build a [`HeraldMcp`].
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The Herald server whose API the tools call.
+    pub api_url: Url,
+    pub access: Access,
+    /// Offer only the tools that read, and refuse the others.
+    pub read_only: bool,
+}
+
+/// The MCP server: cheap to clone (one per HTTP request in stateless mode).
+#[derive(Clone)]
+pub struct HeraldMcp {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    api: Api,
+    access: Access,
+    read_only: bool,
+    tools: ToolRouter<HeraldMcp>,
+}
+
+/// What the server tells a client about itself at the start.
+const INSTRUCTIONS: &str = "Herald delivers events to webhooks (signed HTTP requests) and \
+integrations (Slack, Teams, email, …), retrying and logging every attempt. Tools are named by \
+resource: webhooks.*, events.*, deliveries.*, providers.list, analytics.*, stats.get, \
+audit.list. A delivery is one event to one webhook; deliveries.get shows its attempts with \
+status codes, errors and the destination's answers. Every change is made with your own token \
+and recorded in the audit log. Secrets are shown masked.";
+
+impl HeraldMcp {
+    pub fn new(options: Options) -> Result<HeraldMcp, String> {
+        let mut router = tools::router();
+        if options.read_only {
+            for name in tools::WRITE_TOOLS {
+                router.remove_route(name);
+            }
+        }
+        Ok(HeraldMcp {
+            inner: Arc::new(Inner {
+                api: Api::new(&options.api_url)?,
+                access: options.access,
+                read_only: options.read_only,
+                tools: router,
+            }),
+        })
+    }
+
+    /// The credentials of this call: the fixed ones, or those of the HTTP
+    /// request that carried it.
+    fn credentials(&self, context: &RequestContext<RoleServer>) -> Result<Credentials, String> {
+        match &self.inner.access {
+            Access::Fixed(credentials) => Ok(credentials.clone()),
+            Access::PerRequest => {
+                let parts = context
+                    .extensions
+                    .get::<http::request::Parts>()
+                    .ok_or("this call came without its HTTP request")?;
+                let header = |name: &str| {
+                    parts
+                        .headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::trim)
+                };
+                let token = header(http::header::AUTHORIZATION.as_str())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .ok_or("this call came without a bearer token")?;
+                Ok(Credentials {
+                    token: SecretString::from(token.to_string()),
+                    tenant: header("X-Herald-Tenant").map(str::to_string),
+                })
+            }
+        }
+    }
+
+    /// Calls the API for `tool` and answers with `summarize`'s text and the
+    /// API's JSON, or with the API's error.
+    pub(crate) async fn run(
+        &self,
+        context: &RequestContext<RoleServer>,
+        tool: &str,
+        request: ApiRequest<'_, impl Serialize + ?Sized>,
+        summarize: impl FnOnce(&Value) -> String,
+    ) -> CallToolResult {
+        match self.fetch(context, request).await {
+            Ok(value) => answer::ok(summarize(&value), value),
+            Err(error) => answer::failed(tool, error),
+        }
+    }
+
+    /// One API call with this call's credentials.
+    pub(crate) async fn fetch(
+        &self,
+        context: &RequestContext<RoleServer>,
+        request: ApiRequest<'_, impl Serialize + ?Sized>,
+    ) -> Result<Value, ApiError> {
+        let credentials = self
+            .credentials(context)
+            .map_err(|reason| ApiError::Unreachable {
+                url: "(no credentials)".to_string(),
+                reason,
+            })?;
+        self.inner
+            .api
+            .call(
+                &credentials,
+                request.method,
+                &request.path,
+                request.query,
+                request.body.as_ref(),
+            )
+            .await
+    }
+}
+
+/// One request to the API, as a tool describes it.
+pub(crate) struct ApiRequest<'a, Q: ?Sized> {
+    pub(crate) method: Method,
+    /// Path segments under `/api/v1/`, each encoded on its own.
+    pub(crate) path: Vec<&'a str>,
+    pub(crate) query: &'a Q,
+    pub(crate) body: Option<Value>,
+}
+
+/// No query parameters.
+pub(crate) const NO_QUERY: &[(&str, &str)] = &[];
+
+impl<'a> ApiRequest<'a, [(&'static str, &'static str)]> {
+    pub(crate) fn get(path: &[&'a str]) -> Self {
+        ApiRequest {
+            method: Method::GET,
+            path: path.to_vec(),
+            query: NO_QUERY,
+            body: None,
+        }
+    }
+
+    pub(crate) fn send(method: Method, path: &[&'a str], body: Option<Value>) -> Self {
+        ApiRequest {
+            method,
+            path: path.to_vec(),
+            query: NO_QUERY,
+            body,
+        }
+    }
+}
+
+impl<'a, Q: Serialize + ?Sized> ApiRequest<'a, Q> {
+    pub(crate) fn get_with(path: &[&'a str], query: &'a Q) -> Self {
+        ApiRequest {
+            method: Method::GET,
+            path: path.to_vec(),
+            query,
+            body: None,
+        }
+    }
+}
+
+impl ServerHandler for HeraldMcp {
+    fn get_info(&self) -> ServerConfig {
+        let mut info = Implementation::new("herald", env!("CARGO_PKG_VERSION"));
+        info.title = Some("Herald".to_string());
+        let instructions = if self.inner.read_only {
+            format!("{INSTRUCTIONS} This server is read-only: it offers only the tools that read.")
+        } else {
+            INSTRUCTIONS.to_string()
+        };
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(info)
+            .with_instructions(instructions)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.inner.tools.list_all()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.inner.tools.get(name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        // A read-only server does not list the write tools; one called
+        // anyway is refused in words the agent can act on, rather than
+        // "tool not found".
+        if self.inner.read_only && tools::WRITE_TOOLS.contains(&request.name.as_ref()) {
+            return Ok(answer::refused(&request.name).into());
+        }
+        let call = ToolCallContext::new(self, request, context);
+        self.inner.tools.call(call).await
+    }
+}

@@ -1,0 +1,197 @@
+//! `events.*`: send an event, read one (with where it went), list them,
+//! send one again.
+
+use reqwest::Method;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::CallToolResult;
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::answer::{field, list_summary};
+use crate::server::{ApiRequest, HeraldMcp};
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SendEvent {
+    /// The event type, e.g. `training.complete` (1–255 characters of
+    /// `A-Za-z0-9_.:-`). Webhooks subscribed to it receive the event.
+    #[serde(rename = "type")]
+    event_type: String,
+    /// The event's data: any JSON (default `{}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data: Option<Value>,
+    /// Your own id for the event (default a generated `evt_…`). Sending
+    /// the same id again delivers nothing twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    /// Where the event comes from (at most 255 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventId {
+    /// The event's id.
+    id: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListEvents {
+    /// Only events of this type.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    event_type: Option<String>,
+    /// Page size, 1–250 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReplayEvent {
+    /// The event's id.
+    id: String,
+    /// Send it to these webhooks (`wh_…`) only; default every webhook now
+    /// subscribed to its type.
+    #[serde(default)]
+    webhook_ids: Option<Vec<String>>,
+}
+
+fn event_line(e: &Value) -> String {
+    format!(
+        "{} type={} source={} created_at={}",
+        field(e, "id"),
+        field(e, "type"),
+        field(e, "source"),
+        field(e, "created_at")
+    )
+}
+
+#[tool_router(router = event_tools, vis = "pub(crate)")]
+impl HeraldMcp {
+    #[tool(
+        name = "events.send",
+        description = "Send an event: Herald stores it, then delivers it to every webhook \
+                       subscribed to its type, retrying as each webhook's policy says. Answers \
+                       the event id and how many webhooks it goes to.",
+        annotations(
+            title = "Send an event",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn events_send(
+        &self,
+        Parameters(event): Parameters<SendEvent>,
+        context: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        let body = serde_json::to_value(&event).expect("an event serialises");
+        let request = ApiRequest::send(Method::POST, &["events"], Some(body));
+        self.run(&context, "events.send", request, |a| {
+            format!(
+                "Accepted event {} ({}): going to {} webhook(s). events.get shows where it \
+                 went; deliveries.list with event_id lists its deliveries.",
+                field(a, "id"),
+                event.event_type,
+                field(a, "deliveries"),
+            )
+        })
+        .await
+    }
+
+    #[tool(
+        name = "events.get",
+        description = "Read one event: its type, data and, per webhook, its delivery's status, \
+                       attempt count and last status code.",
+        annotations(
+            title = "Read an event",
+            read_only_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn events_get(
+        &self,
+        Parameters(EventId { id }): Parameters<EventId>,
+        context: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        let request = ApiRequest::get(&["events", &id]);
+        self.run(&context, "events.get", request, |e| {
+            let mut out = format!("Event {}", event_line(e));
+            let deliveries = e["deliveries"].as_array().map_or(&[][..], Vec::as_slice);
+            if deliveries.is_empty() {
+                out.push_str("\nNo deliveries: no webhook was subscribed to its type.");
+            }
+            for d in deliveries {
+                out.push_str(&format!(
+                    "\n- delivery {} to webhook {}: {} after {} attempt(s), last status {}",
+                    field(d, "delivery_id"),
+                    field(d, "webhook_id"),
+                    field(d, "status"),
+                    field(d, "attempt_count"),
+                    field(d, "last_status_code"),
+                ));
+            }
+            out
+        })
+        .await
+    }
+
+    #[tool(
+        name = "events.list",
+        description = "List events, newest first; filter by type.",
+        annotations(title = "List events", read_only_hint = true, open_world_hint = false)
+    )]
+    async fn events_list(
+        &self,
+        Parameters(query): Parameters<ListEvents>,
+        context: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        let request = ApiRequest::get_with(&["events"], &query);
+        self.run(&context, "events.list", request, |a| {
+            list_summary("event", a, 25, event_line)
+        })
+        .await
+    }
+
+    #[tool(
+        name = "events.replay",
+        description = "Send a stored event again: one new delivery to each webhook subscribed \
+                       to its type now, or to the webhooks named.",
+        annotations(
+            title = "Replay an event",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn events_replay(
+        &self,
+        Parameters(replay): Parameters<ReplayEvent>,
+        context: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        let body = match replay.webhook_ids {
+            Some(ids) => json!({"webhook_ids": ids}),
+            None => json!({}),
+        };
+        let request = ApiRequest::send(Method::POST, &["events", &replay.id, "replay"], Some(body));
+        self.run(&context, "events.replay", request, |a| {
+            format!(
+                "Event {} is going out again: {} new delivery(ies), to {}.",
+                field(a, "event_id"),
+                field(a, "deliveries"),
+                a["webhook_ids"]
+            )
+        })
+        .await
+    }
+}
