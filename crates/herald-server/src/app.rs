@@ -123,7 +123,20 @@ impl Application {
                     .await
             })
         });
-        let router = api::router(self.state, self.settings.role.serves_api());
+        let serves_api = self.settings.role.serves_api();
+        let mcp = if serves_api {
+            let route = api::mcp::McpRoute {
+                listener: self.listener.local_addr()?,
+                read_only: self.settings.mcp_read_only,
+                hosts: self.settings.mcp_allowed_hosts.clone(),
+                max_body_bytes: self.settings.max_body_bytes,
+                stopping: stopping.clone(),
+            };
+            Some(api::mcp::routes(&self.state, route)?)
+        } else {
+            None
+        };
+        let router = api::router(self.state, serves_api, mcp);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(stopping.clone().cancelled_owned())
             .await

@@ -47,5 +47,5 @@ mod tokens;
 
 pub use api::openapi::{document as openapi_document, document_text as openapi_text};
 pub use app::{ADDRESS_FILE, Application, database_name, migrate};
-pub use config::DnsOverrides;
+pub use config::{DnsOverrides, McpHosts};
 pub use config::{LogFormat, Role, ServeArgs, Settings, SyncMode};

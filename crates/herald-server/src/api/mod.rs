@@ -7,6 +7,7 @@ mod deliveries;
 mod events;
 mod extract;
 mod ingest_limit;
+pub(crate) mod mcp;
 mod metrics;
 pub(crate) mod openapi;
 mod pagination;
@@ -117,8 +118,9 @@ impl AppState {
 }
 
 /// The HTTP routes. A worker-only node serves health and readiness and
-/// nothing else: it has no API to balance load to.
-pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
+/// nothing else: it has no API to balance load to. `mcp` is the `/mcp`
+/// route (see [`mcp`]), served beside the API.
+pub(crate) fn router(state: AppState, serves_api: bool, mcp: Option<Router<AppState>>) -> Router {
     // Every role serves health, and its metrics to the admin token.
     let health = Router::new()
         .route("/healthz", get(healthz))
@@ -200,6 +202,7 @@ pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
         .route("/docs/{file}", get(openapi::docs_script));
     health
         .merge(docs)
+        .merge(mcp.unwrap_or_default())
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -19,10 +19,12 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 mod dns;
+mod mcp_hosts;
 mod options;
 pub(crate) mod smtp;
 
 pub use dns::DnsOverrides;
+pub use mcp_hosts::McpHosts;
 pub use options::ServeArgs;
 pub(crate) use smtp::SmtpServer;
 
@@ -153,6 +155,10 @@ pub struct Settings {
     pub alerts: AlertThresholds,
     /// When `herald.queue.backlog` fires.
     pub backlog_alert: BacklogLimits,
+    /// The hosts `/mcp` accepts in `Host` and `Origin` besides loopback.
+    pub mcp_allowed_hosts: McpHosts,
+    /// `/mcp` offers only the tools that read.
+    pub mcp_read_only: bool,
 }
 
 /// The queue sizes that raise `herald.queue.backlog`; 0 switches a limit

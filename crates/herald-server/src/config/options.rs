@@ -23,7 +23,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    BacklogLimits, DnsOverrides, LogFormat, Role, Settings, SyncMode, defaults, retention,
+    BacklogLimits, DnsOverrides, LogFormat, McpHosts, Role, Settings, SyncMode, defaults, retention,
 };
 
 /// `herald serve` options: flags, `HERALD_*` variables and file keys.
@@ -146,6 +146,16 @@ pub struct ServeArgs {
     #[arg(long, env = "HERALD_BACKLOG_ALERT_AGE_SECS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backlog_alert_age_secs: Option<u64>,
+    /// Host names `/mcp` accepts in `Host` and `Origin` besides loopback
+    /// (`localhost`, `127.0.0.1`, `[::1]`), comma-separated, each `name`
+    /// (any port) or `name:port` [default: none; DNS-rebinding protection].
+    #[arg(long, env = "HERALD_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mcp_allowed_hosts: Option<Vec<String>>,
+    /// `/mcp` offers only the tools that read, and refuses the others.
+    #[arg(long, env = "HERALD_MCP_READ_ONLY", num_args = 0..=1, default_missing_value = "true")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mcp_read_only: Option<bool>,
     /// `HERALD_ADMIN_TOKEN` (or the file's `admin_token`): never a flag.
     #[arg(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -224,6 +234,12 @@ impl ServeArgs {
             .transpose()
             .map_err(|e| anyhow::anyhow!("HERALD_DNS_OVERRIDES: {e}"))?
             .unwrap_or_default();
+        let mcp_allowed_hosts = self
+            .mcp_allowed_hosts
+            .map(|list| McpHosts::parse(&list))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("HERALD_MCP_ALLOWED_HOSTS: {e}"))?
+            .unwrap_or_default();
         let secret = |v: Option<String>| v.filter(|v| !v.is_empty()).map(SecretString::from);
         let settings = Settings {
             listen: self
@@ -270,6 +286,8 @@ impl ServeArgs {
                     min_attempts: self.alert_min_attempts.unwrap_or(d.min_attempts),
                 }
             },
+            mcp_allowed_hosts,
+            mcp_read_only: self.mcp_read_only.unwrap_or(false),
             backlog_alert: BacklogLimits {
                 pending: self
                     .backlog_alert_pending
@@ -455,6 +473,35 @@ mod tests {
             [ProviderKind::Teams, ProviderKind::Email]
         );
         assert_eq!(s.allowed_networks.to_string(), "10.0.0.0/8,fd00::/8");
+    }
+
+    #[test]
+    fn mcp_hosts_parse_and_bad_ones_refuse_to_start() {
+        let s = ServeArgs {
+            mcp_allowed_hosts: Some(vec![
+                "herald.example.com".into(),
+                " Herald.Internal:8443".into(),
+            ]),
+            mcp_read_only: Some(true),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert!(s.mcp_read_only);
+        assert!(s.mcp_allowed_hosts.allows("herald.example.com", Some(443)));
+        assert!(s.mcp_allowed_hosts.allows("herald.internal", Some(8443)));
+        assert!(!s.mcp_allowed_hosts.allows("herald.internal", Some(80)));
+        assert!(!ServeArgs::default().resolve().unwrap().mcp_read_only);
+        let err = ServeArgs {
+            mcp_allowed_hosts: Some(vec!["https://herald.example.com/".into()]),
+            ..ServeArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("HERALD_MCP_ALLOWED_HOSTS: "),
+            "{err:#}"
+        );
     }
 
     #[test]
