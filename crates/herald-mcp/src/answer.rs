@@ -83,16 +83,16 @@ pub(crate) fn page(answer: &Value) -> (&[Value], Option<&str>) {
 /// One line per row (at most `shown`), after a count, with the cursor of
 /// the next page if there is one.
 pub(crate) fn list_summary(
-    noun: &str,
+    (one, many): (&str, &str),
     answer: &Value,
     shown: usize,
     line: impl Fn(&Value) -> String,
 ) -> String {
     let (rows, next) = page(answer);
     let mut out = match rows.len() {
-        0 => format!("No {noun}s."),
-        1 => format!("1 {noun}:"),
-        n => format!("{n} {noun}s:"),
+        0 => format!("No {many}."),
+        1 => format!("1 {one}:"),
+        n => format!("{n} {many}:"),
     };
     for row in rows.iter().take(shown) {
         out.push_str("\n- ");
@@ -138,7 +138,7 @@ mod tests {
     #[test]
     fn lists_say_how_many_and_where_the_rest_is() {
         let answer = json!({"data": [{"id": "a"}, {"id": "b"}, {"id": "c"}], "next_cursor": "xyz"});
-        let s = list_summary("webhook", &answer, 2, |w| field(w, "id"));
+        let s = list_summary(("webhook", "webhooks"), &answer, 2, |w| field(w, "id"));
         assert_eq!(
             s,
             "3 webhooks:\n- a\n- b\n… and 1 more (in the JSON below)\nMore on the next page: cursor `xyz`."

@@ -17,6 +17,7 @@
 
 mod answer;
 mod api;
+mod handler;
 mod http;
 mod server;
 mod stdio;

@@ -1,18 +1,14 @@
-//! The MCP server itself: which tools it offers (all, or in read-only mode
-//! only those that read), whose credentials each call uses, and the
-//! refusal of a write tool called anyway.
+//! The MCP server's state: which API it calls, whose credentials each call
+//! uses, and the one way a tool makes an API call and answers. What it
+//! offers and refuses is in `handler`.
 
 use std::sync::Arc;
 
 use reqwest::Method;
+use rmcp::RoleServer;
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::handler::server::tool::ToolCallContext;
-use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-};
+use rmcp::model::CallToolResult;
 use rmcp::service::RequestContext;
-use rmcp::{ErrorData, RoleServer, ServerHandler};
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::Value;
@@ -20,7 +16,6 @@ use url::Url;
 
 use crate::answer;
 use crate::api::{Api, ApiError, Credentials};
-use crate::tools;
 
 /// Whose token the tools act with.
 #[derive(Clone, Debug)]
@@ -46,42 +41,18 @@ pub struct Options {
 /// The MCP server: cheap to clone (one per HTTP request in stateless mode).
 #[derive(Clone)]
 pub struct HeraldMcp {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    api: Api,
-    access: Access,
-    read_only: bool,
-    tools: ToolRouter<HeraldMcp>,
+pub(crate) struct Inner {
+    pub(crate) api: Api,
+    pub(crate) access: Access,
+    pub(crate) read_only: bool,
+    /// The tools offered (in read-only mode, without the write tools).
+    pub(crate) tools: ToolRouter<HeraldMcp>,
 }
-
-/// What the server tells a client about itself at the start.
-const INSTRUCTIONS: &str = "Herald delivers events to webhooks (signed HTTP requests) and \
-integrations (Slack, Teams, email, …), retrying and logging every attempt. Tools are named by \
-resource: webhooks.*, events.*, deliveries.*, providers.list, analytics.*, stats.get, \
-audit.list. A delivery is one event to one webhook; deliveries.get shows its attempts with \
-status codes, errors and the destination's answers. Every change is made with your own token \
-and recorded in the audit log. Secrets are shown masked.";
 
 impl HeraldMcp {
-    pub fn new(options: Options) -> Result<HeraldMcp, String> {
-        let mut router = tools::router();
-        if options.read_only {
-            for name in tools::WRITE_TOOLS {
-                router.remove_route(name);
-            }
-        }
-        Ok(HeraldMcp {
-            inner: Arc::new(Inner {
-                api: Api::new(&options.api_url)?,
-                access: options.access,
-                read_only: options.read_only,
-                tools: router,
-            }),
-        })
-    }
-
     /// The credentials of this call: the fixed ones, or those of the HTTP
     /// request that carried it.
     fn credentials(&self, context: &RequestContext<RoleServer>) -> Result<Credentials, String> {
@@ -192,47 +163,5 @@ impl<'a, Q: Serialize + ?Sized> ApiRequest<'a, Q> {
             query,
             body: None,
         }
-    }
-}
-
-impl ServerHandler for HeraldMcp {
-    fn get_info(&self) -> ServerConfig {
-        let mut info = Implementation::new("herald", env!("CARGO_PKG_VERSION"));
-        info.title = Some("Herald".to_string());
-        let instructions = if self.inner.read_only {
-            format!("{INSTRUCTIONS} This server is read-only: it offers only the tools that read.")
-        } else {
-            INSTRUCTIONS.to_string()
-        };
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(info)
-            .with_instructions(instructions)
-    }
-
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.inner.tools.list_all()))
-    }
-
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.inner.tools.get(name).cloned()
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        // A read-only server does not list the write tools; one called
-        // anyway is refused in words the agent can act on, rather than
-        // "tool not found".
-        if self.inner.read_only && tools::WRITE_TOOLS.contains(&request.name.as_ref()) {
-            return Ok(answer::refused(&request.name).into());
-        }
-        let call = ToolCallContext::new(self, request, context);
-        self.inner.tools.call(call).await
     }
 }

@@ -31,6 +31,9 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9000")]
         listen: std::net::SocketAddr,
     },
+    /// Serve Herald's tools to an MCP client (an AI agent) over stdio,
+    /// acting on a Herald server through its API.
+    Mcp(crate::mcp::McpArgs),
 }
 
 /// Entry point of the binary.
@@ -56,6 +59,11 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         }
         Command::Bench(args) => crate::bench::run(args).await,
         Command::Receive { listen } => crate::receive::run(listen).await,
+        Command::Mcp(args) => {
+            // stdout is the protocol; the log goes to stderr.
+            telemetry::init(herald_server::LogFormat::Auto);
+            crate::mcp::run(args).await
+        }
     }
 }
 

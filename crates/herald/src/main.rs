@@ -1,9 +1,10 @@
 //! `herald`: the command line. `serve` and `migrate` run the application
-//! from the `herald-server` library; `bench` and `receive` are tools around
-//! it that talk to a server only over HTTP, as any client would.
+//! from the `herald-server` library; `bench`, `receive` and `mcp` are tools
+//! around it that talk to a server only over HTTP, as any client would.
 
 mod bench;
 mod cli;
+mod mcp;
 mod receive;
 
 // glibc's malloc spent about a tenth of the delivery path's CPU in

@@ -16,14 +16,13 @@ use crate::server::{ApiRequest, HeraldMcp};
 #[serde(deny_unknown_fields)]
 pub(crate) struct NoArguments {}
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WebhookAnalytics {
     /// The webhook's id (`wh_…`).
-    #[serde(skip_serializing)]
     webhook_id: String,
     /// The last this many UTC days, today included (1–730, default 7).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     period_days: Option<u32>,
 }
 
@@ -158,7 +157,7 @@ impl HeraldMcp {
     ) -> CallToolResult {
         let request = ApiRequest::get(&["providers"]);
         self.run(&context, "providers.list", request, |a| {
-            list_summary("provider", a, 50, |p| {
+            list_summary(("provider", "providers"), a, 50, |p| {
                 let settings: Vec<String> = p["settings"]
                     .as_array()
                     .map_or(&[][..], Vec::as_slice)
@@ -202,7 +201,12 @@ impl HeraldMcp {
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
         let path = ["webhooks", query.webhook_id.as_str(), "analytics"];
-        let request = ApiRequest::get_with(&path, &query);
+        let days: Vec<(&str, u32)> = query
+            .period_days
+            .map(|d| ("period_days", d))
+            .into_iter()
+            .collect();
+        let request = ApiRequest::get_with(&path, &days);
         self.run(&context, "analytics.get", request, |r| {
             format!(
                 "Webhook {} over {} day(s): {} events, {} attempts, success rate {}, {} \
@@ -246,7 +250,7 @@ impl HeraldMcp {
         let pairs = query.pairs();
         let request = ApiRequest::get_with(&["analytics"], &pairs);
         self.run(&context, "analytics.query", request, |a| {
-            list_summary("bucket", a, 24, |b| {
+            list_summary(("bucket", "buckets"), a, 24, |b| {
                 let m = &b["metrics"];
                 format!(
                     "{} {} attempts={} success={} failed={} error_rate={} p95={} ms",
@@ -305,7 +309,7 @@ impl HeraldMcp {
     ) -> CallToolResult {
         let request = ApiRequest::get_with(&["audit"], &query);
         self.run(&context, "audit.list", request, |a| {
-            list_summary("audit entry", a, 25, |e| {
+            list_summary(("audit entry", "audit entries"), a, 25, |e| {
                 format!(
                     "{} {} {} {} {}",
                     field(e, "created_at"),

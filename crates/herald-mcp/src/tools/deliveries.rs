@@ -107,7 +107,7 @@ impl HeraldMcp {
     ) -> CallToolResult {
         let request = ApiRequest::get_with(&["deliveries"], &query);
         self.run(&context, "deliveries.list", request, |a| {
-            list_summary("delivery", a, 25, delivery_line)
+            list_summary(("delivery", "deliveries"), a, 25, delivery_line)
         })
         .await
     }

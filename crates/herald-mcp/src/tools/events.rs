@@ -157,7 +157,7 @@ impl HeraldMcp {
     ) -> CallToolResult {
         let request = ApiRequest::get_with(&["events"], &query);
         self.run(&context, "events.list", request, |a| {
-            list_summary("event", a, 25, event_line)
+            list_summary(("event", "events"), a, 25, event_line)
         })
         .await
     }

@@ -191,7 +191,6 @@ pub(crate) struct CreateWebhook {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub(crate) struct UpdateWebhook {
     /// The webhook's id (`wh_…`).
-    #[serde(skip_serializing)]
     id: String,
     /// A new name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -259,7 +258,7 @@ impl HeraldMcp {
     ) -> CallToolResult {
         let request = ApiRequest::get_with(&["webhooks"], &query);
         self.run(&context, "webhooks.list", request, |answer| {
-            list_summary("webhook", answer, 25, webhook_line)
+            list_summary(("webhook", "webhooks"), answer, 25, webhook_line)
         })
         .await
     }
@@ -331,7 +330,11 @@ impl HeraldMcp {
         Parameters(update): Parameters<UpdateWebhook>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let body = body_of(&update);
+        let mut body = body_of(&update);
+        // The id names the webhook in the path; the body holds the changes.
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("id");
+        }
         let request = ApiRequest::send(Method::PATCH, &["webhooks", &update.id], Some(body));
         self.run(&context, "webhooks.update", request, |w| {
             webhook_detail("Updated", w)
@@ -520,7 +523,10 @@ mod tests {
         );
         let update: UpdateWebhook =
             serde_json::from_value(json!({"id": "wh_1", "event_types": ["a.*"]})).unwrap();
-        assert_eq!(body_of(&update), json!({"event_types": ["a.*"]}));
+        assert_eq!(
+            body_of(&update),
+            json!({"id": "wh_1", "event_types": ["a.*"]})
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod fuzz;
 mod hostile;
 mod integrations;
 mod layout;
+mod mcp;
 mod metrics;
 mod migrate;
 mod openapi;
