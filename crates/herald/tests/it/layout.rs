@@ -6,11 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const CRATES: [&str; 4] = [
+const CRATES: [&str; 5] = [
     "herald-core",
     "herald-providers",
     "herald-store",
     "herald-server",
+    "herald-client",
 ];
 
 /// Every `.rs` file under `dir`.
