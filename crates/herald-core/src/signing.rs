@@ -116,6 +116,33 @@ pub fn sign_hex(secret: &SigningSecret, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// Checks one Standard Webhooks signature (the decoded bytes after `v1,`)
+/// in constant time. The receiver's half of [`sign_standard`].
+pub fn verify_standard(
+    secret: &SigningSecret,
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+    signature: &[u8],
+) -> bool {
+    let mut mac = HmacSha256::new_from_slice(&secret.key).expect("HMAC takes any key length");
+    mac.update(msg_id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.verify_slice(signature).is_ok()
+}
+
+/// Checks one hex-scheme signature (the decoded bytes after `sha256=`) in
+/// constant time. The receiver's half of [`sign_hex`].
+pub fn verify_hex(secret: &SigningSecret, body: &[u8], signature: &[u8]) -> bool {
+    let mut mac =
+        HmacSha256::new_from_slice(secret.text.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    mac.verify_slice(signature).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +181,49 @@ mod tests {
         mac.update(b"{}");
         let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
         assert_eq!(sign_hex(&secret, b"{}"), expected);
+    }
+
+    #[test]
+    fn verification_accepts_exactly_what_was_signed() {
+        let secret = SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let sig = BASE64
+            .decode("g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+            .unwrap();
+        let (id, ts) = ("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330);
+        assert!(verify_standard(
+            &secret,
+            id,
+            ts,
+            br#"{"test": 2432232314}"#,
+            &sig
+        ));
+        assert!(!verify_standard(
+            &secret,
+            id,
+            ts,
+            br#"{"test": 2432232315}"#,
+            &sig
+        ));
+        assert!(!verify_standard(
+            &secret,
+            id,
+            ts + 1,
+            br#"{"test": 2432232314}"#,
+            &sig
+        ));
+        let other = SigningSecret::generate();
+        assert!(!verify_standard(
+            &other,
+            id,
+            ts,
+            br#"{"test": 2432232314}"#,
+            &sig
+        ));
+
+        let hex_sig = sign_hex(&secret, b"{}");
+        let bytes = hex::decode(hex_sig.strip_prefix("sha256=").unwrap()).unwrap();
+        assert!(verify_hex(&secret, b"{}", &bytes));
+        assert!(!verify_hex(&secret, b"{ }", &bytes));
+        assert!(!verify_hex(&other, b"{}", &bytes));
     }
 }

@@ -6,8 +6,8 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use ed25519_dalek::SigningKey;
 use ed25519_dalek::ed25519::signature::MultipartSigner;
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 /// Standard Webhooks' prefix of an Ed25519 public key.
@@ -75,6 +75,57 @@ impl Ed25519KeyPair {
             .try_multipart_sign(&[msg_id.as_bytes(), b".", timestamp.as_bytes(), b".", body])
             .expect("Ed25519 signing cannot fail");
         format!("v1a,{}", BASE64.encode(signature.to_bytes()))
+    }
+}
+
+/// A webhook's Ed25519 public key (`whpk_` + base64 of 32 bytes), with
+/// which a receiver checks `v1a` signatures.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Ed25519PublicKey(VerifyingKey);
+
+impl Ed25519PublicKey {
+    /// Reads a public key as the API shows it (`whpk_…`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let encoded = text
+            .strip_prefix(PUBLIC_KEY_PREFIX)
+            .ok_or("an Ed25519 public key starts with `whpk_`")?;
+        let bytes: [u8; 32] = BASE64
+            .decode(encoded)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or("an Ed25519 public key is the base64 of 32 bytes")?;
+        VerifyingKey::from_bytes(&bytes)
+            .map(Self)
+            .map_err(|_| "not a valid Ed25519 public key".to_string())
+    }
+
+    /// Checks one `v1a` signature (the 64 decoded bytes after `v1a,`) over
+    /// `"{msg_id}.{timestamp}.{body}"`: the receiver's half of
+    /// [`Ed25519KeyPair::sign_v1a`]. Strict verification, so a signature
+    /// cannot be altered into another that also passes.
+    pub fn verify_v1a(&self, msg_id: &str, timestamp: i64, body: &[u8], signature: &[u8]) -> bool {
+        let Ok(bytes) = <[u8; 64]>::try_from(signature) else {
+            return false;
+        };
+        let mut message = Vec::with_capacity(msg_id.len() + body.len() + 24);
+        message.extend_from_slice(msg_id.as_bytes());
+        message.push(b'.');
+        message.extend_from_slice(timestamp.to_string().as_bytes());
+        message.push(b'.');
+        message.extend_from_slice(body);
+        self.0
+            .verify_strict(&message, &Signature::from_bytes(&bytes))
+            .is_ok()
+    }
+}
+
+impl fmt::Debug for Ed25519PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Ed25519PublicKey({PUBLIC_KEY_PREFIX}{})",
+            BASE64.encode(self.0.as_bytes())
+        )
     }
 }
 
@@ -168,6 +219,25 @@ mod tests {
     fn malformed_keys_are_refused() {
         for bad in ["", "whsk_", "whpk_AAAA", "whsk_c2hvcnQ="] {
             assert!(serde_json::from_value::<Ed25519KeyPair>(bad.into()).is_err());
+        }
+    }
+
+    #[test]
+    fn public_keys_verify_v1a_signatures() {
+        let pair = rfc_key_pair();
+        let key = Ed25519PublicKey::parse(pair.public_key()).unwrap();
+        let signature = pair.sign_v1a("msg_1", 1700000000, b"{}");
+        let bytes = BASE64
+            .decode(signature.strip_prefix("v1a,").unwrap())
+            .unwrap();
+        assert!(key.verify_v1a("msg_1", 1700000000, b"{}", &bytes));
+        assert!(!key.verify_v1a("msg_1", 1700000000, b"{ }", &bytes));
+        assert!(!key.verify_v1a("msg_2", 1700000000, b"{}", &bytes));
+        assert!(!key.verify_v1a("msg_1", 1700000000, b"{}", &bytes[..63]));
+        let other = Ed25519PublicKey::parse(Ed25519KeyPair::generate().public_key()).unwrap();
+        assert!(!other.verify_v1a("msg_1", 1700000000, b"{}", &bytes));
+        for bad in ["", "whpk_", "whsk_AAAA", "whpk_c2hvcnQ="] {
+            assert!(Ed25519PublicKey::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -6,11 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const CRATES: [&str; 5] = [
+const CRATES: [&str; 6] = [
     "herald-core",
     "herald-providers",
     "herald-store",
     "herald-server",
+    "herald-client",
     "herald-mcp",
 ];
 
