@@ -8,8 +8,6 @@
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
 
-use crate::api::ApiError;
-
 /// A successful call: `summary`, then the API's answer.
 pub(crate) fn ok(summary: String, answer: Value) -> CallToolResult {
     let mut result = CallToolResult::success(vec![
@@ -20,14 +18,32 @@ pub(crate) fn ok(summary: String, answer: Value) -> CallToolResult {
     result
 }
 
-/// A failed call, saying what the API said.
-pub(crate) fn failed(tool: &str, error: ApiError) -> CallToolResult {
-    let structured = match &error {
-        ApiError::Status { status, body } => json!({"status": status, "answer": body}),
-        ApiError::Unreachable { url, reason } => json!({"unreachable": url, "reason": reason}),
-    };
-    let mut result = CallToolResult::error(vec![ContentBlock::text(format!("{tool}: {error}"))]);
+/// A failed call, saying what the API said: its status, the kind of
+/// failure and the API's error body (code, message, field).
+pub(crate) fn failed(tool: &str, error: &herald_client::Error) -> CallToolResult {
+    let mut structured = json!({"kind": error.kind().as_str()});
+    if let Some(status) = error.status() {
+        structured["status"] = status.into();
+    }
+    match error {
+        herald_client::Error::Api { body, .. } => {
+            structured["answer"] = serde_json::to_value(body).unwrap_or(Value::Null);
+        }
+        other => structured["message"] = other.to_string().into(),
+    }
+    let mut result =
+        CallToolResult::error(vec![ContentBlock::text(format!("{tool} failed: {error}"))]);
     result.structured_content = Some(structured);
+    result
+}
+
+/// A call that could not be made (arguments that make no request, a
+/// request without credentials): nothing was sent.
+pub(crate) fn not_sent(tool: &str, why: &str) -> CallToolResult {
+    let mut result = CallToolResult::error(vec![ContentBlock::text(format!(
+        "{tool}: {why}. Nothing was sent."
+    ))]);
+    result.structured_content = Some(json!({"kind": "validation", "message": why}));
     result
 }
 
@@ -120,19 +136,10 @@ mod tests {
         assert_eq!(r.is_error, Some(false));
         assert_eq!(r.content.len(), 2);
         assert_eq!(r.structured_content, Some(json!({"value": [1, 2]})));
-        let r = failed(
-            "webhooks.get",
-            ApiError::Status {
-                status: 404,
-                body: json!({"error": {"code": "not_found", "message": "no webhook wh_x", "field": "id"}}),
-            },
-        );
+        let r = not_sent("webhooks.replay_failed", "`since` is not an RFC 3339 time");
         assert_eq!(r.is_error, Some(true));
         let text = r.content[0].as_text().unwrap().text.clone();
-        assert_eq!(
-            text,
-            "webhooks.get: Herald answered 404: not_found: no webhook wh_x (field `id`)"
-        );
+        assert!(text.ends_with("Nothing was sent."), "{text}");
     }
 
     #[test]

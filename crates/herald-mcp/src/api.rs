@@ -1,20 +1,19 @@
-//! The REST API as the tools reach it: one request, made with the caller's
-//! own token (and tenant), answered with the API's JSON or its error body.
+//! The REST API as the tools reach it: Herald's typed client
+//! (`herald-client`), acting with the caller's own token and tenant, its
+//! requests marked as coming through MCP.
 //!
 //! Every tool goes through the real API rather than the store, so an
 //! agent meets exactly the checks a person does: the tenant boundary,
-//! validation, secrets masked, every change in the audit log. The requests
-//! carry [`herald_core::via`]'s mark, which makes the audit log name the
-//! actor `mcp:<key id>`.
-//!
-//! This module is the one place that speaks HTTP; the tools only name a
-//! method, a path and a body.
+//! validation, secrets masked, every change in the audit log. The mark
+//! ([`herald_core::via`]) makes the audit log name the actor
+//! `mcp:<key id>`. Answers are taken as the API wrote them
+//! ([`Call::json`]): what the agent sees is what the API shows, masking
+//! included, even for fields this client version does not know.
 
 use std::time::Duration;
 
-use reqwest::Method;
+use herald_client::{Call, Client, ClientConfig};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
 use serde_json::Value;
 use url::Url;
 
@@ -39,115 +38,37 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// Why a call did not give an answer to show as a success.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ApiError {
-    /// The API answered with an error status and (usually) its
-    /// `{"error": {"code", "message", "field"}}` body.
-    #[error("Herald answered {status}: {}", describe_error(.body))]
-    Status { status: u16, body: Value },
-    /// No answer: the server is down, unreachable or too slow.
-    #[error("cannot reach Herald at {url}: {reason}")]
-    Unreachable { url: String, reason: String },
-}
-
-/// `code: message (field …)` from an API error body, or the body itself.
-fn describe_error(body: &Value) -> String {
-    let error = &body["error"];
-    match (error["code"].as_str(), error["message"].as_str()) {
-        (Some(code), Some(message)) => match error["field"].as_str() {
-            Some(field) => format!("{code}: {message} (field `{field}`)"),
-            None => format!("{code}: {message}"),
-        },
-        _ => body.to_string(),
-    }
-}
-
-/// The Herald server the tools call.
+/// The Herald server the tools call; one connection pool for every
+/// caller.
 #[derive(Clone, Debug)]
 pub(crate) struct Api {
-    http: reqwest::Client,
-    /// `http://host:port/api/v1/`, with the trailing slash.
-    base: Url,
+    client: Client,
 }
 
 impl Api {
     /// An API at `server` (`http://127.0.0.1:8080`, with or without a path
     /// prefix).
     pub(crate) fn new(server: &Url) -> Result<Api, String> {
-        let mut base = server.clone();
-        if !base.path().ends_with('/') {
-            base.set_path(&format!("{}/", base.path()));
-        }
-        let base = base
-            .join("api/v1/")
-            .map_err(|e| format!("{server} is not a base URL: {e}"))?;
-        let http = reqwest::Client::builder()
+        let config = ClientConfig::new(server.as_str())
             .timeout(TIMEOUT)
-            // The API never redirects; one that did would be something else.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("herald-mcp/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Api { http, base })
+            .user_agent(concat!("herald-mcp/", env!("CARGO_PKG_VERSION")));
+        let client = Client::new(config).map_err(|e| e.to_string())?;
+        Ok(Api { client })
     }
 
-    /// One call: `method` on the path made of `segments` (each
-    /// percent-encoded, so an id can never reach another route), with the
-    /// query's set fields and an optional JSON body.
-    pub(crate) async fn call(
-        &self,
-        credentials: &Credentials,
-        method: Method,
-        segments: &[&str],
-        query: &(impl Serialize + ?Sized),
-        body: Option<&Value>,
-    ) -> Result<Value, ApiError> {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .expect("an http URL has path segments")
-            .pop_if_empty()
-            .extend(segments);
-        let mut request = self
-            .http
-            .request(method, url.clone())
-            .bearer_auth(credentials.token.expose_secret())
-            .header(herald_core::via::HEADER, herald_core::via::MCP)
-            .query(query);
-        if let Some(tenant) = &credentials.tenant {
-            request = request.header("X-Herald-Tenant", tenant);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let unreachable = |e: reqwest::Error| ApiError::Unreachable {
-            url: url_without_query(&url),
-            reason: e.without_url().to_string(),
-        };
-        let response = request.send().await.map_err(unreachable)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(unreachable)?;
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(ApiError::Status {
-                status: status.as_u16(),
-                body,
-            })
-        }
+    /// The client acting with `credentials`.
+    pub(crate) fn acting_as(&self, credentials: &Credentials) -> Client {
+        self.client
+            .with_token(Some(credentials.token.expose_secret()))
+            .with_tenant(credentials.tenant.as_deref())
     }
 }
 
-fn url_without_query(url: &Url) -> String {
-    let mut url = url.clone();
-    url.set_query(None);
-    url.to_string()
+/// Sends `call`, marked as an agent's; the API's answer as it came.
+pub(crate) async fn send<T>(call: Call<T>) -> Result<Value, herald_client::Error> {
+    call.header(herald_core::via::HEADER, herald_core::via::MCP)
+        .json()
+        .await
 }
 
 #[cfg(test)]
@@ -155,20 +76,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_base_keeps_a_path_prefix() {
+    fn credentials_never_show_the_token() {
+        let credentials = Credentials {
+            token: SecretString::from("hrld_key_x_sekrit".to_string()),
+            tenant: None,
+        };
+        assert!(!format!("{credentials:?}").contains("sekrit"));
         let api = Api::new(&Url::parse("http://127.0.0.1:8080").unwrap()).unwrap();
-        assert_eq!(api.base.as_str(), "http://127.0.0.1:8080/api/v1/");
-        let api = Api::new(&Url::parse("https://h.example/herald").unwrap()).unwrap();
-        assert_eq!(api.base.as_str(), "https://h.example/herald/api/v1/");
-    }
-
-    #[test]
-    fn errors_name_the_code_and_field() {
-        let body = serde_json::json!({"error": {"code": "validation_error", "message": "bad", "field": "url"}});
-        let e = ApiError::Status { status: 422, body };
-        assert_eq!(
-            e.to_string(),
-            "Herald answered 422: validation_error: bad (field `url`)"
-        );
+        let client = api.acting_as(&credentials);
+        assert!(!format!("{client:?}").contains("sekrit"));
     }
 }

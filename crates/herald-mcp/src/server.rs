@@ -4,18 +4,18 @@
 
 use std::sync::Arc;
 
-use reqwest::Method;
 use rmcp::RoleServer;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::CallToolResult;
 use rmcp::service::RequestContext;
 use secrecy::SecretString;
-use serde::Serialize;
 use serde_json::Value;
 use url::Url;
 
+use herald_client::{Call, Client};
+
 use crate::answer;
-use crate::api::{Api, ApiError, Credentials};
+use crate::api::{self, Api, Credentials};
 
 /// Whose token the tools act with.
 #[derive(Clone, Debug)]
@@ -83,85 +83,24 @@ impl HeraldMcp {
         }
     }
 
-    /// Calls the API for `tool` and answers with `summarize`'s text and the
-    /// API's JSON, or with the API's error.
-    pub(crate) async fn run(
+    /// Calls the API for `tool` (the call `request` makes with a client
+    /// acting for this call's caller) and answers with `summarize`'s text
+    /// and the API's JSON, or with the API's error.
+    pub(crate) async fn run<T>(
         &self,
         context: &RequestContext<RoleServer>,
         tool: &str,
-        request: ApiRequest<'_, impl Serialize + ?Sized>,
+        request: impl FnOnce(&Client) -> Call<T>,
         summarize: impl FnOnce(&Value) -> String,
     ) -> CallToolResult {
-        match self.fetch(context, request).await {
+        let credentials = match self.credentials(context) {
+            Ok(credentials) => credentials,
+            Err(reason) => return answer::not_sent(tool, &reason),
+        };
+        let client = self.inner.api.acting_as(&credentials);
+        match api::send(request(&client)).await {
             Ok(value) => answer::ok(summarize(&value), value),
-            Err(error) => answer::failed(tool, error),
-        }
-    }
-
-    /// One API call with this call's credentials.
-    pub(crate) async fn fetch(
-        &self,
-        context: &RequestContext<RoleServer>,
-        request: ApiRequest<'_, impl Serialize + ?Sized>,
-    ) -> Result<Value, ApiError> {
-        let credentials = self
-            .credentials(context)
-            .map_err(|reason| ApiError::Unreachable {
-                url: "(no credentials)".to_string(),
-                reason,
-            })?;
-        self.inner
-            .api
-            .call(
-                &credentials,
-                request.method,
-                &request.path,
-                request.query,
-                request.body.as_ref(),
-            )
-            .await
-    }
-}
-
-/// One request to the API, as a tool describes it.
-pub(crate) struct ApiRequest<'a, Q: ?Sized> {
-    pub(crate) method: Method,
-    /// Path segments under `/api/v1/`, each encoded on its own.
-    pub(crate) path: Vec<&'a str>,
-    pub(crate) query: &'a Q,
-    pub(crate) body: Option<Value>,
-}
-
-/// No query parameters.
-pub(crate) const NO_QUERY: &[(&str, &str)] = &[];
-
-impl<'a> ApiRequest<'a, [(&'static str, &'static str)]> {
-    pub(crate) fn get(path: &[&'a str]) -> Self {
-        ApiRequest {
-            method: Method::GET,
-            path: path.to_vec(),
-            query: NO_QUERY,
-            body: None,
-        }
-    }
-
-    pub(crate) fn send(method: Method, path: &[&'a str], body: Option<Value>) -> Self {
-        ApiRequest {
-            method,
-            path: path.to_vec(),
-            query: NO_QUERY,
-            body,
-        }
-    }
-}
-
-impl<'a, Q: Serialize + ?Sized> ApiRequest<'a, Q> {
-    pub(crate) fn get_with(path: &[&'a str], query: &'a Q) -> Self {
-        ApiRequest {
-            method: Method::GET,
-            path: path.to_vec(),
-            query,
-            body: None,
+            Err(error) => answer::failed(tool, &error),
         }
     }
 }

@@ -9,8 +9,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::answer::{clip, field, list_summary};
-use crate::server::{ApiRequest, HeraldMcp};
+use super::{text_of, time};
+use crate::answer::{self, clip, field, list_summary};
+use crate::server::HeraldMcp;
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -86,34 +87,22 @@ pub(crate) struct AnalyticsQuery {
 }
 
 impl AnalyticsQuery {
-    /// The query string: lists as the API takes them, comma-separated.
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        fn join<T: Serialize>(values: &[T]) -> String {
-            values
-                .iter()
-                .map(|v| match serde_json::to_value(v).expect("serialises") {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join(",")
-        }
-        let mut pairs = Vec::new();
-        let mut push = |name, value: Option<String>| {
-            if let Some(value) = value {
-                pairs.push((name, value));
-            }
-        };
-        push("start", self.start.clone());
-        push("end", self.end.clone());
-        push("granularity", self.granularity.map(|g| join(&[g])));
-        push("group_by", self.group_by.as_deref().map(join));
-        push("webhook_id", self.webhook_id.as_deref().map(join));
-        push("provider", self.provider.as_deref().map(join));
-        push("event_type", self.event_type.as_deref().map(join));
-        push("outcome", self.outcome.as_deref().map(join));
-        push("status_code", self.status_code.as_deref().map(join));
-        pairs
+    /// The client's query; times are checked here, the rest by the API.
+    fn to_query(&self) -> Result<herald_client::AnalyticsQuery, String> {
+        let texts = |values: &Option<Vec<String>>| values.clone().unwrap_or_default();
+        Ok(herald_client::AnalyticsQuery {
+            start: time("start", self.start.as_deref())?,
+            end: time("end", self.end.as_deref())?,
+            granularity: self
+                .granularity
+                .map(|g| herald_client::Granularity::parse(&text_of(&g))),
+            group_by: self.group_by.iter().flatten().map(text_of).collect(),
+            webhook_id: texts(&self.webhook_id),
+            provider: texts(&self.provider),
+            event_type: texts(&self.event_type),
+            outcome: texts(&self.outcome),
+            status_code: self.status_code.clone().unwrap_or_default(),
+        })
     }
 }
 
@@ -155,32 +144,36 @@ impl HeraldMcp {
         Parameters(NoArguments {}): Parameters<NoArguments>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::get(&["providers"]);
-        self.run(&context, "providers.list", request, |a| {
-            list_summary(("provider", "providers"), a, 50, |p| {
-                let settings: Vec<String> = p["settings"]
-                    .as_array()
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .map(|s| field(s, "name"))
-                    .collect();
-                format!(
-                    "{} ({}){}: settings {}",
-                    field(p, "name"),
-                    field(p, "title"),
-                    if p["enabled"] == false {
-                        " [switched off]"
-                    } else {
-                        ""
-                    },
-                    if settings.is_empty() {
-                        "none".to_string()
-                    } else {
-                        settings.join(", ")
-                    }
-                )
-            })
-        })
+        self.run(
+            &context,
+            "providers.list",
+            |api| api.providers(),
+            |a| {
+                list_summary(("provider", "providers"), a, 50, |p| {
+                    let settings: Vec<String> = p["settings"]
+                        .as_array()
+                        .map_or(&[][..], Vec::as_slice)
+                        .iter()
+                        .map(|s| field(s, "name"))
+                        .collect();
+                    format!(
+                        "{} ({}){}: settings {}",
+                        field(p, "name"),
+                        field(p, "title"),
+                        if p["enabled"] == false {
+                            " [switched off]"
+                        } else {
+                            ""
+                        },
+                        if settings.is_empty() {
+                            "none".to_string()
+                        } else {
+                            settings.join(", ")
+                        }
+                    )
+                })
+            },
+        )
         .await
     }
 
@@ -200,34 +193,33 @@ impl HeraldMcp {
         Parameters(query): Parameters<WebhookAnalytics>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let path = ["webhooks", query.webhook_id.as_str(), "analytics"];
-        let days: Vec<(&str, u32)> = query
-            .period_days
-            .map(|d| ("period_days", d))
-            .into_iter()
-            .collect();
-        let request = ApiRequest::get_with(&path, &days);
-        self.run(&context, "analytics.get", request, |r| {
-            format!(
-                "Webhook {} over {} day(s): {} events, {} attempts, success rate {}, {} \
+        let (id, days) = (&query.webhook_id, query.period_days);
+        self.run(
+            &context,
+            "analytics.get",
+            |api| api.webhook_analytics(id, days),
+            |r| {
+                format!(
+                    "Webhook {} over {} day(s): {} events, {} attempts, success rate {}, {} \
                  failed deliveries, {} retries; p50 {} ms, p95 {} ms, p99 {} ms; errors: {} \
                  4xx, {} 5xx, {} timeouts, {} network.",
-                field(r, "webhook_id"),
-                field(r, "period_days"),
-                field(r, "total_events"),
-                field(r, "total_attempts"),
-                rate(&r["success_rate"]),
-                field(r, "failed_deliveries"),
-                field(r, "retry_count"),
-                field(r, "p50_response_time_ms"),
-                field(r, "p95_response_time_ms"),
-                field(r, "p99_response_time_ms"),
-                field(r, "http_4xx_errors"),
-                field(r, "http_5xx_errors"),
-                field(r, "timeout_errors"),
-                field(r, "network_errors"),
-            )
-        })
+                    field(r, "webhook_id"),
+                    field(r, "period_days"),
+                    field(r, "total_events"),
+                    field(r, "total_attempts"),
+                    rate(&r["success_rate"]),
+                    field(r, "failed_deliveries"),
+                    field(r, "retry_count"),
+                    field(r, "p50_response_time_ms"),
+                    field(r, "p95_response_time_ms"),
+                    field(r, "p99_response_time_ms"),
+                    field(r, "http_4xx_errors"),
+                    field(r, "http_5xx_errors"),
+                    field(r, "timeout_errors"),
+                    field(r, "network_errors"),
+                )
+            },
+        )
         .await
     }
 
@@ -247,23 +239,31 @@ impl HeraldMcp {
         Parameters(query): Parameters<AnalyticsQuery>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let pairs = query.pairs();
-        let request = ApiRequest::get_with(&["analytics"], &pairs);
-        self.run(&context, "analytics.query", request, |a| {
-            list_summary(("bucket", "buckets"), a, 24, |b| {
-                let m = &b["metrics"];
-                format!(
-                    "{} {} attempts={} success={} failed={} error_rate={} p95={} ms",
-                    field(b, "time_bucket"),
-                    b["dimensions"],
-                    field(m, "count"),
-                    field(m, "success"),
-                    field(m, "failed"),
-                    rate(&m["error_rate"]),
-                    field(m, "p95_ms"),
-                )
-            })
-        })
+        const TOOL: &str = "analytics.query";
+        let query = match query.to_query() {
+            Ok(query) => query,
+            Err(why) => return answer::not_sent(TOOL, &why),
+        };
+        self.run(
+            &context,
+            TOOL,
+            |api| api.analytics(&query),
+            |a| {
+                list_summary(("bucket", "buckets"), a, 24, |b| {
+                    let m = &b["metrics"];
+                    format!(
+                        "{} {} attempts={} success={} failed={} error_rate={} p95={} ms",
+                        field(b, "time_bucket"),
+                        b["dimensions"],
+                        field(m, "count"),
+                        field(m, "success"),
+                        field(m, "failed"),
+                        rate(&m["error_rate"]),
+                        field(m, "p95_ms"),
+                    )
+                })
+            },
+        )
         .await
     }
 
@@ -278,20 +278,24 @@ impl HeraldMcp {
         Parameters(NoArguments {}): Parameters<NoArguments>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::get(&["stats"]);
-        self.run(&context, "stats.get", request, |s| {
-            let d = &s["deliveries"];
-            format!(
-                "Deliveries: {} pending, {} delivering, {} retrying, {} delivered, {} failed \
+        self.run(
+            &context,
+            "stats.get",
+            |api| api.stats(),
+            |s| {
+                let d = &s["deliveries"];
+                format!(
+                    "Deliveries: {} pending, {} delivering, {} retrying, {} delivered, {} failed \
                  ({} in all).",
-                field(d, "pending"),
-                field(d, "delivering"),
-                field(d, "retrying"),
-                field(d, "delivered"),
-                field(d, "failed"),
-                field(d, "total"),
-            )
-        })
+                    field(d, "pending"),
+                    field(d, "delivering"),
+                    field(d, "retrying"),
+                    field(d, "delivered"),
+                    field(d, "failed"),
+                    field(d, "total"),
+                )
+            },
+        )
         .await
     }
 
@@ -307,19 +311,28 @@ impl HeraldMcp {
         Parameters(query): Parameters<ListAudit>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::get_with(&["audit"], &query);
-        self.run(&context, "audit.list", request, |a| {
-            list_summary(("audit entry", "audit entries"), a, 25, |e| {
-                format!(
-                    "{} {} {} {} {}",
-                    field(e, "created_at"),
-                    field(e, "actor"),
-                    field(e, "action"),
-                    field(e, "resource_type"),
-                    clip(&field(e, "resource_id"), 60),
-                )
-            })
-        })
+        let filter = herald_client::AuditFilter {
+            resource_id: query.resource_id,
+            limit: query.limit,
+            cursor: query.cursor,
+        };
+        self.run(
+            &context,
+            "audit.list",
+            |api| api.audit(&filter),
+            |a| {
+                list_summary(("audit entry", "audit entries"), a, 25, |e| {
+                    format!(
+                        "{} {} {} {} {}",
+                        field(e, "created_at"),
+                        field(e, "actor"),
+                        field(e, "action"),
+                        field(e, "resource_type"),
+                        clip(&field(e, "resource_id"), 60),
+                    )
+                })
+            },
+        )
         .await
     }
 }
@@ -329,18 +342,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn analytics_lists_are_comma_separated() {
+    fn analytics_arguments_become_the_clients_query() {
         let query: AnalyticsQuery = serde_json::from_value(serde_json::json!({
-            "granularity": "5m", "group_by": ["webhook_id", "outcome"], "status_code": [500, 0]
+            "granularity": "5m", "group_by": ["webhook_id", "outcome"], "status_code": [500, 0],
+            "start": "2026-11-23T10:00:00Z"
         }))
         .unwrap();
+        let query = query.to_query().unwrap();
         assert_eq!(
-            query.pairs(),
-            [
-                ("granularity", "5m".to_string()),
-                ("group_by", "webhook_id,outcome".to_string()),
-                ("status_code", "500,0".to_string()),
-            ]
+            query.granularity,
+            Some(herald_client::Granularity::FiveMinutes)
         );
+        assert_eq!(query.group_by, ["webhook_id", "outcome"]);
+        assert_eq!(query.status_code, [500, 0]);
+        assert!(query.start.is_some());
+        let bad: AnalyticsQuery =
+            serde_json::from_value(serde_json::json!({"end": "yesterday"})).unwrap();
+        assert!(bad.to_query().unwrap_err().contains("`end`"));
     }
 }

@@ -1,7 +1,6 @@
 //! `deliveries.*`: the delivery log (one event to one webhook, with every
 //! attempt), and re-queueing a failed delivery.
 
-use reqwest::Method;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
 use rmcp::service::RequestContext;
@@ -10,8 +9,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::text_of;
 use crate::answer::{clip, field, list_summary};
-use crate::server::{ApiRequest, HeraldMcp};
+use crate::server::HeraldMcp;
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -105,10 +105,21 @@ impl HeraldMcp {
         Parameters(query): Parameters<ListDeliveries>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::get_with(&["deliveries"], &query);
-        self.run(&context, "deliveries.list", request, |a| {
-            list_summary(("delivery", "deliveries"), a, 25, delivery_line)
-        })
+        let filter = herald_client::DeliveryFilter {
+            status: query
+                .status
+                .map(|s| herald_client::DeliveryStatus::parse(&text_of(&s))),
+            webhook_id: query.webhook_id,
+            event_id: query.event_id,
+            limit: query.limit,
+            cursor: query.cursor,
+        };
+        self.run(
+            &context,
+            "deliveries.list",
+            |api| api.list_deliveries(&filter),
+            |a| list_summary(("delivery", "deliveries"), a, 25, delivery_line),
+        )
         .await
     }
 
@@ -128,18 +139,22 @@ impl HeraldMcp {
         Parameters(DeliveryId { id }): Parameters<DeliveryId>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::get(&["deliveries", &id]);
-        self.run(&context, "deliveries.get", request, |d| {
-            let mut out = format!("Delivery {}", delivery_line(d));
-            if let Some(next) = d["next_attempt_at"].as_str() {
-                out.push_str(&format!("\nNext attempt at {next}."));
-            }
-            for a in d["attempts"].as_array().map_or(&[][..], Vec::as_slice) {
-                out.push_str("\n- ");
-                out.push_str(&attempt_line(a));
-            }
-            out
-        })
+        self.run(
+            &context,
+            "deliveries.get",
+            |api| api.get_delivery(&id),
+            |d| {
+                let mut out = format!("Delivery {}", delivery_line(d));
+                if let Some(next) = d["next_attempt_at"].as_str() {
+                    out.push_str(&format!("\nNext attempt at {next}."));
+                }
+                for a in d["attempts"].as_array().map_or(&[][..], Vec::as_slice) {
+                    out.push_str("\n- ");
+                    out.push_str(&attempt_line(a));
+                }
+                out
+            },
+        )
         .await
     }
 
@@ -160,10 +175,12 @@ impl HeraldMcp {
         Parameters(DeliveryId { id }): Parameters<DeliveryId>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::send(Method::POST, &["deliveries", &id, "retry"], None);
-        self.run(&context, "deliveries.retry", request, |d| {
-            format!("Re-queued delivery {}", delivery_line(d))
-        })
+        self.run(
+            &context,
+            "deliveries.retry",
+            |api| api.retry_delivery(&id),
+            |d| format!("Re-queued delivery {}", delivery_line(d)),
+        )
         .await
     }
 }

@@ -1,17 +1,16 @@
 //! `events.*`: send an event, read one (with where it went), list them,
 //! send one again.
 
-use reqwest::Method;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::answer::{field, list_summary};
-use crate::server::{ApiRequest, HeraldMcp};
+use crate::server::HeraldMcp;
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -94,17 +93,26 @@ impl HeraldMcp {
         Parameters(event): Parameters<SendEvent>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let body = serde_json::to_value(&event).expect("an event serialises");
-        let request = ApiRequest::send(Method::POST, &["events"], Some(body));
-        self.run(&context, "events.send", request, |a| {
-            format!(
-                "Accepted event {} ({}): going to {} webhook(s). events.get shows where it \
+        let new_event = herald_client::NewEvent {
+            event_type: event.event_type.clone(),
+            data: event.data,
+            id: event.id,
+            source: event.source,
+        };
+        self.run(
+            &context,
+            "events.send",
+            |api| api.send_event(&new_event),
+            |a| {
+                format!(
+                    "Accepted event {} ({}): going to {} webhook(s). events.get shows where it \
                  went; deliveries.list with event_id lists its deliveries.",
-                field(a, "id"),
-                event.event_type,
-                field(a, "deliveries"),
-            )
-        })
+                    field(a, "id"),
+                    event.event_type,
+                    field(a, "deliveries"),
+                )
+            },
+        )
         .await
     }
 
@@ -123,25 +131,29 @@ impl HeraldMcp {
         Parameters(EventId { id }): Parameters<EventId>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::get(&["events", &id]);
-        self.run(&context, "events.get", request, |e| {
-            let mut out = format!("Event {}", event_line(e));
-            let deliveries = e["deliveries"].as_array().map_or(&[][..], Vec::as_slice);
-            if deliveries.is_empty() {
-                out.push_str("\nNo deliveries: no webhook was subscribed to its type.");
-            }
-            for d in deliveries {
-                out.push_str(&format!(
-                    "\n- delivery {} to webhook {}: {} after {} attempt(s), last status {}",
-                    field(d, "delivery_id"),
-                    field(d, "webhook_id"),
-                    field(d, "status"),
-                    field(d, "attempt_count"),
-                    field(d, "last_status_code"),
-                ));
-            }
-            out
-        })
+        self.run(
+            &context,
+            "events.get",
+            |api| api.get_event(&id),
+            |e| {
+                let mut out = format!("Event {}", event_line(e));
+                let deliveries = e["deliveries"].as_array().map_or(&[][..], Vec::as_slice);
+                if deliveries.is_empty() {
+                    out.push_str("\nNo deliveries: no webhook was subscribed to its type.");
+                }
+                for d in deliveries {
+                    out.push_str(&format!(
+                        "\n- delivery {} to webhook {}: {} after {} attempt(s), last status {}",
+                        field(d, "delivery_id"),
+                        field(d, "webhook_id"),
+                        field(d, "status"),
+                        field(d, "attempt_count"),
+                        field(d, "last_status_code"),
+                    ));
+                }
+                out
+            },
+        )
         .await
     }
 
@@ -155,10 +167,17 @@ impl HeraldMcp {
         Parameters(query): Parameters<ListEvents>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::get_with(&["events"], &query);
-        self.run(&context, "events.list", request, |a| {
-            list_summary(("event", "events"), a, 25, event_line)
-        })
+        let filter = herald_client::EventFilter {
+            event_type: query.event_type,
+            limit: query.limit,
+            cursor: query.cursor,
+        };
+        self.run(
+            &context,
+            "events.list",
+            |api| api.list_events(&filter),
+            |a| list_summary(("event", "events"), a, 25, event_line),
+        )
         .await
     }
 
@@ -179,19 +198,20 @@ impl HeraldMcp {
         Parameters(replay): Parameters<ReplayEvent>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let body = match replay.webhook_ids {
-            Some(ids) => json!({"webhook_ids": ids}),
-            None => json!({}),
-        };
-        let request = ApiRequest::send(Method::POST, &["events", &replay.id, "replay"], Some(body));
-        self.run(&context, "events.replay", request, |a| {
-            format!(
-                "Event {} is going out again: {} new delivery(ies), to {}.",
-                field(a, "event_id"),
-                field(a, "deliveries"),
-                a["webhook_ids"]
-            )
-        })
+        let to = replay.webhook_ids.as_deref();
+        self.run(
+            &context,
+            "events.replay",
+            |api| api.replay_event(&replay.id, to),
+            |a| {
+                format!(
+                    "Event {} is going out again: {} new delivery(ies), to {}.",
+                    field(a, "event_id"),
+                    field(a, "deliveries"),
+                    a["webhook_ids"]
+                )
+            },
+        )
         .await
     }
 }

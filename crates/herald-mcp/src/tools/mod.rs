@@ -10,6 +10,8 @@ mod events;
 mod webhooks;
 
 use rmcp::handler::server::router::tool::ToolRouter;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::server::HeraldMcp;
 
@@ -34,6 +36,33 @@ pub(crate) fn router() -> ToolRouter<HeraldMcp> {
         + HeraldMcp::event_tools()
         + HeraldMcp::delivery_tools()
         + HeraldMcp::catalog_tools()
+}
+
+/// An argument enum as the API spells it (`active`, `1h`, …).
+fn text_of(value: &impl Serialize) -> String {
+    match serde_json::to_value(value).expect("arguments serialise") {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    }
+}
+
+/// The tool's arguments as the client's request type (same field names,
+/// the API's).
+fn convert<T: DeserializeOwned>(arguments: &impl Serialize) -> Result<T, String> {
+    let value = serde_json::to_value(arguments).map_err(|e| e.to_string())?;
+    serde_json::from_value(value).map_err(|e| format!("invalid arguments: {e}"))
+}
+
+/// An RFC 3339 time argument.
+fn time(name: &str, text: Option<&str>) -> Result<Option<herald_client::Time>, String> {
+    text.map(|text| {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| {
+                format!("`{name}` is not an RFC 3339 time such as 2026-11-23T10:00:00Z: {e}")
+            })
+    })
+    .transpose()
 }
 
 #[cfg(test)]

@@ -3,17 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use reqwest::Method;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::answer::{clip, field, list_summary};
-use crate::server::{ApiRequest, HeraldMcp};
+use super::{convert, text_of, time};
+use crate::answer::{self, clip, field, list_summary};
+use crate::server::HeraldMcp;
 
 /// One webhook in a line: id, name, state, health, provider and where it
 /// delivers (as the API shows it: credential URLs are masked).
@@ -204,6 +204,17 @@ pub(crate) struct UpdateWebhook {
     more: Map<String, Value>,
 }
 
+/// What `webhooks.update` sends: its arguments less the id.
+#[derive(Serialize)]
+struct ChangedFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(flatten)]
+    fields: WebhookFields,
+    #[serde(flatten)]
+    more: Map<String, Value>,
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TestWebhook {
@@ -234,8 +245,21 @@ pub(crate) struct ReplayFailed {
     until: Option<String>,
 }
 
-fn body_of(value: &impl Serialize) -> Value {
-    serde_json::to_value(value).expect("tool arguments serialise")
+impl ListWebhooks {
+    fn filter(&self) -> herald_client::WebhookFilter {
+        herald_client::WebhookFilter {
+            status: self
+                .status
+                .map(|s| herald_client::WebhookStatus::parse(&text_of(&s))),
+            tag: self.tag.clone(),
+            event_type: self.event_type.clone(),
+            health: self
+                .health
+                .map(|h| herald_client::HealthState::parse(&text_of(&h))),
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
 }
 
 #[tool_router(router = webhook_tools, vis = "pub(crate)")]
@@ -256,10 +280,13 @@ impl HeraldMcp {
         Parameters(query): Parameters<ListWebhooks>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::get_with(&["webhooks"], &query);
-        self.run(&context, "webhooks.list", request, |answer| {
-            list_summary(("webhook", "webhooks"), answer, 25, webhook_line)
-        })
+        let filter = query.filter();
+        self.run(
+            &context,
+            "webhooks.list",
+            |api| api.list_webhooks(&filter),
+            |answer| list_summary(("webhook", "webhooks"), answer, 25, webhook_line),
+        )
         .await
     }
 
@@ -278,10 +305,12 @@ impl HeraldMcp {
         Parameters(WebhookId { id }): Parameters<WebhookId>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::get(&["webhooks", &id]);
-        self.run(&context, "webhooks.get", request, |w| {
-            webhook_detail("The", w)
-        })
+        self.run(
+            &context,
+            "webhooks.get",
+            |api| api.get_webhook(&id),
+            |w| webhook_detail("The", w),
+        )
         .await
     }
 
@@ -303,13 +332,22 @@ impl HeraldMcp {
         Parameters(create): Parameters<CreateWebhook>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::send(Method::POST, &["webhooks"], Some(body_of(&create)));
-        self.run(&context, "webhooks.create", request, |w| {
-            format!(
-                "Created webhook {}\nThe signing secret is in `secret`; it is shown only now.",
-                webhook_line(w)
-            )
-        })
+        const TOOL: &str = "webhooks.create";
+        let webhook: herald_client::NewWebhook = match convert(&create) {
+            Ok(webhook) => webhook,
+            Err(why) => return answer::not_sent(TOOL, &why),
+        };
+        self.run(
+            &context,
+            TOOL,
+            |api| api.create_webhook(&webhook),
+            |w| {
+                format!(
+                    "Created webhook {}\nThe signing secret is in `secret`; it is shown only now.",
+                    webhook_line(w)
+                )
+            },
+        )
         .await
     }
 
@@ -330,15 +368,25 @@ impl HeraldMcp {
         Parameters(update): Parameters<UpdateWebhook>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let mut body = body_of(&update);
+        const TOOL: &str = "webhooks.update";
+        let UpdateWebhook {
+            id,
+            name,
+            fields,
+            more,
+        } = update;
         // The id names the webhook in the path; the body holds the changes.
-        if let Some(fields) = body.as_object_mut() {
-            fields.remove("id");
-        }
-        let request = ApiRequest::send(Method::PATCH, &["webhooks", &update.id], Some(body));
-        self.run(&context, "webhooks.update", request, |w| {
-            webhook_detail("Updated", w)
-        })
+        let changes = ChangedFields { name, fields, more };
+        let patch: herald_client::WebhookPatch = match convert(&changes) {
+            Ok(patch) => patch,
+            Err(why) => return answer::not_sent(TOOL, &why),
+        };
+        self.run(
+            &context,
+            TOOL,
+            |api| api.update_webhook(&id, &patch),
+            |w| webhook_detail("Updated", w),
+        )
         .await
     }
 
@@ -358,10 +406,12 @@ impl HeraldMcp {
         Parameters(WebhookId { id }): Parameters<WebhookId>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let request = ApiRequest::send(Method::DELETE, &["webhooks", &id], None);
-        self.run(&context, "webhooks.delete", request, |_| {
-            format!("Deleted webhook {id} and its delivery log.")
-        })
+        self.run(
+            &context,
+            "webhooks.delete",
+            |api| api.delete_webhook(&id),
+            |_| format!("Deleted webhook {id} and its delivery log."),
+        )
         .await
     }
 
@@ -382,11 +432,12 @@ impl HeraldMcp {
         Parameters(WebhookId { id }): Parameters<WebhookId>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let body = json!({"status": "paused"});
-        let request = ApiRequest::send(Method::PATCH, &["webhooks", &id], Some(body));
-        self.run(&context, "webhooks.pause", request, |w| {
-            webhook_detail("Paused", w)
-        })
+        self.run(
+            &context,
+            "webhooks.pause",
+            |api| api.pause_webhook(&id),
+            |w| webhook_detail("Paused", w),
+        )
         .await
     }
 
@@ -407,11 +458,12 @@ impl HeraldMcp {
         Parameters(WebhookId { id }): Parameters<WebhookId>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let body = json!({"status": "active"});
-        let request = ApiRequest::send(Method::PATCH, &["webhooks", &id], Some(body));
-        self.run(&context, "webhooks.resume", request, |w| {
-            webhook_detail("Resumed", w)
-        })
+        self.run(
+            &context,
+            "webhooks.resume",
+            |api| api.resume_webhook(&id),
+            |w| webhook_detail("Resumed", w),
+        )
         .await
     }
 
@@ -432,34 +484,31 @@ impl HeraldMcp {
         Parameters(test): Parameters<TestWebhook>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let mut body = Map::new();
-        if let Some(event_type) = test.event_type {
-            body.insert("event_type".into(), event_type.into());
-        }
-        if let Some(data) = test.data {
-            body.insert("data".into(), data);
-        }
-        let request = ApiRequest::send(
-            Method::POST,
-            &["webhooks", &test.id, "test"],
-            Some(body.into()),
-        );
-        self.run(&context, "webhooks.test", request, |t| {
-            let outcome = if t["success"] == true {
-                "succeeded"
-            } else {
-                "failed"
-            };
-            format!(
-                "The test request {outcome}: status {}, {} ms, error {}, answer {:?} \
-                 (delivery {}).",
-                field(t, "status_code"),
-                field(t, "duration_ms"),
-                field(t, "error"),
-                clip(&field(t, "response_body"), 300),
-                field(t, "delivery_id"),
-            )
-        })
+        let request = herald_client::TestRequest {
+            event_type: test.event_type,
+            data: test.data,
+        };
+        self.run(
+            &context,
+            "webhooks.test",
+            |api| api.test_webhook(&test.id, &request),
+            |t| {
+                let outcome = if t["success"] == true {
+                    "succeeded"
+                } else {
+                    "failed"
+                };
+                format!(
+                    "The test request {outcome}: status {}, {} ms, error {}, answer {:?} \
+                     (delivery {}).",
+                    field(t, "status_code"),
+                    field(t, "duration_ms"),
+                    field(t, "error"),
+                    clip(&field(t, "response_body"), 300),
+                    field(t, "delivery_id"),
+                )
+            },
+        )
         .await
     }
 
@@ -481,51 +530,65 @@ impl HeraldMcp {
         Parameters(replay): Parameters<ReplayFailed>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let mut body = Map::new();
-        if let Some(hours) = replay.max_age_hours {
-            body.insert("max_age_hours".into(), hours.into());
-        }
-        if let Some(since) = replay.since {
-            body.insert("since".into(), since.into());
-        }
-        if let Some(until) = replay.until {
-            body.insert("until".into(), until.into());
-        }
-        let request = ApiRequest::send(
-            Method::POST,
-            &["webhooks", &replay.id, "retry"],
-            Some(body.into()),
-        );
-        self.run(&context, "webhooks.replay_failed", request, |a| {
-            format!(
-                "Re-queued {} failed deliveries of webhook {}.",
-                field(a, "requeued"),
-                replay.id
-            )
-        })
+        const TOOL: &str = "webhooks.replay_failed";
+        let window = match (
+            time("since", replay.since.as_deref()),
+            time("until", replay.until.as_deref()),
+        ) {
+            (Ok(since), Ok(until)) => herald_client::RetryWindow {
+                since,
+                until,
+                max_age_hours: replay.max_age_hours,
+            },
+            (Err(why), _) | (_, Err(why)) => return answer::not_sent(TOOL, &why),
+        };
+        self.run(
+            &context,
+            TOOL,
+            |api| api.retry_failed(&replay.id, &window),
+            |a| {
+                format!(
+                    "Re-queued {} failed deliveries of webhook {}.",
+                    field(a, "requeued"),
+                    replay.id
+                )
+            },
+        )
         .await
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
-    fn create_and_update_bodies_hold_only_what_was_given() {
+    fn create_and_update_become_the_clients_bodies_with_only_what_was_given() {
         let create: CreateWebhook = serde_json::from_value(json!({
-            "name": "ci", "url": "https://example.com/h", "auth": {"type": "bearer", "token": "t"}
+            "name": "ci", "url": "https://example.com/h", "auth": {"type": "bearer", "token": "t"},
+            "alerts": {"min_attempts": 5}
         }))
         .unwrap();
+        let webhook: herald_client::NewWebhook = convert(&create).unwrap();
+        assert_eq!(webhook.name.as_deref(), Some("ci"));
         assert_eq!(
-            body_of(&create),
-            json!({"name": "ci", "url": "https://example.com/h", "auth": {"type": "bearer", "token": "t"}})
+            serde_json::to_value(&webhook).unwrap(),
+            json!({"name": "ci", "url": "https://example.com/h",
+                   "auth": {"type": "bearer", "token": "t"}, "alerts": {"min_attempts": 5}})
         );
         let update: UpdateWebhook =
             serde_json::from_value(json!({"id": "wh_1", "event_types": ["a.*"]})).unwrap();
+        let changes = ChangedFields {
+            name: update.name,
+            fields: update.fields,
+            more: update.more,
+        };
+        let patch: herald_client::WebhookPatch = convert(&changes).unwrap();
         assert_eq!(
-            body_of(&update),
-            json!({"id": "wh_1", "event_types": ["a.*"]})
+            serde_json::to_value(&patch).unwrap(),
+            json!({"event_types": ["a.*"]})
         );
     }
 
@@ -535,5 +598,9 @@ mod tests {
         assert_eq!(schema["required"], json!(["name"]));
         assert!(schema["properties"]["event_types"]["description"].is_string());
         assert!(schema["properties"]["provider"].is_object());
+        let filter = serde_json::from_value::<ListWebhooks>(json!({"status": "paused"}))
+            .unwrap()
+            .filter();
+        assert_eq!(filter.status, Some(herald_client::WebhookStatus::Paused));
     }
 }
