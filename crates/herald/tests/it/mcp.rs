@@ -502,7 +502,9 @@ async fn http_refuses_foreign_hosts_and_missing_tokens() {
     };
     let bearer = format!("Bearer {ADMIN_TOKEN}");
     let port = server.url("").rsplit(':').next().unwrap().to_string();
-    let cases: Vec<(Vec<(&str, String)>, StatusCode, Option<&str>)> = vec![
+    // The request's headers, the status expected, and the header blamed.
+    type Case<'a> = (Vec<(&'a str, String)>, StatusCode, Option<&'a str>);
+    let cases: Vec<Case<'_>> = vec![
         (vec![], StatusCode::UNAUTHORIZED, None),
         (
             vec![("authorization", "Bearer not-a-token".into())],
