@@ -1,6 +1,7 @@
 //! `herald`: the command line. `serve` and `migrate` run the application
 //! from the `herald-server` library; `bench` and `receive` are tools around
-//! it that talk to a server only over HTTP, as any client would.
+//! it; the resource commands (`webhooks`, `events`, …) drive a server
+//! through `herald-client`, over HTTP, as any client would.
 
 mod bench;
 mod cli;
@@ -13,6 +14,6 @@ mod receive;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     cli::run().await
 }
