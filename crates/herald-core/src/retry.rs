@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::delivery::ErrorCategory;
 use crate::validation::ValidationError;
 
+pub mod schedule;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RetryStrategy {

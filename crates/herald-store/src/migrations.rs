@@ -352,7 +352,61 @@ ALTER TABLE attempts ALTER COLUMN response_body TYPE BYTEA
         sqlite: "ALTER TABLE events ADD COLUMN traceparent TEXT;",
         postgres: "ALTER TABLE events ADD COLUMN traceparent TEXT;",
     },
+    Migration {
+        version: 13,
+        summary: "five-minute rollups, summed from the minute rollups already there",
+        sqlite: FIVE_MINUTES_SQLITE,
+        postgres: FIVE_MINUTES_POSTGRES,
+    },
 ];
+
+/// The five-minute rows of the minutes recorded before that granularity
+/// was written. A row's `duration_min_ms` counts only when it had
+/// attempts (see `RollupFigures::add_stored`); every stored row has.
+const FIVE_MINUTES_SQLITE: &str = "
+INSERT INTO attempt_rollups
+  (tenant_id, granularity, bucket_start, webhook_id, provider, event_type, outcome,
+   status_code, attempts, successes, first_attempts, retries, delivered, failed,
+   duration_sum_ms, duration_min_ms, duration_max_ms, histogram)
+SELECT tenant_id, 300000, bucket_start / 300000 * 300000, webhook_id, provider, event_type,
+       outcome, status_code, sum(attempts), sum(successes), sum(first_attempts), sum(retries),
+       sum(delivered), sum(failed), sum(duration_sum_ms), min(duration_min_ms),
+       max(duration_max_ms), herald_histogram_sum(histogram)
+FROM attempt_rollups WHERE granularity = 60000
+GROUP BY tenant_id, bucket_start / 300000, webhook_id, provider, event_type, outcome,
+         status_code;
+";
+
+/// As [`FIVE_MINUTES_SQLITE`]; the histograms (arrays, trailing empty
+/// buckets left off) are summed position by position.
+const FIVE_MINUTES_POSTGRES: &str = "
+WITH figures AS (
+  SELECT tenant_id, bucket_start / 300000 * 300000 AS five, webhook_id, provider, event_type,
+         outcome, status_code, sum(attempts) AS a, sum(successes) AS su,
+         sum(first_attempts) AS fa, sum(retries) AS r, sum(delivered) AS d, sum(failed) AS f,
+         sum(duration_sum_ms) AS ds, min(duration_min_ms) AS mn, max(duration_max_ms) AS mx
+  FROM attempt_rollups WHERE granularity = 60000
+  GROUP BY 1, 2, 3, 4, 5, 6, 7
+), counts AS (
+  SELECT tenant_id, bucket_start / 300000 * 300000 AS five, webhook_id, provider, event_type,
+         outcome, status_code, h.i, sum(h.c) AS c
+  FROM attempt_rollups, unnest(histogram) WITH ORDINALITY AS h(c, i)
+  WHERE granularity = 60000
+  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+), histograms AS (
+  SELECT tenant_id, five, webhook_id, provider, event_type, outcome, status_code,
+         array_agg(c ORDER BY i)::bigint[] AS h
+  FROM counts GROUP BY 1, 2, 3, 4, 5, 6, 7
+)
+INSERT INTO attempt_rollups
+  (tenant_id, granularity, bucket_start, webhook_id, provider, event_type, outcome,
+   status_code, attempts, successes, first_attempts, retries, delivered, failed,
+   duration_sum_ms, duration_min_ms, duration_max_ms, histogram)
+SELECT tenant_id, 300000, five, webhook_id, provider, event_type, outcome, status_code,
+       a, su, fa, r, d, f, ds, mn, mx, COALESCE(h, '{}')
+FROM figures LEFT JOIN histograms
+     USING (tenant_id, five, webhook_id, provider, event_type, outcome, status_code);
+";
 
 /// The rollup and stats tables; only the histogram's type differs (a
 /// BLOB of little-endian u64 counts on SQLite, an array on PostgreSQL,
@@ -361,7 +415,7 @@ macro_rules! rollups_schema {
     ($histogram:literal, $table_options:literal) => {
         concat!(
             "
--- One bucket (a minute, an hour or a day: `granularity` is its width in
+-- One bucket (a minute, five minutes, an hour or a day: `granularity` is its width in
 -- ms) of one tenant's attempts with one combination of dimensions.
 CREATE TABLE attempt_rollups (
     tenant_id        TEXT NOT NULL,

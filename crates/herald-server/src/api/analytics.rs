@@ -153,8 +153,8 @@ pub(crate) struct RangeQuery {
 fn granularity(value: Option<&str>) -> ApiResult<(Granularity, i64, &'static str)> {
     Ok(match value.unwrap_or("1h") {
         "1m" => (Granularity::Minute, 60_000, "1m"),
-        "5m" => (Granularity::Minute, 300_000, "5m"),
-        "15m" => (Granularity::Minute, 900_000, "15m"),
+        "5m" => (Granularity::FiveMinutes, 300_000, "5m"),
+        "15m" => (Granularity::FiveMinutes, 900_000, "15m"),
         "1h" => (Granularity::Hour, 3_600_000, "1h"),
         "6h" => (Granularity::Hour, 21_600_000, "6h"),
         "1d" => (Granularity::Day, DAY, "1d"),

@@ -156,6 +156,10 @@ pub(crate) fn router(state: AppState, serves_api: bool) -> Router {
         )
         .route("/webhooks/{id}/test", post(webhooks::test_send))
         .route("/webhooks/{id}/enable", post(webhooks::enable_route))
+        .route(
+            "/webhooks/{id}/retry-schedule",
+            get(webhooks::retry_schedule),
+        )
         .route("/webhooks/{id}/retry", post(replay::retry_failed))
         .route(
             "/webhooks/{id}/deliveries",

@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use herald_core::event::{EventType, webhook_body};
 use herald_core::ids;
+use herald_core::retry::RetryPolicy;
+use herald_core::retry::schedule::RetrySchedule;
 use herald_core::rotation::GracePeriod;
 use herald_core::signing::SigningSecret;
 use herald_core::webhook::{Webhook, WebhookSpec, WebhookStatus};
@@ -261,6 +263,36 @@ pub(crate) async fn get(
     let healths = Healths::read(&state, &caller.tenant_id, &[&webhook]).await?;
     let (_, health) = healths.of(&webhook);
     Ok(Json(with_health(views::webhook(&webhook, false), health)))
+}
+
+/// What the webhook's retry policy means in time.
+///
+/// Each attempt's wait and when it starts after the first try (jitter gives
+/// a range; the middle is the figure without a range), the total, and the
+/// worst case counting a timeout per attempt. A destination's `Retry-After`
+/// can lengthen a wait beyond this.
+#[utoipa::path(get, path = "/webhooks/{id}/retry-schedule", operation_id = "getWebhookRetrySchedule", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id")), responses((status = 200, description = "The schedule of a delivery that keeps failing", body = RetryScheduleView)))]
+pub(crate) async fn retry_schedule(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RetryScheduleView>> {
+    let webhook = find(&state, &caller, &id).await?;
+    let schedule = webhook.spec.retry.schedule(webhook.spec.timeout_ms);
+    Ok(Json(RetryScheduleView {
+        webhook_id: webhook.id,
+        retry: webhook.spec.retry,
+        schedule,
+    }))
+}
+
+/// A webhook's retry policy and the schedule it gives.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct RetryScheduleView {
+    webhook_id: String,
+    retry: RetryPolicy,
+    #[serde(flatten)]
+    schedule: RetrySchedule,
 }
 
 /// Change a webhook.

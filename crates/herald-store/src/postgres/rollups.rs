@@ -4,13 +4,14 @@
 //! deadlock). Histograms are arrays merged in SQL, so concurrent writers
 //! never lose each other's counts.
 
+use futures_util::TryStreamExt;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 
 use super::PgStore;
 use crate::rollups::{
-    AnalyticsQuery, AnalyticsRow, FIGURE_COLUMNS, Granularity, RollupFigures, Staged, WebhookStats,
-    aggregate,
+    AnalyticsQuery, AnalyticsRow, FIGURE_COLUMNS, Granularity, Groups, RollupFigures, Staged,
+    WebhookStats,
 };
 use crate::{AttemptRecord, Result};
 
@@ -137,16 +138,16 @@ async fn upsert_rollups(tx: &mut Transaction<'static, Postgres>, staged: &Staged
     Ok(())
 }
 
-/// Reads [`FIGURES`] from column `from` on, by position (a lookup by name
-/// per column and row costs more than the row itself).
-fn figures_of(r: &PgRow, from: usize) -> sqlx::Result<RollupFigures> {
+/// Adds [`FIGURES`], read from column `from` on by position (a lookup by
+/// name per column and row costs more than the row itself), to `figures`.
+fn add_figures(figures: &mut RollupFigures, r: &PgRow, from: usize) -> sqlx::Result<()> {
     let mut n = [0i64; 9];
     for (i, v) in n.iter_mut().enumerate() {
         *v = r.try_get(from + i)?;
     }
     let counts: Vec<i64> = r.try_get(from + 9)?;
-    let counts: Vec<u64> = counts.into_iter().map(|c| c.max(0) as u64).collect();
-    Ok(RollupFigures::from_stored(n, &counts))
+    figures.add_stored(n, counts.into_iter().map(|c| c.max(0) as u64));
+    Ok(())
 }
 
 pub(super) const STATS_SELECT: &str = "SELECT webhook_id, counted_since, last_attempt_at,
@@ -193,15 +194,17 @@ impl PgStore {
             sql.push_bind(allowed.clone());
             sql.push(")");
         }
-        let rows = sql.build().fetch_all(self.pool()).await?;
-        let mut read = Vec::with_capacity(rows.len());
-        for row in &rows {
+        // Streamed: each row is added to its group as it arrives.
+        let mut rows = sql.build().fetch(self.pool());
+        let mut groups = Groups::new(&query);
+        while let Some(row) = rows.try_next().await? {
             let dimensions = (0..query.group_by.len())
                 .map(|i| row.try_get::<String, _>(11 + i))
                 .collect::<sqlx::Result<Vec<String>>>()?;
-            read.push((row.try_get::<i64, _>(0)?, dimensions, figures_of(row, 1)?));
+            add_figures(groups.of(row.try_get(0)?, dimensions), &row, 1)?;
         }
-        Ok(aggregate(&query, read))
+        drop(rows);
+        Ok(groups.into_rows())
     }
 
     pub(super) async fn stats_of(

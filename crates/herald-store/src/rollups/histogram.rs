@@ -53,6 +53,28 @@ impl DurationHistogram {
         histogram
     }
 
+    /// Adds stored bucket counts and extremes, as [`Self::from_parts`]
+    /// then [`Self::merge`] would, without a histogram in between: an
+    /// analytics read merges a hundred thousand rows this way.
+    pub fn add_parts(
+        &mut self,
+        counts: impl IntoIterator<Item = u64>,
+        min_ms: Option<u64>,
+        max_ms: Option<u64>,
+    ) {
+        for (i, count) in counts.into_iter().enumerate() {
+            self.counts[i.min(BUCKETS - 1)] += count;
+        }
+        self.min_ms = match (self.min_ms, min_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.max_ms = match (self.max_ms, max_ms) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
     pub fn record(&mut self, duration_ms: u64) {
         self.counts[bucket_of(duration_ms)] += 1;
         self.min_ms = Some(self.min_ms.map_or(duration_ms, |m| m.min(duration_ms)));
@@ -60,17 +82,7 @@ impl DurationHistogram {
     }
 
     pub fn merge(&mut self, other: &DurationHistogram) {
-        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
-            *mine += theirs;
-        }
-        self.min_ms = match (self.min_ms, other.min_ms) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.max_ms = match (self.max_ms, other.max_ms) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        self.add_parts(other.counts.iter().copied(), other.min_ms, other.max_ms);
     }
 
     pub fn counts(&self) -> &[u64] {

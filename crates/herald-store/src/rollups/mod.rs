@@ -1,5 +1,5 @@
 //! Delivery analytics kept as rollups: every recorded attempt adds to its
-//! minute, hour and day, in the same transaction as the attempt itself, so
+//! minute, five minutes, hour and day, in the same transaction as the attempt itself, so
 //! the figures are exact, survive retention of the raw rows, and a query
 //! over a week reads a few rows per day instead of every attempt.
 //!
@@ -20,16 +20,20 @@ pub(crate) use staged::{RollupKey, Staged, StatsDelta};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Granularity {
     Minute,
+    /// Five minutes: a chart of a week in 5-minute buckets reads these, a
+    /// fifth of the rows the minutes of that week are.
+    FiveMinutes,
     Hour,
     Day,
 }
 
 impl Granularity {
-    pub const ALL: [Granularity; 3] = [Self::Minute, Self::Hour, Self::Day];
+    pub const ALL: [Granularity; 4] = [Self::Minute, Self::FiveMinutes, Self::Hour, Self::Day];
 
     pub fn width_ms(self) -> i64 {
         match self {
             Self::Minute => 60_000,
+            Self::FiveMinutes => 300_000,
             Self::Hour => 3_600_000,
             Self::Day => 86_400_000,
         }
@@ -40,12 +44,14 @@ impl Granularity {
         at_ms.div_euclid(self.width_ms()) * self.width_ms()
     }
 
-    /// How long a bucket of this width is kept: minutes for a week and a
-    /// day (a 5-minute chart of the last 7 days), hours for 90 days, days
-    /// for two years.
+    /// How long a bucket of this width is kept: minutes for two days (the
+    /// longest alert window is one), five minutes for a week and a day (a
+    /// 5-minute chart of the last 7 days), hours for 90 days, days for two
+    /// years.
     pub fn kept_for_ms(self) -> i64 {
         match self {
-            Self::Minute => 8 * 86_400_000,
+            Self::Minute => 2 * 86_400_000,
+            Self::FiveMinutes => 8 * 86_400_000,
             Self::Hour => 90 * 86_400_000,
             Self::Day => 730 * 86_400_000,
         }
@@ -118,7 +124,7 @@ pub struct AnalyticsQuery {
 }
 
 /// The figure columns of `attempt_rollups`, in the order
-/// [`RollupFigures::from_stored`] takes them.
+/// [`RollupFigures::add_stored`] takes them.
 pub(crate) const FIGURE_COLUMNS: &str = "attempts, successes, first_attempts, retries, delivered,
     failed, duration_sum_ms, duration_min_ms, duration_max_ms, histogram";
 
@@ -142,29 +148,28 @@ pub struct RollupFigures {
 }
 
 impl RollupFigures {
-    /// Figures as both engines store them: the [`FIGURE_COLUMNS`] but the
-    /// histogram, in order, then the histogram's bucket counts.
-    pub(crate) fn from_stored(n: [i64; 9], counts: &[u64]) -> RollupFigures {
+    /// Adds figures as both engines store them to these: the
+    /// [`FIGURE_COLUMNS`] but the histogram, in order, then the histogram's
+    /// bucket counts.
+    pub(crate) fn add_stored(&mut self, n: [i64; 9], counts: impl IntoIterator<Item = u64>) {
         let n = n.map(|v| v.max(0) as u64);
         let (min, max) = if n[0] > 0 {
             (Some(n[7]), Some(n[8]))
         } else {
             (None, None)
         };
-        RollupFigures {
-            attempts: n[0],
-            successes: n[1],
-            first_attempts: n[2],
-            retries: n[3],
-            delivered: n[4],
-            failed: n[5],
-            duration_sum_ms: n[6],
-            histogram: DurationHistogram::from_parts(counts, min, max),
-        }
+        self.attempts += n[0];
+        self.successes += n[1];
+        self.first_attempts += n[2];
+        self.retries += n[3];
+        self.delivered += n[4];
+        self.failed += n[5];
+        self.duration_sum_ms += n[6];
+        self.histogram.add_parts(counts, min, max);
     }
 
     /// The [`FIGURE_COLUMNS`] but the histogram, in order, as both
-    /// engines store them (the inverse of [`RollupFigures::from_stored`]).
+    /// engines store them (the inverse of [`RollupFigures::add_stored`]).
     pub(crate) fn stored_numbers(&self) -> [i64; 9] {
         let h = &self.histogram;
         [
@@ -221,29 +226,46 @@ pub struct WebhookStats {
     pub degraded_alert: bool,
 }
 
-/// Groups rows by bucket and dimensions, merging their figures: what
-/// engines do after reading the rollup rows of a query.
-pub(crate) fn aggregate(
-    query: &AnalyticsQuery,
-    rows: impl IntoIterator<Item = (i64, Vec<String>, RollupFigures)>,
-) -> Vec<AnalyticsRow> {
-    let mut groups: std::collections::BTreeMap<(Option<i64>, Vec<String>), RollupFigures> =
-        Default::default();
-    for (bucket_start, dimensions, figures) in rows {
+/// Groups rows by bucket and dimensions as an engine reads them, adding
+/// each stored row to its group's figures at once: no figures are built
+/// per row (a week of minutes is a hundred thousand of them).
+pub(crate) struct Groups<'q> {
+    query: &'q AnalyticsQuery,
+    groups: std::collections::HashMap<(Option<i64>, Vec<String>), RollupFigures>,
+}
+
+impl<'q> Groups<'q> {
+    pub(crate) fn new(query: &'q AnalyticsQuery) -> Self {
+        Groups {
+            query,
+            groups: Default::default(),
+        }
+    }
+
+    /// The figures of the group a row of `bucket_start` with these
+    /// dimension values belongs to.
+    pub(crate) fn of(&mut self, bucket_start: i64, dimensions: Vec<String>) -> &mut RollupFigures {
+        let query = self.query;
         let bucket = query.bucket_ms.map(|width| {
             query.start_ms + (bucket_start - query.start_ms).div_euclid(width) * width
         });
-        groups
-            .entry((bucket, dimensions))
-            .or_default()
-            .merge(&figures);
+        self.groups.entry((bucket, dimensions)).or_default()
     }
-    groups
-        .into_iter()
-        .map(|((bucket_start_ms, dimensions), figures)| AnalyticsRow {
-            bucket_start_ms,
-            dimensions,
-            figures,
-        })
-        .collect()
+
+    /// The groups, by bucket then dimension values.
+    pub(crate) fn into_rows(self) -> Vec<AnalyticsRow> {
+        let mut rows: Vec<AnalyticsRow> = self
+            .groups
+            .into_iter()
+            .map(|((bucket_start_ms, dimensions), figures)| AnalyticsRow {
+                bucket_start_ms,
+                dimensions,
+                figures,
+            })
+            .collect();
+        rows.sort_unstable_by(|a, b| {
+            (a.bucket_start_ms, &a.dimensions).cmp(&(b.bucket_start_ms, &b.dimensions))
+        });
+        rows
+    }
 }

@@ -3,7 +3,7 @@
 //! row once.
 //!
 //! Staging runs once per attempt on the write path, so it is kept cheap:
-//! records are summed by minute only (the hour and day rows are derived
+//! records are summed by minute only (the five-minute, hour and day rows are derived
 //! from the minutes when the transaction writes them, [`Staged::rows`]),
 //! and a record like the one before it (the usual case: one webhook, one
 //! event type, one outcome, one minute) is added to that row without

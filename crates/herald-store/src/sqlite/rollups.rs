@@ -13,8 +13,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
 use crate::rollups::{
-    AnalyticsQuery, AnalyticsRow, DurationHistogram, FIGURE_COLUMNS, Granularity, RollupFigures,
-    RollupKey, Staged, StatsDelta, WebhookStats, aggregate,
+    AnalyticsQuery, AnalyticsRow, DurationHistogram, FIGURE_COLUMNS, Granularity, Groups,
+    RollupFigures, RollupKey, Staged, StatsDelta, WebhookStats,
 };
 use crate::{AttemptRecord, Result};
 
@@ -53,19 +53,45 @@ pub(super) fn flush(conn: &Connection) -> Result<()> {
 /// registered on the writer's connection by [`register_functions`].
 const HISTOGRAM_ADD: &str = "herald_histogram_add";
 
-/// Registers the functions [`add_rollup`] needs on `conn`.
+/// Registers the functions [`add_rollup`] and the migrations need on
+/// `conn`: [`HISTOGRAM_ADD`], and `herald_histogram_sum`, its aggregate
+/// (a migration sums minute rows into the five-minute rows they make).
 pub(super) fn register_functions(conn: &Connection) -> Result<()> {
-    conn.create_scalar_function(
-        HISTOGRAM_ADD,
-        2,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            let a = ctx.get_raw(0).as_blob().map_err(user_error)?;
-            let b = ctx.get_raw(1).as_blob().map_err(user_error)?;
-            Ok(add_encoded(a, b))
-        },
-    )?;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function(HISTOGRAM_ADD, 2, flags, |ctx| {
+        let a = ctx.get_raw(0).as_blob().map_err(user_error)?;
+        let b = ctx.get_raw(1).as_blob().map_err(user_error)?;
+        Ok(add_encoded(a, b))
+    })?;
+    conn.create_aggregate_function("herald_histogram_sum", 1, flags, HistogramSum)?;
     Ok(())
+}
+
+/// `herald_histogram_sum(histogram)`: the sum of a group's histograms.
+struct HistogramSum;
+
+impl rusqlite::functions::Aggregate<Vec<u8>, Vec<u8>> for HistogramSum {
+    fn init(&self, _: &mut rusqlite::functions::Context<'_>) -> rusqlite::Result<Vec<u8>> {
+        Ok(Vec::new())
+    }
+
+    fn step(
+        &self,
+        ctx: &mut rusqlite::functions::Context<'_>,
+        sum: &mut Vec<u8>,
+    ) -> rusqlite::Result<()> {
+        let histogram = ctx.get_raw(0).as_blob().map_err(user_error)?;
+        *sum = add_encoded(sum, histogram);
+        Ok(())
+    }
+
+    fn finalize(
+        &self,
+        _: &mut rusqlite::functions::Context<'_>,
+        sum: Option<Vec<u8>>,
+    ) -> rusqlite::Result<Vec<u8>> {
+        Ok(sum.unwrap_or_default())
+    }
 }
 
 fn user_error(e: rusqlite::types::FromSqlError) -> rusqlite::Error {
@@ -162,16 +188,23 @@ fn add_stats(conn: &Connection, webhook_id: &str, d: &StatsDelta) -> Result<()> 
     Ok(())
 }
 
-/// The figure columns, in the order [`figures_of`] reads them.
+/// The figure columns, in the order [`add_figures`] reads them.
 const FIGURES: &str = FIGURE_COLUMNS;
 
-fn figures_of(r: &rusqlite::Row<'_>, from: usize) -> rusqlite::Result<RollupFigures> {
+/// Adds the [`FIGURES`] read from column `from` on to `figures`; the
+/// histogram is read in place, not copied out.
+fn add_figures(
+    figures: &mut RollupFigures,
+    r: &rusqlite::Row<'_>,
+    from: usize,
+) -> rusqlite::Result<()> {
     let mut n = [0i64; 9];
     for (i, v) in n.iter_mut().enumerate() {
         *v = r.get(from + i)?;
     }
-    let counts = decode(&r.get::<_, Vec<u8>>(from + 9)?);
-    Ok(RollupFigures::from_stored(n, &counts))
+    let blob = r.get_ref(from + 9)?.as_blob()?;
+    figures.add_stored(n, decode(blob));
+    Ok(())
 }
 
 /// Bucket counts as little-endian u64s, trailing empty buckets left off.
@@ -184,11 +217,10 @@ fn encode(histogram: &DurationHistogram) -> Vec<u8> {
         .collect()
 }
 
-fn decode(bytes: &[u8]) -> Vec<u64> {
+fn decode(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
     bytes
         .chunks_exact(8)
         .map(|c| u64::from_le_bytes(c.try_into().expect("chunks of 8")))
-        .collect()
 }
 
 impl SqliteStore {
@@ -223,7 +255,9 @@ impl SqliteStore {
                 ));
             }
             let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+            let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+            let mut groups = Groups::new(&query);
+            while let Some(r) = rows.next()? {
                 let dimensions = (0..dims.len())
                     .map(|i| {
                         let value: rusqlite::types::Value = r.get(11 + i)?;
@@ -234,10 +268,9 @@ impl SqliteStore {
                         })
                     })
                     .collect::<rusqlite::Result<Vec<String>>>()?;
-                Ok((r.get::<_, i64>(0)?, dimensions, figures_of(r, 1)?))
-            })?;
-            let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(aggregate(&query, rows))
+                add_figures(groups.of(r.get(0)?, dimensions), r, 1)?;
+            }
+            Ok(groups.into_rows())
         })
         .await
     }

@@ -186,6 +186,11 @@ impl Db {
         self.dir.path().join("herald.db")
     }
 
+    /// Whether the test runs on PostgreSQL.
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
     /// The PostgreSQL database's URL.
     pub(crate) fn url(&self) -> &str {
         &self.postgres.as_ref().expect("a PostgreSQL test").1

@@ -1,4 +1,5 @@
-//! Delivery analytics: attempts roll up by minute, hour and day in the
+//! Delivery analytics: attempts roll up by minute, five minutes, hour and
+//! day in the
 //! transaction that records them, days split at UTC midnight, groups and
 //! filters answer from the rollups, the figures outlive the raw rows, and
 //! each webhook's stats follow its attempts.
@@ -20,6 +21,7 @@ contract! {
         rollups_outlive_the_raw_rows,
         stats_follow_attempts_and_restart_when_enabled,
         a_degradation_alert_changes_once_per_transition,
+        five_minute_rows_match_their_minutes_and_the_migration_makes_them,
     ],
 }
 
@@ -222,20 +224,21 @@ async fn rollups_outlive_the_raw_rows(db: &mut Db) {
         .unwrap();
     assert_eq!(rows[0].figures.attempts, 1);
 
-    // Each granularity goes by its own keeping time: nine days on, the
-    // minutes are gone, the hours and the day stay.
-    let later = MIDNIGHT + 9 * DAY;
-    assert_eq!(db.prune_rollups(later).await.unwrap(), 1);
-    let minutes = db
-        .analytics(whole(Granularity::Minute, MIDNIGHT, MIDNIGHT + DAY))
-        .await
-        .unwrap();
-    assert!(minutes.is_empty());
-    for granularity in [Granularity::Hour, Granularity::Day] {
-        let rows = db
-            .analytics(whole(granularity, MIDNIGHT, MIDNIGHT + DAY))
+    // Each granularity goes by its own keeping time: three days on, the
+    // minutes are gone; nine days on, the five minutes too; the hours and
+    // the day stay.
+    let rows_of = async |db: &Db, granularity| {
+        db.analytics(whole(granularity, MIDNIGHT, MIDNIGHT + DAY))
             .await
-            .unwrap();
+            .unwrap()
+    };
+    assert_eq!(db.prune_rollups(MIDNIGHT + 3 * DAY).await.unwrap(), 1);
+    assert!(rows_of(db, Granularity::Minute).await.is_empty());
+    assert_eq!(rows_of(db, Granularity::FiveMinutes).await.len(), 1);
+    assert_eq!(db.prune_rollups(MIDNIGHT + 9 * DAY).await.unwrap(), 1);
+    assert!(rows_of(db, Granularity::FiveMinutes).await.is_empty());
+    for granularity in [Granularity::Hour, Granularity::Day] {
+        let rows = rows_of(db, granularity).await;
         assert_eq!(rows[0].figures.attempts, 1, "{granularity:?}");
     }
 }
@@ -320,4 +323,66 @@ async fn a_degradation_alert_changes_once_per_transition(db: &mut Db) {
     assert!(!db.set_flag("backlog_alert", true).await.unwrap());
     assert!(db.set_flag("backlog_alert", false).await.unwrap());
     assert!(!db.set_flag("backlog_alert", false).await.unwrap());
+}
+
+/// Attempts in three minutes of two five-minute buckets: each five-minute
+/// row is the sum of its minutes, written with them; and on a database
+/// from before five-minute rows existed, the migration makes the same rows
+/// from the minutes.
+async fn five_minute_rows_match_their_minutes_and_the_migration_makes_them(db: &mut Db) {
+    let wh = stored_webhook(db, "a").await;
+    // 12:03, 12:04 and 12:06 (MIDNIGHT + 12 h), 5 ms to 2.5 s.
+    let noon = MIDNIGHT + DAY / 2;
+    let minutes = [3, 3, 4, 6];
+    for (i, minute) in minutes.iter().enumerate() {
+        let at = noon + minute * 60_000 + 1_000;
+        let d = claimed(db, &wh.id, &format!("e{i}"), at).await;
+        let next = if i == 2 {
+            NextStep::Failed
+        } else {
+            NextStep::Delivered
+        };
+        db.record_attempts(vec![timed(&d, at, next, 5 * 10u64.pow(i as u32))])
+            .await
+            .unwrap();
+    }
+    let buckets = |granularity| AnalyticsQuery {
+        bucket_ms: Some(300_000),
+        group_by: vec![Dimension::Outcome],
+        ..whole(granularity, noon, noon + 3_600_000)
+    };
+    let written = db
+        .analytics(buckets(Granularity::FiveMinutes))
+        .await
+        .unwrap();
+    let from_minutes = db.analytics(buckets(Granularity::Minute)).await.unwrap();
+    assert_eq!(written, from_minutes);
+    let starts: Vec<_> = written.iter().map(|r| r.bucket_start_ms).collect();
+    assert_eq!(
+        starts,
+        [Some(noon), Some(noon), Some(noon + 300_000)],
+        "{written:?}"
+    );
+    let attempts: u64 = written.iter().map(|r| r.figures.attempts).sum();
+    assert_eq!(attempts, 4);
+
+    // The same database as version 12 left it: minutes, no five minutes.
+    db.close();
+    let back_to_12 = if db.is_postgres() {
+        "DELETE FROM herald_schema WHERE version >= 13;"
+    } else {
+        "PRAGMA user_version = 12;"
+    };
+    db.execute(&format!(
+        "DELETE FROM attempt_rollups WHERE granularity = 300000; {back_to_12}"
+    ))
+    .await;
+    db.reopen().await;
+    assert_eq!(
+        db.analytics(buckets(Granularity::FiveMinutes))
+            .await
+            .unwrap(),
+        written,
+        "the migration sums the minutes as the writes did"
+    );
 }

@@ -265,7 +265,7 @@ async fn time_queries(store: &Store, webhook: &str) -> anyhow::Result<Vec<Timed>
             "tenant, 7 days by 5 minutes",
             AnalyticsQuery {
                 tenant_id: TENANT.to_string(),
-                granularity: Granularity::Minute,
+                granularity: Granularity::FiveMinutes,
                 bucket_ms: Some(300_000),
                 start_ms: now - WEEK_MS,
                 end_ms: now + 1,

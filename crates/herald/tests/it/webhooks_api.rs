@@ -375,3 +375,48 @@ async fn headers_the_client_cannot_send_are_refused_at_create_and_patch() {
     let (_, stored) = client.get(&path).await;
     assert_eq!(stored["headers"]["X-Ok"], "fine", "{stored}");
 }
+
+#[tokio::test]
+async fn retry_schedule_shows_each_wait_and_the_total() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let policy = json!({"strategy": "exponential", "max_retries": 4, "initial_delay_ms": 30000,
+                        "multiplier": 1.5, "max_delay_ms": 60000, "jitter": false});
+    let created = create_webhook(
+        &client,
+        webhook_body(URL, json!({"retry": policy, "timeout_ms": 10000})),
+    )
+    .await;
+    let id = created["id"].as_str().expect("id");
+
+    let (status, schedule) = client
+        .get(&format!("/api/v1/webhooks/{id}/retry-schedule"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{schedule}");
+    assert_eq!(schedule["webhook_id"], id);
+    assert_eq!(schedule["retry"]["max_retries"], 4);
+    let column = |name: &str| -> Vec<u64> {
+        schedule["attempts"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no attempts in {schedule}"))
+            .iter()
+            .map(|a| a[name].as_u64().expect(name))
+            .collect()
+    };
+    assert_eq!(column("attempt"), [1, 2, 3, 4, 5]);
+    // 30 s, ×1.5, capped at 60 s.
+    assert_eq!(column("delay_ms"), [0, 30_000, 45_000, 60_000, 60_000]);
+    assert_eq!(
+        column("since_first_ms"),
+        [0, 30_000, 75_000, 135_000, 195_000]
+    );
+    assert_eq!(schedule["total_ms"], 195_000);
+    assert_eq!(schedule["total_max_ms"], 195_000);
+    assert_eq!(schedule["worst_case_ms"], 195_000 + 5 * 10_000);
+
+    // Someone else's (or no) webhook is a 404 like every other read.
+    let (status, body) = client
+        .get("/api/v1/webhooks/wh_missing/retry-schedule")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}

@@ -38,7 +38,7 @@ use super::{analytics, audit, deliveries, events, providers, replay, stats, tena
     paths(
         webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::delete,
         webhooks::bulk_delete, webhooks::secret, webhooks::rotate_secret, webhooks::test_send,
-        webhooks::enable_route, replay::retry_failed, deliveries::list_for_webhook,
+        webhooks::enable_route, webhooks::retry_schedule, replay::retry_failed, deliveries::list_for_webhook,
         analytics::webhook, analytics::tags,
         events::create, events::create_batch, events::list, events::get, replay::replay_event,
         deliveries::list, deliveries::get, deliveries::retry,
