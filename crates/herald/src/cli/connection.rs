@@ -41,16 +41,25 @@ pub(crate) struct Connection {
     pub(crate) timeout: u64,
 }
 
+/// A value given, trimmed; an empty one counts as not given.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
 impl Connection {
     pub(crate) fn client(&self) -> Result<Client, Failure> {
         let mut config = ClientConfig::new(self.url.trim())
             .timeout(Duration::from_secs(self.timeout.max(1)))
             .connect_timeout(Duration::from_secs(self.timeout.clamp(1, 10)));
-        if let Some(token) = self.token.clone().or_else(token_from_data_dir) {
+        // An empty variable (`HERALD_TOKEN=`) counts as unset.
+        if let Some(token) = given(&self.token)
+            .map(str::to_string)
+            .or_else(token_from_data_dir)
+        {
             config = config.token(token);
         }
-        if let Some(tenant) = &self.tenant {
-            config = config.tenant(tenant.trim());
+        if let Some(tenant) = given(&self.tenant) {
+            config = config.tenant(tenant);
         }
         Client::new(config).map_err(|e| Failure::usage(format!("--url/--token: {e}")))
     }

@@ -120,14 +120,27 @@ pub(crate) fn ms(value: Option<f64>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-/// Milliseconds in the largest unit that holds them whole (`1 s`, `1 h`).
+/// A duration for a reader: `850 ms`, `12.8 s`, `3 min 37 s`, `2 h 5 min`.
 pub(crate) fn duration_ms(ms: u64) -> String {
+    const MIN: u64 = 60_000;
+    const HOUR: u64 = 60 * MIN;
+    const DAY: u64 = 24 * HOUR;
+    let pair = |big: u64, big_unit: &str, small: u64, small_unit: &str| {
+        if small == 0 {
+            format!("{big} {big_unit}")
+        } else {
+            format!("{big} {big_unit} {small} {small_unit}")
+        }
+    };
     match ms {
-        0 => "0 ms".into(),
-        ms if ms % 3_600_000 == 0 => format!("{} h", ms / 3_600_000),
-        ms if ms % 60_000 == 0 => format!("{} min", ms / 60_000),
-        ms if ms % 1000 == 0 => format!("{} s", ms / 1000),
-        ms => format!("{ms} ms"),
+        ms if ms < 1000 => format!("{ms} ms"),
+        ms if ms < MIN => {
+            let text = format!("{:.1}", ms as f64 / 1000.0);
+            format!("{} s", text.trim_end_matches(".0"))
+        }
+        ms if ms < HOUR => pair(ms / MIN, "min", (ms % MIN).div_ceil(1000).min(59), "s"),
+        ms if ms < DAY => pair(ms / HOUR, "h", (ms % HOUR) / MIN, "min"),
+        ms => pair(ms / DAY, "d", (ms % DAY) / HOUR, "h"),
     }
 }
 
@@ -163,4 +176,26 @@ pub(crate) fn indent(text: &str, n: usize) -> String {
         .map(|l| format!("{pad}{l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration_ms(850), "850 ms");
+        assert_eq!(duration_ms(1000), "1 s");
+        assert_eq!(duration_ms(12_800), "12.8 s");
+        assert_eq!(duration_ms(217_200), "3 min 38 s");
+        assert_eq!(duration_ms(3_600_000), "1 h");
+        assert_eq!(duration_ms(7_500_000), "2 h 5 min");
+        assert_eq!(duration_ms(90_000_000), "1 d 1 h");
+    }
+
+    #[test]
+    fn names_align_after_their_colon() {
+        let text = fields(&[("a", "1".into()), ("longer", "2".into())]);
+        assert_eq!(text, "a:       1\nlonger:  2");
+    }
 }

@@ -3,8 +3,9 @@
 
 use clap::{Args, Subcommand};
 use herald_client::{
-    Auth, BulkDeleted, Client, HealthState, NewWebhook, RetryPolicy, RetryWindow, RotateSecret,
-    Signing, TestRequest, TestResult, Webhook, WebhookFilter, WebhookPatch, WebhookStatus,
+    Auth, BulkDeleted, Client, HealthState, NewWebhook, RetryPolicy, RetrySchedule, RetryWindow,
+    RotateSecret, Signing, TestRequest, TestResult, Webhook, WebhookFilter, WebhookPatch,
+    WebhookStatus,
 };
 use serde_json::{Map, Value, json};
 
@@ -99,6 +100,9 @@ enum Action {
         #[arg(long)]
         secret: Option<String>,
     },
+    /// What the retry policy means in time: each attempt's wait, when it
+    /// starts after the first try, and the total.
+    RetrySchedule { id: String },
     /// Re-queue the webhook's failed deliveries of a time window.
     RetryFailed {
         id: String,
@@ -343,6 +347,10 @@ impl Webhooks {
                 out.show(client.rotate_secret(&id, &request), |s| signing_view(&s))
                     .await
             }
+            Action::RetrySchedule { id } => {
+                out.show(client.retry_schedule(&id), |s| schedule_view(&s))
+                    .await
+            }
             Action::RetryFailed {
                 id,
                 since,
@@ -506,6 +514,53 @@ fn test_view(r: &TestResult) -> String {
         pairs.push(("response", body.clone()));
     }
     fields(&pairs)
+}
+
+fn schedule_view(s: &RetrySchedule) -> String {
+    let jitter = s.retry.jitter == Some(true);
+    // With jitter a figure is a range: the middle, and its ends.
+    let span = |mid: u64, min: u64, max: u64| {
+        if jitter && min != max {
+            format!(
+                "{} ({}–{})",
+                output::duration_ms(mid),
+                output::duration_ms(min),
+                output::duration_ms(max)
+            )
+        } else {
+            output::duration_ms(mid)
+        }
+    };
+    let rows = s.attempts.iter().map(|a| {
+        vec![
+            a.attempt.to_string(),
+            if a.attempt == 1 {
+                "-".into()
+            } else {
+                span(a.delay_ms, a.delay_min_ms, a.delay_max_ms)
+            },
+            span(a.since_first_ms, a.since_first_min_ms, a.since_first_max_ms),
+        ]
+    });
+    format!(
+        "{}\n\n{}\n\n{}",
+        fields(&[
+            ("webhook", s.webhook_id.clone()),
+            ("policy", retry_text(&s.retry)),
+        ]),
+        table(&["ATTEMPT", "WAIT BEFORE", "SINCE FIRST TRY"], rows),
+        fields(&[
+            ("total", span(s.total_ms, s.total_min_ms, s.total_max_ms)),
+            (
+                "worst case",
+                format!(
+                    "{} (with a {} timeout on every attempt)",
+                    output::duration_ms(s.worst_case_ms),
+                    output::duration_ms(s.attempt_timeout_ms)
+                ),
+            ),
+        ])
+    )
 }
 
 fn signing_view(s: &Signing) -> String {
