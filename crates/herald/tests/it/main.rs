@@ -11,6 +11,7 @@ mod analytics;
 mod auth_and_errors;
 mod batching;
 mod circuit_breaker;
+mod cli;
 mod client;
 mod cluster;
 mod delivery;
