@@ -31,6 +31,12 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9000")]
         listen: std::net::SocketAddr,
     },
+    /// Receive a Herald server's deliveries on this machine: print each,
+    /// check its signature, and forward it to a local app.
+    Listen(crate::listen::ListenArgs),
+    /// Check a request's signature as a receiver would.
+    #[command(subcommand)]
+    Signature(crate::signature::SignatureCommand),
 }
 
 /// Entry point of the binary.
@@ -56,6 +62,13 @@ pub(crate) async fn run() -> anyhow::Result<()> {
         }
         Command::Bench(args) => crate::bench::run(args).await,
         Command::Receive { listen } => crate::receive::run(listen).await,
+        Command::Listen(args) => crate::listen::run(args).await,
+        Command::Signature(command) => {
+            if !crate::signature::run(command)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 
