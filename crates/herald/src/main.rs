@@ -1,11 +1,15 @@
 //! `herald`: the command line. `serve` and `migrate` run the application
-//! from the `herald-server` library; `bench` and `receive` are tools around
-//! it; the resource commands (`webhooks`, `events`, …) drive a server
-//! through `herald-client`, over HTTP, as any client would.
+//! from the `herald-server` library; `bench`, `receive`, `listen`,
+//! `signature` and the resource commands (`webhooks`, `events`, …) are
+//! tools around it that talk to a server only over HTTP, as any client
+//! would.
 
 mod bench;
 mod cli;
+mod connection;
+mod listen;
 mod receive;
+mod signature;
 
 // glibc's malloc spent about a tenth of the delivery path's CPU in
 // free/consolidate under load (see docs/PERFORMANCE.md); mimalloc keeps

@@ -53,6 +53,12 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9000")]
         listen: std::net::SocketAddr,
     },
+    /// Receive a Herald server's deliveries on this machine: print each,
+    /// check its signature, and forward it to a local app.
+    Listen(crate::listen::ListenArgs),
+    /// Check a request's signature as a receiver would.
+    #[command(subcommand)]
+    Signature(crate::signature::SignatureCommand),
     /// Manage webhooks: list, get, create, update, delete, pause, resume,
     /// enable, test, secrets.
     #[command(after_help = failure::EXIT_CODES_HELP)]
@@ -90,6 +96,13 @@ pub(crate) async fn run() -> ExitCode {
         Command::Migrate(args) => server::migrate(args).await.map_err(other),
         Command::Bench(args) => crate::bench::run(args).await.map_err(other),
         Command::Receive { listen } => crate::receive::run(listen).await.map_err(other),
+        Command::Listen(args) => crate::listen::run(args).await.map_err(other),
+        // Exit 1 when the request does not verify, as documented.
+        Command::Signature(command) => match crate::signature::run(command) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(failure::code::OTHER),
+            Err(e) => Err(other(e)),
+        },
         Command::Webhooks(c) => c.run().await,
         Command::Events(c) => c.run().await,
         Command::Deliveries(c) => c.run().await,

@@ -22,6 +22,7 @@ mod fuzz;
 mod hostile;
 mod integrations;
 mod layout;
+mod listen;
 mod metrics;
 mod migrate;
 mod openapi;
