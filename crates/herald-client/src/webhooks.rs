@@ -452,6 +452,48 @@ pub struct RetryWindow {
     pub max_age_hours: Option<f64>,
 }
 
+/// `GET …/retry-schedule`: what the retry policy means in time for a
+/// delivery that keeps failing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetrySchedule {
+    pub webhook_id: String,
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    /// The first try and each retry, in order.
+    pub attempts: Vec<ScheduledAttempt>,
+    /// From the first try to the last retry, counting waits only (the
+    /// middle of the jitter range; `_min`/`_max` are its ends).
+    pub total_ms: u64,
+    #[serde(default)]
+    pub total_min_ms: u64,
+    #[serde(default)]
+    pub total_max_ms: u64,
+    /// Each attempt may also last up to the webhook's timeout.
+    #[serde(default)]
+    pub attempt_timeout_ms: u64,
+    /// `total_max_ms` plus one timeout per attempt: the longest a delivery
+    /// can take before it fails for good.
+    #[serde(default)]
+    pub worst_case_ms: u64,
+}
+
+/// One attempt of a [`RetrySchedule`]: the wait before it (from the end of
+/// the previous one) and when it starts after the first try.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduledAttempt {
+    pub attempt: u32,
+    pub delay_ms: u64,
+    #[serde(default)]
+    pub delay_min_ms: u64,
+    #[serde(default)]
+    pub delay_max_ms: u64,
+    pub since_first_ms: u64,
+    #[serde(default)]
+    pub since_first_min_ms: u64,
+    #[serde(default)]
+    pub since_first_max_ms: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Requeued {
     pub requeued: u64,
@@ -548,6 +590,11 @@ impl Client {
     pub fn retry_failed(&self, id: &str, window: &RetryWindow) -> Call<Requeued> {
         self.api(Method::POST, &["webhooks", id, "retry"])
             .body(window)
+    }
+
+    /// `GET /webhooks/{id}/retry-schedule`.
+    pub fn retry_schedule(&self, id: &str) -> Call<RetrySchedule> {
+        self.api(Method::GET, &["webhooks", id, "retry-schedule"])
     }
 
     /// `GET /webhooks/{id}/deliveries`, newest first (`webhook_id` and

@@ -1,11 +1,15 @@
 //! `herald`: the command line. `serve` and `migrate` run the application
-//! from the `herald-server` library; `bench`, `receive` and `mcp` are tools
-//! around it that talk to a server only over HTTP, as any client would.
+//! from the `herald-server` library; `bench`, `receive`, `listen`,
+//! `signature`, `mcp` and the resource commands (`webhooks`, `events`, …)
+//! are tools around it that talk to a server only over HTTP, as any client
+//! would.
 
 mod bench;
 mod cli;
-mod mcp;
+mod connection;
+mod listen;
 mod receive;
+mod signature;
 
 // glibc's malloc spent about a tenth of the delivery path's CPU in
 // free/consolidate under load (see docs/PERFORMANCE.md); mimalloc keeps
@@ -14,6 +18,6 @@ mod receive;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     cli::run().await
 }

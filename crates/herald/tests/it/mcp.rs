@@ -621,29 +621,31 @@ async fn herald_mcp_without_a_token_says_so_and_fails() {
         .arg("mcp")
         .env_remove("HERALD_TOKEN")
         .env_remove("HERALD_URL")
+        .env_remove("HERALD_DATA_DIR")
         .current_dir(dir.path())
         .stdin(Stdio::null())
         .output()
         .await
         .unwrap();
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(2), "a usage error");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("HERALD_TOKEN"), "{stderr}");
     assert!(output.stdout.is_empty(), "nothing on the protocol stream");
 
-    // A stored admin token is found in ./herald-data, as `herald serve`
-    // leaves it; a bad URL is refused.
+    // With a stored admin token (in ./herald-data, as `herald serve`
+    // leaves it), a bad URL is what is refused.
     std::fs::create_dir(dir.path().join("herald-data")).unwrap();
     std::fs::write(dir.path().join("herald-data/admin-token"), "tok\n").unwrap();
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
         .args(["mcp", "--url", "ftp://example.com"])
         .env_remove("HERALD_TOKEN")
+        .env_remove("HERALD_DATA_DIR")
         .current_dir(dir.path())
         .stdin(Stdio::null())
         .output()
         .await
         .unwrap();
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(2), "a usage error");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("http://"), "{stderr}");
 }
