@@ -1,13 +1,15 @@
 //! What the MCP server offers: its description, the tools (all, or in
-//! read-only mode only those that read), and the refusal of a write tool
-//! called anyway.
+//! read-only mode only those that read), the refusal of a write tool
+//! called anyway, and the resources and prompt (all of which read).
 
 use std::sync::Arc;
 
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
+    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -15,15 +17,17 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use crate::answer;
 use crate::api::Api;
 use crate::server::{HeraldMcp, Inner, Options};
-use crate::tools;
+use crate::{prompts, resources, tools};
 
 /// What the server tells a client about itself at the start.
 const INSTRUCTIONS: &str = "Herald delivers events to webhooks (signed HTTP requests) and \
 integrations (Slack, Teams, email, …), retrying and logging every attempt. Tools are named by \
 resource: webhooks.*, events.*, deliveries.*, providers.list, analytics.*, stats.get, \
 audit.list. A delivery is one event to one webhook; deliveries.get shows its attempts with \
-status codes, errors and the destination's answers. Every change is made with your own token \
-and recorded in the audit log. Secrets are shown masked.";
+status codes, errors and the destination's answers. Resources: herald://webhooks/{id}, \
+herald://deliveries/{id}, herald://events/{id}. The prompt webhooks.why_failing diagnoses a \
+failing webhook. Every change is made with your own token and recorded in the audit log. \
+Secrets are shown masked.";
 
 impl HeraldMcp {
     pub fn new(options: Options) -> Result<HeraldMcp, String> {
@@ -53,7 +57,12 @@ impl ServerHandler for HeraldMcp {
         } else {
             INSTRUCTIONS.to_string()
         };
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_prompts()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(info)
             .with_instructions(instructions)
     }
@@ -83,5 +92,48 @@ impl ServerHandler for HeraldMcp {
         }
         let call = ToolCallContext::new(self, request, context);
         self.inner.tools.call(call).await
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        self.webhook_resources(&context).await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        Ok(self.read(&request.uri, &context).await?.into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(prompts::list())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let prompt = self
+            .prompt(&request.name, request.arguments.as_ref(), &context)
+            .await?;
+        Ok(prompt.into())
     }
 }

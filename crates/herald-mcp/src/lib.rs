@@ -19,6 +19,8 @@ mod answer;
 mod api;
 mod handler;
 mod http;
+mod prompts;
+mod resources;
 mod server;
 mod stdio;
 mod tools;

@@ -83,6 +83,14 @@ impl HeraldMcp {
         }
     }
 
+    /// The API client acting for this call's caller.
+    pub(crate) fn client_for(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Client, String> {
+        Ok(self.inner.api.acting_as(&self.credentials(context)?))
+    }
+
     /// Calls the API for `tool` (the call `request` makes with a client
     /// acting for this call's caller) and answers with `summarize`'s text
     /// and the API's JSON, or with the API's error.
@@ -93,11 +101,10 @@ impl HeraldMcp {
         request: impl FnOnce(&Client) -> Call<T>,
         summarize: impl FnOnce(&Value) -> String,
     ) -> CallToolResult {
-        let credentials = match self.credentials(context) {
-            Ok(credentials) => credentials,
+        let client = match self.client_for(context) {
+            Ok(client) => client,
             Err(reason) => return answer::not_sent(tool, &reason),
         };
-        let client = self.inner.api.acting_as(&credentials);
         match api::send(request(&client)).await {
             Ok(value) => answer::ok(summarize(&value), value),
             Err(error) => answer::failed(tool, &error),

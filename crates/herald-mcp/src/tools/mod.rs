@@ -15,6 +15,9 @@ use serde::de::DeserializeOwned;
 
 use crate::server::HeraldMcp;
 
+pub(crate) use deliveries::delivery_line;
+pub(crate) use webhooks::webhook_detail;
+
 /// Every tool that changes something (or sends a request to a
 /// destination): what `--read-only` leaves out and refuses.
 pub(crate) const WRITE_TOOLS: &[&str] = &[

@@ -32,7 +32,7 @@ pub(crate) fn webhook_line(w: &Value) -> String {
 }
 
 /// A webhook's state and recent record, for answers about one webhook.
-fn webhook_detail(verb: &str, w: &Value) -> String {
+pub(crate) fn webhook_detail(verb: &str, w: &Value) -> String {
     let h = &w["health"];
     let mut out = format!("{verb} webhook {}", webhook_line(w));
     if !h.is_null() {

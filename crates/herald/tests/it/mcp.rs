@@ -229,6 +229,11 @@ async fn create_send_and_read(transport_for: impl Fn(&TestServer, &str) -> Trans
         {"tool": "events.get", "arguments": {"id": "${2:structured.id}"}},
         {"tool": "webhooks.get", "arguments": {"id": "wh_01JD0000000000000000000000"}},
         {"tool": "providers.list", "arguments": {}},
+        {"list_resources": true},
+        {"read_resource": "herald://deliveries/${3:structured.data.0.id}"},
+        {"list_prompts": true},
+        {"prompt": "webhooks.why_failing", "arguments": {"webhook_id": "${1:structured.id}"}},
+        {"read_resource": "herald://webhooks/wh_01JD0000000000000000000000"},
     ]);
     let results = mcp_session(&transport, steps, false).await;
     let what = transport.name();
@@ -302,6 +307,40 @@ async fn create_send_and_read(transport_for: impl Fn(&TestServer, &str) -> Trans
     assert!(
         providers["data"].as_array().unwrap().len() > 5,
         "{providers}"
+    );
+
+    // Resources: the tenant's webhooks, and any delivery by its URI; the
+    // prompt starts from what Herald shows about the webhook.
+    let resources = &results[9];
+    let uris: Vec<&str> = resources["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        uris,
+        [format!("herald://webhooks/{webhook_id}")],
+        "{resources}"
+    );
+    assert_eq!(resources["templates"].as_array().unwrap().len(), 3);
+    let text = results[10]["contents"][0]["text"].as_str();
+    let read: Value = serde_json::from_str(text.unwrap_or_else(|| panic!("{:#}", results[10])))
+        .expect("a resource is JSON");
+    assert_eq!(read["status"], "delivered", "{read}");
+    assert_eq!(read["attempts"][0]["status_code"], 200);
+    assert_eq!(results[11]["prompts"][0]["name"], "webhooks.why_failing");
+    let prompt = results[12]["messages"][0]["content"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(prompt.contains(webhook_id), "{prompt}");
+    assert!(prompt.contains("deliveries.get"), "{prompt}");
+    assert!(
+        results[13]["protocol_error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not_found")),
+        "{:#}",
+        results[13]
     );
 
     // The audit log names the key, marked as an agent's change.
@@ -441,6 +480,8 @@ async fn a_tenant_key_cannot_see_another_tenants_webhooks() {
             {"tool": "webhooks.get", "arguments": {"id": other}},
             {"tool": "webhooks.pause", "arguments": {"id": other}},
             {"tool": "deliveries.list", "arguments": {"webhook_id": other}},
+            {"read_resource": format!("herald://webhooks/{other}")},
+            {"list_resources": true},
         ]);
         let results = mcp_session(&transport, steps, false).await;
         let what = transport.name();
@@ -459,6 +500,14 @@ async fn a_tenant_key_cannot_see_another_tenants_webhooks() {
         }
         let deliveries = succeeded(&results[4], "deliveries.list");
         assert_eq!(deliveries["data"], json!([]), "{what}: {deliveries}");
+        assert!(
+            results[5]["protocol_error"].is_object(),
+            "{what}: another tenant's webhook as a resource: {:#}",
+            results[5]
+        );
+        let listed = results[6]["resources"].as_array().unwrap();
+        assert_eq!(listed.len(), 1, "{what}: {listed:?}");
+        assert_eq!(listed[0]["uri"], format!("herald://webhooks/{own}"));
     }
     // Neither pause went through.
     for id in &ids {

@@ -17,9 +17,18 @@ Steps (a JSON list):
      "equals": "delivered", "timeout_s": 10}}
         calls again until the value at `path` equals `equals` (or fails
         when the time is up)
+    {"list_resources": true} -> {"resources": [...], "templates": [...]}
+    {"read_resource": "herald://webhooks/wh_…"} -> {"contents": [{"uri", "text", …}]}
+    {"list_prompts": true} -> {"prompts": [...]}
+    {"prompt": "webhooks.why_failing", "arguments": {...}} -> {"messages": [...]}
+
+A request the server answers with a protocol error (not a tool error) is
+recorded as {"protocol_error": {"code", "message"}} and the steps go on.
 
 A string argument "${N:dotted.path}" is replaced by the value at that path
-in step N's result (N counts from 0), e.g. "${1:structured.id}".
+in step N's result (N counts from 0), e.g. "${1:structured.id}"; inside a
+longer string it is replaced by the value's text
+("herald://webhooks/${1:structured.id}").
 
 With --expect-refusal the session must fail to start (a refused token or
 host): it prints {"refused": "<the error>", "http_statuses": [...]} and
@@ -37,10 +46,10 @@ import sys
 import time
 
 import httpx2
-from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-REFERENCE = re.compile(r"^\$\{(\d+):([^}]*)\}$")
+REFERENCE = re.compile(r"\$\{(\d+):([^}]*)\}")
 
 
 def lookup(value, path):
@@ -61,13 +70,18 @@ def lookup(value, path):
 def resolve(value, results):
     """Replaces "${N:path}" strings by values of earlier results."""
     if isinstance(value, str):
-        match = REFERENCE.match(value)
-        if match:
-            found = lookup(results[int(match.group(1))], match.group(2))
-            if found is None:
-                raise SystemExit(f"{value}: nothing there in {results[int(match.group(1))]}")
-            return found
-        return value
+
+        def found(match):
+            step = results[int(match.group(1))]
+            there = lookup(step, match.group(2))
+            if there is None:
+                raise SystemExit(f"{match.group(0)}: nothing there in {step}")
+            return there
+
+        whole = REFERENCE.fullmatch(value)
+        if whole:
+            return found(whole)
+        return REFERENCE.sub(lambda m: str(found(m)), value)
     if isinstance(value, list):
         return [resolve(v, results) for v in value]
     if isinstance(value, dict):
@@ -83,20 +97,45 @@ def call_result(result):
     }
 
 
+def dump(model):
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+async def run_step(session, step, results):
+    if step.get("list_resources"):
+        listed = await session.list_resources()
+        templates = await session.list_resource_templates()
+        return {
+            "resources": [dump(r) for r in listed.resources],
+            "templates": [dump(t) for t in templates.resource_templates],
+        }
+    if "read_resource" in step:
+        read = await session.read_resource(resolve(step["read_resource"], results))
+        return {"contents": [dump(c) for c in read.contents]}
+    if step.get("list_prompts"):
+        return {"prompts": [dump(p) for p in (await session.list_prompts()).prompts]}
+    if "prompt" in step:
+        arguments = resolve(step.get("arguments", {}), results)
+        got = await session.get_prompt(step["prompt"], arguments)
+        return {"messages": [dump(m) for m in got.messages]}
+    return None
+
+
 async def run_steps(session, steps):
     await session.initialize()
     results = []
     for step in steps:
+        try:
+            other = await run_step(session, step, results)
+        except MCPError as error:
+            results.append({"protocol_error": {"code": error.code, "message": error.message}})
+            continue
+        if other is not None:
+            results.append(other)
+            continue
         if step.get("list_tools"):
             listed = await session.list_tools()
-            results.append(
-                {
-                    "tools": [
-                        tool.model_dump(mode="json", by_alias=True, exclude_none=True)
-                        for tool in listed.tools
-                    ]
-                }
-            )
+            results.append({"tools": [dump(tool) for tool in listed.tools]})
             continue
         arguments = resolve(step.get("arguments", {}), results)
         until = step.get("until")
