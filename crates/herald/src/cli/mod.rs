@@ -5,7 +5,7 @@
 mod analytics;
 mod audit;
 mod completions;
-mod connection;
+pub(crate) mod connection;
 mod deliveries;
 mod events;
 mod failure;
