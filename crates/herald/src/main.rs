@@ -6,7 +6,6 @@
 
 mod bench;
 mod cli;
-mod connection;
 mod listen;
 mod receive;
 mod signature;

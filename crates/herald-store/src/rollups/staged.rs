@@ -145,8 +145,16 @@ impl Staged {
         row.histogram.record(r.duration_ms);
 
         let ended = r.started_at_ms + r.duration_ms as i64;
-        let stats = self.stats.entry(r.webhook_id.clone()).or_default();
-        stats.tenant_id.clone_from(&r.tenant_id);
+        // Looked up before inserting: the webhook id is cloned once per
+        // batch, not once per record.
+        if !self.stats.contains_key(&r.webhook_id) {
+            let delta = StatsDelta {
+                tenant_id: r.tenant_id.clone(),
+                ..StatsDelta::default()
+            };
+            self.stats.insert(r.webhook_id.clone(), delta);
+        }
+        let stats = self.stats.get_mut(&r.webhook_id).expect("inserted above");
         stats.last_attempt_at = stats.last_attempt_at.max(Some(ended));
         if success {
             stats.last_success_at = stats.last_success_at.max(Some(ended));

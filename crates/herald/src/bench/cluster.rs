@@ -7,10 +7,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use serde_json::Value;
 
 use super::database::ScratchDatabase;
-use super::server::{ServerProcess, TOKEN};
+use super::server::ServerProcess;
 
 pub(crate) struct Cluster {
     nodes: Vec<ServerProcess>,
@@ -59,15 +58,11 @@ impl Cluster {
     /// from the database's notifications; an event posted to a node that
     /// has not yet would be stored with no delivery, and the run would
     /// wait for deliveries that never come.
-    pub(crate) async fn wait_routed(
-        &self,
-        client: &reqwest::Client,
-        webhooks: usize,
-    ) -> anyhow::Result<()> {
+    pub(crate) async fn wait_routed(&self, webhooks: usize) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(10);
         for (i, node) in self.nodes.iter().enumerate().skip(1) {
             loop {
-                let routed = routed_webhooks(client, node).await?;
+                let routed = routed_webhooks(node).await?;
                 if routed >= webhooks {
                     break;
                 }
@@ -146,23 +141,19 @@ async fn remove(database: ScratchDatabase) {
 
 /// How many webhooks `node` routes the bench event to: the webhook list
 /// filtered by event type is answered from the node's own routing table.
-async fn routed_webhooks(client: &reqwest::Client, node: &ServerProcess) -> anyhow::Result<usize> {
+async fn routed_webhooks(node: &ServerProcess) -> anyhow::Result<usize> {
+    let api = node.api()?;
+    let mut filter = herald_client::WebhookFilter {
+        event_type: Some("bench.event".to_string()),
+        limit: Some(250),
+        ..Default::default()
+    };
     let mut count = 0;
-    let mut cursor = String::new();
     loop {
-        let page: Value = client
-            .get(node.url(&format!(
-                "/api/v1/webhooks?event_type=bench.event&limit=250{cursor}"
-            )))
-            .bearer_auth(TOKEN)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        count += page["data"].as_array().map_or(0, Vec::len);
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = format!("&cursor={next}"),
+        let page = api.list_webhooks(&filter).await?;
+        count += page.data.len();
+        match page.next_cursor {
+            Some(next) => filter.cursor = Some(next),
             None => return Ok(count),
         }
     }

@@ -25,10 +25,11 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use cluster::Cluster;
+use herald_client::{DeliveryCounts, NewWebhook, WebhookStatus};
 use load::{Connections, Load};
 use receiver::Clock;
 use report::{Figures, Summary, Testbed};
-use server::{ServerProcess, TOKEN};
+use server::ServerProcess;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Scenario {
@@ -187,41 +188,27 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
 /// Creates the bench webhooks pointing at the receiver, through the first
 /// node, and waits until every node routes events to them.
 async fn create_webhooks(
-    client: &reqwest::Client,
     cluster: &Cluster,
     receiver: std::net::SocketAddr,
     args: &BenchArgs,
-    status: &str,
+    status: WebhookStatus,
 ) -> anyhow::Result<Vec<String>> {
+    let api = cluster.first().api()?;
     let mut ids = Vec::new();
     for i in 0..args.webhooks {
-        let response = client
-            .post(cluster.first().url("/api/v1/webhooks"))
-            .bearer_auth(TOKEN)
-            .json(&json!({
-                "name": format!("bench-{i}"),
-                "url": format!("http://{receiver}/hook/{i}"),
-                "event_types": ["bench.event"],
-                "status": status,
-                "max_in_flight": args.max_in_flight,
-            }))
-            .send()
-            .await?;
-        if response.status() != reqwest::StatusCode::CREATED {
-            bail!("creating a webhook failed: {}", response.text().await?);
-        }
-        let body: Value = response.json().await?;
-        ids.push(body["id"].as_str().unwrap_or_default().to_string());
+        let mut webhook =
+            NewWebhook::new(format!("bench-{i}"), format!("http://{receiver}/hook/{i}"));
+        webhook.event_types = Some(vec!["bench.event".to_string()]);
+        webhook.status = Some(status.clone());
+        webhook.max_in_flight = Some(args.max_in_flight);
+        let made = api
+            .create_webhook(&webhook)
+            .await
+            .context("creating a webhook failed")?;
+        ids.push(made.id);
     }
-    cluster.wait_routed(client, args.webhooks).await?;
+    cluster.wait_routed(args.webhooks).await?;
     Ok(ids)
-}
-
-fn client(concurrency: usize) -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .tcp_nodelay(true)
-        .build()?)
 }
 
 fn load(args: &BenchArgs, cluster: &Cluster, clock: Arc<Clock>) -> anyhow::Result<Arc<Load>> {
@@ -243,24 +230,13 @@ fn load(args: &BenchArgs, cluster: &Cluster, clock: Arc<Clock>) -> anyhow::Resul
 
 /// Delivery counts as the server (any node: they read the same database)
 /// has recorded them.
-async fn delivery_counts(
-    client: &reqwest::Client,
-    server: &ServerProcess,
-) -> anyhow::Result<Value> {
-    let body: Value = client
-        .get(server.url("/api/v1/stats"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(body["deliveries"].clone())
+async fn delivery_counts(server: &ServerProcess) -> anyhow::Result<DeliveryCounts> {
+    Ok(server.api()?.stats().await?.deliveries)
 }
 
 /// Waits until the receiver has seen `expected` deliveries and the server
 /// has recorded them all as delivered; returns when the latter was seen.
 async fn wait_delivered(
-    client: &reqwest::Client,
     server: &ServerProcess,
     clock: &Clock,
     expected: u64,
@@ -276,12 +252,12 @@ async fn wait_delivered(
         let _ = tokio::time::timeout(Duration::from_millis(50), clock.arrived.notified()).await;
     }
     loop {
-        let counts = delivery_counts(client, server).await?;
-        if counts["delivered"].as_u64().unwrap_or(0) >= expected {
+        let counts = delivery_counts(server).await?;
+        if counts.delivered >= expected {
             return Ok(Instant::now());
         }
         if Instant::now() > deadline {
-            bail!("deliveries were not all recorded within 10 minutes: {counts}");
+            bail!("deliveries were not all recorded within 10 minutes: {counts:?}");
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -291,8 +267,7 @@ async fn throughput(args: &BenchArgs, cluster: &Cluster) -> anyhow::Result<Figur
     let server = cluster.first();
     let clock = Clock::new(args.events());
     let (receiver_addr, receiver) = receiver::start(clock.clone()).await?;
-    let client = client(args.concurrency)?;
-    create_webhooks(&client, cluster, receiver_addr, args, "active").await?;
+    create_webhooks(cluster, receiver_addr, args, WebhookStatus::Active).await?;
 
     let started = Instant::now();
     let load = load(args, cluster, clock.clone())?;
@@ -308,7 +283,7 @@ async fn throughput(args: &BenchArgs, cluster: &Cluster) -> anyhow::Result<Figur
     };
     if args.webhooks > 0 {
         let expected = result.accepted * args.webhooks as u64;
-        let done = wait_delivered(&client, server, &clock, expected).await?;
+        let done = wait_delivered(server, &clock, expected).await?;
         figures.delivered = Some(expected);
         figures.delivered_per_s = Some(expected as f64 / (done - started).as_secs_f64());
         figures.set_latencies(clock.take_latencies());
@@ -323,31 +298,24 @@ async fn backlog(args: &BenchArgs, cluster: &Cluster) -> anyhow::Result<Figures>
     let server = cluster.first();
     let clock = Clock::new(args.events());
     let (receiver_addr, receiver) = receiver::start(clock.clone()).await?;
-    let client = client(args.concurrency)?;
-    let webhooks = create_webhooks(&client, cluster, receiver_addr, args, "paused").await?;
+    let webhooks = create_webhooks(cluster, receiver_addr, args, WebhookStatus::Paused).await?;
 
     let load = load(args, cluster, clock.clone())?;
     let result = load.closed_loop(args.concurrency).await;
     let expected = result.accepted * args.webhooks as u64;
-    let counts = delivery_counts(&client, server).await?;
-    let pending = counts["pending"].as_u64().unwrap_or(0);
+    let counts = delivery_counts(server).await?;
+    let pending = counts.pending;
     if pending != expected {
-        bail!("expected {expected} pending deliveries, the server reports {counts}");
+        bail!("expected {expected} pending deliveries, the server reports {counts:?}");
     }
     let rss_pending = cluster.rss_mb();
 
     let started = Instant::now();
+    let api = server.api()?;
     for id in &webhooks {
-        client
-            .patch(server.url(&format!("/api/v1/webhooks/{id}")))
-            .bearer_auth(TOKEN)
-            .json(&json!({"status": "active"}))
-            .send()
-            .await
-            .context("resuming a webhook")?
-            .error_for_status()?;
+        api.resume_webhook(id).await.context("resuming a webhook")?;
     }
-    let done = wait_delivered(&client, server, &clock, expected).await?;
+    let done = wait_delivered(server, &clock, expected).await?;
     let figures = Figures {
         accepted: result.accepted,
         errors: result.errors,

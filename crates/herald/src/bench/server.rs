@@ -83,6 +83,13 @@ impl ServerProcess {
         format!("http://{}{path}", self.addr)
     }
 
+    /// A client of this node's API, as the admin (the load itself goes
+    /// through its own connections, see `load`).
+    pub(crate) fn api(&self) -> anyhow::Result<herald_client::Client> {
+        let config = herald_client::ClientConfig::new(self.url("")).token(TOKEN);
+        Ok(herald_client::Client::new(config)?)
+    }
+
     fn proc_status(&self, key: &str) -> Option<u64> {
         let pid = self.child.id()?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -1,5 +1,6 @@
-//! The options every resource command shares (`--url`, `--token`,
-//! `--tenant`, `--json`) and the client they make.
+//! The options every command that drives a server shares (`--url`,
+//! `--token`, `--tenant`, `--timeout`; `--json` for the resource
+//! commands) and the client they make.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,8 +14,10 @@ use super::failure::Failure;
 const TOKEN_FILE: &str = "admin-token";
 const DEFAULT_DATA_DIR: &str = "./herald-data";
 
+/// Which server to talk to and as whom: what every command that drives a
+/// server takes (`listen` and `mcp` too).
 #[derive(Debug, Clone, Args)]
-pub(crate) struct Connection {
+pub(crate) struct Server {
     /// Herald's API address.
     #[arg(
         long,
@@ -33,12 +36,25 @@ pub(crate) struct Connection {
     /// `X-Herald-Tenant`).
     #[arg(long, env = "HERALD_TENANT", global = true)]
     pub(crate) tenant: Option<String>,
-    /// Print the API's JSON answer exactly as it came, instead of a table.
-    #[arg(long, global = true)]
-    pub(crate) json: bool,
     /// Seconds to wait for an answer.
     #[arg(long, default_value_t = 30, value_name = "SECONDS", global = true)]
     pub(crate) timeout: u64,
+}
+
+/// The resource commands' options: the server, and how to print.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Connection {
+    #[command(flatten)]
+    pub(crate) server: Server,
+    /// Print the API's JSON answer exactly as it came, instead of a table.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+impl Connection {
+    pub(crate) fn client(&self) -> Result<Client, Failure> {
+        self.server.client()
+    }
 }
 
 /// A value given, trimmed; an empty one counts as not given.
@@ -46,7 +62,7 @@ pub(super) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-impl Connection {
+impl Server {
     pub(crate) fn client(&self) -> Result<Client, Failure> {
         let mut config = ClientConfig::new(self.url.trim())
             .timeout(Duration::from_secs(self.timeout.max(1)))

@@ -46,6 +46,9 @@ pub(crate) enum Failure {
     Unreadable(String),
     /// A local failure (writing the output, …).
     Other(String),
+    /// A client call's failure within a longer story (`listen`, `mcp`):
+    /// the whole message, and the code of the client's failure.
+    Within { message: String, code: u8 },
 }
 
 impl From<Error> for Failure {
@@ -59,21 +62,31 @@ impl Failure {
         Failure::Usage(message.into())
     }
 
+    /// A failure of a command that tells its own story (`anyhow`
+    /// contexts): when a client call failed under it, its exit code and
+    /// message are the client's, after the contexts.
+    pub(crate) fn of_command(e: anyhow::Error) -> Failure {
+        let Some(client) = e.downcast_ref::<Error>() else {
+            return Failure::Other(format!("{e:#}"));
+        };
+        let mut message = String::new();
+        for layer in e
+            .chain()
+            .take_while(|l| l.downcast_ref::<Error>().is_none())
+        {
+            message.push_str(&format!("{layer}: "));
+        }
+        message.push_str(&describe(client));
+        Failure::Within {
+            message,
+            code: code_of(client),
+        }
+    }
+
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Failure::Client(e) => match e.kind() {
-                ErrorKind::NotFound => code::NOT_FOUND,
-                ErrorKind::Unauthorized => code::AUTH,
-                ErrorKind::Validation => code::VALIDATION,
-                ErrorKind::Conflict => code::CONFLICT,
-                ErrorKind::RateLimited => code::RATE_LIMITED,
-                ErrorKind::Server => code::SERVER,
-                ErrorKind::Unreachable => code::UNREACHABLE,
-                ErrorKind::Other => match e {
-                    Error::Config(_) | Error::Request(_) => code::USAGE,
-                    _ => code::OTHER,
-                },
-            },
+            Failure::Client(e) => code_of(e),
+            Failure::Within { code, .. } => *code,
             Failure::Usage(_) => code::USAGE,
             Failure::NotFound(_) => code::NOT_FOUND,
             Failure::Unreadable(_) => code::SERVER,
@@ -85,19 +98,44 @@ impl Failure {
     /// code and status for a search or a bug report.
     pub(crate) fn message(&self) -> String {
         match self {
-            Failure::Client(Error::Api { status, body, .. }) => {
-                let field = body.field().map(|f| format!("{f}: ")).unwrap_or_default();
-                format!("{field}{} ({}, HTTP {status})", body.message(), body.code())
-            }
-            Failure::Client(e @ Error::Transport { .. }) => {
-                format!("{e} (is `herald serve` running there? set --url or HERALD_URL)")
-            }
-            Failure::Client(e) => e.to_string(),
+            Failure::Client(e) => describe(e),
+            Failure::Within { message, .. } => message.clone(),
             Failure::Usage(m)
             | Failure::NotFound(m)
             | Failure::Unreadable(m)
             | Failure::Other(m) => m.clone(),
         }
+    }
+}
+
+fn code_of(e: &Error) -> u8 {
+    match e.kind() {
+        ErrorKind::NotFound => code::NOT_FOUND,
+        ErrorKind::Unauthorized => code::AUTH,
+        ErrorKind::Validation => code::VALIDATION,
+        ErrorKind::Conflict => code::CONFLICT,
+        ErrorKind::RateLimited => code::RATE_LIMITED,
+        ErrorKind::Server => code::SERVER,
+        ErrorKind::Unreachable => code::UNREACHABLE,
+        ErrorKind::Other => match e {
+            Error::Config(_) | Error::Request(_) => code::USAGE,
+            _ => code::OTHER,
+        },
+    }
+}
+
+/// A client failure in one line: the field at fault, and the API's code
+/// and status for a search or a bug report.
+fn describe(e: &Error) -> String {
+    match e {
+        Error::Api { status, body, .. } => {
+            let field = body.field().map(|f| format!("{f}: ")).unwrap_or_default();
+            format!("{field}{} ({}, HTTP {status})", body.message(), body.code())
+        }
+        Error::Transport { .. } => {
+            format!("{e} (is `herald serve` running there? set --url or HERALD_URL)")
+        }
+        e => e.to_string(),
     }
 }
 

@@ -5,7 +5,7 @@
 mod analytics;
 mod audit;
 mod completions;
-mod connection;
+pub(crate) mod connection;
 mod deliveries;
 mod events;
 mod failure;
@@ -100,7 +100,7 @@ pub(crate) async fn run() -> ExitCode {
         Command::Migrate(args) => server::migrate(args).await.map_err(other),
         Command::Bench(args) => crate::bench::run(args).await.map_err(other),
         Command::Receive { listen } => crate::receive::run(listen).await.map_err(other),
-        Command::Listen(args) => crate::listen::run(args).await.map_err(other),
+        Command::Listen(args) => crate::listen::run(args).await.map_err(Failure::of_command),
         // Exit 1 when the request does not verify, as documented.
         Command::Signature(command) => match crate::signature::run(command) {
             Ok(true) => Ok(()),

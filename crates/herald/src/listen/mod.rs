@@ -13,14 +13,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::connection::ConnectionArgs;
+use crate::cli::connection::Server;
 use relay::Relay;
 use subscription::Subscription;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ListenArgs {
     #[command(flatten)]
-    connection: ConnectionArgs,
+    server: Server,
     /// Forward each delivery to this URL and answer Herald with its
     /// answer; without it, deliveries are printed and answered 200.
     #[arg(long, value_name = "URL")]
@@ -61,7 +61,10 @@ pub(crate) struct ListenArgs {
 }
 
 pub(crate) async fn run(args: ListenArgs) -> anyhow::Result<()> {
-    let client = args.connection.client()?;
+    let client = args
+        .server
+        .client()
+        .map_err(|e| anyhow::anyhow!(e.message()))?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
