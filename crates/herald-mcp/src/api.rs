@@ -17,9 +17,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use url::Url;
 
-/// How long one API call may take before the tool reports it failed.
-const TIMEOUT: Duration = Duration::from_secs(60);
-
 /// Who the tools act as: a bearer token (the admin token or a tenant's API
 /// key) and, for the admin token, the tenant it picks.
 #[derive(Clone)]
@@ -48,9 +45,9 @@ pub(crate) struct Api {
 impl Api {
     /// An API at `server` (`http://127.0.0.1:8080`, with or without a path
     /// prefix).
-    pub(crate) fn new(server: &Url) -> Result<Api, String> {
+    pub(crate) fn new(server: &Url, timeout: Duration) -> Result<Api, String> {
         let config = ClientConfig::new(server.as_str())
-            .timeout(TIMEOUT)
+            .timeout(timeout)
             .user_agent(concat!("herald-mcp/", env!("CARGO_PKG_VERSION")));
         let client = Client::new(config).map_err(|e| e.to_string())?;
         Ok(Api { client })
@@ -82,7 +79,8 @@ mod tests {
             tenant: None,
         };
         assert!(!format!("{credentials:?}").contains("sekrit"));
-        let api = Api::new(&Url::parse("http://127.0.0.1:8080").unwrap()).unwrap();
+        let url = Url::parse("http://127.0.0.1:8080").unwrap();
+        let api = Api::new(&url, Duration::from_secs(1)).unwrap();
         let client = api.acting_as(&credentials);
         assert!(!format!("{client:?}").contains("sekrit"));
     }

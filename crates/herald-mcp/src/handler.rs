@@ -39,7 +39,7 @@ impl HeraldMcp {
         }
         Ok(HeraldMcp {
             inner: Arc::new(Inner {
-                api: Api::new(&options.api_url)?,
+                api: Api::new(&options.api_url, options.timeout)?,
                 access: options.access,
                 read_only: options.read_only,
                 tools: router,

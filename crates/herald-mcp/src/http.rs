@@ -10,12 +10,17 @@
 //! settings and error bodies; rmcp's host check is switched off so there is
 //! one rule in one place.
 
+use std::time::Duration;
+
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::server::{Access, HeraldMcp, Options};
+
+/// How long a tool's call of its own server's API may take.
+const API_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How the `/mcp` route serves.
 #[derive(Clone, Debug)]
@@ -39,6 +44,7 @@ pub fn http_service(
         api_url: options.api_url,
         access: Access::PerRequest,
         read_only: options.read_only,
+        timeout: API_TIMEOUT,
     })?;
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)

@@ -3,6 +3,7 @@
 //! offers and refuses is in `handler`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rmcp::RoleServer;
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -36,6 +37,8 @@ pub struct Options {
     pub access: Access,
     /// Offer only the tools that read, and refuse the others.
     pub read_only: bool,
+    /// How long one API call may take before its tool reports a failure.
+    pub timeout: Duration,
 }
 
 /// The MCP server: cheap to clone (one per HTTP request in stateless mode).

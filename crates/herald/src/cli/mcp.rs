@@ -3,31 +3,23 @@
 //! server at `--url` through its REST API with `--token`, like the other
 //! resource commands; the tools themselves are in `herald-mcp`.
 
+use std::time::Duration;
+
 use clap::Args;
 use herald_mcp::{Access, Credentials, HeraldMcp, Options};
 use herald_server::{LogFormat, telemetry};
 use secrecy::SecretString;
 use url::Url;
 
-use super::connection::{given, token_from_data_dir};
+use super::connection::{Server, given, token_from_data_dir};
 use super::failure::Failure;
 
 #[derive(Debug, Args)]
 pub(crate) struct McpArgs {
-    /// Herald's API address.
-    #[arg(long, env = "HERALD_URL", default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// The bearer token the tools act with: a tenant's API key, or the
-    /// admin token (prefer HERALD_TOKEN: a flag shows in the process
-    /// list). When neither is set, the admin token `herald serve`
-    /// generated is read from `./herald-data/admin-token` (or
-    /// `$HERALD_DATA_DIR/admin-token`) if that file exists.
-    #[arg(long, env = "HERALD_TOKEN", hide_env_values = true)]
-    token: Option<String>,
-    /// With the admin token, act for this tenant (`tnt_…`; sent as
-    /// `X-Herald-Tenant`). A tenant key always acts for its own.
-    #[arg(long, env = "HERALD_TENANT")]
-    tenant: Option<String>,
+    /// The server the tools act on, and as whom (the token's tenant, or
+    /// the admin token's `--tenant`).
+    #[command(flatten)]
+    server: Server,
     /// Offer only the tools that read; the others are refused.
     #[arg(long)]
     read_only: bool,
@@ -36,16 +28,17 @@ pub(crate) struct McpArgs {
 /// Serves MCP on stdin/stdout until the client closes stdin. The log goes
 /// to stderr: stdout carries the protocol.
 pub(crate) async fn run(args: McpArgs) -> Result<(), Failure> {
-    let url = Url::parse(args.url.trim())
+    let server = args.server;
+    let url = Url::parse(server.url.trim())
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| {
             Failure::usage(format!(
                 "--url/HERALD_URL: `{}` is not an http:// or https:// URL",
-                args.url
+                server.url
             ))
         })?;
-    let token = given(&args.token)
+    let token = given(&server.token)
         .map(str::to_string)
         .or_else(token_from_data_dir)
         .ok_or_else(|| {
@@ -54,17 +47,16 @@ pub(crate) async fn run(args: McpArgs) -> Result<(), Failure> {
                  token, or run from the directory holding herald-data/admin-token",
             )
         })?;
-    let server = HeraldMcp::new(Options {
+    let mcp = HeraldMcp::new(Options {
         api_url: url,
         access: Access::Fixed(Credentials {
             token: SecretString::from(token),
-            tenant: given(&args.tenant).map(str::to_string),
+            tenant: given(&server.tenant).map(str::to_string),
         }),
         read_only: args.read_only,
+        timeout: Duration::from_secs(server.timeout.max(1)),
     })
     .map_err(Failure::usage)?;
     telemetry::init(LogFormat::Auto);
-    herald_mcp::serve_stdio(server)
-        .await
-        .map_err(Failure::Other)
+    herald_mcp::serve_stdio(mcp).await.map_err(Failure::Other)
 }
