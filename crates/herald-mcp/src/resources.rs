@@ -124,15 +124,27 @@ impl HeraldMcp {
 
 /// The URI templates a client may fill in.
 pub(crate) fn templates() -> ListResourceTemplatesResult {
-    let template = |kind: &str, what: &str| {
-        ResourceTemplate::new(format!("{SCHEME}{kind}/{{id}}"), what.to_string())
-            .with_description(format!("One {what} as the API shows it (secrets masked)"))
+    let template = |kind: &str, name: &str, description: &str| {
+        ResourceTemplate::new(format!("{SCHEME}{kind}/{{id}}"), name.to_string())
+            .with_description(description.to_string())
             .with_mime_type(JSON)
     };
     ListResourceTemplatesResult::with_all_items(vec![
-        template("webhooks", "webhook"),
-        template("deliveries", "delivery, with its attempts"),
-        template("events", "event, with its deliveries"),
+        template(
+            "webhooks",
+            "webhook",
+            "One webhook as the API shows it (credentials masked), with its health",
+        ),
+        template(
+            "deliveries",
+            "delivery",
+            "One delivery with every attempt: status, error, the destination's answer",
+        ),
+        template(
+            "events",
+            "event",
+            "One event with its data and, per webhook, its delivery",
+        ),
     ])
 }
 

@@ -6,10 +6,16 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
+/// The filter without `HERALD_LOG`. The MCP SDK logs each MCP request's
+/// start and end at info (three lines per `/mcp` request), which would
+/// drown the log; its warnings still show.
+const DEFAULT_FILTER: &str = "info,rmcp=warn";
+
 /// Installs the global subscriber; the filter comes from `HERALD_LOG`
 /// (e.g. `debug`, `herald_server=trace`), default `info`.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
