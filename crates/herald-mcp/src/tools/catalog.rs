@@ -106,17 +106,17 @@ impl AnalyticsQuery {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListAudit {
     /// Only changes to this webhook, tenant or key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     resource_id: Option<String>,
     /// Page size, 1–250 (default 50).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     cursor: Option<String>,
 }
 

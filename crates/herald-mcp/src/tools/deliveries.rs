@@ -25,23 +25,23 @@ enum DeliveryStatus {
     Skipped,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListDeliveries {
     /// Only deliveries in this state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     status: Option<DeliveryStatus>,
     /// Only deliveries to this webhook (`wh_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     webhook_id: Option<String>,
     /// Only deliveries of this event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     event_id: Option<String>,
     /// Page size, 1–250 (default 50).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     cursor: Option<String>,
 }
 

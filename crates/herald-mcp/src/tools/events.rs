@@ -6,13 +6,13 @@ use rmcp::model::CallToolResult;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::answer::{field, list_summary};
 use crate::server::HeraldMcp;
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SendEvent {
     /// The event type, e.g. `training.complete` (1–255 characters of
@@ -20,14 +20,14 @@ pub(crate) struct SendEvent {
     #[serde(rename = "type")]
     event_type: String,
     /// The event's data: any JSON (default `{}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     data: Option<Value>,
     /// Your own id for the event (default a generated `evt_…`). Sending
     /// the same id again delivers nothing twice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     id: Option<String>,
     /// Where the event comes from (at most 255 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     source: Option<String>,
 }
 
@@ -38,17 +38,17 @@ pub(crate) struct EventId {
     id: String,
 }
 
-#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListEvents {
     /// Only events of this type.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "type")]
     event_type: Option<String>,
     /// Page size, 1–250 (default 50).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     cursor: Option<String>,
 }
 

@@ -51,27 +51,27 @@ pub(crate) fn webhook_detail(verb: &str, w: &Value) -> String {
     out
 }
 
-#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListWebhooks {
     /// Only webhooks in this state.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     status: Option<WebhookStatus>,
     /// Only webhooks that have this tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     tag: Option<String>,
     /// Only webhooks that would receive an event of this type (e.g.
     /// `training.complete`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     event_type: Option<String>,
     /// Only webhooks in this health state.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     health: Option<HealthState>,
     /// Page size, 1–250 (default 50).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     cursor: Option<String>,
 }
 

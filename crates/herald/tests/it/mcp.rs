@@ -223,7 +223,7 @@ async fn create_send_and_read(transport_for: impl Fn(&TestServer, &str) -> Trans
             "headers": {"X-Api-Token": "very-secret-header-value"}}},
         {"tool": "events.send", "arguments": {"type": "mcp.checked", "data": {"answer": 42}}},
         {"tool": "deliveries.list", "arguments": {"event_id": "${2:structured.id}"},
-         "until": {"path": "structured.data.0.status", "equals": "delivered", "timeout_s": 10}},
+         "until": {"path": "structured.data.0.status", "equals": "delivered", "timeout_s": 30}},
         {"tool": "deliveries.get", "arguments": {"id": "${3:structured.data.0.id}"}},
         {"tool": "webhooks.get", "arguments": {"id": "${1:structured.id}"}},
         {"tool": "events.get", "arguments": {"id": "${2:structured.id}"}},
