@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use axum::http::header::{HOST, ORIGIN};
 use axum::http::uri::Authority;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tokio_util::sync::CancellationToken;
 
 use super::{AppState, auth};
@@ -45,9 +45,11 @@ pub(crate) fn routes(state: &AppState, mcp: McpRoute) -> anyhow::Result<Router<A
         stopping: mcp.stopping,
     })
     .map_err(|e| anyhow::anyhow!("cannot set up /mcp: {e}"))?;
-    // The layer added last runs first: hosts, then the token.
+    // The layer added last runs first: hosts, then the token, then the
+    // shaping of the transport's own refusals.
     Ok(Router::new()
         .route_service("/mcp", service)
+        .route_layer(middleware::from_fn(json_refusals))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -56,6 +58,57 @@ pub(crate) fn routes(state: &AppState, mcp: McpRoute) -> anyhow::Result<Router<A
             Arc::new(mcp.hosts),
             check_host,
         )))
+}
+
+/// The largest plain-text refusal of the transport that is rewritten; a
+/// longer body is not one of its one-line refusals.
+const REFUSAL_TEXT_MAX: usize = 4096;
+
+/// The MCP transport refuses what it cannot read with a line of plain
+/// text (and 415 for a body that is not JSON-RPC). Those answers become
+/// JSON: a body that is not JSON, or not a JSON-RPC message, is a 400 with
+/// a JSON-RPC error (`-32700` parse error, `-32600` invalid request) as
+/// the MCP specification suggests; any other refusal (405, 406, 413, 415
+/// for another content type) keeps its status with the API's error body.
+async fn json_refusals(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_text = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !is_text {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), REFUSAL_TEXT_MAX)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_string();
+    let unreadable = text.contains("deserialize") || text.contains("JSON-RPC message");
+    if unreadable
+        && matches!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::BAD_REQUEST
+        )
+    {
+        let code = if text.contains("unrecognized JSON-RPC message") {
+            -32600
+        } else {
+            -32700
+        };
+        let error = serde_json::json!({"jsonrpc": "2.0", "id": null,
+            "error": {"code": code, "message": format!("/mcp cannot read the request: {text}")}});
+        return (StatusCode::BAD_REQUEST, axum::Json(error)).into_response();
+    }
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_ACCEPTABLE => "not_acceptable",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ => "bad_request",
+    };
+    ApiError::new(status, code, format!("/mcp: {text}")).into_response()
 }
 
 /// The URL of the API on `listener`: a wildcard address is reached on the

@@ -698,3 +698,75 @@ async fn herald_mcp_without_a_token_says_so_and_fails() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("http://"), "{stderr}");
 }
+
+#[tokio::test]
+async fn http_answers_what_it_cannot_read_with_json_errors() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let bearer = format!("Bearer {}", server.client().token().expect("admin token"));
+    let post = |body: &'static str| {
+        http.post(server.url("/mcp"))
+            .header("authorization", &bearer)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(body)
+            .send()
+    };
+    // Not JSON, and JSON that is no JSON-RPC message: 400 with a JSON-RPC
+    // error, never plain text.
+    for (body, code) in [
+        ("not json", -32700),
+        (r#"{"jsonrpc": "2.0"}"#, -32600),
+        ("[]", -32600),
+    ] {
+        let answer = post(body).await.expect("reach /mcp");
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error: Value = answer.json().await.expect("a JSON body");
+        assert_eq!(error["jsonrpc"], "2.0", "{error}");
+        assert_eq!(error["error"]["code"], code, "{body}: {error}");
+    }
+    // Other refusals keep their status, with the API's error body.
+    let answer = http
+        .get(server.url("/mcp"))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .expect("reach /mcp");
+    assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let error: Value = answer.json().await.expect("a JSON body");
+    assert_eq!(error["error"]["code"], "method_not_allowed", "{error}");
+    let too_big = "a".repeat(2 << 20);
+    let answer = http
+        .post(server.url("/mcp"))
+        .header("authorization", &bearer)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(too_big)
+        .send()
+        .await
+        .expect("reach /mcp");
+    assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let error: Value = answer.json().await.expect("a JSON body");
+    assert_eq!(error["error"]["code"], "payload_too_large", "{error}");
+}
+
+#[tokio::test]
+async fn http_refuses_a_body_that_is_not_json_by_its_type() {
+    let server = TestServer::start().await;
+    let answer = reqwest::Client::new()
+        .post(server.url("/mcp"))
+        .header(
+            "authorization",
+            format!("Bearer {}", server.client().token().expect("admin token")),
+        )
+        .header("content-type", "text/plain")
+        .header("accept", "application/json, text/event-stream")
+        .body(r#"{"jsonrpc": "2.0", "id": 1, "method": "ping"}"#)
+        .send()
+        .await
+        .expect("reach /mcp");
+    let status = answer.status();
+    let error: Value = answer.json().await.expect("a JSON body");
+    assert!(status.is_client_error(), "{status}: {error}");
+    assert!(error["error"]["code"].is_string(), "{error}");
+}
