@@ -17,10 +17,16 @@ const SENSITIVE: &[&str] = &["auth", "token", "key", "secret", "password", "cook
 /// A request header as the delivery log shows it. `auth_header` is the
 /// header the webhook's `auth` setting writes.
 pub(crate) fn mask_header(name: &str, value: &str, auth_header: Option<&str>) -> String {
-    let lower = name.to_ascii_lowercase();
+    // Names from a header map are lowercase already: copied only when not
+    // (this runs for every header of every attempt).
+    let lower: std::borrow::Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        name.to_ascii_lowercase().into()
+    } else {
+        name.into()
+    };
     let is_signature = lower.contains("signature");
     let sensitive = !is_signature
-        && (auth_header == Some(lower.as_str()) || SENSITIVE.iter().any(|s| lower.contains(s)));
+        && (auth_header == Some(&*lower) || SENSITIVE.iter().any(|s| lower.contains(s)));
     if !sensitive {
         return value.to_string();
     }

@@ -53,12 +53,18 @@ impl Clock {
     }
 }
 
+/// Headers as the delivery log stores them, a JSON object in their order
+/// (a repeated name keeps its last value, as a JSON reader takes it).
+/// Written straight from the pairs: building a `serde_json::Map` first
+/// copied every name and value of every attempt.
 fn headers_json(headers: &[(String, String)]) -> String {
-    let map: serde_json::Map<String, serde_json::Value> = headers
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-        .collect();
-    serde_json::Value::Object(map).to_string()
+    struct Headers<'a>(&'a [(String, String)]);
+    impl serde::Serialize for Headers<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+        }
+    }
+    serde_json::to_string(&Headers(headers)).expect("strings always serialize")
 }
 
 /// Decides the delivery's next step from the attempt's result and the
@@ -229,6 +235,28 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn headers_are_logged_as_a_json_object_in_their_order() {
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let text = headers_json(&[
+            pair("webhook-id", "msg_1"),
+            pair("x-quote", "say \"hi\"\n"),
+            pair("set-cookie", "a=1"),
+            pair("set-cookie", "b=2"),
+        ]);
+        assert!(
+            text.starts_with(r#"{"webhook-id":"msg_1","x-quote":"say \"hi\"\n""#),
+            "{text}"
+        );
+        let read: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(read["x-quote"], "say \"hi\"\n");
+        assert_eq!(
+            read["set-cookie"], "b=2",
+            "a repeated name reads as its last value"
+        );
+        assert_eq!(headers_json(&[]), "{}");
+    }
 
     fn route(retry: serde_json::Value) -> Route {
         let spec: WebhookSpec = serde_json::from_value(json!({
