@@ -26,6 +26,8 @@ struct Listener {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
     printed: Arc<Notify>,
+    /// Reads its stdout to the end.
+    reader: tokio::task::JoinHandle<()>,
 }
 
 impl Listener {
@@ -45,7 +47,7 @@ impl Listener {
         let printed = Arc::new(Notify::new());
         let stdout = child.stdout.take().expect("piped stdout");
         let (into, notify) = (lines.clone(), printed.clone());
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             let mut reader = BufReader::new(stdout).lines();
             while let Ok(Some(line)) = reader.next_line().await {
                 into.lock().unwrap().push(line);
@@ -56,6 +58,7 @@ impl Listener {
             child,
             lines,
             printed,
+            reader,
         }
     }
 
@@ -100,8 +103,11 @@ impl Listener {
             .expect("herald listen stops on SIGINT")
             .expect("wait for herald listen");
         assert!(status.success(), "herald listen exited with {status}");
-        // The reader has the last lines once stdout closes.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The last lines are in once the reader has met the end of stdout.
+        tokio::time::timeout(WAIT, self.reader)
+            .await
+            .expect("stdout closes when herald listen exits")
+            .expect("the reader ends");
         self.lines.lock().unwrap().clone()
     }
 }
