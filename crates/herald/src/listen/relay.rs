@@ -28,6 +28,10 @@ const HOP_BY_HOP: [&str; 9] = [
     "transfer-encoding",
 ];
 
+/// The most of the app's answer relayed back: Herald keeps only the start
+/// of a response body anyway, and a runaway app must not fill memory.
+const MAX_ANSWER_BYTES: usize = 10 << 20;
+
 pub(super) struct Relay {
     keys: Keys,
     forward_to: Option<url::Url>,
@@ -95,10 +99,22 @@ impl Relay {
         };
         let status = answer.status();
         let answer_headers = end_to_end(answer.headers());
-        let answer_body = match answer.bytes().await {
-            Ok(body) => body,
-            Err(e) => return self.unreachable(&method, to, &e),
-        };
+        let mut answer = answer;
+        let mut answer_body = Vec::new();
+        loop {
+            match answer.chunk().await {
+                Ok(Some(chunk)) if answer_body.len() + chunk.len() > MAX_ANSWER_BYTES => {
+                    return self.refused(
+                        &method,
+                        to,
+                        &format!("its answer is over {MAX_ANSWER_BYTES} bytes"),
+                    );
+                }
+                Ok(Some(chunk)) => answer_body.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(e) => return self.unreachable(&method, to, &e),
+            }
+        }
         println!(
             "<-- {} {method} {to} {} ms",
             status.as_u16(),
@@ -110,7 +126,10 @@ impl Relay {
     /// The app could not be reached or did not answer: a 502 that says
     /// so, which Herald records (and retries).
     fn unreachable(&self, method: &Method, to: &url::Url, error: &reqwest::Error) -> Response {
-        let reason = error_chain(error);
+        self.refused(method, to, &error_chain(error))
+    }
+
+    fn refused(&self, method: &Method, to: &url::Url, reason: &str) -> Response {
         println!("<-- error {method} {to}: {reason}");
         let body = json!({"error": {"code": "forward_failed",
             "message": format!("herald listen could not forward to {to}: {reason}")}});

@@ -379,3 +379,34 @@ async fn signature_verify_checks_a_captured_request() {
     assert_eq!(bad.status.code(), Some(1), "{stdout}");
     assert!(stdout.starts_with("signature INVALID"), "{stdout}");
 }
+
+#[tokio::test]
+async fn an_app_that_is_down_or_answers_too_much_is_a_502_in_the_log() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let huge = "x".repeat(11 << 20);
+    let app = Receiver::start_with_default(Reply::ok().body(&huge)).await;
+    let down = format!("http://127.0.0.1:{}/webhooks", crate::common::closed_port());
+    for (to, why) in [(app.url("/in"), "over"), (down, "onnect")] {
+        let listener = Listener::spawn(&server, &["--forward-to", &to]);
+        let (_, webhook_id) = listener.started().await;
+        let event = post_event(&client, json!({"type": "a.b", "data": {}})).await;
+        let event_id = event["id"].as_str().expect("event id");
+        let delivery_id = only_delivery_for_event(&client, event_id).await;
+        wait_until(WAIT, "the first attempt is recorded", || async {
+            let (_, d) = client
+                .get(&format!("/api/v1/deliveries/{delivery_id}"))
+                .await;
+            d["attempts"][0]["status_code"] == 502
+        })
+        .await;
+        listener
+            .line("the failed forward", |l| {
+                l.starts_with("<-- error POST ") && l.contains(why)
+            })
+            .await;
+        listener.interrupt().await;
+        let (status, _) = client.get(&format!("/api/v1/webhooks/{webhook_id}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
