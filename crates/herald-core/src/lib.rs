@@ -5,6 +5,7 @@
 
 pub mod delivery;
 pub mod event;
+pub mod filter;
 pub mod ids;
 pub mod network;
 pub mod retry;
