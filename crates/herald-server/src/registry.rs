@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use herald_core::event::EventTypePattern;
+use herald_core::filter::{Filter, LazyEvent};
 use herald_core::webhook::{UrlPolicy, Webhook, WebhookStatus};
 use herald_providers::{Provider, ProviderKind};
 use herald_store::prelude::*;
@@ -23,6 +24,9 @@ use crate::pacer::Pacer;
 pub(crate) struct Route {
     pub(crate) webhook: Webhook,
     pub(crate) patterns: Vec<EventTypePattern>,
+    /// The webhook's filter, compiled once here; `None` costs routing
+    /// nothing.
+    pub(crate) filter: Option<Filter>,
     /// The destination of a plain webhook (integrations build their own).
     pub(crate) url: Option<reqwest::Url>,
     /// How events are rendered and answers judged.
@@ -41,6 +45,10 @@ impl Route {
             .map(|t| EventTypePattern::parse("event_types", t))
             .collect::<Result<Vec<_>, _>>()
             .ok()?;
+        let filter = match &webhook.spec.filter {
+            Some(spec) => Some(spec.compile().ok()?),
+            None => None,
+        };
         let url = match &webhook.spec.url {
             Some(u) => Some(reqwest::Url::parse(u).ok()?),
             None => None,
@@ -63,6 +71,7 @@ impl Route {
         Some(Route {
             webhook,
             patterns,
+            filter,
             url,
             provider,
             pacer: Arc::new(Pacer::new(rate_per_second)),
@@ -77,6 +86,12 @@ impl Route {
             .iter()
             .filter(|p| !(operational && matches!(p, EventTypePattern::All)))
             .any(|p| p.matches(event_type))
+    }
+
+    /// Whether the webhook receives this event: subscribed to its type and
+    /// passed by its filter, if it has one.
+    pub(crate) fn receives(&self, event_type: &str, event: &LazyEvent<'_>) -> bool {
+        self.subscribes_to(event_type) && self.filter.as_ref().is_none_or(|f| event.passes(f))
     }
 
     pub(crate) fn rate_per_second(&self) -> Option<f64> {
@@ -153,8 +168,9 @@ impl Registry {
         event: &mut NewEvent,
         keep: impl Fn(&str) -> bool,
     ) {
+        let lazy = LazyEvent::new(&event.body, event.source.as_deref());
         event.webhook_ids = self
-            .subscribers(tenant_id, &event.event_type)
+            .subscribers(tenant_id, &event.event_type, &lazy)
             .into_iter()
             .filter(|id| keep(id))
             .collect();
@@ -214,13 +230,28 @@ impl Registry {
             .collect()
     }
 
-    /// The webhooks of a tenant that receive an event type, paused ones
-    /// included (they hold their deliveries).
-    pub(crate) fn subscribers(&self, tenant_id: &str, event_type: &str) -> Vec<String> {
+    /// Whether any webhook of a tenant subscribes to an event type (filters
+    /// aside): spares building an event no webhook can take.
+    pub(crate) fn has_subscribers(&self, tenant_id: &str, event_type: &str) -> bool {
+        let routes = self.routes.read().expect("registry lock");
+        routes
+            .values()
+            .any(|r| r.webhook.tenant_id == tenant_id && r.subscribes_to(event_type))
+    }
+
+    /// The webhooks of a tenant that receive an event: subscribed to its
+    /// type and passed by their filters, paused ones included (they hold
+    /// their deliveries). `event` is parsed only if a filter looks at it.
+    pub(crate) fn subscribers(
+        &self,
+        tenant_id: &str,
+        event_type: &str,
+        event: &LazyEvent<'_>,
+    ) -> Vec<String> {
         let routes = self.routes.read().expect("registry lock");
         let mut ids: Vec<String> = routes
             .values()
-            .filter(|r| r.webhook.tenant_id == tenant_id && r.subscribes_to(event_type))
+            .filter(|r| r.webhook.tenant_id == tenant_id && r.receives(event_type, event))
             .map(|r| r.webhook.id.clone())
             .collect();
         ids.sort();

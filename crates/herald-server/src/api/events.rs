@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use herald_core::ValidationError;
 use herald_core::event::{EventType, parse_event_id, webhook_body};
+use herald_core::filter::LazyEvent;
 use herald_core::ids;
 use herald_store::prelude::*;
 use herald_store::{Ingest, Ingested, NewEvent};
@@ -78,7 +79,10 @@ impl EventInput {
             ));
         }
         let body = webhook_body(&id, event_type.as_str(), now, data);
-        let webhook_ids = state.registry().subscribers(tenant_id, event_type.as_str());
+        let lazy = LazyEvent::new(&body, self.source.as_deref());
+        let webhook_ids = state
+            .registry()
+            .subscribers(tenant_id, event_type.as_str(), &lazy);
         Ok(NewEvent {
             ordering_keys: state.registry().ordering_keys(&webhook_ids, &body),
             body,

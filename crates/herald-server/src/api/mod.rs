@@ -6,6 +6,7 @@ mod auth;
 mod deliveries;
 mod events;
 mod extract;
+mod filter_test;
 mod ingest_limit;
 pub(crate) mod mcp;
 mod metrics;
@@ -157,6 +158,7 @@ pub(crate) fn router(state: AppState, serves_api: bool, mcp: Option<Router<AppSt
             post(webhooks::rotate_secret),
         )
         .route("/webhooks/{id}/test", post(webhooks::test_send))
+        .route("/webhooks/{id}/filter/test", post(filter_test::test))
         .route("/webhooks/{id}/enable", post(webhooks::enable_route))
         .route(
             "/webhooks/{id}/retry-schedule",

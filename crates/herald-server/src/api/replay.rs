@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use herald_core::filter::LazyEvent;
 use herald_store::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
@@ -106,8 +107,8 @@ pub(crate) struct ReplayRequest {
 
 /// Send an event again.
 ///
-/// Sends an event again: to the webhooks now subscribed to its type, or to
-/// the ones listed.
+/// Sends an event again: to the webhooks now subscribed to its type whose
+/// filters pass it, or to the ones listed (whatever their filters say).
 #[utoipa::path(post, path = "/events/{id}/replay", operation_id = "replayEvent", tag = "events", params(("id" = String, Path, description = "The event's id")), request_body(content = Option<ReplayRequest>, description = "Optional; the event's current subscribers when empty"), responses((status = 202, description = "New deliveries of the event", body = crate::api::openapi::bodies::Replayed)))]
 pub(crate) async fn replay_event(
     State(state): State<AppState>,
@@ -123,9 +124,11 @@ pub(crate) async fn replay_event(
         .await?
         .ok_or_else(|| ApiError::not_found("event", &id))?;
     let webhook_ids = match request.webhook_ids {
-        None => state
-            .registry()
-            .subscribers(&caller.tenant_id, &event.event_type),
+        None => state.registry().subscribers(
+            &caller.tenant_id,
+            &event.event_type,
+            &LazyEvent::new(&event.body, event.source.as_deref()),
+        ),
         Some(ids) => {
             if ids.is_empty() || ids.len() > 1000 {
                 return Err(ApiError::validation(

@@ -72,6 +72,7 @@ pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
         "settings": masked_settings(w),
         "description": s.description,
         "event_types": s.event_types,
+        "filter": s.filter,
         "status": s.status,
         "tags": s.tags,
         "headers": masked_headers(&s.headers),

@@ -244,7 +244,8 @@ fn with_health(mut view: Value, health: Value) -> Value {
     view
 }
 
-async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Webhook> {
+/// The caller's webhook `id`, or a 404.
+pub(super) async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Webhook> {
     state
         .store()
         .get_webhook(&caller.tenant_id, id)

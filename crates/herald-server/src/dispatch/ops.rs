@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use herald_core::event::{is_operational, webhook_body};
+use herald_core::filter::LazyEvent;
 use herald_core::ids;
 use herald_store::prelude::*;
 use herald_store::{DeadLetter, DisabledWebhook, Ingest, NewEvent, RecordOutcome};
@@ -89,13 +90,7 @@ pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
     let mut by_tenant: BTreeMap<String, Vec<(NewEvent, String)>> = BTreeMap::new();
     let mut woken = BTreeSet::new();
     for op in events {
-        let webhook_ids: Vec<String> = inner
-            .registry
-            .subscribers(&op.tenant_id, op.event_type)
-            .into_iter()
-            .filter(|id| *id != op.subject)
-            .collect();
-        if webhook_ids.is_empty() {
+        if !inner.registry.has_subscribers(&op.tenant_id, op.event_type) {
             continue;
         }
         let Ok(data) = serde_json::value::to_raw_value(&op.data) else {
@@ -103,8 +98,22 @@ pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
         };
         let id = ids::new_id(ids::EVENT);
         let now = Utc::now();
-        woken.extend(webhook_ids.iter().cloned());
         let body = webhook_body(&id, op.event_type, now, &data);
+        let source = "herald";
+        let webhook_ids: Vec<String> = inner
+            .registry
+            .subscribers(
+                &op.tenant_id,
+                op.event_type,
+                &LazyEvent::new(&body, Some(source)),
+            )
+            .into_iter()
+            .filter(|id| *id != op.subject)
+            .collect();
+        if webhook_ids.is_empty() {
+            continue;
+        }
+        woken.extend(webhook_ids.iter().cloned());
         let event = NewEvent {
             ordering_keys: inner.registry.ordering_keys(&webhook_ids, &body),
             traceparent: None,
@@ -112,7 +121,7 @@ pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
             webhook_ids,
             id,
             event_type: op.event_type.to_string(),
-            source: Some("herald".to_string()),
+            source: Some(source.to_string()),
             idempotency_key: None,
             created_at_ms: now.timestamp_millis(),
         };

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
+use herald_core::filter::FilterSpec;
 use herald_core::retry::RetryPolicy;
 use herald_core::webhook::alerts::AlertSettings;
 use herald_core::webhook::{
@@ -62,6 +63,8 @@ pub(crate) struct Webhook {
     pub(crate) settings: Value,
     pub(crate) description: Option<String>,
     pub(crate) event_types: Vec<String>,
+    /// Which events of its types it receives, by content; `null`: all.
+    pub(crate) filter: Option<FilterSpec>,
     pub(crate) status: WebhookStatus,
     pub(crate) tags: Vec<String>,
     /// Custom headers, the values of credential-looking ones masked.

@@ -21,7 +21,9 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 pub(crate) use docs_page::{docs_page, docs_script};
 
-use super::{analytics, audit, deliveries, events, providers, replay, stats, tenants, webhooks};
+use super::{
+    analytics, audit, deliveries, events, filter_test, providers, replay, stats, tenants, webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,6 +40,7 @@ use super::{analytics, audit, deliveries, events, providers, replay, stats, tena
     paths(
         webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::delete,
         webhooks::bulk_delete, webhooks::secret, webhooks::rotate_secret, webhooks::test_send,
+        filter_test::test,
         webhooks::enable_route, webhooks::retry_schedule, replay::retry_failed, deliveries::list_for_webhook,
         analytics::webhook, analytics::tags,
         events::create, events::create_batch, events::list, events::get, replay::replay_event,
