@@ -127,6 +127,36 @@ pub struct BatchConfig {
     pub max_wait_ms: Option<u64>,
 }
 
+/// Which events of its types a webhook receives, by content: a JSON match
+/// document, a CEL expression over `event`, or both (ANDed).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Filter {
+    /// `{"data": {"severity": {"$in": ["high", "critical"]}}}`.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub match_doc: Option<Value>,
+    /// `event.data.severity == 'high'`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expr: Option<String>,
+}
+
+/// The body of `POST /webhooks/{id}/filter/test`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FilterTest {
+    /// The event, as posted: `type`, `data`, `source`, `id`, `timestamp`,
+    /// each optional.
+    pub event: Value,
+    /// A filter to try instead of the webhook's own (not saved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+}
+
+/// Whether a webhook would receive an event, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterDecision {
+    pub matches: bool,
+    pub reason: String,
+}
+
 /// When a webhook counts as degraded; fields left out take the server's.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AlertSettings {
@@ -153,6 +183,8 @@ pub struct Webhook {
     pub description: Option<String>,
     #[serde(default)]
     pub event_types: Vec<String>,
+    #[serde(default)]
+    pub filter: Option<Filter>,
     pub status: WebhookStatus,
     #[serde(default)]
     pub tags: Vec<String>,
@@ -244,6 +276,8 @@ pub struct NewWebhook {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_types: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<WebhookStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
@@ -310,6 +344,8 @@ pub struct WebhookPatch {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<WebhookStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -570,6 +606,13 @@ impl Client {
     /// `POST /webhooks/{id}/test`: one signed request now, no retries.
     pub fn test_webhook(&self, id: &str, request: &TestRequest) -> Call<TestResult> {
         self.api(Method::POST, &["webhooks", id, "test"])
+            .body(request)
+    }
+
+    /// `POST /webhooks/{id}/filter/test`: whether the webhook would receive
+    /// an event (its types and filter, or the filter given), and why.
+    pub fn test_filter(&self, id: &str, request: &FilterTest) -> Call<FilterDecision> {
+        self.api(Method::POST, &["webhooks", id, "filter", "test"])
             .body(request)
     }
 

@@ -126,6 +126,14 @@ pub(crate) struct WebhookFields {
     /// a prefix (`hpo.*`). 1–100 patterns; default `["*"]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     event_types: Option<Vec<String>>,
+    /// Only events whose content matches, on top of `event_types`:
+    /// `{"match": {"data": {"severity": {"$in": ["high", "critical"]}}}}`
+    /// (a JSON match document: plain values are equality; `$eq $neq $gt
+    /// $gte $lt $lte $in $nin $exist $regex $startsWith $endsWith
+    /// $contains $and $or $not`; dot paths) and/or `{"expr": "event.data.
+    /// severity == 'high'"}` (CEL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<Map<String, Value>>,
     /// Labels to find the webhook by (at most 50).
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<Vec<String>>,

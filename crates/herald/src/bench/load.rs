@@ -100,7 +100,7 @@ pub(crate) struct LoadResult {
 }
 
 /// One event body; `n` makes the id (`b<n>`) the receiver matches on.
-fn event_json(n: usize) -> String {
+pub(crate) fn event_json(n: usize) -> String {
     format!(
         r#"{{"type":"bench.event","id":"b{n}","source":"bench","data":{{"experiment":"resnet34","step":{n},"accuracy":0.968,"loss":0.0712,"dashboard_url":"https://example.com/runs/{n}"}}}}"#
     )

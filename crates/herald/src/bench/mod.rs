@@ -25,7 +25,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use cluster::Cluster;
-use herald_client::{DeliveryCounts, NewWebhook, WebhookStatus};
+use herald_client::{DeliveryCounts, Filter, FilterTest, NewWebhook, WebhookStatus};
 use load::{Connections, Load};
 use receiver::Clock;
 use report::{Figures, Summary, Testbed};
@@ -84,6 +84,15 @@ pub(crate) struct BenchArgs {
     /// data directory and port; the load is spread over all of them.
     #[arg(long, default_value_t = 1)]
     nodes: usize,
+    /// A JSON match filter on every bench webhook, to measure its cost; it
+    /// must let every bench event through (checked before the run), e.g.
+    /// `{"type": "bench.event", "data.accuracy": {"$gte": 0.5}}`.
+    #[arg(long, value_name = "JSON")]
+    filter: Option<String>,
+    /// A CEL filter on every bench webhook, as `--filter` (the two are
+    /// ANDed), e.g. `event.data.experiment == 'resnet34'`.
+    #[arg(long, value_name = "CEL")]
+    filter_expr: Option<String>,
     /// Extra argument for `herald serve` (repeatable), e.g.
     /// `--server-arg=--sqlite-synchronous=normal`.
     #[arg(long = "server-arg", allow_hyphen_values = true)]
@@ -115,7 +124,24 @@ impl BenchArgs {
             "max_in_flight": self.max_in_flight,
             "runs": self.runs,
             "server_args": self.server_args,
+            "filter": self.filter,
+            "filter_expr": self.filter_expr,
         })
+    }
+
+    /// The bench webhooks' filter, if one is asked for.
+    fn filter(&self) -> anyhow::Result<Option<Filter>> {
+        if self.filter.is_none() && self.filter_expr.is_none() {
+            return Ok(None);
+        }
+        let match_doc = match &self.filter {
+            Some(text) => Some(serde_json::from_str(text).context("--filter: not valid JSON")?),
+            None => None,
+        };
+        Ok(Some(Filter {
+            match_doc,
+            expr: self.filter_expr.clone(),
+        }))
     }
 
     fn testbed(&self) -> Testbed {
@@ -194,6 +220,7 @@ async fn create_webhooks(
     status: WebhookStatus,
 ) -> anyhow::Result<Vec<String>> {
     let api = cluster.first().api()?;
+    let filter = args.filter()?;
     let mut ids = Vec::new();
     for i in 0..args.webhooks {
         let mut webhook =
@@ -201,10 +228,26 @@ async fn create_webhooks(
         webhook.event_types = Some(vec!["bench.event".to_string()]);
         webhook.status = Some(status.clone());
         webhook.max_in_flight = Some(args.max_in_flight);
+        webhook.filter = filter.clone();
         let made = api
             .create_webhook(&webhook)
             .await
             .context("creating a webhook failed")?;
+        if filter.is_some() && ids.is_empty() {
+            // The run counts on every event being delivered.
+            let sample = serde_json::from_str(&load::event_json(0))?;
+            let test = FilterTest {
+                event: sample,
+                filter: None,
+            };
+            let decision = api.test_filter(&made.id, &test).await?;
+            if !decision.matches {
+                bail!(
+                    "the filter must let every bench event through; it refuses them: {}",
+                    decision.reason
+                );
+            }
+        }
         ids.push(made.id);
     }
     cluster.wait_routed(args.webhooks).await?;

@@ -155,6 +155,14 @@ struct Fields {
     /// The provider's settings as a JSON object (or `@file.json`).
     #[arg(long, value_name = "JSON")]
     settings: Option<String>,
+    /// Only events matching this JSON match document (or `@file.json`),
+    /// such as `{"data": {"severity": "high"}}`: the filter's `match`.
+    #[arg(long, value_name = "JSON")]
+    filter: Option<String>,
+    /// Only events for which this CEL expression is true, such as
+    /// `event.data.severity == 'high'`: the filter's `expr`.
+    #[arg(long, value_name = "CEL")]
+    filter_expr: Option<String>,
     /// How requests are signed.
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(herald_client::SignatureScheme::KNOWN))]
     signature: Option<String>,
@@ -212,6 +220,17 @@ impl Fields {
                 return Err(Failure::usage("--settings: must be a JSON object"));
             }
             body.insert("settings".into(), value);
+        }
+        if self.filter.is_some() || self.filter_expr.is_some() {
+            // The two flags make one `filter`, replacing the file's.
+            let mut filter = Map::new();
+            if let Some(doc) = &self.filter {
+                filter.insert("match".into(), input::json_arg("--filter", doc)?);
+            }
+            if let Some(expr) = &self.filter_expr {
+                filter.insert("expr".into(), expr.clone().into());
+            }
+            body.insert("filter".into(), Value::Object(filter));
         }
         if let Some(n) = self.max_retries {
             // Into the file's retry policy, if it has one, not over it.
@@ -459,6 +478,14 @@ pub(crate) fn view(w: &Webhook) -> String {
     }
     if w.settings.as_object().is_some_and(|s| !s.is_empty()) {
         pairs.push(("settings", w.settings.to_string()));
+    }
+    if let Some(filter) = &w.filter {
+        if let Some(doc) = &filter.match_doc {
+            pairs.push(("filter", doc.to_string()));
+        }
+        if let Some(expr) = &filter.expr {
+            pairs.push(("filter expr", expr.clone()));
+        }
     }
     pairs.extend([
         ("created", output::time(&w.created_at)),

@@ -326,6 +326,78 @@ async fn webhooks_commands() {
 }
 
 #[tokio::test]
+async fn webhook_filters_from_the_command_line() {
+    let server = TestServer::start().await;
+    let herald = Herald::new(&server);
+    let created = herald
+        .run(&[
+            "webhooks",
+            "create",
+            "--json",
+            "--name",
+            "pd",
+            "--webhook-url",
+            "http://127.0.0.1:9/h",
+            "--filter",
+            r#"{"data": {"severity": {"$in": ["high", "critical"]}}}"#,
+            "--filter-expr",
+            "event.data.amount >= 1000",
+        ])
+        .await;
+    let webhook = created.json();
+    assert_eq!(
+        webhook["filter"],
+        json!({"match": {"data": {"severity": {"$in": ["high", "critical"]}}},
+               "expr": "event.data.amount >= 1000"}),
+        "{}",
+        created.stdout
+    );
+    let id = webhook["id"].as_str().unwrap();
+    let shown = herald.run(&["webhooks", "get", id]).await;
+    assert!(
+        shown
+            .ok()
+            .contains(r#"{"data":{"severity":{"$in":["high","critical"]}}}"#),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown.stdout.contains("event.data.amount >= 1000"),
+        "{}",
+        shown.stdout
+    );
+    // A flag replaces the whole filter; `--reset filter` removes it.
+    let updated = herald
+        .run(&["webhooks", "update", id, "--json", "--filter-expr", "true"])
+        .await;
+    assert_eq!(
+        updated.json()["filter"],
+        json!({"expr": "true"}),
+        "{}",
+        updated.stdout
+    );
+    let reset = herald
+        .run(&["webhooks", "update", id, "--json", "--reset", "filter"])
+        .await;
+    assert!(reset.json()["filter"].is_null(), "{}", reset.stdout);
+    // Refused by the server, naming the part at fault.
+    herald
+        .run(&[
+            "webhooks",
+            "update",
+            id,
+            "--filter",
+            r#"{"data.x": {"$foo": 1}}"#,
+        ])
+        .await
+        .fails(VALIDATION, &["filter.match.data.x.$foo"]);
+    herald
+        .run(&["webhooks", "update", id, "--filter", "{not json"])
+        .await
+        .fails(USAGE, &["--filter"]);
+}
+
+#[tokio::test]
 async fn bad_input_names_the_field_and_changes_nothing() {
     let server = TestServer::start().await;
     let herald = Herald::new(&server);

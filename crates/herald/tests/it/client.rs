@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use herald_client::{
     AnalyticsQuery, AuditFilter, Client, ClientConfig, DeliveryFilter, DeliveryStatus, ErrorKind,
-    EventFilter, Granularity, NewEvent, NewWebhook, RetryPolicy, RetryWindow, RotateSecret, Scheme,
-    SignatureConfig, SignatureScheme, TestRequest, VerifyError, WebhookFilter, WebhookPatch,
-    WebhookStatus, verify,
+    EventFilter, Filter, FilterTest, Granularity, NewEvent, NewWebhook, RetryPolicy, RetryWindow,
+    RotateSecret, Scheme, SignatureConfig, SignatureScheme, TestRequest, VerifyError,
+    WebhookFilter, WebhookPatch, WebhookStatus, verify,
 };
 use serde_json::json;
 
@@ -218,6 +218,49 @@ async fn webhooks_through_the_client() {
         .expect("bulk delete");
     assert_eq!(bulk.deleted, [second.id]);
     assert_eq!(bulk.not_found, [first.id]);
+}
+
+#[tokio::test]
+async fn filters_through_the_client() {
+    let server = TestServer::start().await;
+    let client = client_of(&server);
+    let mut new = hook("filtered", "http://127.0.0.1:9/h");
+    new.filter = Some(Filter {
+        match_doc: Some(json!({"data.severity": "high"})),
+        expr: None,
+    });
+    let made = client.create_webhook(&new).await.expect("create");
+    assert_eq!(made.filter, new.filter);
+    let test = |data: serde_json::Value| FilterTest {
+        event: json!({"type": "alert", "data": data}),
+        filter: None,
+    };
+    let yes = client
+        .test_filter(&made.id, &test(json!({"severity": "high"})))
+        .await
+        .expect("test");
+    assert!(yes.matches, "{}", yes.reason);
+    let no = client
+        .test_filter(&made.id, &test(json!({"severity": "low"})))
+        .await
+        .expect("test");
+    assert!(!no.matches);
+    assert_eq!(no.reason, r#"match: data.severity: "low" is not "high""#);
+    let cleared = client
+        .update_webhook(&made.id, &WebhookPatch::default().reset("filter"))
+        .await
+        .expect("clear");
+    assert_eq!(cleared.filter, None);
+    let bad = WebhookPatch {
+        filter: Some(Filter {
+            match_doc: None,
+            expr: Some("event.data.severity ==".into()),
+        }),
+        ..WebhookPatch::default()
+    };
+    let e = client.update_webhook(&made.id, &bad).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+    assert_eq!(e.field(), Some("filter.expr"), "{e}");
 }
 
 #[tokio::test]
