@@ -273,6 +273,9 @@ fn check_references(e: &IdedExpr, body_vars: &[&str]) -> Result<(), String> {
             ))
         }
         Expr::Call(call) => {
+            if call.func_name == "matches" {
+                check_pattern(call)?;
+            }
             if let Some(target) = &call.target {
                 check_references(target, body_vars)?;
             }
@@ -312,6 +315,29 @@ fn check_references(e: &IdedExpr, body_vars: &[&str]) -> Result<(), String> {
         }
         Expr::Literal(_) | Expr::Unspecified => Ok(()),
     }
+}
+
+/// `matches()` compiles its pattern at every evaluation, with the `regex`
+/// crate's default limits: the pattern must be a literal, held to the
+/// limits of `$regex`, so no event can supply one and none is large.
+fn check_pattern(call: &cel::common::ast::CallExpr) -> Result<(), String> {
+    let pattern = match &call.target {
+        Some(_) => call.args.first(),
+        None => call.args.get(1),
+    };
+    let text = match pattern.map(|p| &p.expr) {
+        Some(Expr::Literal(cel::common::ast::LiteralValue::String(s))) => s.inner().to_string(),
+        _ => {
+            return Err(
+                "uses matches() with a pattern that is not a string literal; write the \
+                 pattern in the expression (or use `$regex` in `match`)"
+                    .to_string(),
+            );
+        }
+    };
+    super::json_match::compile_regex(&text)
+        .map(drop)
+        .map_err(|m| format!("uses matches() with a pattern it cannot take: {m}"))
 }
 
 fn shorten(text: String) -> String {

@@ -422,7 +422,7 @@ fn nests_too_deep(items: &[Value], depth: usize) -> bool {
 
 /// A `$regex`, compiled linear-time by the `regex` crate within size
 /// limits, so no pattern can take exponential time or unbounded memory.
-fn compile_regex(pattern: &str) -> Result<Regex, String> {
+pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
     if pattern.chars().count() > MAX_REGEX_LEN {
         return Err(format!(
             "the regular expression must be at most {MAX_REGEX_LEN} characters"
