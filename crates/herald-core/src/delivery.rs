@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
+    /// Held until the time its event was posted for (`deliver_at`,
+    /// `delay_ms`); can be cancelled until then.
+    Scheduled,
     /// Waiting for its first attempt (or held while the webhook is paused).
     Pending,
     /// Claimed by a worker; an attempt is under way.
@@ -21,26 +24,32 @@ pub enum DeliveryStatus {
     /// Not sent on purpose (its provider is switched off on this server);
     /// the attempt record says why.
     Skipped,
+    /// A scheduled delivery whose event was cancelled before it was due.
+    Cancelled,
 }
 
 impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 6] = [
+    pub const ALL: [DeliveryStatus; 8] = [
+        Self::Scheduled,
         Self::Pending,
         Self::Delivering,
         Self::Retrying,
         Self::Delivered,
         Self::Failed,
         Self::Skipped,
+        Self::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Scheduled => "scheduled",
             Self::Pending => "pending",
             Self::Delivering => "delivering",
             Self::Retrying => "retrying",
             Self::Delivered => "delivered",
             Self::Failed => "failed",
             Self::Skipped => "skipped",
+            Self::Cancelled => "cancelled",
         }
     }
 }

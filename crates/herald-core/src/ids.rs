@@ -13,6 +13,7 @@ pub const ATTEMPT: &str = "att";
 pub const TENANT: &str = "tnt";
 pub const API_KEY: &str = "key";
 pub const AUDIT: &str = "aud";
+pub const SCHEDULE: &str = "sch";
 
 /// The tenant every row belongs to until tenants can be created.
 pub const DEFAULT_TENANT: &str = "tnt_default";

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod ids;
 pub mod network;
 pub mod retry;
+pub mod schedule;
 pub mod signing;
 pub mod trace;
 pub mod validation;

@@ -12,6 +12,7 @@ use herald_core::delivery::DeliveryStatus;
 use herald_core::webhook::Webhook;
 
 use crate::rollups::{AnalyticsQuery, AnalyticsRow, WebhookStats};
+use crate::schedules::{ScheduleAdvance, ScheduleRow};
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Claim,
     ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, Ingest, LaneClaim, NewEvent,
@@ -71,6 +72,16 @@ pub trait EventStore: Send + Sync {
         &self,
         event_seq: i64,
     ) -> impl Future<Output = Result<Vec<DeliveryRow>>> + Send;
+
+    /// Cancels the deliveries of an event that are still `scheduled` (not
+    /// yet taken by a lane): they become `cancelled`. Answers how many,
+    /// `None` when the event does not exist.
+    fn cancel_event(
+        &self,
+        tenant_id: &str,
+        event_id: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<u64>>> + Send;
 
     /// Sends a stored event again: one new pending delivery to each of
     /// `webhook_ids` (with its ordering key, for ordered webhooks). `None`
@@ -409,8 +420,60 @@ pub trait Lanes: Send + Sync {
 }
 
 /// The whole contract, and what is asked of the database itself.
+/// Recurring schedules: what they emit and which tick is next.
+pub trait ScheduleStore: Send + Sync {
+    /// Stores a new schedule; a name already used by the tenant is
+    /// [`crate::StoreError::UniqueViolation`].
+    fn insert_schedule(&self, row: ScheduleRow) -> impl Future<Output = Result<()>> + Send;
+
+    /// Replaces what an edit may change (name, pattern, zone, event,
+    /// paused, next tick); false when there is no such schedule.
+    fn update_schedule(&self, row: ScheduleRow) -> impl Future<Output = Result<bool>> + Send;
+
+    fn delete_schedule(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    fn get_schedule(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<ScheduleRow>>> + Send;
+
+    /// A tenant's schedules by name.
+    fn list_schedules(
+        &self,
+        tenant_id: &str,
+    ) -> impl Future<Output = Result<Vec<ScheduleRow>>> + Send;
+
+    /// Unpaused schedules of every tenant whose next tick is at or before
+    /// `now_ms`, the most overdue first.
+    fn due_schedules(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ScheduleRow>>> + Send;
+
+    /// The earliest next tick of any unpaused schedule.
+    fn next_schedule_due(&self) -> impl Future<Output = Result<Option<i64>>> + Send;
+
+    /// Moves a schedule from one tick to the next, only if its next tick is
+    /// still `step.from_ms` and it is not paused: true for the one caller
+    /// (of any node) that moved it.
+    fn advance_schedule(&self, step: ScheduleAdvance) -> impl Future<Output = Result<bool>> + Send;
+}
+
 pub trait Storage:
-    EventStore + DeliveryQueue + DeliveryLog + WebhookStore + TenantStore + AuditLog + Lanes
+    EventStore
+    + DeliveryQueue
+    + DeliveryLog
+    + WebhookStore
+    + TenantStore
+    + AuditLog
+    + Lanes
+    + ScheduleStore
 {
     /// The schema version the database is at: the same number means the
     /// same schema on either engine.

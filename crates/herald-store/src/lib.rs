@@ -27,6 +27,7 @@ mod queue_stats;
 mod recording;
 mod registry;
 pub mod rollups;
+mod schedules;
 mod sealing;
 mod sqlite;
 mod store;
@@ -37,11 +38,13 @@ mod types;
 pub use audit::{AuditEntry, AuditFilter, AuditRow};
 pub use cluster::{Change, LaneClaim};
 pub use contract::{
-    AuditLog, DeliveryLog, DeliveryQueue, EventStore, Lanes, Storage, TenantStore, WebhookStore,
+    AuditLog, DeliveryLog, DeliveryQueue, EventStore, Lanes, ScheduleStore, Storage, TenantStore,
+    WebhookStore,
 };
 pub use error::StoreError;
 pub use postgres::PostgresOptions;
 pub use registry::{Ingest, RegistrySnapshot};
+pub use schedules::{ScheduleAdvance, ScheduleRow};
 pub use sealing::MasterKey;
 pub use sqlite::{SqliteOptions, Synchronous};
 pub use store::{Engine, Store, StoreOptions};
@@ -52,7 +55,8 @@ pub use types::*;
 /// `use herald_store::prelude::*;`.
 pub mod prelude {
     pub use crate::contract::{
-        AuditLog, DeliveryLog, DeliveryQueue, EventStore, Lanes, Storage, TenantStore, WebhookStore,
+        AuditLog, DeliveryLog, DeliveryQueue, EventStore, Lanes, ScheduleStore, Storage,
+        TenantStore, WebhookStore,
     };
 }
 

@@ -358,7 +358,45 @@ ALTER TABLE attempts ALTER COLUMN response_body TYPE BYTEA
         sqlite: FIVE_MINUTES_SQLITE,
         postgres: FIVE_MINUTES_POSTGRES,
     },
+    Migration {
+        version: 14,
+        summary: "scheduled events (deliver_at, a `scheduled` state in the queue) and cron schedules",
+        sqlite: SCHEDULES,
+        postgres: SCHEDULES,
+    },
 ];
+
+/// Events held until a time (their deliveries wait as `scheduled`, in the
+/// queue's index so a lane finds them when due), and recurring schedules.
+/// A schedule's `next_run_at` is the oldest tick not yet emitted: the
+/// node that emits it moves it on with a compare-and-set, and the event
+/// of a tick carries an idempotency key made of the schedule and the
+/// tick, so two nodes emitting the same tick store it once.
+const SCHEDULES: &str = "
+ALTER TABLE events ADD COLUMN deliver_at BIGINT;
+DROP INDEX deliveries_queue;
+CREATE INDEX deliveries_queue ON deliveries (webhook_id, next_attempt_at, seq)
+    WHERE status IN ('pending', 'retrying', 'scheduled');
+
+CREATE TABLE schedules (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    cron         TEXT NOT NULL,
+    timezone     TEXT NOT NULL,
+    event_type   TEXT NOT NULL,
+    event_data   TEXT NOT NULL,
+    paused       BIGINT NOT NULL DEFAULT 0,
+    next_run_at  BIGINT,
+    last_run_at  BIGINT,
+    runs         BIGINT NOT NULL DEFAULT 0,
+    skipped      BIGINT NOT NULL DEFAULT 0,
+    created_at   BIGINT NOT NULL,
+    updated_at   BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX schedules_by_name ON schedules (tenant_id, name);
+CREATE INDEX schedules_due ON schedules (next_run_at) WHERE paused = 0;
+";
 
 /// The five-minute rows of the minutes recorded before that granularity
 /// was written. A row's `duration_min_ms` counts only when it had

@@ -12,7 +12,7 @@ SELECT d.status,
        COUNT(*),
        MIN(d.created_at)
 FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-WHERE d.status IN ('pending', 'retrying', 'delivering')
+WHERE d.status IN ('pending', 'retrying', 'delivering', 'scheduled')
 GROUP BY d.status, CASE WHEN w.status = 'active' THEN 1 ELSE 0 END";
 
 /// One row of [`QUERY`].
@@ -31,6 +31,7 @@ pub(crate) fn fold(rows: impl IntoIterator<Item = Row>) -> QueueStats {
         let count = u64::try_from(row.count).unwrap_or(0);
         match (row.status.as_str(), row.active) {
             ("delivering", _) => stats.delivering += count,
+            ("scheduled", _) => stats.scheduled += count,
             (_, false) => stats.held += count,
             (waiting, true) => {
                 if waiting == "pending" {

@@ -8,15 +8,16 @@ use herald_core::delivery::DeliveryStatus;
 use herald_core::webhook::Webhook;
 
 use crate::contract::{
-    AuditLog, DeliveryLog, DeliveryQueue, EventStore, Lanes, Storage, TenantStore, WebhookStore,
+    AuditLog, DeliveryLog, DeliveryQueue, EventStore, Lanes, ScheduleStore, Storage, TenantStore,
+    WebhookStore,
 };
 use crate::rollups::{AnalyticsQuery, AnalyticsRow, WebhookStats};
 use crate::sealing::Sealer;
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Change, Claim,
     ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, Ingest, LaneClaim, MasterKey, NewEvent,
-    PostgresOptions, QueueStats, RecordOutcome, RegistrySnapshot, Requeue, Result, SqliteOptions,
-    StoreError, TenantRow, postgres, sqlite,
+    PostgresOptions, QueueStats, RecordOutcome, RegistrySnapshot, Requeue, Result, ScheduleAdvance,
+    ScheduleRow, SqliteOptions, StoreError, TenantRow, postgres, sqlite,
 };
 
 /// Which database to open.
@@ -135,6 +136,7 @@ forward!(EventStore {
         limit: usize,
     ) -> Result<Vec<EventRow>>;
     fn event_deliveries(&self, event_seq: i64) -> Result<Vec<DeliveryRow>>;
+    fn cancel_event(&self, tenant_id: &str, event_id: &str, now_ms: i64) -> Result<Option<u64>>;
     fn replay_event(
         &self,
         tenant_id: &str,
@@ -143,6 +145,17 @@ forward!(EventStore {
         now_ms: i64,
     ) -> Result<Option<u32>>;
     fn prune(&self, before_ms: i64, limit: usize) -> Result<usize>;
+});
+
+forward!(ScheduleStore {
+    fn insert_schedule(&self, row: ScheduleRow) -> Result<()>;
+    fn update_schedule(&self, row: ScheduleRow) -> Result<bool>;
+    fn delete_schedule(&self, tenant_id: &str, id: &str) -> Result<bool>;
+    fn get_schedule(&self, tenant_id: &str, id: &str) -> Result<Option<ScheduleRow>>;
+    fn list_schedules(&self, tenant_id: &str) -> Result<Vec<ScheduleRow>>;
+    fn due_schedules(&self, now_ms: i64, limit: usize) -> Result<Vec<ScheduleRow>>;
+    fn next_schedule_due(&self) -> Result<Option<i64>>;
+    fn advance_schedule(&self, step: ScheduleAdvance) -> Result<bool>;
 });
 
 forward!(DeliveryQueue {

@@ -22,6 +22,19 @@ pub struct NewEvent {
     /// The W3C `traceparent` the event was posted with, already checked:
     /// its deliveries continue that trace.
     pub traceparent: Option<String>,
+    /// When the deliveries fall due, if later than `created_at_ms`: they
+    /// wait as `scheduled` until then and can be cancelled.
+    pub deliver_at_ms: Option<i64>,
+}
+
+impl NewEvent {
+    /// The state its deliveries start in and when they fall due.
+    pub(crate) fn first_due(&self) -> (&'static str, i64) {
+        match self.deliver_at_ms {
+            Some(at) if at > self.created_at_ms => ("scheduled", at),
+            _ => ("pending", self.created_at_ms),
+        }
+    }
 }
 
 /// The answer to one ingested event.
@@ -68,6 +81,9 @@ impl ClaimedDelivery {
 /// waiting or under way, and how long the oldest has waited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueStats {
+    /// Held until their event's `deliver_at`, of any webhook: not a
+    /// backlog, so not in the oldest pending age either.
+    pub scheduled: u64,
     /// Waiting for a first attempt, of active webhooks.
     pub pending: u64,
     /// Leased by a worker: an attempt under way.
@@ -221,6 +237,8 @@ pub struct EventRow {
     pub source: Option<String>,
     pub body: String,
     pub created_at_ms: i64,
+    /// The time it was posted for, when its deliveries were held until then.
+    pub deliver_at_ms: Option<i64>,
 }
 
 /// Which deliveries a list shows.

@@ -64,12 +64,12 @@ impl DeliveryQueue for PgStore {
             format!(
                 "SELECT d.seq FROM deliveries d
                  WHERE d.seq IN ({ORDERED_HEADS})
-                   AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= $2
+                   AND d.status IN ('pending', 'retrying', 'scheduled') AND d.next_attempt_at <= $2
                  ORDER BY d.seq LIMIT $4 FOR UPDATE SKIP LOCKED"
             )
         } else {
             "SELECT seq FROM deliveries
-             WHERE webhook_id = $1 AND status IN ('pending', 'retrying') AND next_attempt_at <= $2
+             WHERE webhook_id = $1 AND status IN ('pending', 'retrying', 'scheduled') AND next_attempt_at <= $2
              ORDER BY next_attempt_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED"
                 .to_string()
         };
@@ -171,7 +171,7 @@ impl DeliveryQueue for PgStore {
 
     async fn webhooks_with_queued_deliveries(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT DISTINCT webhook_id FROM deliveries WHERE status IN ('pending', 'retrying')",
+            "SELECT DISTINCT webhook_id FROM deliveries WHERE status IN ('pending', 'retrying', 'scheduled')",
         )
         .fetch_all(self.pool())
         .await?)
@@ -436,11 +436,11 @@ async fn next_due_of(pool: &PgPool, webhook_id: &str, ordered: bool) -> Result<O
     let sql = if ordered {
         format!(
             "SELECT MIN(next_attempt_at) FROM deliveries
-             WHERE seq IN ({ORDERED_HEADS}) AND status IN ('pending', 'retrying')"
+             WHERE seq IN ({ORDERED_HEADS}) AND status IN ('pending', 'retrying', 'scheduled')"
         )
     } else {
         "SELECT MIN(next_attempt_at) FROM deliveries
-         WHERE webhook_id = $1 AND status IN ('pending', 'retrying')"
+         WHERE webhook_id = $1 AND status IN ('pending', 'retrying', 'scheduled')"
             .to_string()
     };
     Ok(sqlx::query_scalar(&sql)

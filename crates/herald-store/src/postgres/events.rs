@@ -23,7 +23,7 @@ impl EventStore for PgStore {
             "SELECT seq FROM events e
              WHERE created_at < $1
                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq
-                               AND d.status IN ('pending', 'delivering', 'retrying'))
+                               AND d.status IN ('pending', 'delivering', 'retrying', 'scheduled'))
              ORDER BY seq LIMIT $2",
         )
         .bind(before_ms)
@@ -40,6 +40,34 @@ impl EventStore for PgStore {
         }
         tx.commit().await?;
         Ok(seqs.len())
+    }
+
+    async fn cancel_event(
+        &self,
+        tenant_id: &str,
+        event_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<u64>> {
+        // One statement: a lane claiming the delivery at the same moment
+        // either took it first (it is no longer `scheduled`) or finds it
+        // cancelled.
+        let found: Option<i64> = sqlx::query_scalar(
+            "WITH event AS (SELECT seq FROM events WHERE tenant_id = $1 AND id = $2),
+             cancelled AS (
+                 UPDATE deliveries
+                 SET status = 'cancelled', next_attempt_at = NULL, updated_at = $3,
+                     last_error = 'cancelled before it was due'
+                 WHERE event_seq = (SELECT seq FROM event) AND status = 'scheduled'
+                 RETURNING 1
+             )
+             SELECT (SELECT count(*) FROM cancelled) FROM event",
+        )
+        .bind(tenant_id)
+        .bind(event_id)
+        .bind(now_ms)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(found.map(|n| n as u64))
     }
 
     async fn replay_event(
@@ -66,6 +94,8 @@ impl EventStore for PgStore {
             webhook_ids: webhooks,
             ordering_keys: keys,
             created_at_ms: vec![now_ms; count],
+            statuses: vec!["pending"; count],
+            due_at_ms: vec![now_ms; count],
         };
         insert_deliveries(&mut tx, tenant_id, new).await?;
         sqlx::query("UPDATE events SET delivery_count = delivery_count + $2 WHERE seq = $1")
@@ -104,12 +134,15 @@ impl EventStore for PgStore {
                 answers.push(original_answer(&mut tx, tenant_id, event).await?);
                 continue;
             };
+            let (status, due_ms) = event.first_due();
             for (i, webhook_id) in event.webhook_ids.iter().enumerate() {
                 new.event_seqs.push(seq);
                 new.webhook_ids.push(webhook_id.clone());
                 new.ordering_keys
                     .push(event.ordering_keys.get(i).cloned().flatten());
                 new.created_at_ms.push(event.created_at_ms);
+                new.statuses.push(status);
+                new.due_at_ms.push(due_ms);
             }
             answers.push(Ingested {
                 id: event.id.clone(),
@@ -170,7 +203,7 @@ impl EventStore for PgStore {
 
     async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
         let row = sqlx::query(
-            "SELECT seq, id, type, source, body, created_at FROM events
+            "SELECT seq, id, type, source, body, created_at, deliver_at FROM events
              WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant_id)
@@ -188,7 +221,7 @@ impl EventStore for PgStore {
         limit: usize,
     ) -> Result<Vec<EventRow>> {
         let rows = sqlx::query(
-            "SELECT seq, id, type, source, body, created_at FROM events
+            "SELECT seq, id, type, source, body, created_at, deliver_at FROM events
              WHERE tenant_id = $1 AND seq < $2 AND ($3::text IS NULL OR type = $3) AND NOT test
              ORDER BY seq DESC LIMIT $4",
         )
@@ -221,6 +254,7 @@ fn event_row(r: &PgRow) -> Result<EventRow> {
         source: r.try_get(3)?,
         body: r.try_get(4)?,
         created_at_ms: r.try_get(5)?,
+        deliver_at_ms: r.try_get(6)?,
     })
 }
 
@@ -244,13 +278,13 @@ async fn insert_events(
         "WITH registry AS (SELECT version FROM herald_registry),
          inserted AS (
              INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
-                                 delivery_count, test, created_at, traceparent)
+                                 delivery_count, test, created_at, traceparent, deliver_at)
              SELECT $1, e.id, e.type, e.source, e.key, e.body, e.count, $8, e.created_at,
-                    e.traceparent
+                    e.traceparent, e.deliver_at
              FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::int[], $9::bigint[], $11::text[])
+                         $7::int[], $9::bigint[], $11::text[], $12::bigint[])
                   WITH ORDINALITY AS e(id, type, source, key, body, count, created_at,
-                                       traceparent, n)
+                                       traceparent, deliver_at, n)
              WHERE $10::bigint IS NULL OR $10 = (SELECT version FROM registry)
              ORDER BY e.n
              ON CONFLICT DO NOTHING
@@ -276,6 +310,7 @@ async fn insert_events(
     .bind(events.iter().map(|e| e.created_at_ms).collect::<Vec<_>>())
     .bind(registry_version)
     .bind(optional(|e| e.traceparent.as_deref()))
+    .bind(events.iter().map(|e| e.deliver_at_ms).collect::<Vec<_>>())
     .fetch_all(&mut **tx)
     .await?;
     let mut inserted = HashMap::with_capacity(rows.len());
@@ -299,8 +334,12 @@ struct NewDeliveries {
     event_seqs: Vec<i64>,
     webhook_ids: Vec<String>,
     ordering_keys: Vec<Option<String>>,
-    /// When each was created (and so falls due).
+    /// When each was created.
     created_at_ms: Vec<i64>,
+    /// The state each starts in (`pending`, or `scheduled` until due).
+    statuses: Vec<&'static str>,
+    /// When each falls due.
+    due_at_ms: Vec<i64>,
 }
 
 /// Inserts pending deliveries, due at once, in one statement and tells the
@@ -319,9 +358,10 @@ async fn insert_deliveries(
     sqlx::query(
         "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status,
                                  next_attempt_at, created_at, updated_at, ordering_key)
-         SELECT d.id, $1, d.event_seq, d.webhook_id, 'pending', d.at, d.at, d.at, d.key
-         FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[])
-              WITH ORDINALITY AS d(id, event_seq, webhook_id, at, key, n)
+         SELECT d.id, $1, d.event_seq, d.webhook_id, d.status, d.due, d.at, d.at, d.key
+         FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[],
+                     $7::text[], $8::bigint[])
+              WITH ORDINALITY AS d(id, event_seq, webhook_id, at, key, status, due, n)
          ORDER BY d.n",
     )
     .bind(tenant_id)
@@ -330,6 +370,8 @@ async fn insert_deliveries(
     .bind(&new.webhook_ids)
     .bind(&new.created_at_ms)
     .bind(&new.ordering_keys)
+    .bind(&new.statuses)
+    .bind(&new.due_at_ms)
     .execute(&mut **tx)
     .await?;
     let mut webhooks = new.webhook_ids;

@@ -116,7 +116,7 @@ impl Lanes for PgStore {
         // the next event: whichever node hears this takes the lane.
         let waiting: Option<i64> = sqlx::query_scalar(
             "SELECT 1::bigint FROM deliveries
-             WHERE webhook_id = $1 AND status IN ('pending', 'retrying') LIMIT 1",
+             WHERE webhook_id = $1 AND status IN ('pending', 'retrying', 'scheduled') LIMIT 1",
         )
         .bind(webhook_id)
         .fetch_optional(&mut *tx)

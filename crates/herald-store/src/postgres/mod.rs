@@ -15,6 +15,7 @@ mod events;
 mod lanes;
 mod listener;
 mod rollups;
+mod schedules;
 mod schema;
 mod tenants;
 mod webhooks;

@@ -106,6 +106,7 @@ impl TenantStore for PgStore {
             "DELETE FROM events WHERE tenant_id = $1",
             "DELETE FROM attempt_rollups WHERE tenant_id = $1",
             "DELETE FROM webhook_stats WHERE tenant_id = $1",
+            "DELETE FROM schedules WHERE tenant_id = $1",
             "DELETE FROM lane_leases WHERE webhook_id IN
                (SELECT id FROM webhooks WHERE tenant_id = $1)",
             "DELETE FROM webhooks WHERE tenant_id = $1",

@@ -110,7 +110,7 @@ impl DeliveryQueue for SqliteStore {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT DISTINCT webhook_id FROM deliveries
-                 WHERE status IN ('pending', 'retrying')",
+                 WHERE status IN ('pending', 'retrying', 'scheduled')",
             )?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.map(|r| r.map_err(Into::into)).collect()
@@ -246,11 +246,11 @@ fn next_due(conn: &Connection, webhook_id: &str, ordered: bool) -> Result<Option
     let sql = if ordered {
         format!(
             "SELECT MIN(d.next_attempt_at) FROM ({ORDERED_HEADS}) h JOIN deliveries d ON d.seq = h.seq
-             WHERE d.status IN ('pending', 'retrying')"
+             WHERE d.status IN ('pending', 'retrying', 'scheduled')"
         )
     } else {
         "SELECT MIN(next_attempt_at) FROM deliveries
-         WHERE webhook_id = ?1 AND status IN ('pending', 'retrying')"
+         WHERE webhook_id = ?1 AND status IN ('pending', 'retrying', 'scheduled')"
             .to_string()
     };
     Ok(conn
@@ -269,13 +269,13 @@ fn claim(
     let eligible = if ordered {
         format!(
             "SELECT d.seq FROM ({}) h JOIN deliveries d ON d.seq = h.seq
-             WHERE d.status IN ('pending', 'retrying') AND d.next_attempt_at <= ?2
+             WHERE d.status IN ('pending', 'retrying', 'scheduled') AND d.next_attempt_at <= ?2
              ORDER BY d.seq LIMIT ?4",
             ORDERED_HEADS.replace("?1", "?3")
         )
     } else {
         "SELECT seq FROM deliveries
-         WHERE webhook_id = ?3 AND status IN ('pending', 'retrying') AND next_attempt_at <= ?2
+         WHERE webhook_id = ?3 AND status IN ('pending', 'retrying', 'scheduled') AND next_attempt_at <= ?2
          ORDER BY next_attempt_at, seq LIMIT ?4"
             .to_string()
     };

@@ -13,6 +13,12 @@ use crate::{
     ClaimedDelivery, DeliveryRow, EventRow, EventStore, Ingest, Ingested, NewEvent, Result,
 };
 
+/// See [`crate::contract::EventStore::cancel_event`].
+const CANCEL_SCHEDULED_SQLITE: &str = "UPDATE deliveries
+     SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?2,
+         last_error = 'cancelled before it was due'
+     WHERE event_seq = ?1 AND status = 'scheduled'";
+
 impl EventStore for SqliteStore {
     async fn prune(&self, before_ms: i64, limit: usize) -> Result<usize> {
         self.write(move |conn| {
@@ -21,7 +27,7 @@ impl EventStore for SqliteStore {
                     "SELECT seq FROM events e
                      WHERE created_at < ?1
                        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq
-                                       AND d.status IN ('pending', 'delivering', 'retrying'))
+                                       AND d.status IN ('pending', 'delivering', 'retrying', 'scheduled'))
                      ORDER BY seq LIMIT ?2",
                 )?
                 .query_map(params![before_ms, limit as i64], |r| r.get(0))?
@@ -38,6 +44,29 @@ impl EventStore for SqliteStore {
                     .execute([seq])?;
             }
             Ok(seqs.len())
+        })
+        .await
+    }
+
+    async fn cancel_event(
+        &self,
+        tenant_id: &str,
+        event_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<u64>> {
+        let (tenant_id, event_id) = (tenant_id.to_string(), event_id.to_string());
+        self.write(move |conn| {
+            let event_seq: Option<i64> = conn
+                .prepare_cached("SELECT seq FROM events WHERE tenant_id = ?1 AND id = ?2")?
+                .query_row(params![tenant_id, event_id], |r| r.get(0))
+                .optional()?;
+            let Some(event_seq) = event_seq else {
+                return Ok(None);
+            };
+            let cancelled = conn
+                .prepare_cached(CANCEL_SCHEDULED_SQLITE)?
+                .execute(params![event_seq, now_ms])?;
+            Ok(Some(cancelled as u64))
         })
         .await
     }
@@ -166,7 +195,7 @@ impl EventStore for SqliteStore {
         let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
         self.read(move |conn| {
             conn.prepare_cached(
-                "SELECT seq, id, type, source, body, created_at FROM events
+                "SELECT seq, id, type, source, body, created_at, deliver_at FROM events
                  WHERE tenant_id = ?1 AND id = ?2",
             )?
             .query_row(params![tenant_id, id], event_row)
@@ -186,7 +215,7 @@ impl EventStore for SqliteStore {
         let tenant_id = tenant_id.to_string();
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT seq, id, type, source, body, created_at FROM events
+                "SELECT seq, id, type, source, body, created_at, deliver_at FROM events
                  WHERE tenant_id = ?1 AND seq < ?2 AND (?3 IS NULL OR type = ?3) AND test = 0
                  ORDER BY seq DESC LIMIT ?4",
             )?;
@@ -225,6 +254,7 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
         source: r.get(3)?,
         body: r.get(4)?,
         created_at_ms: r.get(5)?,
+        deliver_at_ms: r.get(6)?,
     })
 }
 
@@ -241,8 +271,8 @@ fn insert_event(
     let inserted = conn
         .prepare_cached(
             "INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
-                                 delivery_count, test, created_at, traceparent)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                                 delivery_count, test, created_at, traceparent, deliver_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT DO NOTHING",
         )?
         .execute(params![
@@ -256,6 +286,7 @@ fn insert_event(
             test,
             event.created_at_ms,
             event.traceparent,
+            event.deliver_at_ms,
         ])?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))
 }
@@ -268,8 +299,9 @@ fn ingest_one(conn: &Connection, tenant_id: &str, event: &NewEvent) -> Result<In
     let mut insert = conn.prepare_cached(
         "INSERT INTO deliveries (id, tenant_id, event_seq, webhook_id, status,
                                  next_attempt_at, created_at, updated_at, ordering_key)
-         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
     )?;
+    let (status, due_ms) = event.first_due();
     for (i, webhook_id) in event.webhook_ids.iter().enumerate() {
         let ordering_key = event.ordering_keys.get(i).and_then(Option::as_deref);
         insert.execute(params![
@@ -277,6 +309,8 @@ fn ingest_one(conn: &Connection, tenant_id: &str, event: &NewEvent) -> Result<In
             tenant_id,
             event_seq,
             webhook_id,
+            status,
+            due_ms,
             event.created_at_ms,
             ordering_key,
         ])?;

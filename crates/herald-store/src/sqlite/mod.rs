@@ -9,6 +9,7 @@ mod deliveries;
 mod events;
 mod lanes;
 mod rollups;
+mod schedules;
 mod schema;
 mod tenants;
 mod webhooks;

@@ -19,6 +19,7 @@ pub(crate) fn event(id: &str, webhooks: &[&str], at: i64) -> NewEvent {
         created_at_ms: at,
         ordering_keys: Vec::new(),
         traceparent: None,
+        deliver_at_ms: None,
         webhook_ids: webhooks.iter().map(|w| w.to_string()).collect(),
     }
 }

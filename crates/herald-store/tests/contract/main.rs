@@ -18,6 +18,7 @@ mod leases;
 mod queue;
 mod registry;
 mod rollups;
+mod scheduled;
 mod schema;
 mod tenants;
 mod versions;

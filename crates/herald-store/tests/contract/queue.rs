@@ -177,6 +177,7 @@ fn ordered(id: &str, key: &str, at: i64) -> NewEvent {
     NewEvent {
         ordering_keys: vec![Some(key.to_string())],
         traceparent: None,
+        deliver_at_ms: None,
         ..event(id, &["wh"], at)
     }
 }
@@ -471,6 +472,7 @@ async fn queue_stats_split_waiting_leased_and_held(db: &mut Db) {
     assert_eq!(
         stats,
         QueueStats {
+            scheduled: 0,
             pending: 1,
             delivering: 1,
             retrying: 1,
