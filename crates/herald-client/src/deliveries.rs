@@ -10,12 +10,14 @@ use crate::{Call, Client, Page, Time};
 
 open_enum! {
     pub enum DeliveryStatus {
+        Scheduled = "scheduled",
         Pending = "pending",
         Delivering = "delivering",
         Retrying = "retrying",
         Delivered = "delivered",
         Failed = "failed",
         Skipped = "skipped",
+        Cancelled = "cancelled",
     }
 }
 

@@ -19,6 +19,13 @@ pub struct NewEvent {
     pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Deliver at this time (at most 90 days ahead) instead of at once;
+    /// cancellable until then ([`Client::cancel_event`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_at: Option<Time>,
+    /// Deliver this many milliseconds after sending (not with `deliver_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
 }
 
 impl NewEvent {
@@ -28,7 +35,17 @@ impl NewEvent {
             data: Some(data),
             id: None,
             source: None,
+            deliver_at: None,
+            delay_ms: None,
         }
+    }
+    pub fn deliver_at(mut self, at: Time) -> Self {
+        self.deliver_at = Some(at);
+        self
+    }
+    pub fn delay_ms(mut self, delay_ms: u64) -> Self {
+        self.delay_ms = Some(delay_ms);
+        self
     }
     pub fn id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());
@@ -65,6 +82,9 @@ pub struct Event {
     #[serde(default)]
     pub data: Value,
     pub created_at: Time,
+    /// The time it was sent for, when its deliveries waited until then.
+    #[serde(default)]
+    pub deliver_at: Option<Time>,
 }
 
 /// An event with a line per delivery it made.
@@ -103,6 +123,14 @@ pub struct Replayed {
     pub deliveries: u64,
     #[serde(default)]
     pub webhook_ids: Vec<String>,
+}
+
+/// What cancelling a scheduled event did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cancelled {
+    pub id: String,
+    /// How many scheduled deliveries were cancelled.
+    pub cancelled: u64,
 }
 
 impl Call<Accepted> {
@@ -146,5 +174,11 @@ impl Client {
             Some(ids) => call.body(&serde_json::json!({ "webhook_ids": ids })),
             None => call,
         }
+    }
+
+    /// `POST /events/{id}/cancel`: its deliveries still `scheduled` are
+    /// cancelled (409 `not_scheduled` when none is left).
+    pub fn cancel_event(&self, id: &str) -> Call<Cancelled> {
+        self.api(Method::POST, &["events", id, "cancel"])
     }
 }

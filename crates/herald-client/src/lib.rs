@@ -34,6 +34,7 @@ mod analytics;
 mod deliveries;
 mod events;
 mod operations;
+mod schedules;
 mod tenants;
 mod webhooks;
 
@@ -44,6 +45,7 @@ pub use deliveries::*;
 pub use error::{ApiError, Error, ErrorDetail, ErrorKind};
 pub use events::*;
 pub use operations::*;
+pub use schedules::*;
 pub use tenants::*;
 pub use verify::{Scheme, Verified, VerifyError, verify};
 pub use webhooks::*;

@@ -114,6 +114,10 @@ impl Application {
             }
         });
         let upkeep = tokio::spawn(metrics::upkeep_forever(self.state.metrics().clone()));
+        let ticker = tokio::spawn(api::schedules::run_forever(
+            self.state.clone(),
+            stopping.clone(),
+        ));
         let metrics_server = self.metrics_listener.map(|listener| {
             let router = api::metrics_router(self.state.clone());
             let stopping = stopping.clone();
@@ -146,6 +150,9 @@ impl Application {
             let _ = server.await;
         }
         upkeep.abort();
+        // A tick cut short is emitted again at the next start (its
+        // idempotency key keeps it single).
+        ticker.abort();
         // Each sweep batch is its own transaction: stopping between batches
         // loses nothing.
         if let Some(sweeper) = sweeper {

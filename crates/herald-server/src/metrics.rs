@@ -30,7 +30,7 @@ const INGEST_RESULTS: [&str; 3] = ["accepted", "duplicate", "rejected"];
 /// How a delivery ended.
 const FINISHED: [&str; 3] = ["delivered", "failed", "skipped"];
 /// Queue states.
-const QUEUE_STATES: [&str; 4] = ["pending", "delivering", "retrying", "held"];
+const QUEUE_STATES: [&str; 5] = ["pending", "delivering", "retrying", "held", "scheduled"];
 /// Webhook states.
 const WEBHOOK_STATES: [&str; 3] = ["active", "paused", "disabled"];
 /// Circuit-breaker transitions.
@@ -313,6 +313,7 @@ impl Metrics {
         q["delivering"].set(stats.delivering as f64);
         q["retrying"].set(stats.retrying as f64);
         q["held"].set(stats.held as f64);
+        q["scheduled"].set(stats.scheduled as f64);
         let age_ms = stats
             .oldest_pending_at_ms
             .map_or(0, |at| (now_ms - at).max(0));

@@ -1,5 +1,5 @@
-//! `events.*`: send an event, read one (with where it went), list them,
-//! send one again.
+//! `events.*`: send an event (now or later), read one (with where it
+//! went), list them, send one again, cancel a scheduled one.
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -29,6 +29,13 @@ pub(crate) struct SendEvent {
     /// Where the event comes from (at most 255 characters).
     #[serde(default)]
     source: Option<String>,
+    /// Deliver at this RFC 3339 time (at most 90 days ahead) instead of at
+    /// once, e.g. a reminder; `events.cancel` until then.
+    #[serde(default)]
+    deliver_at: Option<String>,
+    /// Deliver this many milliseconds from now instead of at once.
+    #[serde(default)]
+    delay_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -93,11 +100,17 @@ impl HeraldMcp {
         Parameters(event): Parameters<SendEvent>,
         context: RequestContext<RoleServer>,
     ) -> CallToolResult {
+        let deliver_at = match super::time("deliver_at", event.deliver_at.as_deref()) {
+            Ok(at) => at,
+            Err(why) => return crate::answer::not_sent("events.send", &why),
+        };
         let new_event = herald_client::NewEvent {
             event_type: event.event_type.clone(),
             data: event.data,
             id: event.id,
             source: event.source,
+            deliver_at,
+            delay_ms: event.delay_ms,
         };
         self.run(
             &context,
@@ -209,6 +222,38 @@ impl HeraldMcp {
                     field(a, "event_id"),
                     field(a, "deliveries"),
                     a["webhook_ids"]
+                )
+            },
+        )
+        .await
+    }
+
+    #[tool(
+        name = "events.cancel",
+        description = "Cancel an event sent with deliver_at or delay_ms before its time: its \
+                       deliveries still waiting are cancelled and never sent.",
+        annotations(
+            title = "Cancel a scheduled event",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn events_cancel(
+        &self,
+        Parameters(EventId { id }): Parameters<EventId>,
+        context: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        self.run(
+            &context,
+            "events.cancel",
+            |api| api.cancel_event(&id),
+            |c| {
+                format!(
+                    "Cancelled {} scheduled delivery(ies) of event {}.",
+                    field(c, "cancelled"),
+                    field(c, "id")
                 )
             },
         )

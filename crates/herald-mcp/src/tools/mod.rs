@@ -30,6 +30,7 @@ pub(crate) const WRITE_TOOLS: &[&str] = &[
     "webhooks.replay_failed",
     "events.send",
     "events.replay",
+    "events.cancel",
     "deliveries.retry",
 ];
 

@@ -41,6 +41,81 @@ pub(crate) struct EventInput {
     /// Where the event comes from.
     #[schema(min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
     source: Option<String>,
+    /// Deliver at this time (RFC 3339, at most 90 days ahead) instead of
+    /// at once: the deliveries wait as `scheduled` and the event can be
+    /// cancelled until then. A time already past delivers at once. Not
+    /// with `delay_ms`.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    deliver_at: Option<String>,
+    /// Deliver this many milliseconds from now (at most 90 days), as
+    /// `deliver_at` would. Not with `deliver_at`.
+    #[schema(minimum = 0, maximum = 7_776_000_000_u64)]
+    #[serde(default, deserialize_with = "whole_millis")]
+    delay_ms: Option<u64>,
+}
+
+/// `delay_ms` as JSON Schema counts integers: `1500`, and `1500.0` too.
+fn whole_millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(f))
+                .map(|f| f as u64)
+        })
+        .map(Some)
+        .ok_or_else(|| {
+            D::Error::custom(format!("must be a whole number of milliseconds (got {n})"))
+        })
+}
+
+/// How far ahead an event may be scheduled.
+const MAX_SCHEDULE_AHEAD_MS: i64 = 90 * 24 * 3600 * 1000;
+
+/// When an event posted at `now_ms` is to be delivered, if later than at
+/// once.
+fn deliver_at_ms(
+    prefix: &str,
+    deliver_at: Option<&str>,
+    delay_ms: Option<u64>,
+    now_ms: i64,
+) -> Result<Option<i64>, ValidationError> {
+    let at = match (deliver_at, delay_ms) {
+        (Some(_), Some(_)) => {
+            return Err(ValidationError::new(
+                format!("{prefix}delay_ms"),
+                "give deliver_at or delay_ms, not both",
+            ));
+        }
+        (None, None) => return Ok(None),
+        (Some(text), None) => {
+            let field = format!("{prefix}deliver_at");
+            let at = chrono::DateTime::parse_from_rfc3339(text).map_err(|e| {
+                ValidationError::new(
+                    &field,
+                    format!("must be an RFC 3339 time such as 2026-12-24T09:00:00Z ({e})"),
+                )
+            })?;
+            let at = at.timestamp_millis();
+            if at - now_ms > MAX_SCHEDULE_AHEAD_MS {
+                return Err(ValidationError::new(field, "must be at most 90 days ahead"));
+            }
+            at
+        }
+        (None, Some(delay)) => {
+            if delay > MAX_SCHEDULE_AHEAD_MS as u64 {
+                return Err(ValidationError::new(
+                    format!("{prefix}delay_ms"),
+                    "must be at most 7776000000 (90 days)",
+                ));
+            }
+            now_ms + delay as i64
+        }
+    };
+    Ok((at > now_ms).then_some(at))
 }
 
 impl EventInput {
@@ -63,6 +138,12 @@ impl EventInput {
             herald_core::validation::check_len(&format!("{prefix}source"), source, 1, 255)?;
         }
         let now = Utc::now();
+        let deliver_at = deliver_at_ms(
+            prefix,
+            self.deliver_at.as_deref(),
+            self.delay_ms,
+            now.timestamp_millis(),
+        )?;
         let empty;
         let data: &RawValue = match &self.data {
             Some(d) => d,
@@ -83,8 +164,15 @@ impl EventInput {
         let webhook_ids = state
             .registry()
             .subscribers(tenant_id, event_type.as_str(), &lazy);
+        // A scheduled event is not ordered with its key's others: it
+        // would hold every later event of the key back until its time.
+        let ordering_keys = match deliver_at {
+            Some(_) => Vec::new(),
+            None => state.registry().ordering_keys(&webhook_ids, &body),
+        };
         Ok(NewEvent {
-            ordering_keys: state.registry().ordering_keys(&webhook_ids, &body),
+            ordering_keys,
+            deliver_at_ms: deliver_at,
             body,
             webhook_ids,
             id,
@@ -180,6 +268,39 @@ async fn ingest(
         state.dispatcher().wake(webhook_id);
     }
     Ok(answers)
+}
+
+/// Emits one event of a tenant as if it had been posted (matched, stored,
+/// its webhooks woken, taken from the tenant's ingest budget): the
+/// scheduler's path. `data` is JSON text, checked when the schedule
+/// was saved. The id and idempotency key, both made of the schedule and
+/// the tick, make emitting the same tick twice (on two nodes, or again
+/// after a crash) store it once.
+pub(crate) async fn emit(
+    state: &AppState,
+    tenant_id: &str,
+    event_type: &str,
+    data: &str,
+    source: &str,
+    id: String,
+    idempotency_key: String,
+) -> ApiResult<Ingested> {
+    let input = EventInput {
+        event_type: event_type.to_string(),
+        data: Some(
+            RawValue::from_string(data.to_string())
+                .map_err(|e| ApiError::validation("event.data", format!("is not JSON: {e}")))?,
+        ),
+        id: Some(id),
+        source: Some(source.to_string()),
+        deliver_at: None,
+        delay_ms: None,
+    };
+    let version = state.registry().version();
+    let event = input.prepare("event.", Some(idempotency_key), None, state, tenant_id)?;
+    state.admit_events(tenant_id, 1)?;
+    let mut answers = ingest(state, tenant_id, version, vec![event]).await?;
+    Ok(answers.remove(0))
 }
 
 /// Send an event.
@@ -308,4 +429,39 @@ pub(crate) async fn get(
     let mut body = views::event(&event);
     body["deliveries"] = deliveries.iter().map(views::delivery_summary).collect();
     Ok(Json(body))
+}
+
+/// Cancel a scheduled event.
+#[utoipa::path(post, path = "/events/{id}/cancel", operation_id = "cancelEvent", tag = "events", params(("id" = String, Path, description = "The event's id")), responses((status = 200, description = "Its scheduled deliveries are cancelled", body = crate::api::openapi::bodies::Cancelled), (status = 404, description = "No such event", body = crate::error::ErrorBody), (status = 409, description = "Nothing of the event is still scheduled: it was not scheduled, or is due, sent or cancelled already", body = crate::error::ErrorBody)))]
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let now = Utc::now().timestamp_millis();
+    let cancelled = state
+        .store()
+        .cancel_event(&caller.tenant_id, &id, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found("event", &id))?;
+    // An event scheduled for later that matched no webhook has nothing to
+    // cancel, but is not "too late" either.
+    let ahead_without_deliveries = || async {
+        let Some(event) = state.store().get_event(&caller.tenant_id, &id).await? else {
+            return Ok::<_, ApiError>(false);
+        };
+        Ok(event.deliver_at_ms.is_some_and(|at| at > now)
+            && state.store().event_deliveries(event.seq).await?.is_empty())
+    };
+    if cancelled == 0 && !ahead_without_deliveries().await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_scheduled",
+            format!(
+                "event `{id}` has no scheduled delivery left to cancel: it was not scheduled, \
+                 or its deliveries are due, sent or cancelled already"
+            ),
+        ));
+    }
+    Ok(Json(json!({"id": id, "cancelled": cancelled})))
 }

@@ -4,7 +4,7 @@ mod analytics;
 mod audit;
 mod auth;
 mod deliveries;
-mod events;
+pub(crate) mod events;
 mod extract;
 mod filter_test;
 mod ingest_limit;
@@ -14,6 +14,7 @@ pub(crate) mod openapi;
 mod pagination;
 mod providers;
 mod replay;
+pub(crate) mod schedules;
 mod stats;
 mod tenants;
 mod views;
@@ -34,6 +35,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 pub(crate) use auth::Caller;
 use ingest_limit::TenantIngestLimit;
+use schedules::Scheduler;
 
 use crate::config::Settings;
 use crate::dispatch::Dispatcher;
@@ -57,6 +59,7 @@ struct StateInner {
     max_body_bytes: usize,
     max_event_data_bytes: usize,
     ingest_limit: Option<TenantIngestLimit>,
+    scheduler: Scheduler,
 }
 
 impl AppState {
@@ -81,6 +84,7 @@ impl AppState {
                 ingest_limit: settings
                     .tenant_events_per_second
                     .map(TenantIngestLimit::new),
+                scheduler: Scheduler::default(),
             }),
         }
     }
@@ -108,6 +112,10 @@ impl AppState {
     }
     pub(crate) fn max_event_data_bytes(&self) -> usize {
         self.inner.max_event_data_bytes
+    }
+    /// The schedules' ticker, told of every change made here.
+    pub(crate) fn scheduler(&self) -> &Scheduler {
+        &self.inner.scheduler
     }
     /// Takes `events` from the tenant's ingest budget, if one is set.
     pub(crate) fn admit_events(&self, tenant_id: &str, events: usize) -> error::ApiResult<()> {
@@ -181,6 +189,16 @@ pub(crate) fn router(state: AppState, serves_api: bool, mcp: Option<Router<AppSt
         )
         .route("/events/{id}", get(events::get))
         .route("/events/{id}/replay", post(replay::replay_event))
+        .route("/events/{id}/cancel", post(events::cancel))
+        .route("/schedules", post(schedules::create).get(schedules::list))
+        .route(
+            "/schedules/{id}",
+            get(schedules::get)
+                .patch(schedules::update)
+                .delete(schedules::delete),
+        )
+        .route("/schedules/{id}/pause", post(schedules::pause))
+        .route("/schedules/{id}/resume", post(schedules::resume))
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/{id}", get(deliveries::get))
         .route("/deliveries/{id}/retry", post(deliveries::retry))

@@ -150,7 +150,8 @@ pub(crate) fn delivery(d: &DeliveryRow) -> Value {
         "attempt_count": d.attempt_count,
         "next_attempt_at": opt_time(d.next_attempt_at_ms.filter(|_| matches!(
             d.status,
-            herald_core::delivery::DeliveryStatus::Pending
+            herald_core::delivery::DeliveryStatus::Scheduled
+                | herald_core::delivery::DeliveryStatus::Pending
                 | herald_core::delivery::DeliveryStatus::Retrying
         ))),
         "last_status_code": d.last_status_code,
@@ -192,6 +193,7 @@ pub(crate) fn event(e: &EventRow) -> Value {
         "source": e.source,
         "data": data_of_body(&e.body),
         "created_at": format_time(from_millis(e.created_at_ms)),
+        "deliver_at": opt_time(e.deliver_at_ms),
     })
 }
 

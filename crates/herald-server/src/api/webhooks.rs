@@ -631,6 +631,7 @@ pub(crate) async fn test_send(
         created_at_ms: now.timestamp_millis(),
         ordering_keys: Vec::new(),
         traceparent: None,
+        deliver_at_ms: None,
         webhook_ids: vec![id.clone()],
     };
     let claimed = state

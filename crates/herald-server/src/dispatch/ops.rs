@@ -117,6 +117,7 @@ pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
         let event = NewEvent {
             ordering_keys: inner.registry.ordering_keys(&webhook_ids, &body),
             traceparent: None,
+            deliver_at_ms: None,
             body,
             webhook_ids,
             id,

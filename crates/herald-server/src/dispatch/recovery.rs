@@ -80,6 +80,7 @@ async fn probe_until_back(inner: &Arc<Inner>, webhook_id: &str) {
             created_at_ms: now.timestamp_millis(),
             ordering_keys: Vec::new(),
             traceparent: None,
+            deliver_at_ms: None,
             webhook_ids: vec![webhook_id.to_string()],
         };
         let tenant_id = route.webhook.tenant_id.clone();

@@ -153,6 +153,7 @@ async fn seed(store: &Store, attempts: usize) -> anyhow::Result<Vec<String>> {
                     webhook_ids: vec![webhook.clone()],
                     ordering_keys: Vec::new(),
                     traceparent: None,
+                    deliver_at_ms: None,
                 }
             })
             .collect();

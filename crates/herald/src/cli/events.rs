@@ -1,4 +1,5 @@
-//! `herald events …`: send one or a batch, read, list, replay.
+//! `herald events …`: send one or a batch (now or later), read, list,
+//! replay, cancel.
 
 use clap::{Args, Subcommand};
 use herald_client::{EventDetail, EventFilter, NewEvent};
@@ -36,7 +37,16 @@ enum Action {
         /// Sent as `Idempotency-Key`.
         #[arg(long)]
         idempotency_key: Option<String>,
+        /// Deliver at this RFC 3339 time (at most 90 days ahead) instead of
+        /// at once; `herald events cancel` until then.
+        #[arg(long, value_name = "TIME", conflicts_with = "delay_ms")]
+        deliver_at: Option<String>,
+        /// Deliver this many milliseconds from now.
+        #[arg(long, value_name = "MS")]
+        delay_ms: Option<u64>,
     },
+    /// Cancel a scheduled event's deliveries that are not yet due.
+    Cancel { id: String },
     /// Send several events in one request, all stored or none: a JSON
     /// array of events (`{"type", "data", "id"?, "source"?}`) or
     /// `{"events": [...]}`.
@@ -76,6 +86,8 @@ impl Events {
                 id,
                 source,
                 idempotency_key,
+                deliver_at,
+                delay_ms,
             } => {
                 let data = match data {
                     Some(d) => input::json_arg("--data", &d)?,
@@ -86,6 +98,8 @@ impl Events {
                     data: Some(data),
                     id,
                     source,
+                    deliver_at: deliver_at.as_deref().map(parse_time).transpose()?,
+                    delay_ms,
                 };
                 let mut call = client.send_event(&event);
                 if let Some(key) = &idempotency_key {
@@ -104,6 +118,15 @@ impl Events {
                         .iter()
                         .map(|a| vec![a.id.clone(), a.deliveries.to_string()]);
                     table(&["EVENT", "WEBHOOKS"], rows)
+                })
+                .await
+            }
+            Action::Cancel { id } => {
+                out.show(client.cancel_event(&id), |c| {
+                    format!(
+                        "cancelled {} scheduled delivery(ies) of {}",
+                        c.cancelled, c.id
+                    )
                 })
                 .await
             }
@@ -144,6 +167,17 @@ impl Events {
     }
 }
 
+/// `--deliver-at`'s time, with its zone.
+fn parse_time(text: &str) -> Result<herald_client::Time, Failure> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| {
+            Failure::usage(format!(
+                "--deliver-at: expected an RFC 3339 time such as 2026-12-24T09:00:00Z ({e})"
+            ))
+        })
+}
+
 /// The events of a batch argument, each checked for its shape here so a
 /// mistake names the event (`events[2]`) before anything is sent.
 fn batch(text: &str) -> Result<Vec<NewEvent>, Failure> {
@@ -172,6 +206,7 @@ fn view(e: &EventDetail) -> String {
         ("type", event.event_type.clone()),
         ("source", opt(event.source.as_deref())),
         ("created", output::time(&event.created_at)),
+        ("deliver at", output::opt_time(event.deliver_at.as_ref())),
     ]);
     text.push_str("\ndata:\n");
     text.push_str(&output::indent(&output::json_text(&event.data), 2));

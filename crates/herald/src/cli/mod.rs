@@ -14,6 +14,7 @@ mod mcp;
 mod output;
 mod paging;
 mod providers;
+mod schedules;
 mod server;
 mod tenants;
 mod webhooks;
@@ -67,6 +68,9 @@ enum Command {
     /// Send events, read them, replay them.
     #[command(after_help = failure::EXIT_CODES_HELP)]
     Events(events::Events),
+    /// Emit an event on a cron pattern: create, list, pause, resume, delete.
+    #[command(after_help = failure::EXIT_CODES_HELP)]
+    Schedules(schedules::Schedules),
     /// Read deliveries with their attempts; retry a failed one.
     #[command(after_help = failure::EXIT_CODES_HELP)]
     Deliveries(deliveries::Deliveries),
@@ -109,6 +113,7 @@ pub(crate) async fn run() -> ExitCode {
         },
         Command::Webhooks(c) => c.run().await,
         Command::Events(c) => c.run().await,
+        Command::Schedules(c) => c.run().await,
         Command::Deliveries(c) => c.run().await,
         Command::Tenants(c) => c.run().await,
         Command::Keys(c) => c.run().await,

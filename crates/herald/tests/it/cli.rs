@@ -398,6 +398,102 @@ async fn webhook_filters_from_the_command_line() {
 }
 
 #[tokio::test]
+async fn scheduling_from_the_command_line() {
+    let server = TestServer::start().await;
+    let herald = Herald::new(&server);
+    create_webhook(
+        &server.client(),
+        webhook_body("http://127.0.0.1:9/later", json!({})),
+    )
+    .await;
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let sent = herald
+        .run(&[
+            "events",
+            "send",
+            "--json",
+            "--type",
+            "reminder.due",
+            "--id",
+            "later-cli",
+            "--deliver-at",
+            &later,
+        ])
+        .await;
+    assert_eq!(sent.json()["id"], "later-cli", "{}", sent.stdout);
+    let shown = herald.run(&["events", "get", "later-cli"]).await;
+    assert!(shown.ok().contains("deliver at"), "{}", shown.stdout);
+    let cancelled = herald
+        .run(&["events", "cancel", "later-cli", "--json"])
+        .await;
+    assert_eq!(
+        cancelled.json(),
+        json!({"id": "later-cli", "cancelled": 1}),
+        "{}",
+        cancelled.stdout
+    );
+    herald
+        .run(&["events", "cancel", "later-cli"])
+        .await
+        .fails(CONFLICT, &["later-cli"]);
+    herald
+        .run(&["events", "send", "--type", "a", "--deliver-at", "soon"])
+        .await
+        .fails(USAGE, &["--deliver-at"]);
+
+    let created = herald
+        .run(&[
+            "schedules",
+            "create",
+            "--json",
+            "--name",
+            "weekly",
+            "--cron",
+            "0 9 * * MON",
+            "--timezone",
+            "Europe/Berlin",
+            "--type",
+            "report.weekly",
+            "--data",
+            r#"{"report": "usage"}"#,
+        ])
+        .await;
+    let schedule = created.json();
+    assert_eq!(
+        schedule["next_runs"].as_array().unwrap().len(),
+        5,
+        "{}",
+        created.stdout
+    );
+    assert_eq!(schedule["event"]["data"], json!({"report": "usage"}));
+    let id = schedule["id"].as_str().unwrap();
+    let list = herald.run(&["schedules", "list"]).await;
+    assert!(list.ok().contains("0 9 * * MON"), "{}", list.stdout);
+    let paused = herald.run(&["schedules", "pause", id]).await;
+    assert!(paused.ok().contains("paused"), "{}", paused.stdout);
+    let resumed = herald.run(&["schedules", "resume", id, "--json"]).await;
+    assert_eq!(resumed.json()["paused"], false, "{}", resumed.stdout);
+    herald
+        .run(&[
+            "schedules",
+            "create",
+            "--name",
+            "bad",
+            "--cron",
+            "* * *",
+            "--type",
+            "a",
+        ])
+        .await
+        .fails(VALIDATION, &["cron"]);
+    herald.run(&["schedules", "delete", id]).await.ok();
+    herald
+        .run(&["schedules", "get", id])
+        .await
+        .fails(NOT_FOUND, &[id]);
+}
+
+#[tokio::test]
 async fn bad_input_names_the_field_and_changes_nothing() {
     let server = TestServer::start().await;
     let herald = Herald::new(&server);

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::common::Receiver;
-use crate::common::binary::{CRASH_TOKEN, spawn_herald_with};
+use crate::common::binary::{CRASH_TOKEN, Nodes};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -39,25 +39,10 @@ fn route_of(n: usize) -> &'static str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
-    let database = crate::common::database::fresh_database().await;
-    let master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-    let logs = tempfile::tempdir().unwrap();
-    let mut dirs = Vec::new();
-    let mut nodes = Vec::new();
-    for i in 0..NODES {
-        let dir = tempfile::tempdir().unwrap();
-        crate::common::database::share_database(dir.path(), &database);
-        let log = logs.path().join(format!("node-{i}.log"));
-        let env = [
-            ("HERALD_DATABASE_URL", database.as_str()),
-            ("HERALD_MASTER_KEY", master_key),
-        ];
-        // One at a time: the first migrates the empty database.
-        nodes.push(spawn_herald_with(dir.path(), &log, &env).await);
-        dirs.push(dir);
-    }
+    let mut cluster = Nodes::start(NODES).await;
+    let database = cluster.database.clone();
     let receiver = Receiver::start().await;
-    let first = nodes[0].1.clone();
+    let first = cluster.client(0);
     let mut names: HashMap<String, String> = HashMap::new();
     for path in ["a", "b", "c", "limited"] {
         let mut body = json!({
@@ -77,7 +62,7 @@ async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
         );
     }
     // Every node routes the new webhooks before events arrive there.
-    for (_, client) in &nodes {
+    for (_, client) in &cluster.nodes {
         crate::common::wait_until(crate::common::WAIT, "every node knows the webhooks", || {
             let client = client.clone();
             async move {
@@ -88,7 +73,8 @@ async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
         .await;
     }
 
-    let urls: Vec<String> = nodes
+    let urls: Vec<String> = cluster
+        .nodes
         .iter()
         .map(|(_, c)| c.url("/api/v1/events/batch"))
         .collect();
@@ -144,7 +130,7 @@ async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
 
     kill_now.notified().await;
     // SIGKILL: no shutdown, its leases are simply never renewed again.
-    nodes[1].0.kill().await.expect("kill node 2");
+    cluster.nodes[1].0.kill().await.expect("kill node 2");
     dead.store(true, Ordering::SeqCst);
     // What was leased at the kill (on any node): the only deliveries that
     // may arrive twice.
@@ -241,40 +227,24 @@ async fn three_nodes_share_the_work_survive_a_kill_and_keep_the_rate_limit() {
     );
 }
 
-/// Two real nodes on one fresh PostgreSQL database, with the same master
-/// key; killed when dropped.
+/// Two real nodes on one fresh PostgreSQL database.
 struct TwoNodes {
-    nodes: Vec<(tokio::process::Child, crate::common::ApiClient)>,
-    _dirs: Vec<tempfile::TempDir>,
+    nodes: Nodes,
 }
 
 impl TwoNodes {
     async fn start() -> TwoNodes {
-        let database = crate::common::database::fresh_database().await;
-        let master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-        let logs = tempfile::tempdir().unwrap();
-        let (mut dirs, mut nodes) = (Vec::new(), Vec::new());
-        for i in 0..2 {
-            let dir = tempfile::tempdir().unwrap();
-            crate::common::database::share_database(dir.path(), &database);
-            let log = logs.path().join(format!("node-{i}.log"));
-            let env = [
-                ("HERALD_DATABASE_URL", database.as_str()),
-                ("HERALD_MASTER_KEY", master_key),
-            ];
-            nodes.push(spawn_herald_with(dir.path(), &log, &env).await);
-            dirs.push(dir);
+        TwoNodes {
+            nodes: Nodes::start(2).await,
         }
-        dirs.push(logs);
-        TwoNodes { nodes, _dirs: dirs }
     }
 
     fn a(&self) -> crate::common::ApiClient {
-        self.nodes[0].1.clone()
+        self.nodes.client(0)
     }
 
     fn b(&self) -> crate::common::ApiClient {
-        self.nodes[1].1.clone()
+        self.nodes.client(1)
     }
 }
 

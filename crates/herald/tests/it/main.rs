@@ -33,6 +33,7 @@ mod replay;
 mod restart;
 mod retention;
 mod rotation;
+mod scheduling;
 mod schemathesis;
 mod secrets;
 mod signing;

@@ -22,6 +22,7 @@ const ALL_TOOLS: &[&str] = &[
     "deliveries.get",
     "deliveries.list",
     "deliveries.retry",
+    "events.cancel",
     "events.get",
     "events.list",
     "events.replay",

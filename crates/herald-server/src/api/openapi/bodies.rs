@@ -228,6 +228,51 @@ pub(crate) struct Event {
     /// The event's data as posted.
     pub(crate) data: Value,
     pub(crate) created_at: Time,
+    /// The time it was posted for (`deliver_at`, `delay_ms`), when its
+    /// deliveries waited until then.
+    pub(crate) deliver_at: Option<Time>,
+}
+
+/// The event a schedule emits.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ScheduleEvent {
+    #[serde(rename = "type")]
+    pub(crate) event_type: String,
+    pub(crate) data: Value,
+}
+
+/// A recurring schedule.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Schedule {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) cron: String,
+    pub(crate) timezone: String,
+    pub(crate) event: ScheduleEvent,
+    pub(crate) paused: bool,
+    /// The next five ticks (none while paused).
+    pub(crate) next_runs: Vec<Time>,
+    pub(crate) last_run_at: Option<Time>,
+    /// Ticks emitted.
+    pub(crate) runs: i64,
+    /// Ticks passed over, missed by more than a minute (see docs/API.md).
+    pub(crate) skipped: i64,
+    pub(crate) created_at: Time,
+    pub(crate) updated_at: Time,
+}
+
+/// A tenant's schedules.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ScheduleList {
+    pub(crate) data: Vec<Schedule>,
+}
+
+/// What cancelling a scheduled event did.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Cancelled {
+    pub(crate) id: String,
+    /// How many scheduled deliveries were cancelled.
+    pub(crate) cancelled: u64,
 }
 
 /// An event with where it went.

@@ -22,7 +22,8 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 pub(crate) use docs_page::{docs_page, docs_script};
 
 use super::{
-    analytics, audit, deliveries, events, filter_test, providers, replay, stats, tenants, webhooks,
+    analytics, audit, deliveries, events, filter_test, providers, replay, schedules, stats,
+    tenants, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -43,7 +44,9 @@ use super::{
         filter_test::test,
         webhooks::enable_route, webhooks::retry_schedule, replay::retry_failed, deliveries::list_for_webhook,
         analytics::webhook, analytics::tags,
-        events::create, events::create_batch, events::list, events::get, replay::replay_event,
+        events::create, events::create_batch, events::list, events::get, events::cancel, replay::replay_event,
+        schedules::create, schedules::list, schedules::get, schedules::update,
+        schedules::delete, schedules::pause, schedules::resume,
         deliveries::list, deliveries::get, deliveries::retry,
         stats::get, analytics::summary, analytics::range, providers::list, audit::list,
         tenants::create, tenants::list, tenants::get, tenants::delete, tenants::add_key,
@@ -59,6 +62,7 @@ use super::{
     tags(
         (name = "webhooks", description = "Destinations and what they subscribe to"),
         (name = "events", description = "What applications post, and replays"),
+        (name = "schedules", description = "Events emitted on a cron pattern"),
         (name = "deliveries", description = "One event to one webhook, with every attempt"),
         (name = "analytics", description = "Counts, rates and latencies from the rollups"),
         (name = "providers", description = "The integration catalog"),

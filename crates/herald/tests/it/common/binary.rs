@@ -122,3 +122,44 @@ pub(crate) fn rss_kb(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
         .expect("VmRSS")
 }
+
+/// Real nodes on one fresh PostgreSQL database, sharing a master key,
+/// each with its own data directory and log; killed when dropped.
+pub(crate) struct Nodes {
+    /// The database's URL.
+    pub(crate) database: String,
+    pub(crate) nodes: Vec<(Child, ApiClient)>,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+impl Nodes {
+    /// Starts `n` nodes, one at a time: the first migrates the database.
+    pub(crate) async fn start(n: usize) -> Nodes {
+        let database = database::fresh_database().await;
+        let master_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let logs = tempfile::tempdir().unwrap();
+        let (mut dirs, mut nodes) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let dir = tempfile::tempdir().unwrap();
+            database::share_database(dir.path(), &database);
+            let log = logs.path().join(format!("node-{i}.log"));
+            let env = [
+                ("HERALD_DATABASE_URL", database.as_str()),
+                ("HERALD_MASTER_KEY", master_key),
+            ];
+            nodes.push(spawn_herald_with(dir.path(), &log, &env).await);
+            dirs.push(dir);
+        }
+        dirs.push(logs);
+        Nodes {
+            database,
+            nodes,
+            _dirs: dirs,
+        }
+    }
+
+    /// Node `i`'s API.
+    pub(crate) fn client(&self, i: usize) -> ApiClient {
+        self.nodes[i].1.clone()
+    }
+}
