@@ -581,6 +581,25 @@ impl Client {
             .body(&serde_json::json!({ "ids": ids }))
     }
 
+    /// `GET /webhooks/{id}/subscriptions`: the event types it receives.
+    pub fn subscriptions(&self, id: &str) -> Call<Subscriptions> {
+        self.api(Method::GET, &["webhooks", id, "subscriptions"])
+    }
+
+    /// `POST /webhooks/{id}/subscriptions/{event_type}`: adds one.
+    pub fn subscribe(&self, id: &str, event_type: &str) -> Call<Subscriptions> {
+        self.api(Method::POST, &["webhooks", id, "subscriptions", event_type])
+    }
+
+    /// `DELETE /webhooks/{id}/subscriptions/{event_type}`: removes one (409
+    /// for the last).
+    pub fn unsubscribe(&self, id: &str, event_type: &str) -> Call<Subscriptions> {
+        self.api(
+            Method::DELETE,
+            &["webhooks", id, "subscriptions", event_type],
+        )
+    }
+
     /// Pauses a webhook: it keeps collecting deliveries and holds them.
     pub fn pause_webhook(&self, id: &str) -> Call<Webhook> {
         self.update_webhook(id, &WebhookPatch::status(WebhookStatus::Paused))
@@ -648,6 +667,13 @@ impl Client {
             .query_opt("limit", filter.limit)
             .query_opt("cursor", filter.cursor.as_ref())
     }
+}
+
+/// The event types a webhook receives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscriptions {
+    pub webhook_id: String,
+    pub event_types: Vec<String>,
 }
 
 #[cfg(test)]

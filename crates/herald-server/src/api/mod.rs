@@ -16,6 +16,7 @@ mod providers;
 mod replay;
 pub(crate) mod schedules;
 mod stats;
+mod subscriptions;
 mod tenants;
 mod views;
 mod webhooks;
@@ -168,6 +169,11 @@ pub(crate) fn router(state: AppState, serves_api: bool, mcp: Option<Router<AppSt
         .route("/webhooks/{id}/test", post(webhooks::test_send))
         .route("/webhooks/{id}/filter/test", post(filter_test::test))
         .route("/webhooks/{id}/enable", post(webhooks::enable_route))
+        .route("/webhooks/{id}/subscriptions", get(subscriptions::list))
+        .route(
+            "/webhooks/{id}/subscriptions/{event_type}",
+            post(subscriptions::subscribe).delete(subscriptions::unsubscribe),
+        )
         .route(
             "/webhooks/{id}/retry-schedule",
             get(webhooks::retry_schedule),

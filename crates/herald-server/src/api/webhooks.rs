@@ -356,7 +356,7 @@ pub(crate) async fn update(
 /// Changes the caller's webhook `id` by `apply` (applied again when another
 /// writer got there first); answers the webhook as stored, or the error to
 /// answer.
-async fn change(
+pub(super) async fn change(
     state: &AppState,
     caller: &Caller,
     id: &str,

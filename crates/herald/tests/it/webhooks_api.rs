@@ -420,3 +420,68 @@ async fn retry_schedule_shows_each_wait_and_the_total() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+#[tokio::test]
+async fn subscriptions_add_and_remove_one_event_type_at_a_time() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let created = create_webhook(
+        &client,
+        webhook_body(URL, json!({"event_types": ["compliance.alert"]})),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    let path = |t: &str| format!("/api/v1/webhooks/{id}/subscriptions/{t}");
+
+    let (status, added) = client.post(&path("phi_access"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(
+        added["event_types"],
+        json!(["compliance.alert", "phi_access"])
+    );
+    // Again: nothing changes.
+    let (_, again) = client.post(&path("phi_access"), json!({})).await;
+    assert_eq!(again["event_types"], added["event_types"]);
+    let (status, listed) = client
+        .get(&format!("/api/v1/webhooks/{id}/subscriptions"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        listed,
+        json!({"webhook_id": id, "event_types": ["compliance.alert", "phi_access"]})
+    );
+    // Routed at once.
+    let (_, sent) = client
+        .post("/api/v1/events", json!({"type": "phi_access"}))
+        .await;
+    assert_eq!(sent["deliveries"], 1, "{sent}");
+
+    let (status, removed) = client.delete(&path("compliance.alert")).await;
+    assert_eq!(status, StatusCode::OK, "{removed}");
+    assert_eq!(removed["event_types"], json!(["phi_access"]));
+    let (status, last) = client.delete(&path("phi_access")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{last}");
+    assert_eq!(last["error"]["code"], "last_subscription");
+    let (status, absent) = client.delete(&path("never.subscribed")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{absent}");
+    let (status, bad) = client.post(&path("not%20a%20type"), json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert_eq!(bad["error"]["field"], "event_type");
+    let (status, _) = client
+        .post(
+            "/api/v1/webhooks/wh_01JD8X3K5M9Q2R4T6V8W0Y1Z3A/subscriptions/a",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (_, audit) = client.get("/api/v1/audit").await;
+    let actions: Vec<&str> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"webhook.subscribed"), "{actions:?}");
+    assert!(actions.contains(&"webhook.unsubscribed"), "{actions:?}");
+}

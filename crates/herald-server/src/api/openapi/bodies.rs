@@ -233,6 +233,13 @@ pub(crate) struct Event {
     pub(crate) deliver_at: Option<Time>,
 }
 
+/// The event types a webhook receives.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Subscriptions {
+    pub(crate) webhook_id: String,
+    pub(crate) event_types: Vec<String>,
+}
+
 /// The event a schedule emits.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ScheduleEvent {

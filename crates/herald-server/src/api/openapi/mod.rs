@@ -23,7 +23,7 @@ pub(crate) use docs_page::{docs_page, docs_script};
 
 use super::{
     analytics, audit, deliveries, events, filter_test, providers, replay, schedules, stats,
-    tenants, webhooks,
+    subscriptions, tenants, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -41,7 +41,8 @@ use super::{
     paths(
         webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::delete,
         webhooks::bulk_delete, webhooks::secret, webhooks::rotate_secret, webhooks::test_send,
-        filter_test::test,
+        filter_test::test, subscriptions::list, subscriptions::subscribe,
+        subscriptions::unsubscribe,
         webhooks::enable_route, webhooks::retry_schedule, replay::retry_failed, deliveries::list_for_webhook,
         analytics::webhook, analytics::tags,
         events::create, events::create_batch, events::list, events::get, events::cancel, replay::replay_event,
