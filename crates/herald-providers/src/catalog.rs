@@ -18,6 +18,9 @@ pub struct ProviderInfo {
     pub limits: Vec<LimitInfo>,
     /// Messages per second the service accepts per webhook, where it says.
     pub default_rate_limit: Option<RateLimit>,
+    /// How to set the integration up, step by step, on the service's side
+    /// and on Herald's.
+    pub setup: Vec<&'static str>,
 }
 
 /// What the webhook's `url` is for this provider.

@@ -111,6 +111,7 @@
 
 mod catalog;
 mod error;
+mod example;
 mod facts;
 mod fit;
 mod format;
@@ -129,6 +130,10 @@ pub mod truncate;
 
 pub use catalog::{LimitInfo, ProviderInfo, RateLimit, SettingInfo, UrlInfo};
 pub use error::RenderError;
+pub use example::{
+    EXAMPLE_EVENT_ID, EXAMPLE_EVENT_TYPE, EXAMPLE_TIMESTAMP_MS, example_config, example_data,
+    example_payload,
+};
 pub use herald_core::ValidationError;
 pub use herald_core::retry::Verdict;
 pub use judge::{Answer, parse_retry_after};

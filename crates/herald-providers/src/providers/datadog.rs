@@ -185,6 +185,11 @@ pub(crate) const FACTS: Facts = Facts {
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {
         name: "datadog",
+        setup: vec![
+            "In Datadog, open Organization Settings → API Keys and create a key.",
+            "Create the webhook with `provider: \"datadog\"` and `settings.api_key` (and `settings.site` outside datadoghq.com).",
+            "Send a test event; it appears in the Event Explorer.",
+        ],
         title: "Datadog",
         description: "Posts an event to the Datadog event stream, with alert type from severity and tags.",
         url: catalog::url(

@@ -248,6 +248,12 @@ pub(crate) fn info() -> ProviderInfo {
     settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "discord",
+        setup: vec![
+            "In Discord, open the channel's settings → Integrations → Webhooks → New Webhook.",
+            "Name it, pick the channel, and Copy Webhook URL (https://discord.com/api/webhooks/…).",
+            "Create the webhook with `provider: \"discord\"` and that `url`.",
+            "Send a test event; Discord answers 204 and the embed appears.",
+        ],
         title: "Discord",
         description: "Webhook message with one embed coloured by severity: fields, Markdown links, \
                       footer and timestamp; mentions in the content.",

@@ -300,6 +300,11 @@ pub(crate) fn info() -> ProviderInfo {
     settings.extend(catalog::chat_settings(None));
     ProviderInfo {
         name: "email",
+        setup: vec![
+            "Start Herald with a mail server: `HERALD_SMTP_URL` (smtp:// with STARTTLS on 587, smtps:// on 465) and `HERALD_SMTP_FROM`.",
+            "Create the webhook with `provider: \"email\"` and `settings.to` (and `cc`, `bcc` if needed).",
+            "Send a test event and check the inbox (and the spam folder, until the sender's SPF and DKIM are set up).",
+        ],
         title: "Email",
         description: "A multipart email: text part and an HTML part with a severity colour bar, \
                       a fields table and link buttons.",

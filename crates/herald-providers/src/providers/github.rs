@@ -262,6 +262,11 @@ pub(crate) const FACTS: Facts = Facts {
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {
         name: "github",
+        setup: vec![
+            "Create a fine-grained personal access token (or a GitHub App token) with Issues: read and write on the repository.",
+            "Create the webhook with `provider: \"github\"` and `settings.token`, `repository` (`owner/name`).",
+            "Send a test event; an issue appears (or, with `settings.mode: \"comment\"` and `issue_number`, a comment).",
+        ],
         title: "GitHub",
         description: "Opens an issue per event, or comments on one issue (`mode: comment`), in \
                       GitHub Markdown with a fields table.",

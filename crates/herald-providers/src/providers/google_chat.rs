@@ -217,6 +217,12 @@ pub(crate) fn info() -> ProviderInfo {
     settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "google_chat",
+        setup: vec![
+            "In Google Chat, open the space → Apps & integrations → Webhooks → Add webhook.",
+            "Name it and copy the URL (https://chat.googleapis.com/v1/spaces/…/messages?key=…&token=…).",
+            "Create the webhook with `provider: \"google_chat\"` and that `url`; `settings.thread_key` keeps related events in one thread.",
+            "Send a test event; the card appears in the space.",
+        ],
         title: "Google Chat",
         description: "Incoming webhook with a cardsV2 card: severity, body, fields, buttons, footer; \
                       optional threads.",

@@ -221,6 +221,12 @@ pub(crate) const FACTS: Facts = Facts {
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {
         name: "jira",
+        setup: vec![
+            "In Atlassian, create an API token for a bot account (id.atlassian.com → Security → API tokens).",
+            "Give that account permission to create issues in the project.",
+            "Create the webhook with `provider: \"jira\"`, `url` your site (https://acme.atlassian.net) and `settings.email`, `api_token`, `project_key`.",
+            "Send a test event; an issue appears in the project.",
+        ],
         title: "Jira",
         description: "Creates an issue per event (REST API v3): the title as summary, body, fields \
                       and links in the description.",

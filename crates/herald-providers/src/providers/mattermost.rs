@@ -192,6 +192,12 @@ pub(crate) fn info() -> ProviderInfo {
     settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "mattermost",
+        setup: vec![
+            "In Mattermost, open Integrations → Incoming Webhooks → Add Incoming Webhook (an admin may have to allow them).",
+            "Pick the channel and copy the URL (https://your-server/hooks/…).",
+            "Create the webhook with `provider: \"mattermost\"` and that `url`.",
+            "Send a test event; Mattermost answers `ok`.",
+        ],
         title: "Mattermost",
         description: "Incoming webhook with a Slack-style attachment coloured by severity; links as Markdown.",
         url: catalog::url(

@@ -311,6 +311,12 @@ pub(crate) const FACTS: Facts = Facts {
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {
         name: "pagerduty",
+        setup: vec![
+            "In PagerDuty, open the service → Integrations → Add an integration → Events API V2.",
+            "Copy its Integration Key (the routing key).",
+            "Create the webhook with `provider: \"pagerduty\"` and `settings.routing_key`; the event's severity picks the alert's.",
+            "Send a test event; PagerDuty answers 202 and opens an alert (Herald's `recovered` events resolve it).",
+        ],
         title: "PagerDuty",
         description: "Events API v2: triggers an alert per event, or resolves one when the event \
                       type matches `resolve_on`.",

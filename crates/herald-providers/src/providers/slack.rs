@@ -242,6 +242,12 @@ pub(crate) fn info() -> ProviderInfo {
     settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "slack",
+        setup: vec![
+            "In Slack, create an app (api.slack.com/apps), open Incoming Webhooks and switch them on.",
+            "Add New Webhook to Workspace, pick the channel, and copy the URL (https://hooks.slack.com/services/…).",
+            "Create the webhook with `provider: \"slack\"` and that `url`; the channel is fixed by the URL.",
+            "Send a test event; Slack answers `ok` and the message appears in the channel.",
+        ],
         title: "Slack",
         description: "Incoming webhook with Block Kit: header, body, fields, buttons and footer \
                       in an attachment coloured by severity.",

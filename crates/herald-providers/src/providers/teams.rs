@@ -282,6 +282,12 @@ pub(crate) fn info() -> ProviderInfo {
     settings.extend(catalog::chat_settings(Some(SYNTAX)));
     ProviderInfo {
         name: "teams",
+        setup: vec![
+            "In the Teams channel, open Workflows and choose \"Post to a channel when a webhook request is received\".",
+            "Name the workflow, pick the team and channel, and copy the URL it gives (…logic.azure.com/… or …powerplatform.com/…).",
+            "Create the webhook with `provider: \"teams\"` and that `url`; Herald sends Adaptive Cards.",
+            "Send a test event: Workflows answers 202 at once and posts the card a moment later (their errors show in the flow's run history).",
+        ],
         title: "Microsoft Teams",
         description: "Workflows webhook with an Adaptive Card (title styled by severity, facts, \
                       buttons), or a legacy MessageCard.",

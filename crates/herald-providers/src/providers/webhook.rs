@@ -29,6 +29,12 @@ pub(crate) const FACTS: Facts = Facts {
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {
         name: "webhook",
+        setup: vec![
+            "Run an HTTPS endpoint that answers 2xx quickly (queue the work, answer first).",
+            "Create the webhook with its `url` and the event types it wants; read its signing secret with `GET /api/v1/webhooks/{id}/secret`.",
+            "Verify each request's `webhook-signature` with a Standard Webhooks library, and drop repeats by `webhook-id`.",
+            "Check it with `POST /api/v1/webhooks/{id}/test`.",
+        ],
         title: "Webhook",
         description: "A signed HTTP POST of the event as JSON ({id, type, timestamp, data}), \
                       Standard Webhooks signatures by default.",

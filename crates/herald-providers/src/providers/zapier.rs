@@ -96,6 +96,12 @@ pub(crate) const FACTS: Facts = Facts {
 pub(crate) fn info() -> ProviderInfo {
     ProviderInfo {
         name: "zapier",
+        setup: vec![
+            "In Zapier, create a Zap with the trigger \"Webhooks by Zapier\" → Catch Hook.",
+            "Copy the custom webhook URL (https://hooks.zapier.com/hooks/catch/…).",
+            "Create the webhook with `provider: \"zapier\"` and that `url`, then send a test event so Zapier learns the fields.",
+            "Build the rest of the Zap on those fields; Zapier answers 200 to every request, so failures show in the Zap's history.",
+        ],
         title: "Zapier",
         description: "Posts the event ({id, type, timestamp, data}) with the normalized notification \
                       under `notification` to a Zapier catch hook.",

@@ -4,20 +4,15 @@
 
 use herald_core::webhook::UrlPolicy;
 use herald_providers::{EventInput, HttpRequest, Provider, ProviderKind, Rendered};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-pub const EVENT_ID: &str = "evt_01JCQ7V3ZK4N8T2M6P5R9S0W1X";
+pub const EVENT_ID: &str = herald_providers::EXAMPLE_EVENT_ID;
 /// 2024-11-14T22:13:20Z
-pub const TIMESTAMP_MS: i64 = 1_731_622_400_000;
+pub const TIMESTAMP_MS: i64 = herald_providers::EXAMPLE_TIMESTAMP_MS;
 
 /// The example from the notification model.
 pub fn training_data() -> Value {
-    json!({
-        "experiment_name": "ResNet34",
-        "accuracy": 0.968,
-        "duration": "14m 32s",
-        "dashboard_url": "https://ml.example.com/experiments/resnet34",
-    })
+    herald_providers::example_data()
 }
 
 pub fn event<'a>(event_type: &'a str, data: &'a Value) -> EventInput<'a> {
@@ -31,40 +26,7 @@ pub fn event<'a>(event_type: &'a str, data: &'a Value) -> EventInput<'a> {
 
 /// A valid production (non-dev) `url` and `settings` for each provider.
 pub fn valid(kind: ProviderKind) -> (Option<&'static str>, Value) {
-    match kind {
-        ProviderKind::Webhook => (Some("https://receiver.example.com/hooks"), json!({})),
-        ProviderKind::Slack => (
-            Some("https://hooks.slack.com/services/T000/B000/XXXX"),
-            json!({}),
-        ),
-        ProviderKind::Teams => (
-            Some(
-                "https://prod-00.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x",
-            ),
-            json!({}),
-        ),
-        ProviderKind::Discord => (Some("https://discord.com/api/webhooks/123/abc"), json!({})),
-        ProviderKind::Mattermost => (Some("https://chat.example.com/hooks/abc"), json!({})),
-        ProviderKind::GoogleChat => (
-            Some("https://chat.googleapis.com/v1/spaces/AAAA/messages?key=k&token=t"),
-            json!({}),
-        ),
-        ProviderKind::Email => (None, json!({"to": ["ml-team@example.com"]})),
-        ProviderKind::PagerDuty => (
-            None,
-            json!({"routing_key": "R0UT1NGKEY0000000000000000000000"}),
-        ),
-        ProviderKind::Jira => (
-            Some("https://acme.atlassian.net"),
-            json!({"email": "bot@acme.example", "api_token": "jira-token", "project_key": "ML"}),
-        ),
-        ProviderKind::GitHub => (None, json!({"token": "ghp_test", "repository": "acme/ml"})),
-        ProviderKind::Datadog => (None, json!({"api_key": "0123456789abcdef0123456789abcdef"})),
-        ProviderKind::Zapier => (
-            Some("https://hooks.zapier.com/hooks/catch/123/abc/"),
-            json!({}),
-        ),
-    }
+    herald_providers::example_config(kind)
 }
 
 pub fn provider(kind: ProviderKind, url: Option<&str>, settings: Value) -> Provider {

@@ -10,8 +10,9 @@ use crate::error::{ApiError, ApiResult};
 
 /// List the provider catalog.
 ///
-/// Every provider with its settings, limits and default rate, and whether
-/// this server has it switched on.
+/// Every provider with its settings, limits and default rate, the steps to
+/// set it up, what it sends for an example event, and whether this server
+/// has it switched on.
 #[utoipa::path(get, path = "/providers", operation_id = "listProviders", tag = "providers", responses((status = 200, description = "The provider catalog", body = crate::api::openapi::bodies::Providers)))]
 pub(crate) async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let mut data = Vec::new();
@@ -20,6 +21,9 @@ pub(crate) async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>
         let enabled = herald_providers::ProviderKind::parse(info.name)
             .is_some_and(|kind| !state.dispatcher().provider_disabled(kind));
         entry["enabled"] = json!(enabled);
+        if let Some(kind) = herald_providers::ProviderKind::parse(info.name) {
+            entry["example"] = herald_providers::example_payload(kind);
+        }
         data.push(entry);
     }
     Ok(Json(json!({ "data": data })))

@@ -554,6 +554,30 @@ async fn providers_catalog_lists_every_provider_and_what_is_switched_off() {
         );
     }
     assert!(!slack["limits"].as_array().unwrap().is_empty());
+    // The marketplace: set-up steps, and what the provider sends for the
+    // example event, rendered by the provider itself.
+    for p in providers {
+        let steps = p["setup"].as_array().unwrap();
+        assert!(steps.len() >= 3, "{}: {steps:?}", p["name"]);
+        assert!(
+            p["example"].to_string().contains("ResNet34"),
+            "{}: {}",
+            p["name"],
+            p["example"]
+        );
+    }
+    assert_eq!(slack["example"]["method"], "POST");
+    assert!(
+        slack["example"]["body"]["blocks"].is_array(),
+        "{}",
+        slack["example"]
+    );
+    let email = providers.iter().find(|p| p["name"] == "email").unwrap();
+    assert!(
+        email["example"]["subject"].is_string(),
+        "{}",
+        email["example"]
+    );
     let teams = providers.iter().find(|p| p["name"] == "teams").unwrap();
     assert_eq!(teams["enabled"], false);
 

@@ -378,6 +378,10 @@ pub(crate) struct ProviderEntry {
     #[serde(flatten)]
     pub(crate) info: ProviderInfo,
     pub(crate) enabled: bool,
+    /// What it sends for the example event `training.complete`:
+    /// `{"method", "url", "body"}`, or `{"subject", "text", "html"}` for
+    /// email, or the event itself for the plain webhook.
+    pub(crate) example: Value,
 }
 
 #[derive(Serialize, ToSchema)]
