@@ -248,6 +248,14 @@ pub(crate) async fn range(
                     format!("takes at most {MAX_FILTER_VALUES} values"),
                 ));
             }
+            // Stored text never holds NUL (PostgreSQL refuses it in a
+            // query too): a value with one is a mistake, not a miss.
+            if values.iter().any(|v| v.contains('\0')) {
+                return Err(ApiError::validation(
+                    dimension.as_str(),
+                    "must not contain the NUL character (U+0000)",
+                ));
+            }
             if dimension == Dimension::StatusCode
                 && let Some(bad) = values.iter().find(|v| v.parse::<u16>().is_err())
             {

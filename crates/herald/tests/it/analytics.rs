@@ -212,6 +212,8 @@ async fn analytics_equal_what_the_receivers_saw() {
         ("/api/v1/analytics?group_by=colour", "group_by"),
         ("/api/v1/analytics?start=yesterday", "start"),
         ("/api/v1/analytics?status_code=abc", "status_code"),
+        ("/api/v1/analytics?outcome=success,a%00b", "outcome"),
+        ("/api/v1/analytics?event_type=%00", "event_type"),
         (
             "/api/v1/analytics?start=2026-01-02T00:00:00Z&end=2026-01-01T00:00:00Z",
             "start",
