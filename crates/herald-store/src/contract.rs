@@ -460,8 +460,9 @@ pub trait ScheduleStore: Send + Sync {
     fn next_schedule_due(&self) -> impl Future<Output = Result<Option<i64>>> + Send;
 
     /// Moves a schedule from one tick to the next, only if its next tick is
-    /// still `step.from_ms` and it is not paused: true for the one caller
-    /// (of any node) that moved it.
+    /// still `step.from_ms`: true for the one caller (of any node) that
+    /// moved it. A schedule paused meanwhile is moved too (its tick was
+    /// emitted, and counts); a resume starts it afresh anyway.
     fn advance_schedule(&self, step: ScheduleAdvance) -> impl Future<Output = Result<bool>> + Send;
 }
 

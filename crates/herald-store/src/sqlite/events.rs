@@ -13,6 +13,14 @@ use crate::{
     ClaimedDelivery, DeliveryRow, EventRow, EventStore, Ingest, Ingested, NewEvent, Result,
 };
 
+/// The sequence number of a tenant's event, if it exists.
+fn event_seq(conn: &Connection, tenant_id: &str, event_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT seq FROM events WHERE tenant_id = ?1 AND id = ?2")?
+        .query_row(params![tenant_id, event_id], |r| r.get(0))
+        .optional()?)
+}
+
 /// See [`crate::contract::EventStore::cancel_event`].
 const CANCEL_SCHEDULED_SQLITE: &str = "UPDATE deliveries
      SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?2,
@@ -56,11 +64,7 @@ impl EventStore for SqliteStore {
     ) -> Result<Option<u64>> {
         let (tenant_id, event_id) = (tenant_id.to_string(), event_id.to_string());
         self.write(move |conn| {
-            let event_seq: Option<i64> = conn
-                .prepare_cached("SELECT seq FROM events WHERE tenant_id = ?1 AND id = ?2")?
-                .query_row(params![tenant_id, event_id], |r| r.get(0))
-                .optional()?;
-            let Some(event_seq) = event_seq else {
+            let Some(event_seq) = event_seq(conn, &tenant_id, &event_id)? else {
                 return Ok(None);
             };
             let cancelled = conn
@@ -81,11 +85,7 @@ impl EventStore for SqliteStore {
         self.room_for_new_work()?;
         let (tenant_id, event_id) = (tenant_id.to_string(), event_id.to_string());
         self.write(move |conn| {
-            let event_seq: Option<i64> = conn
-                .prepare_cached("SELECT seq FROM events WHERE tenant_id = ?1 AND id = ?2")?
-                .query_row(params![tenant_id, event_id], |r| r.get(0))
-                .optional()?;
-            let Some(event_seq) = event_seq else {
+            let Some(event_seq) = event_seq(conn, &tenant_id, &event_id)? else {
                 return Ok(None);
             };
             let mut insert = conn.prepare_cached(

@@ -143,7 +143,7 @@ impl ScheduleStore for SqliteStore {
                      SET next_run_at = ?3,
                          last_run_at = CASE WHEN ?4 = 1 THEN ?2 ELSE last_run_at END,
                          runs = runs + ?4, skipped = skipped + ?5 + (1 - ?4), updated_at = ?6
-                     WHERE id = ?1 AND next_run_at = ?2 AND paused = 0",
+                     WHERE id = ?1 AND next_run_at = ?2",
                 )?
                 .execute(params![
                     step.id,

@@ -210,8 +210,24 @@ async fn a_schedule_moves_on_once_per_tick(db: &mut Db) {
         (a.next_run_at_ms, a.last_run_at_ms, a.runs, a.skipped),
         (Some(7_000), Some(1_000), 1, 5)
     );
-    // A paused schedule is never stepped, nor due.
-    assert!(!db.advance_schedule(step("sch_p", 500, 600)).await.unwrap());
+    // A paused schedule is not due; a tick emitted as it was paused still
+    // counts.
+    assert!(db.advance_schedule(step("sch_p", 500, 600)).await.unwrap());
+    assert!(
+        db.due_schedules(10_000, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.id != "sch_p")
+    );
+    assert_eq!(
+        db.get_schedule(TENANT, "sch_p")
+            .await
+            .unwrap()
+            .unwrap()
+            .runs,
+        1
+    );
 
     // An edit that moved the tick makes a stale step fail.
     let mut b = db.get_schedule(TENANT, "sch_b").await.unwrap().unwrap();

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use crate::common::binary::{Nodes, spawn_herald_with};
 use crate::common::{
-    ApiClient, Receiver, TestServer, WAIT, create_webhook, post_event, wait_until, webhook_body,
+    ApiClient, Receiver, TestServer, WAIT, create_webhook, post_event, wait_for_value, wait_until,
+    webhook_body,
 };
 
 fn rfc3339(at: SystemTime) -> String {
@@ -295,9 +296,17 @@ async fn a_schedule_emits_each_tick_and_can_be_paused_edited_and_deleted() {
         .await;
     assert_eq!(status, StatusCode::OK, "{paused}");
     assert_eq!(paused["next_runs"], json!([]));
-    // A tick already being emitted may still land; then silence.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = receiver.requests().len();
+    // A tick already being emitted may still land: wait for every emitted
+    // one, then silence.
+    let before = wait_for_value(WAIT, "every emitted tick delivered", || {
+        let (client, id, receiver) = (client.clone(), id.clone(), &receiver);
+        async move {
+            let (_, read) = client.get(&format!("/api/v1/schedules/{id}")).await;
+            let runs = read["runs"].as_u64()? as usize;
+            (receiver.requests().len() == runs).then_some(runs)
+        }
+    })
+    .await;
     receiver
         .assert_quiet(
             Duration::from_millis(2100),
@@ -424,8 +433,16 @@ async fn three_postgres_nodes_emit_each_tick_exactly_once() {
         .post(&format!("/api/v1/schedules/{id}/pause"), json!({}))
         .await;
     assert_eq!(status, StatusCode::OK, "{paused}");
-    // What was being emitted at the pause lands, and is recorded.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // What was being emitted at the pause lands: every emitted tick.
+    let runs = wait_for_value(WAIT, "every emitted tick delivered", || {
+        let (first, id, receiver) = (first.clone(), id.clone(), &receiver);
+        async move {
+            let (_, read) = first.get(&format!("/api/v1/schedules/{id}")).await;
+            let runs = read["runs"].as_u64()? as usize;
+            (receiver.requests().len() == runs).then_some(runs)
+        }
+    })
+    .await;
 
     let mut seen: BTreeMap<i64, usize> = BTreeMap::new();
     for request in receiver.requests() {
@@ -446,7 +463,7 @@ async fn three_postgres_nodes_emit_each_tick_exactly_once() {
         ticks.windows(2).all(|w| w[1] - w[0] == 1000),
         "a tick is missing: {ticks:?}"
     );
+    assert_eq!(runs, ticks.len(), "every emitted tick arrived once");
     let (_, read) = first.get(&format!("/api/v1/schedules/{id}")).await;
-    assert_eq!(read["runs"], ticks.len() as u64, "{read}");
     assert_eq!(read["skipped"], 0, "{read}");
 }
