@@ -19,6 +19,7 @@ use crate::error::ApiResult;
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     /// Only entries about this webhook, tenant or key.
+    #[param(pattern = "^[^\\u0000]*$")]
     resource_id: Option<String>,
     /// Items per page, 1–250 (default 50).
     #[param(minimum = 1, maximum = 250)]

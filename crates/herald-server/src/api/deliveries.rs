@@ -22,7 +22,9 @@ use crate::error::{ApiError, ApiResult};
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     status: Option<DeliveryStatus>,
+    #[param(pattern = "^[^\\u0000]*$")]
     webhook_id: Option<String>,
+    #[param(pattern = "^[^\\u0000]*$")]
     event_id: Option<String>,
     /// Items per page, 1–250 (default 50).
     #[param(minimum = 1, maximum = 250)]

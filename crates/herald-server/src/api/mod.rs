@@ -10,6 +10,7 @@ mod filter_test;
 mod ingest_limit;
 pub(crate) mod mcp;
 mod metrics;
+mod nul;
 pub(crate) mod openapi;
 mod pagination;
 mod providers;
@@ -219,6 +220,8 @@ pub(crate) fn router(state: AppState, serves_api: bool, mcp: Option<Router<AppSt
         .route("/tenants/{id}", get(tenants::get).delete(tenants::delete))
         .route("/tenants/{id}/keys", post(tenants::add_key))
         .route("/tenants/{id}/keys/{key_id}", delete(tenants::revoke_key))
+        // Inside authentication: a request without a token is a 401 first.
+        .route_layer(middleware::from_fn(nul::refuse_nul))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

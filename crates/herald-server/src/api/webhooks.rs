@@ -111,6 +111,7 @@ pub(crate) struct ListQuery {
     /// Only webhooks in this status.
     status: Option<WebhookStatus>,
     /// Only webhooks carrying this tag.
+    #[param(pattern = "^[^\\u0000]*$")]
     tag: Option<String>,
     /// Only webhooks subscribed to this event type.
     #[param(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]

@@ -412,3 +412,55 @@ async fn events_nested_too_deep_are_refused_and_the_deepest_accepted_still_rende
     let message = slack.wait_for(1, WAIT).await[0].json();
     assert!(message["text"].is_string(), "{message}");
 }
+
+/// No id or value Herald stores can hold a NUL character (PostgreSQL
+/// refuses one even as a query parameter): a URL with `%00` is a 404 in
+/// the path and a 422 naming the parameter in the query, on both engines,
+/// never a 500; without a token it is a 401 first.
+#[tokio::test]
+async fn a_nul_in_the_url_is_a_client_mistake_never_a_500() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let in_path = [
+        (Method::GET, "/api/v1/events/a%00b"),
+        (Method::GET, "/api/v1/deliveries/a%00"),
+        (Method::GET, "/api/v1/webhooks/a%00"),
+        (Method::GET, "/api/v1/schedules/a%00"),
+        (Method::GET, "/api/v1/tenants/a%00"),
+        (Method::GET, "/api/v1/webhooks/a%00/analytics"),
+        (Method::POST, "/api/v1/events/a%00/cancel"),
+        (Method::POST, "/api/v1/deliveries/a%00/retry"),
+        (Method::DELETE, "/api/v1/webhooks/a%00"),
+    ];
+    for (method, path) in in_path {
+        let answer = client.send(method.clone(), path, None, &[]).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path}: {}",
+            answer.body
+        );
+        assert_eq!(answer.body["error"]["code"], "not_found", "{path}");
+    }
+    for (path, field) in [
+        ("/api/v1/deliveries?event_id=%00", "event_id"),
+        ("/api/v1/deliveries?webhook_id=a%00", "webhook_id"),
+        ("/api/v1/audit?resource_id=%00", "resource_id"),
+        ("/api/v1/webhooks?tag=x%00", "tag"),
+        ("/api/v1/analytics?outcome=success,a%00b", "outcome"),
+    ] {
+        let answer = client.send(Method::GET, path, None, &[]).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            answer.body
+        );
+        assert_eq!(answer.body["error"]["field"], field, "{path}");
+    }
+    let anonymous = client.with_token(None);
+    let answer = anonymous
+        .send(Method::GET, "/api/v1/events/a%00b", None, &[])
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+}
