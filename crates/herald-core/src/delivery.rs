@@ -91,6 +91,9 @@ pub enum ErrorCategory {
     Request,
     /// The provider's rendering failed (a template that does not fit the event).
     Render,
+    /// The webhook's `transform` failed for this event (its template's
+    /// output is not JSON, a form body is not an object).
+    Transform,
     /// The mail server refused the message or could not be reached.
     Smtp,
     /// The webhook's provider is switched off on this server.
@@ -105,7 +108,7 @@ pub enum ErrorCategory {
 }
 
 impl ErrorCategory {
-    pub const ALL: [ErrorCategory; 14] = [
+    pub const ALL: [ErrorCategory; 15] = [
         Self::Timeout,
         Self::Connect,
         Self::Dns,
@@ -116,6 +119,7 @@ impl ErrorCategory {
         Self::Response,
         Self::Request,
         Self::Render,
+        Self::Transform,
         Self::Smtp,
         Self::ProviderDisabled,
         Self::BlockedDestination,
@@ -134,6 +138,7 @@ impl ErrorCategory {
             Self::Response => "response",
             Self::Request => "request",
             Self::Render => "render",
+            Self::Transform => "transform",
             Self::Smtp => "smtp",
             Self::ProviderDisabled => "provider_disabled",
             Self::BlockedDestination => "blocked_destination",

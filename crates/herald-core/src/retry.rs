@@ -139,9 +139,10 @@ impl RetryPolicy {
     /// once: it cannot change).
     pub fn judge_error(&self, category: ErrorCategory) -> Verdict {
         match category {
-            ErrorCategory::Request | ErrorCategory::Render | ErrorCategory::ProviderDisabled => {
-                Verdict::Permanent
-            }
+            ErrorCategory::Request
+            | ErrorCategory::Render
+            | ErrorCategory::Transform
+            | ErrorCategory::ProviderDisabled => Verdict::Permanent,
             _ => Verdict::Retryable,
         }
     }

@@ -126,6 +126,7 @@ mod rendered;
 mod settings;
 mod template;
 mod text;
+mod transform;
 pub mod truncate;
 
 pub use catalog::{LimitInfo, ProviderInfo, RateLimit, SettingInfo, UrlInfo};
@@ -146,3 +147,4 @@ pub use providers::email::OwnMailSettings;
 pub use providers::{catalog, info};
 pub use rendered::{EmailMessage, HttpMethod, HttpRequest, Rendered, SmtpOverrides, SmtpTls};
 pub use text::Text;
+pub use transform::Transform;

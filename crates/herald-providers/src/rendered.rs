@@ -12,23 +12,7 @@ pub enum Rendered {
     Email(EmailMessage),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum HttpMethod {
-    Post,
-    Put,
-    Patch,
-}
-
-impl HttpMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Post => "POST",
-            Self::Put => "PUT",
-            Self::Patch => "PATCH",
-        }
-    }
-}
+pub use herald_core::webhook::transform::HttpMethod;
 
 /// A request to the provider's API. Header names are lower-case.
 #[derive(Clone, PartialEq, Eq)]

@@ -175,15 +175,10 @@ impl TemplateBuilder {
         };
         let defaults = crate::notification::notification(&sample);
         let ctx = context(&sample, &defaults);
-        if let Err(e) = self.env.get_template(name).and_then(|t| t.render(&ctx))
-            && matches!(
-                e.kind(),
-                ErrorKind::UnknownFilter | ErrorKind::UnknownTest | ErrorKind::UnknownFunction
-            )
-        {
-            return Err(ValidationError::new(name, describe(&e)));
-        }
-        Ok(())
+        refuse_unknown_names(
+            name,
+            self.env.get_template(name).and_then(|t| t.render(&ctx)),
+        )
     }
 
     /// Compiles `settings.template`.
@@ -255,7 +250,29 @@ fn truncate_check(name: &str, source: &str) -> Result<(), ValidationError> {
 }
 
 /// `syntax error: unexpected end of input, expected end of variable block (line 1)`.
-fn describe(e: &minijinja::Error) -> String {
+/// Unknown filters, tests and functions only show when a template is
+/// rendered, so templates are rendered once against a sample event when
+/// saved: such a name is a mistake to refuse now rather than at the first
+/// delivery. Other failures may depend on the data and are left to send
+/// time.
+pub(crate) fn refuse_unknown_names(
+    name: &str,
+    sample_render: Result<String, minijinja::Error>,
+) -> Result<(), ValidationError> {
+    match sample_render {
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::UnknownFilter | ErrorKind::UnknownTest | ErrorKind::UnknownFunction
+            ) =>
+        {
+            Err(ValidationError::new(name, describe(&e)))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn describe(e: &minijinja::Error) -> String {
     let mut s = e.kind().to_string();
     if let Some(detail) = e.detail() {
         s.push_str(": ");

@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 use herald_core::event::EventTypePattern;
 use herald_core::filter::{Filter, LazyEvent};
 use herald_core::webhook::{UrlPolicy, Webhook, WebhookStatus};
-use herald_providers::{Provider, ProviderKind};
+use herald_providers::{Provider, ProviderKind, Transform};
 use herald_store::prelude::*;
 use herald_store::{NewEvent, RegistrySnapshot, Store, StoreError};
 
@@ -31,6 +31,8 @@ pub(crate) struct Route {
     pub(crate) url: Option<reqwest::Url>,
     /// How events are rendered and answers judged.
     pub(crate) provider: Provider,
+    /// The webhook's transform, compiled once here.
+    pub(crate) transform: Option<Transform>,
     /// Paces sends to the most the destination accepts (the webhook's
     /// `rate_limit`, else the provider's documented limit).
     pub(crate) pacer: Arc<Pacer>,
@@ -64,6 +66,10 @@ impl Route {
             &UrlPolicy::dev(),
         )
         .ok()?;
+        let transform = match &webhook.spec.transform {
+            Some(spec) => Some(Transform::compile(spec).ok()?),
+            None => None,
+        };
         let rate_per_second = match &webhook.spec.rate_limit {
             Some(limit) => Some(limit.per_second()),
             None => kind.default_rate_limit().map(|r| r.per_second),
@@ -74,6 +80,7 @@ impl Route {
             filter,
             url,
             provider,
+            transform,
             pacer: Arc::new(Pacer::new(rate_per_second)),
         })
     }

@@ -15,6 +15,7 @@ use crate::network::{
 use crate::retry::RetryPolicy;
 pub mod alerts;
 pub mod rotation;
+pub mod transform;
 
 use crate::signing::SigningSecret;
 use crate::signing::ed25519::Ed25519KeyPair;
@@ -275,6 +276,12 @@ pub struct WebhookSpec {
     /// types.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<FilterSpec>,
+    /// What the receiver gets instead of the stored envelope (plain
+    /// webhooks and Zapier): fields of `data` kept, dropped or moved, a
+    /// JSON body template, the method, content type and compression.
+    /// Absent or `null`: the envelope as stored, POSTed as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<transform::TransformSpec>,
     #[serde(default)]
     pub status: WebhookStatus,
     #[serde(default)]
@@ -518,6 +525,9 @@ impl WebhookSpec {
         if let Some(filter) = &self.filter {
             filter.compile().map_err(|e| e.within("filter"))?;
         }
+        if let Some(transform) = &self.transform {
+            self.validate_transform(transform)?;
+        }
         if self.tags.len() > 50 {
             return Err(ValidationError::new("tags", "may hold at most 50 tags"));
         }
@@ -576,6 +586,32 @@ impl WebhookSpec {
             ));
         }
         Ok(patterns)
+    }
+
+    /// A transform reshapes a JSON body Herald builds from the event: the
+    /// plain webhook's and Zapier's. Other providers send their service's
+    /// own format, which has templates of its own (`settings.template`).
+    fn validate_transform(
+        &self,
+        transform: &transform::TransformSpec,
+    ) -> Result<(), ValidationError> {
+        if !matches!(self.provider.as_str(), WEBHOOK_PROVIDER | "zapier") {
+            return Err(ValidationError::new(
+                "transform",
+                format!(
+                    "applies to the webhook and zapier providers; {} has its own `settings.template`",
+                    self.provider
+                ),
+            ));
+        }
+        transform.validate().map_err(|e| e.within("transform"))?;
+        if self.batch.is_some() && transform.content_type == transform::BodyEncoding::Form {
+            return Err(ValidationError::new(
+                "transform.content_type",
+                "a form body cannot carry a batch (a batch is a JSON array); use json or drop `batch`",
+            ));
+        }
+        Ok(())
     }
 
     fn validate_headers(&self) -> Result<(), ValidationError> {

@@ -73,6 +73,7 @@ pub(crate) fn webhook(w: &Webhook, with_secret: bool) -> Value {
         "description": s.description,
         "event_types": s.event_types,
         "filter": s.filter,
+        "transform": s.transform,
         "status": s.status,
         "tags": s.tags,
         "headers": masked_headers(&s.headers),

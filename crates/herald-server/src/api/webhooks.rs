@@ -14,7 +14,7 @@ use herald_core::retry::schedule::RetrySchedule;
 use herald_core::rotation::GracePeriod;
 use herald_core::signing::SigningSecret;
 use herald_core::webhook::{Webhook, WebhookSpec, WebhookStatus};
-use herald_providers::{Provider, ProviderKind};
+use herald_providers::{Provider, ProviderKind, Transform};
 use herald_store::prelude::*;
 use herald_store::{NewEvent, StoreError};
 use serde::Deserialize;
@@ -44,7 +44,8 @@ fn parse_spec(
     Ok((spec, secret))
 }
 
-/// The provider's own rules: its URL, its settings, templates that compile,
+/// The provider's own rules: its URL, its settings, templates that compile
+/// (the transform's too),
 /// and for email a mail server and sender this server can use.
 fn check_provider(spec: &WebhookSpec, state: &AppState) -> ApiResult<()> {
     let kind = ProviderKind::parse(&spec.provider).ok_or_else(|| {
@@ -66,6 +67,9 @@ fn check_provider(spec: &WebhookSpec, state: &AppState) -> ApiResult<()> {
     )?;
     if spec.batch.is_some() {
         kind.check_batch()?;
+    }
+    if let Some(transform) = &spec.transform {
+        Transform::compile(transform)?;
     }
     if let Some(own) = provider.own_mail_settings()
         && let Some((field, message)) = state

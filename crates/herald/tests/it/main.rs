@@ -41,4 +41,5 @@ mod soak;
 mod ssrf;
 mod tenancy;
 mod tracing;
+mod transforms;
 mod webhooks_api;

@@ -13,6 +13,7 @@ use herald_core::delivery::{AttemptOutcome, DeliveryStatus, ErrorCategory};
 use herald_core::filter::FilterSpec;
 use herald_core::retry::RetryPolicy;
 use herald_core::webhook::alerts::AlertSettings;
+use herald_core::webhook::transform::TransformSpec;
 use herald_core::webhook::{
     Auth, BatchConfig, Ordering, RateLimit, SignatureConfig, WebhookSpec, WebhookStatus,
 };
@@ -65,6 +66,9 @@ pub(crate) struct Webhook {
     pub(crate) event_types: Vec<String>,
     /// Which events of its types it receives, by content; `null`: all.
     pub(crate) filter: Option<FilterSpec>,
+    /// What its receiver gets instead of the stored envelope; `null`: the
+    /// envelope as stored.
+    pub(crate) transform: Option<TransformSpec>,
     pub(crate) status: WebhookStatus,
     pub(crate) tags: Vec<String>,
     /// Custom headers, the values of credential-looking ones masked.

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use bytes::Bytes;
 use herald_core::delivery::ErrorCategory;
 use herald_core::retry::Verdict;
 use herald_core::signing::sign_hex;
@@ -23,6 +22,8 @@ use super::destination::{BlockedDestination, CheckedResolver, Destinations};
 use super::mailer::Mailer;
 use crate::redact::{mask, mask_header};
 use crate::registry::Route;
+
+mod transformed;
 
 /// Response bodies are kept up to this size in the delivery log.
 pub(crate) const MAX_RESPONSE_BODY: usize = 32 * 1024;
@@ -120,6 +121,17 @@ impl AttemptResult {
         )
     }
 
+    /// The webhook's transform failed for this event: nothing was sent,
+    /// and sending again would fail the same way.
+    fn transform_failed(self, started: Instant, message: String) -> AttemptResult {
+        self.not_sent(
+            started,
+            ErrorCategory::Transform,
+            message,
+            Verdict::Permanent,
+        )
+    }
+
     /// An attempt that ended before anything was sent.
     fn not_sent(
         mut self,
@@ -158,7 +170,7 @@ impl AsRef<[u8]> for SharedBody {
 struct Payload<'a> {
     id: &'a str,
     event_type: &'a str,
-    body: std::sync::Arc<str>,
+    body: transformed::Body,
 }
 
 /// The parts of the stored event envelope a provider renders from.
@@ -201,10 +213,14 @@ impl Sender {
         }
         let trace = attempt_trace(delivery);
         if kind == ProviderKind::Webhook {
+            let body = match transformed::webhook_body(route.transform.as_ref(), &delivery.body) {
+                Ok(body) => body,
+                Err(message) => return result.transform_failed(started, message),
+            };
             let payload = Payload {
                 id: &delivery.event_id,
                 event_type: &delivery.event_type,
-                body: delivery.body.clone(),
+                body,
             };
             return self
                 .send_signed(route, payload, &trace, result, started)
@@ -224,14 +240,14 @@ impl Sender {
         let timestamp_ms = chrono::DateTime::parse_from_rfc3339(&envelope.timestamp)
             .map(|t| t.timestamp_millis())
             .unwrap_or(result.started_at_ms);
+        let data = transformed::shaped_data(route.transform.as_ref(), &envelope.data);
         let event = EventInput {
             id: &delivery.event_id,
             event_type: &delivery.event_type,
             timestamp_ms,
-            data: &envelope.data,
+            data: &data,
         };
-        let rendered = route.provider.render(&event);
-        self.send_integration(route, rendered, &delivery.event_id, &trace, result, started)
+        self.send_integration(route, &[event], false, &trace, result, started)
             .await
     }
 
@@ -250,21 +266,16 @@ impl Sender {
         // One request, one span: in the trace of the group's first delivery.
         let trace = attempt_trace(&group[0]);
         if kind == ProviderKind::Webhook {
-            let mut body =
-                String::with_capacity(group.iter().map(|d| d.body.len() + 1).sum::<usize>() + 2);
-            body.push('[');
-            for (i, d) in group.iter().enumerate() {
-                if i > 0 {
-                    body.push(',');
-                }
-                body.push_str(&d.body);
-            }
-            body.push(']');
+            let stored: Vec<&Arc<str>> = group.iter().map(|d| &d.body).collect();
+            let body = match transformed::webhook_batch_body(route.transform.as_ref(), &stored) {
+                Ok(body) => body,
+                Err(message) => return result.transform_failed(started, message),
+            };
             let id = herald_core::ids::new_id("msg");
             let payload = Payload {
                 id: &id,
                 event_type: "batch",
-                body: body.into(),
+                body,
             };
             return self
                 .send_signed(route, payload, &trace, result, started)
@@ -284,33 +295,43 @@ impl Sender {
                 }
             }
         }
+        let data: Vec<_> = envelopes
+            .iter()
+            .map(|e| transformed::shaped_data(route.transform.as_ref(), &e.data))
+            .collect();
         let events: Vec<EventInput<'_>> = group
             .iter()
             .zip(&envelopes)
-            .map(|(d, e)| EventInput {
+            .zip(&data)
+            .map(|((d, e), data)| EventInput {
                 id: &d.event_id,
                 event_type: &d.event_type,
                 timestamp_ms: chrono::DateTime::parse_from_rfc3339(&e.timestamp)
                     .map(|t| t.timestamp_millis())
                     .unwrap_or(result.started_at_ms),
-                data: &e.data,
+                data,
             })
             .collect();
-        let rendered = route.provider.render_batch(&events);
-        self.send_integration(route, rendered, &group[0].event_id, &trace, result, started)
+        self.send_integration(route, &events, true, &trace, result, started)
             .await
     }
 
-    /// Sends what an integration rendered.
+    /// Renders `events` for an integration (`batch`: as one request of a
+    /// group) and sends that.
     async fn send_integration(
         &self,
         route: &Route,
-        rendered: Result<Option<Rendered>, herald_providers::RenderError>,
-        event_id: &str,
+        events: &[EventInput<'_>],
+        batch: bool,
         trace: &HeaderValue,
         result: AttemptResult,
         started: Instant,
     ) -> AttemptResult {
+        let rendered = if batch {
+            route.provider.render_batch(events)
+        } else {
+            route.provider.render(&events[0])
+        };
         match rendered {
             Err(e) => result.not_sent(
                 started,
@@ -325,10 +346,18 @@ impl Sender {
                 Verdict::Permanent,
             ),
             Ok(Some(Rendered::Http(request))) => {
+                let request = match &route.transform {
+                    None => request,
+                    Some(t) => match transformed::reshape_request(t, request, events, batch) {
+                        Ok(request) => request,
+                        Err(message) => return result.transform_failed(started, message),
+                    },
+                };
                 self.send_rendered(route, request, trace, result, started)
                     .await
             }
             Ok(Some(Rendered::Email(message))) => {
+                let event_id = events.first().map_or("", |e| e.id);
                 self.send_email(route, &message, event_id, result, started)
                     .await
             }
@@ -371,13 +400,16 @@ impl Sender {
         };
         let mut result = result;
         result.request_headers = masked(&headers, route, &[]);
-        let body = Bytes::from_owner(SharedBody(payload.body));
+        let method = route
+            .transform
+            .as_ref()
+            .map_or(HttpMethod::Post, |t| t.method());
         let request = self
             .client
-            .post(url)
+            .request(reqwest_method(method), url)
             .headers(headers)
             .timeout(Duration::from_millis(route.webhook.spec.timeout_ms))
-            .body(body);
+            .body(payload.body.wire);
         self.exchange(request, result, started).await
     }
 
@@ -418,11 +450,7 @@ impl Sender {
         if let Err(blocked) = self.destinations.check_url(&url) {
             return result.blocked(started, &blocked);
         }
-        let method = match request.method {
-            HttpMethod::Post => reqwest::Method::POST,
-            HttpMethod::Put => reqwest::Method::PUT,
-            HttpMethod::Patch => reqwest::Method::PATCH,
-        };
+        let method = reqwest_method(request.method);
         let mut result = result;
         result.request_headers = masked(&headers, route, &request.secret_headers);
         let builder = self
@@ -554,6 +582,14 @@ impl Sender {
 
 /// The delivery client: no redirects, no proxy, and names resolved only
 /// through the destination check.
+fn reqwest_method(method: HttpMethod) -> reqwest::Method {
+    match method {
+        HttpMethod::Post => reqwest::Method::POST,
+        HttpMethod::Put => reqwest::Method::PUT,
+        HttpMethod::Patch => reqwest::Method::PATCH,
+    }
+}
+
 fn http_client(destinations: Arc<Destinations>) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         // A redirect would lead to an address nobody checked (and a 3xx
@@ -654,17 +690,27 @@ fn build_headers(
 ) -> Result<HeaderMap, String> {
     let timestamp = started_at_ms.div_euclid(1000);
     let spec = &route.webhook.spec;
-    let mut headers = HeaderMap::with_capacity(8 + spec.headers.len());
+    let mut headers = HeaderMap::with_capacity(9 + spec.headers.len());
+    let content_type = route
+        .transform
+        .as_ref()
+        .map_or("application/json", |t| t.content_type());
     headers.insert(
         reqwest::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        HeaderValue::from_static(content_type),
     );
+    if let Some(encoding) = route.transform.as_ref().and_then(|t| t.content_encoding()) {
+        headers.insert(
+            reqwest::header::CONTENT_ENCODING,
+            HeaderValue::from_static(encoding),
+        );
+    }
     headers.insert(reqwest::header::USER_AGENT, user_agent.clone());
     add_custom_headers(&mut headers, route)?;
     let value = |s: &str| HeaderValue::from_str(s).map_err(|e| format!("header value: {e}"));
     let id = HeaderValue::from_str(payload.id).map_err(|e| format!("event id: {e}"))?;
     let webhook = &route.webhook;
-    let body = payload.body.as_bytes();
+    let body = &payload.body.signed[..];
     match spec.signature.scheme {
         SignatureScheme::Standard | SignatureScheme::Ed25519 => {
             let at = chrono::DateTime::from_timestamp_millis(started_at_ms)
