@@ -144,5 +144,7 @@ pub use notification::{
 pub use provider::Provider;
 pub use providers::email::OwnMailSettings;
 pub use providers::{catalog, info};
-pub use rendered::{EmailMessage, HttpMethod, HttpRequest, Rendered, SmtpOverrides, SmtpTls};
+pub use rendered::{
+    EmailAttachment, EmailMessage, HttpMethod, HttpRequest, Rendered, SmtpOverrides, SmtpTls,
+};
 pub use text::Text;
