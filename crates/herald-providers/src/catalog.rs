@@ -106,6 +106,16 @@ pub(crate) fn items(name: &'static str, count: usize, description: &'static str)
     }
 }
 
+/// A limit on a size in bytes (a file).
+pub(crate) fn bytes(name: &'static str, count: usize, description: &'static str) -> LimitInfo {
+    LimitInfo {
+        name,
+        value: count as u64,
+        unit: "bytes",
+        description,
+    }
+}
+
 pub(crate) fn url(required: bool, default: Option<&str>, description: &'static str) -> UrlInfo {
     UrlInfo {
         required,

@@ -104,7 +104,8 @@
 //! other parts (title, footer, source, labels) are text everywhere, because
 //! several services show them where no markup works. Templated settings:
 //! PagerDuty `dedup_key` and `source`, Google Chat `thread_key`, GitHub
-//! `issue_number`.
+//! `issue_number`, Datadog `metric.name`, `metric.value` and
+//! `metric.tags`.
 //!
 //! Each provider, its settings, payload, limits and error handling are
 //! described in `docs/PROVIDERS.md` and by [`catalog()`].
@@ -145,6 +146,8 @@ pub use notification::{
 pub use provider::Provider;
 pub use providers::email::OwnMailSettings;
 pub use providers::{catalog, info};
-pub use rendered::{EmailMessage, HttpMethod, HttpRequest, Rendered, SmtpOverrides, SmtpTls};
+pub use rendered::{
+    EmailAttachment, EmailMessage, HttpMethod, HttpRequest, Rendered, SmtpOverrides, SmtpTls,
+};
 pub use text::Text;
 pub use transform::Transform;

@@ -97,7 +97,8 @@ impl fmt::Debug for HttpRequest {
 
 /// One email. The server adds `Message-ID`, `Date`, `Auto-Submitted` and
 /// sends `text` and `html` as multipart/alternative (text first); an empty
-/// `html` means a text-only message.
+/// `html` means a text-only message. With `attachments` the message is
+/// multipart/mixed: the body first, then one part per file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailMessage {
     /// `None`: the server's configured sender.
@@ -108,7 +109,35 @@ pub struct EmailMessage {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Files from the event's `data.attachments`, already checked against
+    /// the caps, named safely and decoded; empty unless the webhook allows
+    /// attachments.
+    pub attachments: Vec<EmailAttachment>,
     pub smtp: SmtpOverrides,
+}
+
+/// One attached file, ready to encode.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmailAttachment {
+    /// A bare file name: no path, quotes or control characters, at most
+    /// 200 characters, never empty.
+    pub filename: String,
+    /// A MIME type that parses (`type/subtype`, parameters allowed);
+    /// `application/octet-stream` when the event gave none or a bad one.
+    pub content_type: String,
+    /// The decoded bytes.
+    pub content: Vec<u8>,
+}
+
+// The bytes would flood a log; their count says enough.
+impl fmt::Debug for EmailAttachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailAttachment")
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.content.len())
+            .finish()
+    }
 }
 
 /// Per-webhook SMTP settings; each `None` falls back to the server's.

@@ -517,6 +517,10 @@ fn measured(o: &Output, limit: &str, unit: &str) -> Option<usize> {
         // Herald's own bounds on mail, which no mail system counts: the
         // recipients are settings, and the body is one part of the text.
         (ProviderKind::Email, "recipients" | "body") => 0,
+        // Files come only with `settings.attachments`, and their caps are
+        // checked where the list is read; these outputs carry none.
+        (ProviderKind::Email, "attachments" | "attachment_bytes" | "attachments_total_bytes") => 0,
+        (ProviderKind::Datadog, "metric_tags") => len(&b["series"][0]["tags"]),
         (ProviderKind::PagerDuty, "event") => o.bytes,
         (ProviderKind::Jira, "description") => serde_json::to_vec(&b["fields"]["description"])
             .unwrap()

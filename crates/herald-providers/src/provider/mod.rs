@@ -168,11 +168,11 @@ impl Provider {
             Config::Discord(p) => Rendered::Http(p.render(&n)),
             Config::Mattermost(p) => Rendered::Http(p.render(&n)),
             Config::GoogleChat(p) => Rendered::Http(p.render(&n, event, t)?),
-            Config::Email(p) => Rendered::Email(p.render(&n)),
+            Config::Email(p) => Rendered::Email(p.render(&n, event)?),
             Config::PagerDuty(p) => Rendered::Http(p.render(&n, event, t)?),
             Config::Jira(p) => Rendered::Http(p.render(&n)),
             Config::GitHub(p) => Rendered::Http(p.render(&n, event, t)?),
-            Config::Datadog(p) => Rendered::Http(p.render(&n, event)),
+            Config::Datadog(p) => Rendered::Http(p.render(&n, event, t)?),
             Config::Zapier(p) => Rendered::Http(p.render(&n, event)),
         }))
     }

@@ -1,13 +1,17 @@
-//! Datadog: an event in the event stream (Events API v1).
+//! Datadog: an event in the event stream (Events API v1), or, with
+//! `settings.metric`, a point of a metric series (see [`metric`]).
 //!
 //! The text is Markdown (wrapped in `%%%`): body, fields as `**Label:**
 //! value` lines, links, footer. Tags are the configured ones plus
 //! `event_type:<type>` and `source:herald`.
 
+mod metric;
+
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::catalog::{self, ProviderInfo, limit, setting};
+use crate::catalog::{self, ProviderInfo, items, limit, setting};
+use crate::error::RenderError;
 use crate::facts::{Batches, Facts};
 use crate::fit::{self, Budget};
 use crate::format::{datadog_markdown, fit_text, md_links_within, no_mentions};
@@ -15,7 +19,7 @@ use crate::judge::{self, Answer};
 use crate::notification::{EventInput, Notification, Severity};
 use crate::rendered::HttpRequest;
 use crate::settings::{Secret, Settings, UrlRule, check_list, destination};
-use crate::template::TemplateBuilder;
+use crate::template::{TemplateBuilder, Templates};
 use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
@@ -42,11 +46,14 @@ enum Priority {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Datadog {
-    endpoint: String,
+    /// The API base, without a trailing `/`.
+    base: String,
     api_key: Secret,
     tags: Vec<String>,
     aggregation_key: Option<String>,
     priority: Option<Priority>,
+    /// Set: each event is sent as a metric point instead of an event.
+    metric: Option<metric::Metric>,
 }
 
 impl Datadog {
@@ -72,7 +79,7 @@ impl Datadog {
         }
         let default_url = format!("https://api.{site}");
         let base = destination(url, Some(&default_url), urls, UrlRule::Any)?;
-        let endpoint = format!("{}/api/v1/events", base.as_str().trim_end_matches('/'));
+        let base = base.as_str().trim_end_matches('/').to_string();
         let tags: Vec<String> = s.or("tags", Vec::new())?;
         check_list("settings.tags", &tags, 100, 200)?;
         if let Some(i) = tags.iter().position(|t| t.contains(char::is_whitespace)) {
@@ -83,17 +90,61 @@ impl Datadog {
         }
         let aggregation_key = s.take_text("aggregation_key", 1, 100)?;
         let priority = s.take("priority")?;
-        s.template(t)?;
+        let metric = metric::Metric::take(s, t)?;
+        if metric.is_some() {
+            // What shapes an event would silently do nothing for a metric.
+            for (name, set) in [
+                ("aggregation_key", aggregation_key.is_some()),
+                ("priority", priority.is_some()),
+                (
+                    "template",
+                    s.take::<serde_json::Value>("template")?.is_some(),
+                ),
+            ] {
+                if set {
+                    return Err(ValidationError::new(
+                        format!("settings.{name}"),
+                        "applies to events; a webhook with settings.metric sends metric points \
+                         (use a second webhook for events)",
+                    ));
+                }
+            }
+        } else {
+            s.template(t)?;
+        }
         Ok(Self {
-            endpoint,
+            base,
             api_key,
             tags,
             aggregation_key,
             priority,
+            metric,
         })
     }
 
-    pub(crate) fn render(&self, n: &Notification, event: &EventInput<'_>) -> HttpRequest {
+    pub(crate) fn render(
+        &self,
+        n: &Notification,
+        event: &EventInput<'_>,
+        t: &Templates,
+    ) -> Result<HttpRequest, RenderError> {
+        let body = match &self.metric {
+            Some(m) => {
+                let body = m.body(n, event, t, self.tags.clone())?;
+                return Ok(self.request("/api/v2/series", &body));
+            }
+            None => self.event_body(n, event),
+        };
+        Ok(self.request("/api/v1/events", &body))
+    }
+
+    fn request(&self, path: &str, body: &serde_json::Value) -> HttpRequest {
+        HttpRequest::post_json(format!("{}{path}", self.base), body)
+            .header("accept", "application/json")
+            .secret_header("dd-api-key", self.api_key.expose().to_string())
+    }
+
+    fn event_body(&self, n: &Notification, event: &EventInput<'_>) -> serde_json::Value {
         let start = Budget {
             body: TEXT.max,
             fields: FIELDS_MAX,
@@ -120,9 +171,7 @@ impl Datadog {
             }
             .into();
         }
-        HttpRequest::post_json(&self.endpoint, &body)
-            .header("accept", "application/json")
-            .secret_header("dd-api-key", self.api_key.expose().to_string())
+        body
     }
 }
 
@@ -169,8 +218,8 @@ fn alert_type(s: Severity) -> &'static str {
     }
 }
 
-/// 202 on success; 400 and 403 (bad key) permanent; 429 and 5xx retry.
-/// Errors are `{"errors": ["…"]}`.
+/// 202 on success (events and series alike); 400, 403 (bad key) and 413
+/// permanent; 408, 429 and 5xx retry. Errors are `{"errors": ["…"]}`.
 pub(crate) fn judge(status: u16, body: &str, retry_after: Option<&str>) -> Answer {
     let message = judge::error_text(body, &["errors"]);
     judge::by_status(status, message, retry_after)
@@ -189,9 +238,11 @@ pub(crate) fn info() -> ProviderInfo {
             "In Datadog, open Organization Settings → API Keys and create a key.",
             "Create the webhook with `provider: \"datadog\"` and `settings.api_key` (and `settings.site` outside datadoghq.com).",
             "Send a test event; it appears in the Event Explorer.",
+            "For a metric instead, add `settings.metric` ({\"name\": \"jobs.duration_ms\", \"value\": \"/data/duration_ms\", \"tags\": [\"env:{{ event.data.env }}\"]}); each event then posts one point, found in the Metrics Explorer. For events and a metric, create two webhooks.",
         ],
         title: "Datadog",
-        description: "Posts an event to the Datadog event stream, with alert type from severity and tags.",
+        description: "Posts an event to the Datadog event stream, with alert type from severity and tags; \
+                      or, with `settings.metric`, one point of a metric series per event.",
         url: catalog::url(
             false,
             Some("https://api.datadoghq.com"),
@@ -217,10 +268,27 @@ pub(crate) fn info() -> ProviderInfo {
             ),
             setting("priority", "enum(normal|low)", "The event's priority."),
             catalog::template_setting(),
+            setting(
+                "metric",
+                "object",
+                "Send each event as a metric point (POST /api/v2/series) instead of an event: \
+                 {name (a metric name, or a Template), value (a number, a JSON pointer into the \
+                 event such as /data/duration_ms, or a Template; numbers in strings count), \
+                 tags (Templates, `key:value`; one rendering empty or ending in `:` is left out), \
+                 type (gauge|count|rate, default gauge), interval (seconds, count and rate only)}. \
+                 The point's time is the event's; the webhook's tags, event_type and source are \
+                 added. A value missing or not a number fails that delivery at once. Not with \
+                 aggregation_key, priority or template.",
+            ),
         ],
         limits: vec![
             limit("title", TITLE, "The event title."),
             limit("text", TEXT, "The event text, Markdown wrapper included."),
+            items(
+                "metric_tags",
+                metric::TAGS_MAX,
+                "Tags of a metric point, the added ones included.",
+            ),
         ],
         default_rate_limit: None,
     }

@@ -3,17 +3,25 @@
 //!
 //! `url` is not needed. It may be omitted, or be a `mailto:` URL whose
 //! addresses join `to` (for clients that always send a URL).
+//!
+//! With `attachments: true` the event's `data.attachments` become files of
+//! the message (see [`attachments`]); without it they are left out as
+//! before, like every list in the data. A digest carries no files.
 
-use crate::catalog::{self, ProviderInfo, items, limit, setting};
+mod attachments;
+
+use crate::catalog::{self, ProviderInfo, bytes, items, limit, setting};
+use crate::error::RenderError;
 use crate::facts::{Batches, Facts};
 use crate::format::{html, html_attr, plain};
-use crate::notification::Notification;
+use crate::notification::{EventInput, Notification};
 use crate::rendered::{EmailMessage, SmtpOverrides};
 use crate::settings::{ChatOptions, Settings, check_text, email_address};
 use crate::template::TemplateBuilder;
 use crate::truncate::Limit;
 use herald_core::ValidationError;
 use herald_core::webhook::UrlPolicy;
+use serde_json::json;
 
 /// What an email webhook brings of its own; the rest comes from the
 /// server's configuration.
@@ -41,6 +49,8 @@ pub(crate) struct Email {
     cc: Vec<String>,
     bcc: Vec<String>,
     subject_prefix: Option<String>,
+    /// `attachments`: files from `data.attachments` are sent.
+    attachments: bool,
     smtp: SmtpOverrides,
 }
 
@@ -87,6 +97,7 @@ impl Email {
             .map(|f| email_address("settings.from", &f, true))
             .transpose()?;
         let subject_prefix = s.take_text("subject_prefix", 1, 50)?;
+        let attachments = s.or("attachments", false)?;
         let smtp: SmtpOverrides = s.or("smtp", SmtpOverrides::default())?;
         check_smtp(&smtp, urls).map_err(|e| e.within("settings.smtp"))?;
         let chat = ChatOptions::take(s, None)?;
@@ -98,6 +109,7 @@ impl Email {
             cc,
             bcc,
             subject_prefix,
+            attachments,
             smtp,
         })
     }
@@ -109,7 +121,18 @@ impl Email {
         }
     }
 
-    pub(crate) fn render(&self, n: &Notification) -> EmailMessage {
+    /// The message for `n`; an error only when the webhook allows
+    /// attachments and the event's are not valid or over the caps.
+    pub(crate) fn render(
+        &self,
+        n: &Notification,
+        event: &EventInput<'_>,
+    ) -> Result<EmailMessage, RenderError> {
+        let attachments = if self.attachments {
+            attachments::from_data(event.data)?
+        } else {
+            Vec::new()
+        };
         let mut n = n.clone();
         n.body = n.body.cut(BODY);
         n.fields = crate::fit::fields(&n.fields, FIELDS_MAX);
@@ -117,7 +140,7 @@ impl Email {
             Some(p) => format!("{p} {}", n.title),
             None => n.title.clone(),
         };
-        EmailMessage {
+        Ok(EmailMessage {
             from: self.from.clone(),
             to: self.to.clone(),
             cc: self.cc.clone(),
@@ -129,8 +152,9 @@ impl Email {
             } else {
                 String::new()
             },
+            attachments,
             smtp: self.smtp.clone(),
-        }
+        })
     }
 }
 
@@ -291,6 +315,16 @@ pub(crate) fn info() -> ProviderInfo {
             "Put before the title in the subject, e.g. `[prod]`.",
         ),
         setting(
+            "attachments",
+            "boolean",
+            "Attach the files the event lists in `data.attachments` \
+             ([{filename, content_type, content_base64}]): at most 10 files, 5 MiB each and \
+             10 MiB together; names are reduced to a safe file name, a missing or invalid type \
+             is sent as application/octet-stream. A list that is not valid or over the caps \
+             fails the delivery at once. Off: the list is ignored.",
+        )
+        .default(json!(false)),
+        setting(
             "smtp",
             "object",
             "Per-webhook SMTP server: {host, port, tls (starttls|implicit|none), username, password}; \
@@ -304,6 +338,7 @@ pub(crate) fn info() -> ProviderInfo {
             "Start Herald with a mail server: `HERALD_SMTP_URL` (smtp:// with STARTTLS on 587, smtps:// on 465) and `HERALD_SMTP_FROM`.",
             "Create the webhook with `provider: \"email\"` and `settings.to` (and `cc`, `bcc` if needed).",
             "Send a test event and check the inbox (and the spam folder, until the sender's SPF and DKIM are set up).",
+            "To send files, set `settings.attachments: true` and post events with `data.attachments: [{\"filename\": \"report.pdf\", \"content_type\": \"application/pdf\", \"content_base64\": \"…\"}]` (mind HERALD_MAX_EVENT_DATA_BYTES, 256 KiB by default).",
         ],
         title: "Email",
         description: "A multipart email: text part and an HTML part with a severity colour bar, \
@@ -322,6 +357,21 @@ pub(crate) fn info() -> ProviderInfo {
                 "Addresses in each of to, cc and bcc.",
             ),
             limit("body", BODY, "The body in each part."),
+            items(
+                "attachments",
+                attachments::MAX_FILES,
+                "Files per message, with `settings.attachments`.",
+            ),
+            bytes(
+                "attachment_bytes",
+                attachments::MAX_FILE_BYTES,
+                "Decoded bytes of one file.",
+            ),
+            bytes(
+                "attachments_total_bytes",
+                attachments::MAX_TOTAL_BYTES,
+                "Decoded bytes of all files of a message.",
+            ),
         ],
         default_rate_limit: None,
     }

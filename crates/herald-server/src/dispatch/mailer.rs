@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use herald_core::delivery::ErrorCategory;
 use herald_core::retry::Verdict;
-use herald_providers::{EmailMessage, SmtpOverrides, SmtpTls};
+use herald_providers::{EmailAttachment, EmailMessage, SmtpOverrides, SmtpTls};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::{Error as SmtpError, PoolConfig};
@@ -259,13 +260,27 @@ impl Mailer {
             builder = builder.bcc(mailbox(bcc)?);
         }
         // Without rich formatting the provider renders no HTML part.
-        let built = if message.html.is_empty() {
-            builder.singlepart(SinglePart::plain(message.text.clone()))
-        } else {
-            builder.multipart(MultiPart::alternative_plain_html(
+        let built = match (message.html.is_empty(), message.attachments.is_empty()) {
+            (true, true) => builder.singlepart(SinglePart::plain(message.text.clone())),
+            (false, true) => builder.multipart(MultiPart::alternative_plain_html(
                 message.text.clone(),
                 message.html.clone(),
-            ))
+            )),
+            (html_empty, false) => {
+                // multipart/mixed: the body as it would go alone, then the files.
+                let mut mixed = if html_empty {
+                    MultiPart::mixed().singlepart(SinglePart::plain(message.text.clone()))
+                } else {
+                    MultiPart::mixed().multipart(MultiPart::alternative_plain_html(
+                        message.text.clone(),
+                        message.html.clone(),
+                    ))
+                };
+                for file in &message.attachments {
+                    mixed = mixed.singlepart(attachment(file)?);
+                }
+                builder.multipart(mixed)
+            }
         };
         built.map_err(|e| format!("cannot build the message: {e}"))
     }
@@ -304,6 +319,17 @@ impl Mailer {
         transports.insert(key, transport.clone());
         Ok(transport)
     }
+}
+
+/// One file as a MIME part, always base64 so its bytes arrive exactly
+/// (no line-ending rewrite of text files).
+fn attachment(file: &EmailAttachment) -> Result<SinglePart, String> {
+    // The provider only passes types that parse; the fallback is for safety.
+    let content_type = ContentType::parse(&file.content_type)
+        .unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("a MIME type"));
+    let body = Body::new_with_encoding(file.content.clone(), ContentTransferEncoding::Base64)
+        .map_err(|_| format!("cannot encode the attachment `{}`", file.filename))?;
+    Ok(Attachment::new(file.filename.clone()).body(body, content_type))
 }
 
 /// SMTP 4xx replies and connection trouble are worth retrying; 5xx replies

@@ -4,6 +4,8 @@
 //! with a webhook's own authenticated one; SMTP refusals decide between
 //! retry (4xx) and failure (5xx). Outside dev mode a webhook's own mail
 //! server is reached only at an address that passed the destination check.
+//! Files from event data arrive byte for byte, under safe names, only for
+//! webhooks that allow them, and a bad list fails without a retry.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -424,4 +426,233 @@ async fn a_relay_without_starttls_is_named_once_with_the_setting_to_change() {
         message.contains("`?tls=none` to HERALD_SMTP_URL"),
         "{message}"
     );
+}
+
+/// Waits for the delivery of `event_id` to the webhook `webhook_id` to
+/// reach `status`.
+async fn delivery_to(client: &ApiClient, event_id: &str, webhook_id: &str, status: &str) -> Value {
+    let ids = crate::common::delivery_ids_for_event(client, event_id).await;
+    for id in ids {
+        let (_, d) = client.get(&format!("/api/v1/deliveries/{id}")).await;
+        if d["webhook_id"] == webhook_id {
+            return wait_for_delivery_status(client, &id, status, WAIT).await;
+        }
+    }
+    panic!("no delivery of {event_id} to {webhook_id}");
+}
+
+#[tokio::test]
+async fn an_attachment_arrives_intact_only_where_the_webhook_allows_it() {
+    let sink = SmtpSink::start(&[]);
+    let server = with_relay(sink.port, true).await;
+    let client = server.client();
+    let with_files = create_webhook(
+        &client,
+        json!({
+            "name": "reports with files",
+            "provider": "email",
+            "event_types": ["report.ready"],
+            "settings": {"to": ["files@acme.test"], "attachments": true},
+        }),
+    )
+    .await;
+    create_webhook(
+        &client,
+        json!({
+            "name": "reports without files",
+            "provider": "email",
+            "event_types": ["report.ready"],
+            "settings": {"to": ["plain@acme.test"]},
+        }),
+    )
+    .await;
+    let bytes: Vec<u8> = (0..=255).collect();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    post_event(
+        &client,
+        json!({
+            "id": "evt_mail_files",
+            "type": "report.ready",
+            "data": {
+                "title": "Q3 report",
+                "message": "Numbers attached.",
+                "attachments": [
+                    {
+                        "filename": "../../exports/all bytes.bin",
+                        "content_type": "application/x-herald-test",
+                        "content_base64": b64(&bytes),
+                    },
+                    {
+                        "filename": "C:\\tmp\\\"evil\"\r\nX-Injected: 1.txt",
+                        "content_type": "text/plain\r\nX-Injected: 1",
+                        "content_base64": b64(b"line one\nline two\r\n"),
+                    },
+                    {"filename": "résumé.pdf", "content_base64": b64(b"%PDF-1.4")},
+                ],
+            },
+        }),
+    )
+    .await;
+    let messages = sink.wait_for(2).await;
+    let find = |to: &str| {
+        messages
+            .iter()
+            .find(|m| m.rcpt_tos == [to])
+            .unwrap_or_else(|| panic!("no message to {to}"))
+    };
+
+    let raw = &find("files@acme.test").raw;
+    let text = String::from_utf8_lossy(raw);
+    assert!(
+        !text.lines().any(|l| l.starts_with("X-Injected")),
+        "no header injection:\n{text}"
+    );
+    let mail = mailparse::parse_mail(raw).expect("a parseable message");
+    assert_eq!(mail.ctype.mimetype, "multipart/mixed");
+    assert_eq!(mail.subparts.len(), 4, "the body and three files");
+    let body = &mail.subparts[0];
+    assert_eq!(body.ctype.mimetype, "multipart/alternative");
+    assert_eq!(body.subparts[0].ctype.mimetype, "text/plain");
+    assert_eq!(body.subparts[1].ctype.mimetype, "text/html");
+    let body_text = body.subparts[0].get_body().unwrap();
+    assert!(body_text.contains("Numbers attached."), "{body_text}");
+    assert!(
+        !body_text.contains(&b64(&bytes)[..40]) && !body_text.contains("content_base64"),
+        "no base64 in the text:\n{body_text}"
+    );
+    let files: Vec<(String, String, Vec<u8>)> = mail.subparts[1..]
+        .iter()
+        .map(|part| {
+            let disposition = part.get_content_disposition();
+            assert_eq!(
+                disposition.disposition,
+                mailparse::DispositionType::Attachment
+            );
+            (
+                disposition
+                    .params
+                    .get("filename")
+                    .cloned()
+                    .unwrap_or_default(),
+                part.ctype.mimetype.clone(),
+                part.get_body_raw().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            (
+                "all bytes.bin".to_string(),
+                "application/x-herald-test".to_string(),
+                bytes.clone()
+            ),
+            (
+                "evilX-Injected_ 1.txt".to_string(),
+                "application/octet-stream".to_string(),
+                b"line one\nline two\r\n".to_vec()
+            ),
+            (
+                "résumé.pdf".to_string(),
+                "application/octet-stream".to_string(),
+                b"%PDF-1.4".to_vec()
+            ),
+        ]
+    );
+
+    let plain = mailparse::parse_mail(&find("plain@acme.test").raw).unwrap();
+    assert_eq!(
+        plain.ctype.mimetype, "multipart/alternative",
+        "without settings.attachments no file is sent"
+    );
+    assert!(
+        plain
+            .subparts
+            .iter()
+            .all(|p| p.get_content_disposition().disposition
+                != mailparse::DispositionType::Attachment)
+    );
+    let id = with_files["id"].as_str().unwrap();
+    delivery_to(&client, "evt_mail_files", id, "delivered").await;
+}
+
+#[tokio::test]
+async fn attachments_over_the_caps_or_not_base64_fail_at_once() {
+    let sink = SmtpSink::start(&[]);
+    let server = with_relay(sink.port, true).await;
+    let client = server.client();
+    create_webhook(
+        &client,
+        json!({
+            "name": "files",
+            "provider": "email",
+            "retry": {"initial_delay_ms": 10},
+            "settings": {"to": ["files@acme.test"], "attachments": true},
+        }),
+    )
+    .await;
+    let eleven: Vec<Value> = (0..11)
+        .map(|i| json!({"filename": format!("f{i}.txt"), "content_base64": "eA=="}))
+        .collect();
+    for (id, attachments, part) in [
+        (
+            "evt_files_many",
+            json!(eleven),
+            "data.attachments: holds 11 files",
+        ),
+        (
+            "evt_files_bad",
+            json!([{"filename": "a.txt", "content_base64": "eA=="}, {"content_base64": "not base64!"}]),
+            "data.attachments[1].content_base64: is not valid base64",
+        ),
+        (
+            "evt_files_shape",
+            json!([{"filename": "a.txt"}]),
+            "data.attachments[0].content_base64: is required",
+        ),
+    ] {
+        post_event(
+            &client,
+            json!({"id": id, "type": "report.ready", "data": {"attachments": attachments}}),
+        )
+        .await;
+        let delivery = only_delivery_for_event(&client, id).await;
+        let delivery = wait_for_delivery_status(&client, &delivery, "failed", WAIT).await;
+        let attempts = delivery["attempts"].as_array().unwrap();
+        assert_eq!(attempts.len(), 1, "never retried: {delivery:#}");
+        assert_eq!(attempts[0]["error_category"], "render", "{delivery:#}");
+        let message = attempts[0]["error_message"].as_str().unwrap();
+        assert!(message.starts_with(part), "{id}: {message}");
+    }
+    // The file size caps (5 MiB each, 10 MiB together) lie beyond the
+    // default event size; the provider's tests cover them.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        sink.received.lock().unwrap().is_empty(),
+        "nothing was mailed"
+    );
+}
+
+#[tokio::test]
+async fn the_attachments_setting_is_checked_when_the_webhook_is_saved() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let (status, answer) = client
+        .post(
+            "/api/v1/webhooks",
+            json!({
+                "name": "files",
+                "provider": "email",
+                "settings": {"to": ["files@acme.test"], "from": "a@acme.test",
+                             "smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none"},
+                             "attachments": "yes"},
+            }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "{answer}"
+    );
+    assert_eq!(answer["error"]["field"], "settings.attachments", "{answer}");
 }

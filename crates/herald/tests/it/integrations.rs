@@ -772,3 +772,117 @@ async fn slack_messages_are_paced_to_its_one_per_second() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_datadog_metric_webhook_posts_one_series_point_per_event() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let datadog = Receiver::start_with_default(Reply::status(202).body(r#"{"errors":[]}"#)).await;
+    create(
+        &client,
+        json!({
+            "name": "job durations",
+            "provider": "datadog",
+            "url": datadog.url(""),
+            "event_types": ["job.*"],
+            "retry": {"initial_delay_ms": 10},
+            "settings": {
+                "api_key": "dd-metric-key-5678",
+                "tags": ["team:ml"],
+                "metric": {
+                    "name": "herald.job.duration_ms",
+                    "value": "/data/timing/total_ms",
+                    "tags": ["env:{{ event.data.env }}", "job:{{ event.data.job }}"],
+                    "type": "gauge",
+                },
+            },
+        }),
+    )
+    .await;
+    post_event(
+        &client,
+        json!({
+            "id": "evt_dd_metric",
+            "type": "job.finished",
+            "data": {"env": "prod", "job": "nightly", "timing": {"total_ms": 1234.5}},
+        }),
+    )
+    .await;
+    let requests = datadog.wait_for(1, WAIT).await;
+    let request = &requests[0];
+    assert_eq!(request.method, Method::POST);
+    assert_eq!(request.path, "/api/v2/series");
+    assert_eq!(request.header("dd-api-key"), Some("dd-metric-key-5678"));
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(request.header("accept"), Some("application/json"));
+    let (_, event) = client.get("/api/v1/events/evt_dd_metric").await;
+    let seconds = chrono::DateTime::parse_from_rfc3339(event["created_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    assert_eq!(
+        request.json(),
+        json!({"series": [{
+            "metric": "herald.job.duration_ms",
+            "type": 3,
+            "points": [{"timestamp": seconds, "value": 1234.5}],
+            "tags": ["team:ml", "env:prod", "job:nightly", "event_type:job.finished", "source:herald"],
+        }]})
+    );
+    let delivery = only_delivery_for_event(&client, "evt_dd_metric").await;
+    let delivery = wait_for_delivery_status(&client, &delivery, "delivered", WAIT).await;
+    let logged = delivery["attempts"][0]["request_headers"].to_string();
+    assert!(!logged.contains("dd-metric-key-5678"), "{logged}");
+
+    // An event without the value fails at once, and nothing is posted.
+    post_event(
+        &client,
+        json!({"id": "evt_dd_no_value", "type": "job.finished", "data": {"env": "prod"}}),
+    )
+    .await;
+    let delivery = only_delivery_for_event(&client, "evt_dd_no_value").await;
+    let delivery = wait_for_delivery_status(&client, &delivery, "failed", WAIT).await;
+    let attempts = delivery["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "not retried: {delivery:#}");
+    assert_eq!(attempts[0]["error_category"], "render");
+    assert_eq!(
+        attempts[0]["error_message"],
+        "metric.value: /data/timing/total_ms is not in this event"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(datadog.requests().len(), 1, "nothing more was posted");
+}
+
+#[tokio::test]
+async fn datadog_metric_settings_are_422s_naming_the_field() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    for (metric, extra, field) in [
+        (json!({"value": 1}), json!({}), "settings.metric.name"),
+        (
+            json!({"name": "a.b", "value": "/id"}),
+            json!({}),
+            "settings.metric.value",
+        ),
+        (
+            json!({"name": "a.b", "value": 1, "type": "histogram"}),
+            json!({}),
+            "settings.metric.type",
+        ),
+        (
+            json!({"name": "a.b", "value": 1}),
+            json!({"priority": "low"}),
+            "settings.priority",
+        ),
+    ] {
+        let mut settings = json!({"api_key": "k", "metric": metric});
+        crate::common::merge(&mut settings, extra);
+        let (status, answer) = client
+            .post(
+                "/api/v1/webhooks",
+                json!({"name": "m", "provider": "datadog", "settings": settings}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["error"]["field"], field, "{answer}");
+    }
+}
