@@ -120,11 +120,45 @@ pub struct RateLimit {
     pub per_hour: Option<u32>,
 }
 
+/// Deliveries grouped into one request; with `schedule`, a digest sent at
+/// each tick of a cron pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchConfig {
     pub max_events: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_wait_ms: Option<u64>,
+    /// A cron pattern (`0 9 * * MON`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// The IANA zone the schedule is read in (default `UTC`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+}
+
+/// What a plain webhook's or Zapier hook's receiver gets instead of the
+/// stored envelope: fields of `data` kept, dropped or moved, a JSON body
+/// template, the method, content type and compression.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Transform {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// `{"from.path": "to.path"}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rename: BTreeMap<String, String>,
+    /// A Jinja template whose output is the JSON body; expressions write JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// `POST`, `PUT` or `PATCH`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// `json` or `form`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// `gzip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
 }
 
 /// Which events of its types a webhook receives, by content: a JSON match
@@ -185,6 +219,8 @@ pub struct Webhook {
     pub event_types: Vec<String>,
     #[serde(default)]
     pub filter: Option<Filter>,
+    #[serde(default)]
+    pub transform: Option<Transform>,
     pub status: WebhookStatus,
     #[serde(default)]
     pub tags: Vec<String>,
@@ -278,6 +314,8 @@ pub struct NewWebhook {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<Filter>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<Transform>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<WebhookStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
@@ -346,6 +384,8 @@ pub struct WebhookPatch {
     pub event_types: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<Filter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<Transform>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<WebhookStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

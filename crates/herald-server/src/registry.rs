@@ -12,12 +12,18 @@ use std::sync::{Arc, RwLock};
 
 use herald_core::event::EventTypePattern;
 use herald_core::filter::{Filter, LazyEvent};
+use herald_core::schedule::CronPattern;
 use herald_core::webhook::{UrlPolicy, Webhook, WebhookStatus};
 use herald_providers::{Provider, ProviderKind, Transform};
 use herald_store::prelude::*;
 use herald_store::{NewEvent, RegistrySnapshot, Store, StoreError};
 
 use crate::pacer::Pacer;
+
+/// The most deliveries one scheduled digest message stands for (the lane
+/// holds them in memory); more due at one tick go out as further digests
+/// right after.
+pub(crate) const MAX_DIGEST: usize = 1_000;
 
 /// A webhook with what is derived from it once, not per event.
 #[derive(Debug)]
@@ -33,6 +39,9 @@ pub(crate) struct Route {
     pub(crate) provider: Provider,
     /// The webhook's transform, compiled once here.
     pub(crate) transform: Option<Transform>,
+    /// The schedule of the webhook's digest (`batch.schedule`), compiled
+    /// once here.
+    pub(crate) digest: Option<CronPattern>,
     /// Paces sends to the most the destination accepts (the webhook's
     /// `rate_limit`, else the provider's documented limit).
     pub(crate) pacer: Arc<Pacer>,
@@ -70,6 +79,10 @@ impl Route {
             Some(spec) => Some(Transform::compile(spec).ok()?),
             None => None,
         };
+        let digest = match &webhook.spec.batch {
+            Some(batch) => batch.digest_schedule().ok()?,
+            None => None,
+        };
         let rate_per_second = match &webhook.spec.rate_limit {
             Some(limit) => Some(limit.per_second()),
             None => kind.default_rate_limit().map(|r| r.per_second),
@@ -81,6 +94,7 @@ impl Route {
             url,
             provider,
             transform,
+            digest,
             pacer: Arc::new(Pacer::new(rate_per_second)),
         })
     }
@@ -99,6 +113,18 @@ impl Route {
     /// passed by its filter, if it has one.
     pub(crate) fn receives(&self, event_type: &str, event: &LazyEvent<'_>) -> bool {
         self.subscribes_to(event_type) && self.filter.as_ref().is_none_or(|f| event.passes(f))
+    }
+
+    /// How many deliveries go out as one request: 1 without a batch,
+    /// `max_events`, or for a scheduled digest message everything due at
+    /// its tick up to [`MAX_DIGEST`] (the message lists `max_events` of
+    /// them and counts the rest).
+    pub(crate) fn group_size(&self) -> usize {
+        match &self.webhook.spec.batch {
+            None => 1,
+            Some(_) if self.digest.is_some() && self.provider.kind().sends_digests() => MAX_DIGEST,
+            Some(b) => b.max_events as usize,
+        }
     }
 
     pub(crate) fn rate_per_second(&self) -> Option<f64> {
@@ -182,6 +208,10 @@ impl Registry {
             .filter(|id| keep(id))
             .collect();
         event.ordering_keys = self.ordering_keys(&event.webhook_ids, &event.body);
+        event.digest_at_ms = self.digest_ticks(
+            &event.webhook_ids,
+            event.deliver_at_ms.unwrap_or(event.created_at_ms),
+        );
     }
 
     pub(crate) fn upsert(&self, webhook: Webhook) {
@@ -218,6 +248,21 @@ impl Registry {
 
     pub(crate) fn get(&self, id: &str) -> Option<Arc<Route>> {
         self.routes.read().expect("registry lock").get(id).cloned()
+    }
+
+    /// The tick each webhook's digest sends an event due at `due_ms` with
+    /// (the first after it), aligned with `webhook_ids`; empty when none
+    /// sends digests, so the common case allocates nothing.
+    pub(crate) fn digest_ticks(&self, webhook_ids: &[String], due_ms: i64) -> Vec<Option<i64>> {
+        let routes = self.routes.read().expect("registry lock");
+        let digest = |id: &String| routes.get(id).and_then(|r| r.digest.as_ref());
+        if !webhook_ids.iter().any(|id| digest(id).is_some()) {
+            return Vec::new();
+        }
+        webhook_ids
+            .iter()
+            .map(|id| digest(id).and_then(|d| d.next_after(due_ms)))
+            .collect()
     }
 
     /// The ordering key of each webhook for an event (`body` is the stored

@@ -25,12 +25,19 @@ pub struct NewEvent {
     /// When the deliveries fall due, if later than `created_at_ms`: they
     /// wait as `scheduled` until then and can be cancelled.
     pub deliver_at_ms: Option<i64>,
+    /// For webhooks that send scheduled digests, the tick each delivery
+    /// waits for, aligned with `webhook_ids` (empty when no subscriber has
+    /// one).
+    pub digest_at_ms: Vec<Option<i64>>,
 }
 
 impl NewEvent {
-    /// The state its deliveries start in and when they fall due.
-    pub(crate) fn first_due(&self) -> (&'static str, i64) {
-        match self.deliver_at_ms {
+    /// The state the delivery to `webhook_ids[i]` starts in and when it
+    /// falls due: the event's `deliver_at`, or its webhook's next digest
+    /// tick, whichever is later.
+    pub(crate) fn first_due(&self, i: usize) -> (&'static str, i64) {
+        let digest = self.digest_at_ms.get(i).copied().flatten();
+        match self.deliver_at_ms.max(digest) {
             Some(at) if at > self.created_at_ms => ("scheduled", at),
             _ => ("pending", self.created_at_ms),
         }

@@ -13,6 +13,7 @@ use crate::network::{
     AddressPolicy, AllowedNetworks, BlockedAddress, literal_address, url_address,
 };
 use crate::retry::RetryPolicy;
+use crate::schedule::CronPattern;
 pub mod alerts;
 pub mod rotation;
 pub mod transform;
@@ -132,15 +133,34 @@ pub struct SignatureConfig {
 }
 
 /// Batching: up to `max_events` deliveries per request, waiting at most
-/// `max_wait_ms` after the first for the rest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// `max_wait_ms` after the first for the rest; or, with a `schedule`, a
+/// digest: everything that arrives between two ticks of a cron pattern,
+/// sent at the tick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchConfig {
+    /// Events per request; for a scheduled digest to a chat or email
+    /// provider, the most listed in its message (the rest are counted).
+    #[serde(default = "default_batch_max_events")]
     #[schema(minimum = 2, maximum = 1000)]
     pub max_events: u32,
     #[serde(default = "default_batch_wait_ms")]
     #[schema(maximum = 3600000)]
     pub max_wait_ms: u64,
+    /// A cron pattern (5 fields, or 6 with seconds first): deliveries wait
+    /// as `scheduled` until the next tick after the event, and go out
+    /// together then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128, example = "0 9 * * MON")]
+    pub schedule: Option<String>,
+    /// The IANA time zone the schedule is read in (default `UTC`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 64, example = "Europe/Berlin")]
+    pub timezone: Option<String>,
+}
+
+fn default_batch_max_events() -> u32 {
+    100
 }
 
 fn default_batch_wait_ms() -> u64 {
@@ -161,7 +181,28 @@ impl BatchConfig {
                 "must be between 0 and 3600000 (one hour)",
             ));
         }
+        if self.schedule.is_none() && self.timezone.is_some() {
+            return Err(ValidationError::new(
+                "timezone",
+                "applies to a `schedule`; set one or drop the time zone",
+            ));
+        }
+        self.digest_schedule()?;
         Ok(())
+    }
+
+    /// The digest's schedule, parsed; `None` for a batch without one.
+    pub fn digest_schedule(&self) -> Result<Option<CronPattern>, ValidationError> {
+        match &self.schedule {
+            None => Ok(None),
+            Some(pattern) => CronPattern::parse(
+                "schedule",
+                pattern,
+                "timezone",
+                self.timezone.as_deref().unwrap_or("UTC"),
+            )
+            .map(Some),
+        }
     }
 }
 

@@ -12,10 +12,13 @@ use crate::rendered::Rendered;
 /// The event type a digest is rendered as.
 pub(crate) const DIGEST_TYPE: &str = "herald.digest";
 
-/// Renders `events` (oldest first, at least one) as one digest message.
+/// Renders `events` (oldest first, at least one) as one digest message;
+/// `left_out` more events, not listed, are counted in it (a scheduled
+/// digest's cap).
 pub(crate) fn render(
     provider: &Provider,
     events: &[EventInput<'_>],
+    left_out: usize,
 ) -> Result<Option<Rendered>, RenderError> {
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
         return Err(RenderError::new("batch", "has no events"));
@@ -24,11 +27,16 @@ pub(crate) fn render(
         .iter()
         .map(|e| provider.notification(e))
         .collect::<Result<Vec<_>, _>>()?;
-    let lines: Vec<String> = events
+    let mut lines: Vec<String> = events
         .iter()
         .zip(&notifications)
         .map(|(e, n)| format!("• {} ({})", n.title, e.human_time()))
         .collect();
+    match left_out {
+        0 => {}
+        1 => lines.push("…and 1 more event, not listed".to_string()),
+        n => lines.push(format!("…and {n} more events, not listed")),
+    }
     let severity = if notifications.iter().any(|n| n.severity.is_failure()) {
         "error"
     } else if notifications
@@ -40,11 +48,13 @@ pub(crate) fn render(
         "info"
     };
     let minutes = (last.timestamp_ms - first.timestamp_ms) / 60_000;
-    let title = match (events.len(), minutes) {
+    let title = match (events.len() + left_out, minutes) {
         (1, _) => "1 event".to_string(),
         (n, 0) => format!("{n} events"),
         (n, 1) => format!("{n} events in the last minute"),
-        (n, m) => format!("{n} events in the last {m} minutes"),
+        (n, m) if m < 120 => format!("{n} events in the last {m} minutes"),
+        (n, m) if m < 48 * 60 => format!("{n} events in the last {} hours", m / 60),
+        (n, m) => format!("{n} events in the last {} days", m / (24 * 60)),
     };
     let data = json!({
         "title": title,
@@ -88,7 +98,7 @@ mod tests {
                 data,
             })
             .collect();
-        match render(provider, &inputs).unwrap() {
+        match render(provider, &inputs, 0).unwrap() {
             Some(Rendered::Email(m)) => m,
             other => panic!("expected an email, got {other:?}"),
         }
@@ -109,6 +119,8 @@ mod tests {
             (&[0, 59_000], "2 events"),
             (&[0, 90_000], "2 events in the last minute"),
             (&[0, 60_000, 310_000], "3 events in the last 5 minutes"),
+            (&[0, 3 * 3_600_000 + 1], "2 events in the last 3 hours"),
+            (&[0, 7 * 86_400_000], "2 events in the last 7 days"),
         ] {
             assert_eq!(digest(&p, &at(offsets)).subject, title, "{offsets:?}");
         }
@@ -159,8 +171,32 @@ mod tests {
     }
 
     #[test]
+    fn what_a_capped_digest_leaves_out_is_counted() {
+        let p = email(json!({}));
+        let data = json!({});
+        let listed: Vec<EventInput<'_>> = (0..2)
+            .map(|i| EventInput {
+                id: "evt_1",
+                event_type: "job.done",
+                timestamp_ms: T0 + i,
+                data: &data,
+            })
+            .collect();
+        let Some(Rendered::Email(m)) = render(&p, &listed, 5).unwrap() else {
+            panic!("expected an email");
+        };
+        assert_eq!(m.subject, "7 events");
+        assert!(
+            m.text.contains("…and 5 more events, not listed"),
+            "{}",
+            m.text
+        );
+        assert_eq!(m.text.matches("• ").count(), 2, "{}", m.text);
+    }
+
+    #[test]
     fn an_empty_batch_is_an_error() {
-        let e = render(&email(json!({})), &[]).unwrap_err();
+        let e = render(&email(json!({})), &[], 0).unwrap_err();
         assert_eq!(e.part(), "batch");
     }
 }

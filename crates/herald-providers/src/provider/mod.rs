@@ -185,6 +185,17 @@ impl Provider {
     /// own signed array. An error for providers without batches (see
     /// [`ProviderKind::accepts_batches`]) and for an empty batch.
     pub fn render_batch(&self, events: &[EventInput<'_>]) -> Result<Option<Rendered>, RenderError> {
+        self.render_digest(events, 0)
+    }
+
+    /// [`render_batch`](Self::render_batch), with `left_out` more events
+    /// counted in a digest message but not listed (a scheduled digest's
+    /// cap); arrays carry every event given and ignore it.
+    pub fn render_digest(
+        &self,
+        events: &[EventInput<'_>],
+        left_out: usize,
+    ) -> Result<Option<Rendered>, RenderError> {
         if events.is_empty() {
             return Err(RenderError::new("batch", "has no events"));
         }
@@ -197,7 +208,7 @@ impl Provider {
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Some(Rendered::Http(p.render_batch(&notifications, events))))
             }
-            (_, Batches::Digest) => digest::render(self, events),
+            (_, Batches::Digest) => digest::render(self, events, left_out),
             (_, Batches::Array | Batches::Refused) => Err(RenderError::new(
                 "batch",
                 format!("{} does not take batches", self.kind()),

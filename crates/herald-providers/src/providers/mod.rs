@@ -39,6 +39,12 @@ impl ProviderKind {
         self.batches() != Batches::Refused
     }
 
+    /// Whether a batch becomes one digest message (chat and email) rather
+    /// than an array of events.
+    pub fn sends_digests(self) -> bool {
+        self.batches() == Batches::Digest
+    }
+
     /// Refuses a webhook's `batch` for a provider that takes one event per
     /// request, naming the field.
     pub fn check_batch(self) -> Result<(), ValidationError> {

@@ -170,8 +170,12 @@ impl EventInput {
             Some(_) => Vec::new(),
             None => state.registry().ordering_keys(&webhook_ids, &body),
         };
+        let digest_at_ms = state
+            .registry()
+            .digest_ticks(&webhook_ids, deliver_at.unwrap_or(now.timestamp_millis()));
         Ok(NewEvent {
             ordering_keys,
+            digest_at_ms,
             deliver_at_ms: deliver_at,
             body,
             webhook_ids,

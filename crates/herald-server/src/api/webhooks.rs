@@ -637,6 +637,7 @@ pub(crate) async fn test_send(
         ordering_keys: Vec::new(),
         traceparent: None,
         deliver_at_ms: None,
+        digest_at_ms: Vec::new(),
         webhook_ids: vec![id.clone()],
     };
     let claimed = state

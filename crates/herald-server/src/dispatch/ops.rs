@@ -116,6 +116,9 @@ pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
         woken.extend(webhook_ids.iter().cloned());
         let event = NewEvent {
             ordering_keys: inner.registry.ordering_keys(&webhook_ids, &body),
+            digest_at_ms: inner
+                .registry
+                .digest_ticks(&webhook_ids, now.timestamp_millis()),
             traceparent: None,
             deliver_at_ms: None,
             body,

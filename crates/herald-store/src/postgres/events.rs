@@ -134,8 +134,8 @@ impl EventStore for PgStore {
                 answers.push(original_answer(&mut tx, tenant_id, event).await?);
                 continue;
             };
-            let (status, due_ms) = event.first_due();
             for (i, webhook_id) in event.webhook_ids.iter().enumerate() {
+                let (status, due_ms) = event.first_due(i);
                 new.event_seqs.push(seq);
                 new.webhook_ids.push(webhook_id.clone());
                 new.ordering_keys

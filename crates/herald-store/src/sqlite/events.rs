@@ -301,8 +301,8 @@ fn ingest_one(conn: &Connection, tenant_id: &str, event: &NewEvent) -> Result<In
                                  next_attempt_at, created_at, updated_at, ordering_key)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
     )?;
-    let (status, due_ms) = event.first_due();
     for (i, webhook_id) in event.webhook_ids.iter().enumerate() {
+        let (status, due_ms) = event.first_due(i);
         let ordering_key = event.ordering_keys.get(i).and_then(Option::as_deref);
         insert.execute(params![
             ids::new_id(ids::DELIVERY),

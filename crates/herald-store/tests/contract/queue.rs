@@ -178,6 +178,7 @@ fn ordered(id: &str, key: &str, at: i64) -> NewEvent {
         ordering_keys: vec![Some(key.to_string())],
         traceparent: None,
         deliver_at_ms: None,
+        digest_at_ms: Vec::new(),
         ..event(id, &["wh"], at)
     }
 }

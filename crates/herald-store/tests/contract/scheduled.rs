@@ -12,6 +12,7 @@ use crate::harness::Db;
 contract! {
     both: [
         a_scheduled_delivery_waits_until_due_and_is_not_a_backlog,
+        a_digest_delivery_waits_for_its_webhooks_tick_alone,
         only_scheduled_deliveries_are_cancelled,
         a_schedule_moves_on_once_per_tick,
         schedule_names_are_unique_per_tenant,
@@ -85,6 +86,41 @@ async fn a_scheduled_delivery_waits_until_due_and_is_not_a_backlog(db: &mut Db) 
     db.ingest(TENANT, vec![kept]).await.unwrap();
     db.prune(10_000, 100).await.unwrap();
     assert!(db.get_event(TENANT, "kept").await.unwrap().is_some());
+}
+
+async fn a_digest_delivery_waits_for_its_webhooks_tick_alone(db: &mut Db) {
+    let now = stored_webhook(db, "at once").await;
+    let digest = stored_webhook(db, "digest").await;
+    let mut e = event("both", &[now.id.as_str(), digest.id.as_str()], 100);
+    e.digest_at_ms = vec![None, Some(7_000)];
+    // An event held until later waits for the later of the two times.
+    let mut held = event("held", &[digest.id.as_str()], 100);
+    held.deliver_at_ms = Some(9_000);
+    held.digest_at_ms = vec![Some(8_000)];
+    db.ingest(TENANT, vec![e, held]).await.unwrap();
+    let due_now = db.claim(&now.id, 200, 10, 60_000, false).await.unwrap();
+    assert_eq!(
+        due_now.deliveries.len(),
+        1,
+        "the plain webhook's is due at once"
+    );
+    let early = db
+        .claim(&digest.id, 6_999, 10, 60_000, false)
+        .await
+        .unwrap();
+    assert!(early.deliveries.is_empty());
+    assert_eq!(early.next_due_ms, Some(7_000), "the digest's tick");
+    let at_tick = db
+        .claim(&digest.id, 7_000, 10, 60_000, false)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = at_tick
+        .deliveries
+        .iter()
+        .map(|d| d.event_id.as_str())
+        .collect();
+    assert_eq!(ids, ["both"]);
+    assert_eq!(db.next_due(&digest.id).await.unwrap(), Some(9_000));
 }
 
 async fn only_scheduled_deliveries_are_cancelled(db: &mut Db) {

@@ -1,7 +1,12 @@
 //! Batching: several deliveries in one request, as a JSON array for plain
 //! webhooks and as a digest message for chat providers.
 
-use crate::common::{Receiver, Reply, TestServer, WAIT, create_webhook, wait_until, webhook_body};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::common::{
+    Receiver, Reply, TestServer, WAIT, create_webhook, delivery_ids_for_event, wait_until,
+    webhook_body,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -126,9 +131,143 @@ async fn batch_settings_are_checked() {
                    "batch": {"max_events": 5}}),
             "batch",
         ),
+        (
+            webhook_body(
+                "https://example.com/h",
+                json!({"batch": {"schedule": "every monday"}}),
+            ),
+            "batch.schedule",
+        ),
+        (
+            webhook_body(
+                "https://example.com/h",
+                json!({"batch": {"schedule": "0 9 * * MON", "timezone": "Mars/Olympus"}}),
+            ),
+            "batch.timezone",
+        ),
+        (
+            webhook_body(
+                "https://example.com/h",
+                json!({"batch": {"timezone": "UTC"}}),
+            ),
+            "batch.timezone",
+        ),
+        (
+            webhook_body(
+                "https://example.com/h",
+                json!({"batch": {"schedule": "0 0 31 2 *"}}),
+            ),
+            "batch.schedule",
+        ),
     ] {
         let (status, answer) = client.post("/api/v1/webhooks", body.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
         assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
     }
+}
+
+/// Milliseconds since the epoch, now.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Waits until just after a tick of "every `period_s` seconds", so that a
+/// test's events all land before the next one; returns when that next
+/// tick is, as an instant.
+async fn just_after_a_tick(period_s: i64) -> Instant {
+    let period = period_s * 1000;
+    loop {
+        let into = now_ms().rem_euclid(period);
+        if (100..600).contains(&into) {
+            return Instant::now() + Duration::from_millis((period - into) as u64);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_scheduled_digest_collects_events_and_sends_one_message_at_its_tick() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let receiver = Receiver::start_with_default(Reply::ok().body("ok")).await;
+    let hook = create_webhook(
+        &client,
+        json!({
+            "name": "weekly, quickly", "provider": "slack",
+            "url": receiver.url("/services/T/B/X"),
+            "batch": {"max_events": 3, "schedule": "*/4 * * * * *", "timezone": "Europe/Berlin"},
+        }),
+    )
+    .await;
+    assert_eq!(hook["batch"]["schedule"], "*/4 * * * * *", "{hook}");
+    let tick = just_after_a_tick(4).await;
+    let (status, body) = client
+        .post("/api/v1/events/batch", events("evt_dg", 5))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    // Waiting for the tick, visibly.
+    let waiting = delivery_ids_for_event(&client, "evt_dg_00").await;
+    let (_, delivery) = client
+        .get(&format!("/api/v1/deliveries/{}", waiting[0]))
+        .await;
+    assert_eq!(delivery["status"], "scheduled", "{delivery}");
+
+    let requests = receiver.wait_for(1, WAIT).await;
+    assert!(
+        requests[0].at + Duration::from_millis(50) >= tick,
+        "the digest went out {:?} before its tick",
+        tick - requests[0].at
+    );
+    let text = requests[0].json().to_string();
+    assert!(text.contains("5 events"), "{text}");
+    assert!(text.contains("job 0") && text.contains("job 2"), "{text}");
+    assert!(!text.contains("job 3") && !text.contains("job 4"), "{text}");
+    assert!(text.contains("and 2 more events, not listed"), "{text}");
+    receiver
+        .assert_quiet(Duration::from_millis(1500), 1, "one digest for the tick")
+        .await;
+    wait_until(WAIT, "all 5 delivered by the one digest", || async {
+        let (_, stats) = client.get("/api/v1/stats").await;
+        stats["deliveries"]["delivered"] == 5
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_scheduled_batch_to_a_plain_webhook_sends_every_event_at_the_tick() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let receiver = Receiver::start().await;
+    create_webhook(
+        &client,
+        webhook_body(
+            &receiver.url("/at-the-tick"),
+            json!({"batch": {"max_events": 3, "schedule": "*/4 * * * * *"}}),
+        ),
+    )
+    .await;
+    let tick = just_after_a_tick(4).await;
+    let (status, body) = client
+        .post("/api/v1/events/batch", events("evt_st", 4))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let requests = receiver.wait_for(2, WAIT).await;
+    for r in &requests {
+        assert!(
+            r.at + Duration::from_millis(50) >= tick,
+            "sent before its tick"
+        );
+    }
+    let mut ids: Vec<String> = requests
+        .iter()
+        .flat_map(|r| r.json().as_array().unwrap().clone())
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    // The two requests may overlap; what matters is that nothing is left
+    // out of a JSON batch.
+    ids.sort();
+    assert_eq!(ids, ["evt_st_00", "evt_st_01", "evt_st_02", "evt_st_03"]);
 }

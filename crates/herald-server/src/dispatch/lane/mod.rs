@@ -69,8 +69,8 @@ pub(super) async fn run(inner: Arc<Inner>, webhook_id: String, signal: Arc<LaneS
             if held_until.is_some_and(|at| at <= Instant::now()) {
                 held_until = None;
             }
-            let batch = route.webhook.spec.batch;
-            let group_size = batch.map_or(1, |b| b.max_events as usize);
+            let batch = route.webhook.spec.batch.as_ref();
+            let group_size = route.group_size();
             batch_due = None;
             while held_until.is_none() && in_flight.len() < max && !buffer.is_empty() {
                 let mut group = None;

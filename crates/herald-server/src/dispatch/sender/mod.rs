@@ -328,7 +328,14 @@ impl Sender {
         started: Instant,
     ) -> AttemptResult {
         let rendered = if batch {
-            route.provider.render_batch(events)
+            // A scheduled digest lists its cap of events and counts the rest.
+            let listed = match &route.webhook.spec.batch {
+                Some(b) if route.digest.is_some() => events.len().min(b.max_events as usize),
+                _ => events.len(),
+            };
+            route
+                .provider
+                .render_digest(&events[..listed], events.len() - listed)
         } else {
             route.provider.render(&events[0])
         };
