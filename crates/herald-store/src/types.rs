@@ -25,6 +25,9 @@ pub struct NewEvent {
     /// When the deliveries fall due, if later than `created_at_ms`: they
     /// wait as `scheduled` until then and can be cancelled.
     pub deliver_at_ms: Option<i64>,
+    /// How its `data` failed its type's schema, as a JSON array, when it
+    /// was accepted anyway (the tenant's validation mode is `warn`).
+    pub schema_errors: Option<String>,
 }
 
 impl NewEvent {
@@ -239,6 +242,9 @@ pub struct EventRow {
     pub created_at_ms: i64,
     /// The time it was posted for, when its deliveries were held until then.
     pub deliver_at_ms: Option<i64>,
+    /// How its `data` failed its type's schema, as a JSON array; `None`
+    /// when it passed, was not checked, or its type has no schema.
+    pub schema_errors: Option<String>,
 }
 
 /// Which deliveries a list shows.

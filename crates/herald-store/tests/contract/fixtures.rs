@@ -20,6 +20,7 @@ pub(crate) fn event(id: &str, webhooks: &[&str], at: i64) -> NewEvent {
         ordering_keys: Vec::new(),
         traceparent: None,
         deliver_at_ms: None,
+        schema_errors: None,
         webhook_ids: webhooks.iter().map(|w| w.to_string()).collect(),
     }
 }
