@@ -118,6 +118,7 @@ pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
             ordering_keys: inner.registry.ordering_keys(&webhook_ids, &body),
             traceparent: None,
             deliver_at_ms: None,
+            schema_errors: None,
             body,
             webhook_ids,
             id,

@@ -81,6 +81,7 @@ async fn probe_until_back(inner: &Arc<Inner>, webhook_id: &str) {
             ordering_keys: Vec::new(),
             traceparent: None,
             deliver_at_ms: None,
+            schema_errors: None,
             webhook_ids: vec![webhook_id.to_string()],
         };
         let tenant_id = route.webhook.tenant_id.clone();

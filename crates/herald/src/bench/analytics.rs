@@ -154,6 +154,7 @@ async fn seed(store: &Store, attempts: usize) -> anyhow::Result<Vec<String>> {
                     ordering_keys: Vec::new(),
                     traceparent: None,
                     deliver_at_ms: None,
+                    schema_errors: None,
                 }
             })
             .collect();
