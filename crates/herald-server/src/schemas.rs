@@ -33,7 +33,8 @@ const MAX_ERRORS: usize = 10;
 const MAX_MESSAGE_CHARS: usize = 300;
 
 /// How strictly a tenant's ingest holds events to their type's schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+/// Ordered by strictness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Mode {
     /// Not checked.

@@ -130,6 +130,7 @@ impl EventInput {
         state: &AppState,
         tenant_id: &str,
         types: &TenantTypes,
+        mode: Mode,
     ) -> ApiResult<Prepared> {
         let event_type = EventType::parse(&format!("{prefix}type"), &self.event_type)?;
         let id = match self.id {
@@ -162,7 +163,7 @@ impl EventInput {
             )
             .into());
         }
-        let checked = check_schema(prefix, event_type.as_str(), data, types)?;
+        let checked = check_schema(prefix, event_type.as_str(), data, types, mode)?;
         let body = webhook_body(&id, event_type.as_str(), now, data);
         let lazy = LazyEvent::new(&body, self.source.as_deref());
         let webhook_ids = state
@@ -231,12 +232,16 @@ fn check_schema(
     event_type: &str,
     data: &RawValue,
     types: &TenantTypes,
+    mode: Mode,
 ) -> ApiResult<Checked> {
     let mut checked = Checked {
         deprecated: types.get(event_type).is_some_and(|t| t.deprecated),
         errors: None,
     };
-    let Some(schema) = types.schema_to_check(event_type) else {
+    let Some(schema) = types
+        .schema_to_check(event_type)
+        .filter(|_| mode != Mode::Off)
+    else {
         return Ok(checked);
     };
     // Parsed again only for a type with a schema; the raw text stays what
@@ -247,7 +252,7 @@ fn check_schema(
     let Some(first) = violations.first() else {
         return Ok(checked);
     };
-    if types.mode == Mode::Reject {
+    if mode == Mode::Reject {
         let field = format!("{prefix}data");
         let at = if first.pointer.is_empty() {
             "at its root".to_string()
@@ -397,6 +402,9 @@ pub(crate) async fn emit(
         state,
         tenant_id,
         &types,
+        // A schedule's data was accepted when it was saved, and a refused
+        // tick would be tried again forever: it is recorded, not refused.
+        types.mode.min(Mode::Warn),
     )?;
     state.admit_events(tenant_id, 1)?;
     let mut answers = ingest(state, tenant_id, version, vec![prepared.event]).await?;
@@ -421,6 +429,7 @@ pub(crate) async fn create(
         &state,
         &caller.tenant_id,
         &types,
+        types.mode,
     )?;
     state.admit_events(&caller.tenant_id, 1)?;
     let answers = ingest(&state, &caller.tenant_id, version, vec![event]).await?;
@@ -479,6 +488,7 @@ pub(crate) async fn create_batch(
                 &state,
                 &caller.tenant_id,
                 &types,
+                types.mode,
             )
             .map(|p| (p.event, p.checked))
         })
