@@ -17,9 +17,9 @@ pub(crate) struct ApiError {
     /// Seconds the client should wait, sent as `Retry-After`.
     retry_after: Option<u64>,
     /// For data that fails its event type's schema: where (a JSON Pointer
-    /// into the data) and every error found.
-    pointer: Option<String>,
-    errors: Option<Vec<SchemaViolation>>,
+    /// into the data) and every error found. Boxed: rare, and every
+    /// `Result` of the API carries this type.
+    schema: Option<Box<(String, Vec<SchemaViolation>)>>,
 }
 
 impl ApiError {
@@ -30,8 +30,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
-            pointer: None,
-            errors: None,
+            schema: None,
         }
     }
 
@@ -42,8 +41,7 @@ impl ApiError {
         pointer: String,
         errors: Vec<SchemaViolation>,
     ) -> Self {
-        self.pointer = Some(pointer);
-        self.errors = Some(errors);
+        self.schema = Some(Box::new((pointer, errors)));
         self
     }
 
@@ -183,13 +181,14 @@ pub(crate) struct SchemaViolation {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let (pointer, errors) = self.schema.map(|s| *s).unzip();
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
                 message: self.message,
                 field: self.field,
-                pointer: self.pointer,
-                errors: self.errors,
+                pointer,
+                errors,
             },
         };
         let mut response = (self.status, Json(body)).into_response();

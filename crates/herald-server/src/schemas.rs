@@ -190,6 +190,9 @@ struct Entry {
     fresh: bool,
 }
 
+/// A tenant, an event type name and its version.
+type PrimedKey = (String, String, i64);
+
 /// Every tenant's registry met so far.
 pub(crate) struct Schemas {
     store: Store,
@@ -198,7 +201,7 @@ pub(crate) struct Schemas {
     changes: AtomicU64,
     /// Schemas compiled by a save, by tenant, name and version, for the
     /// next load to take.
-    primed: Mutex<HashMap<(String, String, i64), Option<Arc<Compiled>>>>,
+    primed: Mutex<HashMap<PrimedKey, Option<Arc<Compiled>>>>,
 }
 
 /// Event types read per query when a tenant is loaded.

@@ -198,7 +198,7 @@ pub(crate) async fn create(
 ) -> ApiResult<Response> {
     let checked = input.check()?;
     let now = herald_store::now_ms();
-    let (schema_text, compiled) = checked.schema.map(|(t, c)| (t, c)).unzip();
+    let (schema_text, compiled) = checked.schema.unzip();
     let row = EventTypeRow {
         tenant_id: caller.tenant_id.clone(),
         name: checked.name,
@@ -302,6 +302,22 @@ pub(crate) async fn update(
     Path(name): Path<String>,
     JsonBody(patch): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
+    // No such type is a 404 whatever the body says.
+    find(&state, &caller, &name).await?;
+    const FIELDS: [&str; 6] = [
+        "name",
+        "description",
+        "schema",
+        "examples",
+        "deprecated",
+        "archived",
+    ];
+    if let Some(unknown) = patch.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::validation(
+            unknown.clone(),
+            format!("{unknown} is not a known field"),
+        ));
+    }
     if let Some(n) = patch.get("name")
         && n.as_str() != Some(name.as_str())
     {

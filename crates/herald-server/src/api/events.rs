@@ -129,8 +129,7 @@ impl EventInput {
         traceparent: Option<String>,
         state: &AppState,
         tenant_id: &str,
-        types: &TenantTypes,
-        mode: Mode,
+        (types, mode): (&TenantTypes, Mode),
     ) -> ApiResult<Prepared> {
         let event_type = EventType::parse(&format!("{prefix}type"), &self.event_type)?;
         let id = match self.id {
@@ -401,10 +400,9 @@ pub(crate) async fn emit(
         None,
         state,
         tenant_id,
-        &types,
         // A schedule's data was accepted when it was saved, and a refused
         // tick would be tried again forever: it is recorded, not refused.
-        types.mode.min(Mode::Warn),
+        (&types, types.mode.min(Mode::Warn)),
     )?;
     state.admit_events(tenant_id, 1)?;
     let mut answers = ingest(state, tenant_id, version, vec![prepared.event]).await?;
@@ -428,8 +426,7 @@ pub(crate) async fn create(
         traceparent(&headers),
         &state,
         &caller.tenant_id,
-        &types,
-        types.mode,
+        (&types, types.mode),
     )?;
     state.admit_events(&caller.tenant_id, 1)?;
     let answers = ingest(&state, &caller.tenant_id, version, vec![event]).await?;
@@ -487,8 +484,7 @@ pub(crate) async fn create_batch(
                 trace.clone(),
                 &state,
                 &caller.tenant_id,
-                &types,
-                types.mode,
+                (&types, types.mode),
             )
             .map(|p| (p.event, p.checked))
         })

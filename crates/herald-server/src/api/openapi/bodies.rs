@@ -278,12 +278,10 @@ pub(crate) struct EventTypePage {
 }
 
 /// The body of `PATCH /event-types/{name}`: any field, none required;
-/// `null` resets one.
+/// `null` resets one. The name cannot change.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct EventTypePatch {
-    /// Only the type's own name (it cannot change).
-    #[schema(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
-    pub(crate) name: Option<String>,
     #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub(crate) description: Option<String>,
     #[schema(value_type = Option<Object>)]
