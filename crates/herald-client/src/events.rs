@@ -63,6 +63,12 @@ pub struct Accepted {
     pub id: String,
     /// How many webhooks it matched.
     pub deliveries: u64,
+    /// True when its type is registered as deprecated.
+    #[serde(default)]
+    pub deprecated: bool,
+    /// How its data failed its type's schema (`warn` mode).
+    #[serde(default)]
+    pub schema_errors: Option<Vec<crate::SchemaError>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +91,9 @@ pub struct Event {
     /// The time it was sent for, when its deliveries waited until then.
     #[serde(default)]
     pub deliver_at: Option<Time>,
+    /// How its data failed its type's schema when accepted in `warn` mode.
+    #[serde(default)]
+    pub schema_errors: Option<Vec<crate::SchemaError>>,
 }
 
 /// An event with a line per delivery it made.

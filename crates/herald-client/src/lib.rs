@@ -32,6 +32,7 @@ pub mod verify;
 
 mod analytics;
 mod deliveries;
+mod event_types;
 mod events;
 mod operations;
 mod schedules;
@@ -43,6 +44,7 @@ pub use call::Call;
 pub use client::{Client, ClientConfig};
 pub use deliveries::*;
 pub use error::{ApiError, Error, ErrorDetail, ErrorKind};
+pub use event_types::*;
 pub use events::*;
 pub use operations::*;
 pub use schedules::*;

@@ -9,6 +9,9 @@ use crate::{Call, Client, List, Time};
 pub struct Tenant {
     pub id: String,
     pub name: String,
+    /// `off`, `warn` or `reject`: how ingest holds events to their schema.
+    #[serde(default)]
+    pub schema_validation: Option<String>,
     pub created_at: Time,
 }
 

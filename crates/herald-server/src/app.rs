@@ -113,6 +113,7 @@ impl Application {
                 stopping.cancel();
             }
         });
+        tokio::spawn(self.state.schemas().clone().follow(stopping.clone()));
         let upkeep = tokio::spawn(metrics::upkeep_forever(self.state.metrics().clone()));
         let ticker = tokio::spawn(api::schedules::run_forever(
             self.state.clone(),

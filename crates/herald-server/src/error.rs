@@ -16,6 +16,10 @@ pub(crate) struct ApiError {
     field: Option<String>,
     /// Seconds the client should wait, sent as `Retry-After`.
     retry_after: Option<u64>,
+    /// For data that fails its event type's schema: where (a JSON Pointer
+    /// into the data) and every error found. Boxed: rare, and every
+    /// `Result` of the API carries this type.
+    schema: Option<Box<(String, Vec<SchemaViolation>)>>,
 }
 
 impl ApiError {
@@ -26,7 +30,19 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            schema: None,
         }
+    }
+
+    /// Data refused by its event type's schema: `pointer` is the first
+    /// error's place in the data, `errors` all of them (as many as kept).
+    pub(crate) fn with_schema_errors(
+        mut self,
+        pointer: String,
+        errors: Vec<SchemaViolation>,
+    ) -> Self {
+        self.schema = Some(Box::new((pointer, errors)));
+        self
     }
 
     pub(crate) fn with_retry_after(mut self, seconds: u64) -> Self {
@@ -146,15 +162,33 @@ pub(crate) struct ErrorDetail {
     /// the request (`retry.max_retries`, `events[3].type`).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<String>,
+    /// With `schema_validation_failed`: a JSON Pointer into the event's
+    /// `data` where its schema's first error is (`""` is the whole of it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pointer: Option<String>,
+    /// With `schema_validation_failed`: the errors found (at most 10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<SchemaViolation>>,
+}
+
+/// One way an event's data fails its type's schema.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct SchemaViolation {
+    /// A JSON Pointer into the event's `data` (`""` is the whole of it).
+    pub(crate) pointer: String,
+    pub(crate) message: String,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let (pointer, errors) = self.schema.map(|s| *s).unzip();
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
                 message: self.message,
                 field: self.field,
+                pointer,
+                errors,
             },
         };
         let mut response = (self.status, Json(body)).into_response();

@@ -42,6 +42,7 @@ mod pacer;
 mod redact;
 mod registry;
 mod retention;
+mod schemas;
 pub mod telemetry;
 mod tokens;
 

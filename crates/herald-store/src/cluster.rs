@@ -25,6 +25,8 @@ pub enum Change {
     Work(String),
     /// This webhook was created, changed or deleted.
     Webhook(String),
+    /// This tenant's event types or schema validation mode changed.
+    EventTypes(String),
     /// Notifications may have been missed (the listening connection was
     /// lost, or this node fell behind): look at everything again.
     Resync,
@@ -33,3 +35,4 @@ pub enum Change {
 /// The channels the notifications travel on.
 pub(crate) const WORK_CHANNEL: &str = "herald_work";
 pub(crate) const WEBHOOK_CHANNEL: &str = "herald_webhooks";
+pub(crate) const EVENT_TYPE_CHANNEL: &str = "herald_event_types";

@@ -15,8 +15,8 @@ use crate::rollups::{AnalyticsQuery, AnalyticsRow, WebhookStats};
 use crate::schedules::{ScheduleAdvance, ScheduleRow};
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Claim,
-    ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, Ingest, LaneClaim, NewEvent,
-    QueueStats, RecordOutcome, RegistrySnapshot, Requeue, Result, TenantRow,
+    ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, EventTypeFilter, EventTypeRow, Ingest,
+    LaneClaim, NewEvent, QueueStats, RecordOutcome, RegistrySnapshot, Requeue, Result, TenantRow,
 };
 
 /// Events: what applications posted, stored with their deliveries.
@@ -466,8 +466,69 @@ pub trait ScheduleStore: Send + Sync {
     fn advance_schedule(&self, step: ScheduleAdvance) -> impl Future<Output = Result<bool>> + Send;
 }
 
+/// The event type registry: each tenant's event types and how strictly
+/// its ingest holds events to their schemas. Every change is written with
+/// its audit entry in one transaction and, on a shared database, announced
+/// to every node ([`crate::Change::EventTypes`]) so their compiled schemas
+/// are read again.
+pub trait EventTypeStore: Send + Sync {
+    /// Stores a new event type (at version 1); a name the tenant already
+    /// uses is [`crate::StoreError::UniqueViolation`].
+    fn insert_event_type(
+        &self,
+        row: EventTypeRow,
+        audit: AuditEntry,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Replaces an event type's description, schema, examples and flags,
+    /// only if it is still at `row.version - 1` (the version the caller
+    /// read); false when it is not (changed meanwhile, or deleted).
+    fn update_event_type(
+        &self,
+        row: EventTypeRow,
+        audit: AuditEntry,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Deletes an event type; false when there was none.
+    fn delete_event_type(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        audit: AuditEntry,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    fn get_event_type(
+        &self,
+        tenant_id: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<EventTypeRow>>> + Send;
+
+    /// A tenant's event types by name.
+    fn list_event_types(
+        &self,
+        filter: EventTypeFilter,
+    ) -> impl Future<Output = Result<Vec<EventTypeRow>>> + Send;
+
+    /// The tenant's schema validation mode as stored (`off`, `warn` or
+    /// `reject`); `None` when there is no such tenant.
+    fn schema_validation(
+        &self,
+        tenant_id: &str,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
+
+    /// Sets the tenant's schema validation mode; false when there is no
+    /// such tenant.
+    fn set_schema_validation(
+        &self,
+        tenant_id: &str,
+        mode: &str,
+        audit: AuditEntry,
+    ) -> impl Future<Output = Result<bool>> + Send;
+}
+
 pub trait Storage:
     EventStore
+    + EventTypeStore
     + DeliveryQueue
     + DeliveryLog
     + WebhookStore

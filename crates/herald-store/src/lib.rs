@@ -19,6 +19,7 @@ mod breaker;
 mod cluster;
 pub mod contract;
 mod error;
+mod event_types;
 mod key_check;
 mod leases;
 mod migrations;
@@ -38,10 +39,11 @@ mod types;
 pub use audit::{AuditEntry, AuditFilter, AuditRow};
 pub use cluster::{Change, LaneClaim};
 pub use contract::{
-    AuditLog, DeliveryLog, DeliveryQueue, EventStore, Lanes, ScheduleStore, Storage, TenantStore,
-    WebhookStore,
+    AuditLog, DeliveryLog, DeliveryQueue, EventStore, EventTypeStore, Lanes, ScheduleStore,
+    Storage, TenantStore, WebhookStore,
 };
 pub use error::StoreError;
+pub use event_types::{EventTypeFilter, EventTypeRow};
 pub use postgres::PostgresOptions;
 pub use registry::{Ingest, RegistrySnapshot};
 pub use schedules::{ScheduleAdvance, ScheduleRow};
@@ -55,8 +57,8 @@ pub use types::*;
 /// `use herald_store::prelude::*;`.
 pub mod prelude {
     pub use crate::contract::{
-        AuditLog, DeliveryLog, DeliveryQueue, EventStore, Lanes, ScheduleStore, Storage,
-        TenantStore, WebhookStore,
+        AuditLog, DeliveryLog, DeliveryQueue, EventStore, EventTypeStore, Lanes, ScheduleStore,
+        Storage, TenantStore, WebhookStore,
     };
 }
 

@@ -364,7 +364,37 @@ ALTER TABLE attempts ALTER COLUMN response_body TYPE BYTEA
         sqlite: SCHEDULES,
         postgres: SCHEDULES,
     },
+    Migration {
+        version: 15,
+        summary: "the event type registry, per-tenant schema validation and the errors an event was stored with",
+        sqlite: EVENT_TYPES,
+        postgres: EVENT_TYPES,
+    },
 ];
+
+/// Event types a tenant describes (a JSON Schema for their `data`,
+/// examples, deprecated and archived flags), how strictly the tenant's
+/// ingest holds events to those schemas, and the schema errors an event
+/// accepted in `warn` mode was stored with (a JSON array, NULL when none).
+/// `version` counts a type's changes, so a write based on an older read
+/// is refused and compiled schemas can be cached by it.
+const EVENT_TYPES: &str = "
+CREATE TABLE event_types (
+    tenant_id    TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    description  TEXT NOT NULL,
+    schema       TEXT,
+    examples     TEXT NOT NULL,
+    deprecated   BIGINT NOT NULL DEFAULT 0,
+    archived     BIGINT NOT NULL DEFAULT 0,
+    version      BIGINT NOT NULL DEFAULT 1,
+    created_at   BIGINT NOT NULL,
+    updated_at   BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, name)
+);
+ALTER TABLE tenants ADD COLUMN schema_validation TEXT NOT NULL DEFAULT 'off';
+ALTER TABLE events ADD COLUMN schema_errors TEXT;
+";
 
 /// Events held until a time (their deliveries wait as `scheduled`, in the
 /// queue's index so a lane finds them when due), and recurring schedules.

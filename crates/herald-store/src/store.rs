@@ -8,16 +8,17 @@ use herald_core::delivery::DeliveryStatus;
 use herald_core::webhook::Webhook;
 
 use crate::contract::{
-    AuditLog, DeliveryLog, DeliveryQueue, EventStore, Lanes, ScheduleStore, Storage, TenantStore,
-    WebhookStore,
+    AuditLog, DeliveryLog, DeliveryQueue, EventStore, EventTypeStore, Lanes, ScheduleStore,
+    Storage, TenantStore, WebhookStore,
 };
 use crate::rollups::{AnalyticsQuery, AnalyticsRow, WebhookStats};
 use crate::sealing::Sealer;
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Change, Claim,
-    ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, Ingest, LaneClaim, MasterKey, NewEvent,
-    PostgresOptions, QueueStats, RecordOutcome, RegistrySnapshot, Requeue, Result, ScheduleAdvance,
-    ScheduleRow, SqliteOptions, StoreError, TenantRow, postgres, sqlite,
+    ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, EventTypeFilter, EventTypeRow, Ingest,
+    LaneClaim, MasterKey, NewEvent, PostgresOptions, QueueStats, RecordOutcome, RegistrySnapshot,
+    Requeue, Result, ScheduleAdvance, ScheduleRow, SqliteOptions, StoreError, TenantRow, postgres,
+    sqlite,
 };
 
 /// Which database to open.
@@ -145,6 +146,16 @@ forward!(EventStore {
         now_ms: i64,
     ) -> Result<Option<u32>>;
     fn prune(&self, before_ms: i64, limit: usize) -> Result<usize>;
+});
+
+forward!(EventTypeStore {
+    fn insert_event_type(&self, row: EventTypeRow, audit: AuditEntry) -> Result<()>;
+    fn update_event_type(&self, row: EventTypeRow, audit: AuditEntry) -> Result<bool>;
+    fn delete_event_type(&self, tenant_id: &str, name: &str, audit: AuditEntry) -> Result<bool>;
+    fn get_event_type(&self, tenant_id: &str, name: &str) -> Result<Option<EventTypeRow>>;
+    fn list_event_types(&self, filter: EventTypeFilter) -> Result<Vec<EventTypeRow>>;
+    fn schema_validation(&self, tenant_id: &str) -> Result<Option<String>>;
+    fn set_schema_validation(&self, tenant_id: &str, mode: &str, audit: AuditEntry) -> Result<bool>;
 });
 
 forward!(ScheduleStore {

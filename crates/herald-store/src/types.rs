@@ -29,6 +29,9 @@ pub struct NewEvent {
     /// waits for, aligned with `webhook_ids` (empty when no subscriber has
     /// one).
     pub digest_at_ms: Vec<Option<i64>>,
+    /// How its `data` failed its type's schema, as a JSON array, when it
+    /// was accepted anyway (the tenant's validation mode is `warn`).
+    pub schema_errors: Option<String>,
 }
 
 impl NewEvent {
@@ -246,6 +249,9 @@ pub struct EventRow {
     pub created_at_ms: i64,
     /// The time it was posted for, when its deliveries were held until then.
     pub deliver_at_ms: Option<i64>,
+    /// How its `data` failed its type's schema, as a JSON array; `None`
+    /// when it passed, was not checked, or its type has no schema.
+    pub schema_errors: Option<String>,
 }
 
 /// Which deliveries a list shows.

@@ -22,7 +22,8 @@ use super::extract::{JsonBody, QueryParams};
 use super::pagination::{self, encode_seq, page};
 use super::views;
 use super::{AppState, Caller};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, SchemaViolation};
+use crate::schemas::{Mode, TenantTypes, Violation};
 use herald_core::trace::TraceParent;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -128,7 +129,8 @@ impl EventInput {
         traceparent: Option<String>,
         state: &AppState,
         tenant_id: &str,
-    ) -> Result<NewEvent, ValidationError> {
+        (types, mode): (&TenantTypes, Mode),
+    ) -> ApiResult<Prepared> {
         let event_type = EventType::parse(&format!("{prefix}type"), &self.event_type)?;
         let id = match self.id {
             Some(id) => parse_event_id(&format!("{prefix}id"), &id)?,
@@ -157,8 +159,10 @@ impl EventInput {
             return Err(ValidationError::new(
                 format!("{prefix}data"),
                 format!("must be at most {max_data} bytes of JSON"),
-            ));
+            )
+            .into());
         }
+        let checked = check_schema(prefix, event_type.as_str(), data, types, mode)?;
         let body = webhook_body(&id, event_type.as_str(), now, data);
         let lazy = LazyEvent::new(&body, self.source.as_deref());
         let webhook_ids = state
@@ -173,7 +177,11 @@ impl EventInput {
         let digest_at_ms = state
             .registry()
             .digest_ticks(&webhook_ids, deliver_at.unwrap_or(now.timestamp_millis()));
-        Ok(NewEvent {
+        let schema_errors = match &checked.errors {
+            Some(errors) => Some(serde_json::to_string(errors).map_err(|_| ApiError::internal())?),
+            None => None,
+        };
+        let event = NewEvent {
             ordering_keys,
             digest_at_ms,
             deliver_at_ms: deliver_at,
@@ -185,8 +193,96 @@ impl EventInput {
             idempotency_key,
             created_at_ms: now.timestamp_millis(),
             traceparent,
-        })
+            schema_errors,
+        };
+        Ok(Prepared { event, checked })
     }
+}
+
+/// An event ready for the store, with what its answer says of its type.
+struct Prepared {
+    event: NewEvent,
+    checked: Checked,
+}
+
+/// What the event type registry says of one event.
+#[derive(Default)]
+struct Checked {
+    /// Its type is deprecated.
+    deprecated: bool,
+    /// How its data fails its type's schema, when accepted anyway (`warn`).
+    errors: Option<Vec<Violation>>,
+}
+
+impl Checked {
+    /// Adds what the registry said to an event's answer.
+    fn annotate(self, answer: &mut Value) {
+        if self.deprecated {
+            answer["deprecated"] = json!(true);
+        }
+        if let Some(errors) = self.errors {
+            answer["schema_errors"] = json!(errors);
+        }
+    }
+}
+
+/// Holds `data` to its type's schema when the tenant validates: in
+/// `reject` mode a failure is a 422 naming the pointer into the data, in
+/// `warn` mode it is recorded with the event. Types without a schema, and
+/// types not registered, accept anything.
+fn check_schema(
+    prefix: &str,
+    event_type: &str,
+    data: &RawValue,
+    types: &TenantTypes,
+    mode: Mode,
+) -> ApiResult<Checked> {
+    let mut checked = Checked {
+        deprecated: types.get(event_type).is_some_and(|t| t.deprecated),
+        errors: None,
+    };
+    let Some(schema) = types
+        .schema_to_check(event_type)
+        .filter(|_| mode != Mode::Off)
+    else {
+        return Ok(checked);
+    };
+    // Parsed again only for a type with a schema; the raw text stays what
+    // is delivered.
+    let value: Value = serde_json::from_str(data.get())
+        .map_err(|e| ApiError::validation(format!("{prefix}data"), format!("is not JSON: {e}")))?;
+    let violations = schema.check(&value);
+    let Some(first) = violations.first() else {
+        return Ok(checked);
+    };
+    if mode == Mode::Reject {
+        let field = format!("{prefix}data");
+        let at = if first.pointer.is_empty() {
+            "at its root".to_string()
+        } else {
+            format!("at `{}`", first.pointer)
+        };
+        let message = format!(
+            "{field} does not match the schema of event type `{event_type}` {at}: {}",
+            first.message
+        );
+        let errors = violations
+            .iter()
+            .map(|v| SchemaViolation {
+                pointer: v.pointer.clone(),
+                message: v.message.clone(),
+            })
+            .collect();
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "schema_validation_failed",
+            message,
+        )
+        .with_field(field)
+        .with_schema_errors(first.pointer.clone(), errors));
+    }
+    checked.errors = Some(violations);
+    Ok(checked)
 }
 
 /// The W3C `traceparent` the request carries, if it is a valid one: the
@@ -300,10 +396,20 @@ pub(crate) async fn emit(
         deliver_at: None,
         delay_ms: None,
     };
+    let types = state.schemas().tenant(tenant_id).await?;
     let version = state.registry().version();
-    let event = input.prepare("event.", Some(idempotency_key), None, state, tenant_id)?;
+    let prepared = input.prepare(
+        "event.",
+        Some(idempotency_key),
+        None,
+        state,
+        tenant_id,
+        // A schedule's data was accepted when it was saved, and a refused
+        // tick would be tried again forever: it is recorded, not refused.
+        (&types, types.mode.min(Mode::Warn)),
+    )?;
     state.admit_events(tenant_id, 1)?;
-    let mut answers = ingest(state, tenant_id, version, vec![event]).await?;
+    let mut answers = ingest(state, tenant_id, version, vec![prepared.event]).await?;
     Ok(answers.remove(0))
 }
 
@@ -316,16 +422,26 @@ pub(crate) async fn create(
     JsonBody(input): JsonBody<EventInput>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
+    let types = state.schemas().tenant(&caller.tenant_id).await?;
     let version = state.registry().version();
-    let event = input.prepare("", key, traceparent(&headers), &state, &caller.tenant_id)?;
+    let Prepared { event, checked } = input.prepare(
+        "",
+        key,
+        traceparent(&headers),
+        &state,
+        &caller.tenant_id,
+        (&types, types.mode),
+    )?;
     state.admit_events(&caller.tenant_id, 1)?;
     let answers = ingest(&state, &caller.tenant_id, version, vec![event]).await?;
     let answer = &answers[0];
-    let mut response = (
-        StatusCode::ACCEPTED,
-        Json(json!({"id": answer.id, "deliveries": answer.deliveries})),
-    )
-        .into_response();
+    let mut body = json!({"id": answer.id, "deliveries": answer.deliveries});
+    // A replay answers as the first time: what this request's data did
+    // is not what was stored.
+    if !answer.replayed {
+        checked.annotate(&mut body);
+    }
+    let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
     if answer.replayed {
         response
             .headers_mut()
@@ -357,8 +473,11 @@ pub(crate) async fn create_batch(
             "events must hold 1 to 1000 events",
         ));
     }
+    let types = state.schemas().tenant(&caller.tenant_id).await?;
     let version = state.registry().version();
-    let events = input
+    // The first event refused (a schema in `reject` mode, say) refuses
+    // the whole batch: nothing of it is stored.
+    let (events, checks): (Vec<_>, Vec<_>) = input
         .events
         .into_iter()
         .enumerate()
@@ -369,14 +488,25 @@ pub(crate) async fn create_batch(
                 trace.clone(),
                 &state,
                 &caller.tenant_id,
+                (&types, types.mode),
             )
+            .map(|p| (p.event, p.checked))
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
     state.admit_events(&caller.tenant_id, events.len())?;
     let answers = ingest(&state, &caller.tenant_id, version, events).await?;
     let data: Vec<Value> = answers
         .iter()
-        .map(|a| json!({"id": a.id, "deliveries": a.deliveries}))
+        .zip(checks)
+        .map(|(a, checked)| {
+            let mut body = json!({"id": a.id, "deliveries": a.deliveries});
+            if !a.replayed {
+                checked.annotate(&mut body);
+            }
+            body
+        })
         .collect();
     Ok((StatusCode::ACCEPTED, Json(json!({"data": data}))).into_response())
 }

@@ -4,6 +4,7 @@ mod analytics;
 mod audit;
 mod auth;
 mod deliveries;
+mod event_types;
 pub(crate) mod events;
 mod extract;
 mod filter_test;
@@ -44,6 +45,7 @@ use crate::dispatch::Dispatcher;
 use crate::error::{self, ApiError};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
+use crate::schemas::Schemas;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -62,6 +64,7 @@ struct StateInner {
     max_event_data_bytes: usize,
     ingest_limit: Option<TenantIngestLimit>,
     scheduler: Scheduler,
+    schemas: Arc<Schemas>,
 }
 
 impl AppState {
@@ -75,7 +78,7 @@ impl AppState {
     ) -> AppState {
         AppState {
             inner: Arc::new(StateInner {
-                store,
+                store: store.clone(),
                 registry,
                 dispatcher,
                 metrics,
@@ -87,6 +90,7 @@ impl AppState {
                     .tenant_events_per_second
                     .map(TenantIngestLimit::new),
                 scheduler: Scheduler::default(),
+                schemas: Arc::new(Schemas::new(store.clone())),
             }),
         }
     }
@@ -118,6 +122,10 @@ impl AppState {
     /// The schedules' ticker, told of every change made here.
     pub(crate) fn scheduler(&self) -> &Scheduler {
         &self.inner.scheduler
+    }
+    /// The tenants' event types and compiled schemas.
+    pub(crate) fn schemas(&self) -> &Arc<Schemas> {
+        &self.inner.schemas
     }
     /// Takes `events` from the tenant's ingest budget, if one is set.
     pub(crate) fn admit_events(&self, tenant_id: &str, events: usize) -> error::ApiResult<()> {
@@ -197,6 +205,17 @@ pub(crate) fn router(state: AppState, serves_api: bool, mcp: Option<Router<AppSt
         .route("/events/{id}", get(events::get))
         .route("/events/{id}/replay", post(replay::replay_event))
         .route("/events/{id}/cancel", post(events::cancel))
+        .route(
+            "/event-types",
+            post(event_types::create).get(event_types::list),
+        )
+        .route(
+            "/event-types/{name}",
+            get(event_types::get)
+                .patch(event_types::update)
+                .delete(event_types::delete),
+        )
+        .route("/event-types/{name}/webhooks", get(event_types::webhooks))
         .route("/schedules", post(schedules::create).get(schedules::list))
         .route(
             "/schedules/{id}",
@@ -217,7 +236,12 @@ pub(crate) fn router(state: AppState, serves_api: bool, mcp: Option<Router<AppSt
         .route("/providers", get(providers::list))
         .route("/audit", get(audit::list))
         .route("/tenants", post(tenants::create).get(tenants::list))
-        .route("/tenants/{id}", get(tenants::get).delete(tenants::delete))
+        .route(
+            "/tenants/{id}",
+            get(tenants::get)
+                .patch(tenants::update)
+                .delete(tenants::delete),
+        )
         .route("/tenants/{id}/keys", post(tenants::add_key))
         .route("/tenants/{id}/keys/{key_id}", delete(tenants::revoke_key))
         // Inside authentication: a request without a token is a 401 first.

@@ -12,13 +12,17 @@ use herald_core::event::EventTypePattern;
 use herald_core::webhook::Webhook;
 use serde_json::{Value, json};
 
+use super::event_types::{deprecated_among, refuse_archived};
 use super::webhooks::{change, find};
 use super::{AppState, Caller, views};
 use crate::dispatch::Edit;
 use crate::error::{ApiError, ApiResult};
 
-fn view(webhook: &Webhook) -> Value {
-    json!({"webhook_id": webhook.id, "event_types": webhook.spec.event_types})
+/// The webhook's event types, with those registered as deprecated named.
+async fn view(state: &AppState, webhook: &Webhook) -> ApiResult<Value> {
+    let types = &webhook.spec.event_types;
+    let deprecated = deprecated_among(state, &webhook.tenant_id, types).await?;
+    Ok(json!({"webhook_id": webhook.id, "event_types": types, "deprecated": deprecated}))
 }
 
 /// List a webhook's subscriptions.
@@ -28,7 +32,9 @@ pub(crate) async fn list(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(view(&find(&state, &caller, &id).await?)))
+    Ok(Json(
+        view(&state, &find(&state, &caller, &id).await?).await?,
+    ))
 }
 
 /// Applies `edit` to the webhook's event types, as `PATCH` would.
@@ -58,20 +64,27 @@ async fn edit_types(
         Ok(Edit::Replace { webhook, audit })
     };
     let changed = change(state, caller, id, apply).await?;
-    Ok(Json(view(&changed.webhook)))
+    Ok(Json(view(state, &changed.webhook).await?))
 }
 
 /// Subscribe a webhook to an event type.
 ///
 /// Adds one event type (or pattern: `training.*`, `*`); subscribing to one
-/// it has already changes nothing.
-#[utoipa::path(post, path = "/webhooks/{id}/subscriptions/{event_type}", operation_id = "subscribe", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id"), ("event_type" = String, Path, pattern = "^(\\*|[A-Za-z0-9_.:-]{1,255}(\\.\\*)?)$", description = "An event type or pattern, as in `event_types`")), responses((status = 200, description = "The event types it receives now", body = crate::api::openapi::bodies::Subscriptions)))]
+/// it has already changes nothing. An event type registered as archived is
+/// refused (422 `event_type_archived`); patterns never are.
+#[utoipa::path(post, path = "/webhooks/{id}/subscriptions/{event_type}", operation_id = "subscribe", tag = "webhooks", params(("id" = String, Path, description = "The webhook's id"), ("event_type" = String, Path, pattern = "^(\\*|[A-Za-z0-9_.:-]{1,255}(\\.\\*)?)$", description = "An event type or pattern, as in `event_types`")), responses((status = 200, description = "The event types it receives now", body = crate::api::openapi::bodies::Subscriptions), (status = 422, description = "The event type is archived (`event_type_archived`), or not a valid type or pattern", body = crate::error::ErrorBody)))]
 pub(crate) async fn subscribe(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((id, event_type)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     EventTypePattern::parse("event_type", &event_type)?;
+    refuse_archived(
+        &state,
+        &caller.tenant_id,
+        &[("event_type".to_string(), event_type.clone())],
+    )
+    .await?;
     edit_types(&state, &caller, &id, "webhook.subscribed", |types| {
         if !types.contains(&event_type) {
             types.push(event_type.clone());

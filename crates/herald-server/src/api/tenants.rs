@@ -22,9 +22,26 @@ use super::auth::new_api_key;
 use super::extract::JsonBody;
 use super::{AppState, Caller};
 use crate::error::{ApiError, ApiResult};
+use crate::schemas::Mode;
 
-fn tenant_view(t: &TenantRow) -> Value {
-    json!({"id": t.id, "name": t.name, "created_at": format_time(from_millis(t.created_at_ms))})
+fn tenant_view(t: &TenantRow, mode: Mode) -> Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "schema_validation": mode,
+        "created_at": format_time(from_millis(t.created_at_ms)),
+    })
+}
+
+/// The tenant's schema validation mode as stored (`off` when unreadable
+/// as one, which the API never writes).
+async fn mode_of(state: &AppState, id: &str) -> ApiResult<Mode> {
+    Ok(state
+        .store()
+        .schema_validation(id)
+        .await?
+        .and_then(|m| Mode::parse(&m))
+        .unwrap_or_default())
 }
 
 fn key_view(k: &ApiKeyRow) -> Value {
@@ -55,7 +72,7 @@ pub(crate) async fn create(
         created_at_ms: herald_store::now_ms(),
     };
     let (key, key_text) = new_api_key(&tenant.id);
-    let view = tenant_view(&tenant);
+    let view = tenant_view(&tenant, Mode::Off);
     let resource = ("tenant", tenant.id.as_str());
     // Recorded in the operator's log and the tenant's own.
     let mut audits: Vec<_> = [DEFAULT_TENANT, tenant.id.as_str()]
@@ -88,9 +105,11 @@ pub(crate) async fn list(
 ) -> ApiResult<Json<Value>> {
     caller.require_admin()?;
     let tenants = state.store().list_tenants().await?;
-    Ok(Json(
-        json!({"data": tenants.iter().map(tenant_view).collect::<Vec<_>>()}),
-    ))
+    let mut data = Vec::with_capacity(tenants.len());
+    for t in &tenants {
+        data.push(tenant_view(t, mode_of(&state, &t.id).await?));
+    }
+    Ok(Json(json!({"data": data})))
 }
 
 async fn find(state: &AppState, id: &str) -> ApiResult<TenantRow> {
@@ -113,7 +132,7 @@ pub(crate) async fn get(
     caller.require_admin()?;
     let tenant = find(&state, &id).await?;
     let keys = state.store().api_keys(&id).await?;
-    let mut view = tenant_view(&tenant);
+    let mut view = tenant_view(&tenant, mode_of(&state, &id).await?);
     view["keys"] = keys.iter().map(key_view).collect();
     Ok(Json(view))
 }
@@ -138,7 +157,7 @@ pub(crate) async fn delete(
         .with_field("id"));
     }
     let tenant = find(&state, &id).await?;
-    let before = Some(tenant_view(&tenant));
+    let before = Some(tenant_view(&tenant, mode_of(&state, &id).await?));
     let resource = ("tenant", id.as_str());
     let audits = [DEFAULT_TENANT, id.as_str()]
         .into_iter()
@@ -150,8 +169,62 @@ pub(crate) async fn delete(
         .await?
         .ok_or_else(|| ApiError::not_found("tenant", &id))?;
     state.dispatcher().unroute_webhooks(&webhook_ids);
+    state.schemas().changed(&id);
     tracing::info!(tenant_id = %id, webhooks = webhook_ids.len(), "tenant deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TenantPatch {
+    /// How strictly ingest holds events to their registered type's schema:
+    /// `off` (the default: not checked), `warn` (accepted, the errors
+    /// recorded on the event) or `reject` (a 422 naming the pointer into
+    /// the data; nothing stored, for a batch too).
+    #[schema(value_type = Option<String>, pattern = "^(off|warn|reject)$")]
+    schema_validation: Option<String>,
+}
+
+/// Change a tenant.
+///
+/// `PATCH /tenants/{id}`: its schema validation mode.
+#[utoipa::path(patch, path = "/tenants/{id}", operation_id = "updateTenant", tag = "tenants", params(("id" = String, Path, description = "The tenant's id")), request_body = TenantPatch, responses((status = 200, description = "The tenant as stored", body = crate::api::openapi::bodies::Tenant)))]
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<TenantPatch>,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    let tenant = find(&state, &id).await?;
+    let before = mode_of(&state, &id).await?;
+    let Some(text) = body.schema_validation else {
+        return Ok(Json(tenant_view(&tenant, before)));
+    };
+    let mode = Mode::parse(&text).ok_or_else(|| {
+        ApiError::validation(
+            "schema_validation",
+            "schema_validation must be `off`, `warn` or `reject`",
+        )
+    })?;
+    // Recorded in the tenant's own log, where its other settings are.
+    let audit = caller.audit_in(
+        &id,
+        "tenant.updated",
+        ("tenant", id.as_str()),
+        Some(tenant_view(&tenant, before)),
+        Some(tenant_view(&tenant, mode)),
+    );
+    if !state
+        .store()
+        .set_schema_validation(&id, mode.as_str(), audit)
+        .await?
+    {
+        return Err(ApiError::not_found("tenant", &id));
+    }
+    state.schemas().changed(&id);
+    tracing::info!(tenant_id = %id, schema_validation = mode.as_str(), "tenant changed");
+    Ok(Json(tenant_view(&tenant, mode)))
 }
 
 /// Issue an API key.

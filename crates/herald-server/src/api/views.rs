@@ -195,6 +195,10 @@ pub(crate) fn event(e: &EventRow) -> Value {
         "data": data_of_body(&e.body),
         "created_at": format_time(from_millis(e.created_at_ms)),
         "deliver_at": opt_time(e.deliver_at_ms),
+        "schema_errors": e
+            .schema_errors
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok()),
     })
 }
 

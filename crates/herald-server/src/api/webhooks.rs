@@ -20,6 +20,7 @@ use herald_store::{NewEvent, StoreError};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::event_types::{first_example, refuse_archived};
 use super::extract::{JsonBody, QueryParams, from_value, optional_json};
 use super::pagination::{self, page};
 use super::views;
@@ -90,6 +91,13 @@ pub(crate) async fn create(
 ) -> ApiResult<Response> {
     refuse_disabled(&body)?;
     let (spec, secret) = parse_spec(body, &state)?;
+    let named: Vec<(String, String)> = spec
+        .event_types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("event_types[{i}]"), t.clone()))
+        .collect();
+    refuse_archived(&state, &caller.tenant_id, &named).await?;
     let now = Utc::now();
     let webhook = Webhook::new(
         ids::new_id(ids::WEBHOOK),
@@ -321,6 +329,18 @@ pub(crate) async fn update(
         ));
     }
     refuse_disabled(&patch)?;
+    // Types it does not have yet must not be archived; those it has stay.
+    if let Some(Value::Array(types)) = patch.get("event_types") {
+        let current = find(&state, &caller, &id).await?;
+        let added: Vec<(String, String)> = types
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((i, t.as_str()?)))
+            .filter(|(_, t)| !current.spec.event_types.iter().any(|c| c == t))
+            .map(|(i, t)| (format!("event_types[{i}]"), t.to_string()))
+            .collect();
+        refuse_archived(&state, &caller.tenant_id, &added).await?;
+    }
     let apply = |current: Webhook| -> ApiResult<Edit> {
         let mut merged = match serde_json::to_value(&current.spec) {
             Ok(Value::Object(m)) => m,
@@ -592,7 +612,8 @@ struct TestRequest {
     /// The event type sent; `herald.test` when absent.
     #[schema(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
     event_type: Option<String>,
-    /// The event's data; a sample when absent.
+    /// The event's data; when absent, the first example of the event type
+    /// if it is registered with one, else a sample.
     #[schema(value_type = Option<Object>)]
     data: Option<Box<serde_json::value::RawValue>>,
 }
@@ -619,9 +640,16 @@ pub(crate) async fn test_send(
     };
     let sample =
         json!({"message": "This is a test event from Herald.", "webhook_id": id}).to_string();
-    let data = match body.data {
-        Some(d) => d,
-        None => {
+    // A registered type's first example stands in for missing data.
+    let example = match (&body.data, &body.event_type) {
+        (None, Some(_)) => first_example(&state, &caller.tenant_id, &event_type).await?,
+        _ => None,
+    };
+    let data = match (body.data, example) {
+        (Some(d), _) => d,
+        (None, Some(example)) => serde_json::value::RawValue::from_string(example.to_string())
+            .map_err(|_| ApiError::internal())?,
+        (None, None) => {
             serde_json::value::RawValue::from_string(sample).map_err(|_| ApiError::internal())?
         }
     };
@@ -638,6 +666,7 @@ pub(crate) async fn test_send(
         traceparent: None,
         deliver_at_ms: None,
         digest_at_ms: Vec::new(),
+        schema_errors: None,
         webhook_ids: vec![id.clone()],
     };
     let claimed = state

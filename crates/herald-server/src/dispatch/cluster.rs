@@ -146,6 +146,8 @@ async fn follow(inner: Arc<Inner>, mut changes: tokio::sync::broadcast::Receiver
                 }
             }
             Ok(Change::Webhook(webhook_id)) => reload_webhook(&inner, &webhook_id).await,
+            // Event types are followed by the API's registry of them.
+            Ok(Change::EventTypes(_)) => {}
             Ok(Change::Resync) | Err(RecvError::Lagged(_)) => resync(&inner).await,
             Err(RecvError::Closed) => return,
         }

@@ -121,6 +121,7 @@ pub(super) async fn emit(inner: &Arc<Inner>, events: Vec<OpEvent>) {
                 .digest_ticks(&webhook_ids, now.timestamp_millis()),
             traceparent: None,
             deliver_at_ms: None,
+            schema_errors: None,
             body,
             webhook_ids,
             id,

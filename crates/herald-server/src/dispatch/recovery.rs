@@ -82,6 +82,7 @@ async fn probe_until_back(inner: &Arc<Inner>, webhook_id: &str) {
             traceparent: None,
             deliver_at_ms: None,
             digest_at_ms: Vec::new(),
+            schema_errors: None,
             webhook_ids: vec![webhook_id.to_string()],
         };
         let tenant_id = route.webhook.tenant_id.clone();

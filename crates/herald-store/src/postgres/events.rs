@@ -203,7 +203,7 @@ impl EventStore for PgStore {
 
     async fn get_event(&self, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
         let row = sqlx::query(
-            "SELECT seq, id, type, source, body, created_at, deliver_at FROM events
+            "SELECT seq, id, type, source, body, created_at, deliver_at, schema_errors FROM events
              WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant_id)
@@ -221,7 +221,7 @@ impl EventStore for PgStore {
         limit: usize,
     ) -> Result<Vec<EventRow>> {
         let rows = sqlx::query(
-            "SELECT seq, id, type, source, body, created_at, deliver_at FROM events
+            "SELECT seq, id, type, source, body, created_at, deliver_at, schema_errors FROM events
              WHERE tenant_id = $1 AND seq < $2 AND ($3::text IS NULL OR type = $3) AND NOT test
              ORDER BY seq DESC LIMIT $4",
         )
@@ -255,6 +255,7 @@ fn event_row(r: &PgRow) -> Result<EventRow> {
         body: r.try_get(4)?,
         created_at_ms: r.try_get(5)?,
         deliver_at_ms: r.try_get(6)?,
+        schema_errors: r.try_get(7)?,
     })
 }
 
@@ -278,13 +279,14 @@ async fn insert_events(
         "WITH registry AS (SELECT version FROM herald_registry),
          inserted AS (
              INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
-                                 delivery_count, test, created_at, traceparent, deliver_at)
+                                 delivery_count, test, created_at, traceparent, deliver_at,
+                                 schema_errors)
              SELECT $1, e.id, e.type, e.source, e.key, e.body, e.count, $8, e.created_at,
-                    e.traceparent, e.deliver_at
+                    e.traceparent, e.deliver_at, e.schema_errors
              FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::int[], $9::bigint[], $11::text[], $12::bigint[])
+                         $7::int[], $9::bigint[], $11::text[], $12::bigint[], $13::text[])
                   WITH ORDINALITY AS e(id, type, source, key, body, count, created_at,
-                                       traceparent, deliver_at, n)
+                                       traceparent, deliver_at, schema_errors, n)
              WHERE $10::bigint IS NULL OR $10 = (SELECT version FROM registry)
              ORDER BY e.n
              ON CONFLICT DO NOTHING
@@ -311,6 +313,7 @@ async fn insert_events(
     .bind(registry_version)
     .bind(optional(|e| e.traceparent.as_deref()))
     .bind(events.iter().map(|e| e.deliver_at_ms).collect::<Vec<_>>())
+    .bind(optional(|e| e.schema_errors.as_deref()))
     .fetch_all(&mut **tx)
     .await?;
     let mut inserted = HashMap::with_capacity(rows.len());

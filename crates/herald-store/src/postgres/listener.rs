@@ -9,7 +9,7 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::Result;
-use crate::cluster::{Change, WEBHOOK_CHANNEL, WORK_CHANNEL};
+use crate::cluster::{Change, EVENT_TYPE_CHANNEL, WEBHOOK_CHANNEL, WORK_CHANNEL};
 
 /// Connects and starts listening before returning, so nothing stored after
 /// the store opens goes unheard.
@@ -19,7 +19,9 @@ pub(super) async fn start(
     mut stop: oneshot::Receiver<()>,
 ) -> Result<()> {
     let mut listener = PgListener::connect_with(&pool).await?;
-    listener.listen_all([WORK_CHANNEL, WEBHOOK_CHANNEL]).await?;
+    listener
+        .listen_all([WORK_CHANNEL, WEBHOOK_CHANNEL, EVENT_TYPE_CHANNEL])
+        .await?;
     tokio::spawn(async move {
         loop {
             let received = tokio::select! {
@@ -28,6 +30,9 @@ pub(super) async fn start(
             };
             let change = match received {
                 Ok(Some(n)) if n.channel() == WORK_CHANNEL => Change::Work(n.payload().into()),
+                Ok(Some(n)) if n.channel() == EVENT_TYPE_CHANNEL => {
+                    Change::EventTypes(n.payload().into())
+                }
                 Ok(Some(n)) => Change::Webhook(n.payload().into()),
                 // The connection dropped; the next call reconnects.
                 Ok(None) => Change::Resync,

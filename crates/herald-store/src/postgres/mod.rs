@@ -11,6 +11,7 @@
 
 mod audit;
 mod deliveries;
+mod event_types;
 mod events;
 mod lanes;
 mod listener;

@@ -3,7 +3,7 @@
 use sqlx::{Postgres, Transaction};
 
 use super::{PgStore, audit, notify};
-use crate::cluster::WEBHOOK_CHANNEL;
+use crate::cluster::{EVENT_TYPE_CHANNEL, WEBHOOK_CHANNEL};
 use crate::{ApiKeyRow, AuditEntry, Result, TenantRow, TenantStore};
 
 async fn insert_key(tx: &mut Transaction<'_, Postgres>, key: &ApiKeyRow) -> Result<()> {
@@ -107,6 +107,7 @@ impl TenantStore for PgStore {
             "DELETE FROM attempt_rollups WHERE tenant_id = $1",
             "DELETE FROM webhook_stats WHERE tenant_id = $1",
             "DELETE FROM schedules WHERE tenant_id = $1",
+            "DELETE FROM event_types WHERE tenant_id = $1",
             "DELETE FROM lane_leases WHERE webhook_id IN
                (SELECT id FROM webhooks WHERE tenant_id = $1)",
             "DELETE FROM webhooks WHERE tenant_id = $1",
@@ -117,6 +118,7 @@ impl TenantStore for PgStore {
         }
         audit::record_all(&mut tx, &audits).await?;
         notify(&mut tx, WEBHOOK_CHANNEL, &webhook_ids).await?;
+        notify(&mut tx, EVENT_TYPE_CHANNEL, &[id.to_string()]).await?;
         if !webhook_ids.is_empty() {
             super::webhooks::bump_registry(&mut tx).await?;
         }

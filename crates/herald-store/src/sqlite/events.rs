@@ -195,7 +195,7 @@ impl EventStore for SqliteStore {
         let (tenant_id, id) = (tenant_id.to_string(), id.to_string());
         self.read(move |conn| {
             conn.prepare_cached(
-                "SELECT seq, id, type, source, body, created_at, deliver_at FROM events
+                "SELECT seq, id, type, source, body, created_at, deliver_at, schema_errors FROM events
                  WHERE tenant_id = ?1 AND id = ?2",
             )?
             .query_row(params![tenant_id, id], event_row)
@@ -215,7 +215,7 @@ impl EventStore for SqliteStore {
         let tenant_id = tenant_id.to_string();
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT seq, id, type, source, body, created_at, deliver_at FROM events
+                "SELECT seq, id, type, source, body, created_at, deliver_at, schema_errors FROM events
                  WHERE tenant_id = ?1 AND seq < ?2 AND (?3 IS NULL OR type = ?3) AND test = 0
                  ORDER BY seq DESC LIMIT ?4",
             )?;
@@ -255,6 +255,7 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
         body: r.get(4)?,
         created_at_ms: r.get(5)?,
         deliver_at_ms: r.get(6)?,
+        schema_errors: r.get(7)?,
     })
 }
 
@@ -271,8 +272,9 @@ fn insert_event(
     let inserted = conn
         .prepare_cached(
             "INSERT INTO events (tenant_id, id, type, source, idempotency_key, body,
-                                 delivery_count, test, created_at, traceparent, deliver_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                                 delivery_count, test, created_at, traceparent, deliver_at,
+                                 schema_errors)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT DO NOTHING",
         )?
         .execute(params![
@@ -287,6 +289,7 @@ fn insert_event(
             event.created_at_ms,
             event.traceparent,
             event.deliver_at_ms,
+            event.schema_errors,
         ])?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))
 }

@@ -6,6 +6,7 @@
 mod audit;
 mod checkpoint;
 mod deliveries;
+mod event_types;
 mod events;
 mod lanes;
 mod rollups;

@@ -98,6 +98,7 @@ impl TenantStore for SqliteStore {
                 "DELETE FROM attempt_rollups WHERE tenant_id = ?1",
                 "DELETE FROM webhook_stats WHERE tenant_id = ?1",
                 "DELETE FROM schedules WHERE tenant_id = ?1",
+                "DELETE FROM event_types WHERE tenant_id = ?1",
                 "DELETE FROM webhooks WHERE tenant_id = ?1",
                 "DELETE FROM api_keys WHERE tenant_id = ?1",
                 "DELETE FROM tenants WHERE id = ?1",

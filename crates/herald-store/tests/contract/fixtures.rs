@@ -21,6 +21,7 @@ pub(crate) fn event(id: &str, webhooks: &[&str], at: i64) -> NewEvent {
         traceparent: None,
         deliver_at_ms: None,
         digest_at_ms: Vec::new(),
+        schema_errors: None,
         webhook_ids: webhooks.iter().map(|w| w.to_string()).collect(),
     }
 }

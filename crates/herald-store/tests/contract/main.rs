@@ -10,6 +10,7 @@ mod fixtures;
 
 mod breaker;
 mod errors;
+mod event_types;
 mod events;
 mod hostile;
 mod key_check;

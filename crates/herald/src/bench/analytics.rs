@@ -155,6 +155,7 @@ async fn seed(store: &Store, attempts: usize) -> anyhow::Result<Vec<String>> {
                     traceparent: None,
                     deliver_at_ms: None,
                     digest_at_ms: Vec::new(),
+                    schema_errors: None,
                 }
             })
             .collect();

@@ -16,6 +16,7 @@ mod client;
 mod cluster;
 mod delivery;
 mod email;
+mod event_types;
 mod filters;
 mod flow_control;
 mod full_disk;

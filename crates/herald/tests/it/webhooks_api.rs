@@ -448,7 +448,11 @@ async fn subscriptions_add_and_remove_one_event_type_at_a_time() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         listed,
-        json!({"webhook_id": id, "event_types": ["compliance.alert", "phi_access"]})
+        json!({
+            "webhook_id": id,
+            "event_types": ["compliance.alert", "phi_access"],
+            "deprecated": [],
+        })
     );
     // Routed at once.
     let (_, sent) = client

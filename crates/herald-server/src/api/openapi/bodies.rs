@@ -215,6 +215,13 @@ pub(crate) struct Accepted {
     pub(crate) id: String,
     /// How many webhooks it goes to.
     pub(crate) deliveries: u64,
+    /// Present (`true`) when the event's type is registered as deprecated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) deprecated: Option<bool>,
+    /// Present when the tenant's `schema_validation` is `warn` and the
+    /// data failed its type's schema: the event was stored with these.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) schema_errors: Option<Vec<crate::error::SchemaViolation>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -235,6 +242,10 @@ pub(crate) struct Event {
     /// The time it was posted for (`deliver_at`, `delay_ms`), when its
     /// deliveries waited until then.
     pub(crate) deliver_at: Option<Time>,
+    /// How its data failed its type's schema when it was accepted (the
+    /// tenant's `schema_validation` was `warn`); `null` when it passed or
+    /// was not checked.
+    pub(crate) schema_errors: Option<Vec<crate::error::SchemaViolation>>,
 }
 
 /// The event types a webhook receives.
@@ -242,6 +253,64 @@ pub(crate) struct Event {
 pub(crate) struct Subscriptions {
     pub(crate) webhook_id: String,
     pub(crate) event_types: Vec<String>,
+    /// Those of `event_types` registered as deprecated.
+    pub(crate) deprecated: Vec<String>,
+}
+
+/// A registered event type.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EventTypeView {
+    pub(crate) name: String,
+    pub(crate) description: String,
+    /// The JSON Schema of the events' `data`; `null`: any data.
+    #[schema(value_type = Option<Object>)]
+    pub(crate) schema: Option<Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub(crate) examples: Vec<Value>,
+    pub(crate) deprecated: bool,
+    pub(crate) archived: bool,
+    /// 1 when created, one more for every change.
+    pub(crate) version: i64,
+    pub(crate) created_at: Time,
+    pub(crate) updated_at: Time,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EventTypePage {
+    pub(crate) data: Vec<EventTypeView>,
+    pub(crate) next_cursor: Option<String>,
+}
+
+/// The body of `PATCH /event-types/{name}`: any field, none required;
+/// `null` resets one. The name cannot change.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventTypePatch {
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
+    pub(crate) description: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub(crate) schema: Option<Value>,
+    #[schema(value_type = Option<Vec<Object>>, max_items = 10)]
+    pub(crate) examples: Option<Vec<Value>>,
+    pub(crate) deprecated: Option<bool>,
+    pub(crate) archived: Option<bool>,
+}
+
+/// A webhook that receives an event type.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EventTypeReceiver {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) provider: String,
+    pub(crate) status: String,
+    /// Its `event_types` entries that match (the name, or patterns).
+    pub(crate) matched_by: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EventTypeWebhooks {
+    pub(crate) event_type: String,
+    pub(crate) data: Vec<EventTypeReceiver>,
 }
 
 /// The event a schedule emits.
@@ -407,6 +476,10 @@ pub(crate) struct AuditEntry {
 pub(crate) struct Tenant {
     pub(crate) id: String,
     pub(crate) name: String,
+    /// How strictly ingest holds events to their type's schema: `off`,
+    /// `warn` (accept, record the errors on the event) or `reject` (422).
+    #[schema(value_type = String, pattern = "^(off|warn|reject)$")]
+    pub(crate) schema_validation: String,
     pub(crate) created_at: Time,
 }
 

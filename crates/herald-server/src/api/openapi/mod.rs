@@ -22,8 +22,8 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 pub(crate) use docs_page::{docs_page, docs_script};
 
 use super::{
-    analytics, audit, deliveries, events, filter_test, providers, replay, schedules, stats,
-    subscriptions, tenants, webhooks,
+    analytics, audit, deliveries, event_types, events, filter_test, providers, replay, schedules,
+    stats, subscriptions, tenants, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -46,11 +46,13 @@ use super::{
         webhooks::enable_route, webhooks::retry_schedule, replay::retry_failed, deliveries::list_for_webhook,
         analytics::webhook, analytics::tags,
         events::create, events::create_batch, events::list, events::get, events::cancel, replay::replay_event,
+        event_types::create, event_types::list, event_types::get, event_types::update,
+        event_types::delete, event_types::webhooks,
         schedules::create, schedules::list, schedules::get, schedules::update,
         schedules::delete, schedules::pause, schedules::resume,
         deliveries::list, deliveries::get, deliveries::retry,
         stats::get, analytics::summary, analytics::range, providers::list, audit::list,
-        tenants::create, tenants::list, tenants::get, tenants::delete, tenants::add_key,
+        tenants::create, tenants::list, tenants::get, tenants::update, tenants::delete, tenants::add_key,
         tenants::revoke_key,
     ),
     components(schemas(
@@ -63,6 +65,7 @@ use super::{
     tags(
         (name = "webhooks", description = "Destinations and what they subscribe to"),
         (name = "events", description = "What applications post, and replays"),
+        (name = "event-types", description = "The event type registry: schemas, examples, deprecation"),
         (name = "schedules", description = "Events emitted on a cron pattern"),
         (name = "deliveries", description = "One event to one webhook, with every attempt"),
         (name = "analytics", description = "Counts, rates and latencies from the rollups"),
