@@ -52,6 +52,12 @@ const TYPE_NAMES: [&str; 10] = [
 /// A compiled CEL expression.
 pub struct CelFilter {
     program: Program,
+    /// The parts of the event the expression reads (`event.data.severity`
+    /// → `["data", "severity"]`), when it reads it only through such
+    /// paths: then only those parts are made CEL values for it, which is
+    /// most of an evaluation's cost. `None`: it uses `event` some other
+    /// way, and gets all of it.
+    paths: Option<Vec<Vec<String>>>,
 }
 
 impl std::fmt::Debug for CelFilter {
@@ -93,8 +99,17 @@ impl CelFilter {
     /// `Ok` when the expression is true for the event; otherwise why not:
     /// false, another type than bool, or an error (a missing key, say).
     pub(crate) fn eval(&self, event: &FilterEvent) -> Result<(), String> {
-        let Some(value) = event.cel_value() else {
-            return Err("the event cannot be given to CEL".to_string());
+        let part;
+        let value: &dyn cel::common::value::Val = match &self.paths {
+            Some(paths) => {
+                let paths: Vec<&[String]> = paths.iter().map(Vec::as_slice).collect();
+                part = read_paths(event.json(), &paths);
+                part.as_ref()
+            }
+            None => match event.cel_value() {
+                Some(whole) => whole,
+                None => return Err("the event cannot be given to CEL".to_string()),
+            },
         };
         let resolver = EventVariable(value);
         let result = catch_unwind(AssertUnwindSafe(|| {
@@ -129,7 +144,97 @@ fn compile_checked(expr: &str) -> Result<CelFilter, String> {
         ));
     }
     check_references(program.expression(), &[])?;
-    Ok(CelFilter { program })
+    let mut paths = Some(Vec::new());
+    collect_paths(program.expression(), &mut paths);
+    Ok(CelFilter { program, paths })
+}
+
+/// The field path of a select chain rooted at `event`
+/// (`event.data.severity`), if `e` is one.
+fn event_path(e: &IdedExpr) -> Option<Vec<String>> {
+    match &e.expr {
+        Expr::Ident(name) if name == "event" => Some(Vec::new()),
+        Expr::Select(select) => {
+            let mut path = event_path(&select.operand)?;
+            path.push(select.field.clone());
+            Some(path)
+        }
+        _ => None,
+    }
+}
+
+/// Every path through which the expression reads `event`; `None` once it
+/// uses `event` in any other way (alone, or indexed with `[]` at the top).
+fn collect_paths(e: &IdedExpr, paths: &mut Option<Vec<Vec<String>>>) {
+    if paths.is_none() {
+        return;
+    }
+    if let Some(path) = event_path(e) {
+        match (path.is_empty(), paths.as_mut()) {
+            (false, Some(found)) => found.push(path),
+            _ => *paths = None,
+        }
+        return;
+    }
+    let children: Vec<&IdedExpr> = match &e.expr {
+        Expr::Call(call) => call
+            .target
+            .iter()
+            .map(|t| t.as_ref())
+            .chain(&call.args)
+            .collect(),
+        Expr::Select(select) => vec![select.operand.as_ref()],
+        Expr::List(list) => list.elements.iter().collect(),
+        Expr::Map(map) => entries(&map.entries),
+        Expr::Struct(s) => entries(&s.entries),
+        Expr::Comprehension(c) => vec![
+            &c.iter_range,
+            &c.accu_init,
+            &c.loop_cond,
+            &c.loop_step,
+            &c.result,
+        ],
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => Vec::new(),
+    };
+    for child in children {
+        collect_paths(child, paths);
+    }
+}
+
+/// The part of `event` that `paths` read, as a CEL value borrowing from
+/// it: along each path the objects it passes through, and whole what it
+/// ends at (or the first value on it that is not an object, so selecting
+/// past it fails as it would on the whole event). A missing key is left
+/// missing, so a select of it fails (and `has()` is false) as on the whole.
+fn read_paths<'v>(
+    event: &'v serde_json::Value,
+    paths: &[&'v [String]],
+) -> Box<dyn cel::common::value::Val + 'v> {
+    use cel::common::types::{CelMap, CelMapKey};
+    let serde_json::Value::Object(fields) = event else {
+        return borrowed_cel(event);
+    };
+    if paths.iter().any(|p| p.is_empty()) {
+        return borrowed_cel(event);
+    }
+    let mut map = std::collections::HashMap::new();
+    let mut done: Vec<&str> = Vec::new();
+    for path in paths {
+        let key = path[0].as_str();
+        if done.contains(&key) {
+            continue;
+        }
+        done.push(key);
+        if let Some(child) = fields.get(key) {
+            let rests: Vec<&[String]> = paths
+                .iter()
+                .filter(|p| p[0] == key)
+                .map(|p| &p[1..])
+                .collect();
+            map.insert(CelMapKey::from(key), read_paths(child, &rests));
+        }
+    }
+    Box::new(CelMap::from(map))
 }
 
 /// How deep the tree nests (a leaf is 1).
@@ -169,11 +274,40 @@ fn entries(entries: &[cel::common::ast::IdedEntryExpr]) -> Vec<&IdedExpr> {
 
 /// Lends the event to the interpreter as the variable `event`, without
 /// copying it per evaluation.
-struct EventVariable<'a>(&'a (dyn cel::common::value::Val + 'static));
+struct EventVariable<'a>(&'a (dyn cel::common::value::Val + 'a));
 
 impl VariableResolver for EventVariable<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
         (variable == "event").then(|| CowVal::Borrowed(self.0))
+    }
+}
+
+/// JSON as a CEL value that borrows its strings: what one evaluation
+/// reads of the event, made without copying text (most of the cost of
+/// handing an event to CEL). Integers are `int` where they fit, as in
+/// [`cel_value`].
+fn borrowed_cel(json: &serde_json::Value) -> Box<dyn cel::common::value::Val + '_> {
+    use cel::common::types::{
+        CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt,
+    };
+    use serde_json::Value as J;
+    match json {
+        J::Null => Box::new(CelNull),
+        J::Bool(b) => Box::new(CelBool::from(*b)),
+        J::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Box::new(CelInt::from(i)),
+            (None, Some(u)) => Box::new(CelUInt::from(u)),
+            _ => Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
+        },
+        J::String(s) => Box::new(CelString::from(s.as_str())),
+        J::Array(items) => Box::new(CelList::from(
+            items.iter().map(borrowed_cel).collect::<Vec<_>>(),
+        )),
+        J::Object(map) => Box::new(CelMap::from(
+            map.iter()
+                .map(|(k, v)| (CelMapKey::from(k.as_str()), borrowed_cel(v)))
+                .collect::<std::collections::HashMap<_, _>>(),
+        )),
     }
 }
 
@@ -346,4 +480,67 @@ fn shorten(text: String) -> String {
     }
     let cut: String = text.chars().take(MAX_REASON_CHARS).collect();
     format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paths(expr: &str) -> Option<Vec<Vec<String>>> {
+        CelFilter::compile(expr).unwrap().paths
+    }
+
+    #[test]
+    fn an_expression_reads_only_the_paths_it_names() {
+        assert_eq!(
+            paths("event.data.a == 1 && has(event.data.b.c) && event.type == 'x'"),
+            Some(vec![
+                vec!["data".to_string(), "a".to_string()],
+                vec!["data".to_string(), "b".to_string(), "c".to_string()],
+                vec!["type".to_string()],
+            ])
+        );
+        assert_eq!(
+            paths("event.data['a'] == 1 || event.data.tags.exists(t, t == 'x')"),
+            Some(vec![
+                vec!["data".to_string()],
+                vec!["data".to_string(), "tags".to_string()]
+            ])
+        );
+        // Using the event whole needs all of it.
+        assert_eq!(paths("size(event) > 2"), None);
+        assert_eq!(paths("'data' in event"), None);
+        assert_eq!(paths("event['type'] == 'x'"), None);
+    }
+
+    #[test]
+    fn reading_a_part_decides_as_reading_the_whole() {
+        let event = FilterEvent::new(json!({"id": "e", "type": "alert", "source": "m",
+            "data": {"severity": "high", "amount": 1500, "tags": ["db"], "user": {"tier": "gold"},
+                     "text": "1000"}}));
+        for (expr, expected) in [
+            (
+                "event.data.severity == 'high' && event.data.amount >= 1000",
+                true,
+            ),
+            (
+                "has(event.data.user.tier) && !has(event.data.user.name)",
+                true,
+            ),
+            ("event.data.tags.exists(t, t == 'db')", true),
+            ("event.data['amount'] > 1", true),
+            ("event.type == 'alert' && event.source == 'm'", true),
+            ("event.data.nope == 'x'", false),
+            ("event.data.text.deeper == 1", false),
+            ("size(event.data) == 5", true),
+            ("size(event) == 4", true),
+        ] {
+            let filter = CelFilter::compile(expr).unwrap();
+            assert_eq!(filter.eval(&event).is_ok(), expected, "{expr}");
+        }
+        let missing = CelFilter::compile("event.data.nope == 'x'").unwrap();
+        let reason = missing.eval(&event).unwrap_err();
+        assert!(reason.contains("nope"), "{reason}");
+    }
 }
