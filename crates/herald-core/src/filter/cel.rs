@@ -176,27 +176,7 @@ fn collect_paths(e: &IdedExpr, paths: &mut Option<Vec<Vec<String>>>) {
         }
         return;
     }
-    let children: Vec<&IdedExpr> = match &e.expr {
-        Expr::Call(call) => call
-            .target
-            .iter()
-            .map(|t| t.as_ref())
-            .chain(&call.args)
-            .collect(),
-        Expr::Select(select) => vec![select.operand.as_ref()],
-        Expr::List(list) => list.elements.iter().collect(),
-        Expr::Map(map) => entries(&map.entries),
-        Expr::Struct(s) => entries(&s.entries),
-        Expr::Comprehension(c) => vec![
-            &c.iter_range,
-            &c.accu_init,
-            &c.loop_cond,
-            &c.loop_step,
-            &c.result,
-        ],
-        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => Vec::new(),
-    };
-    for child in children {
+    for child in children(e) {
         collect_paths(child, paths);
     }
 }
@@ -237,9 +217,9 @@ fn read_paths<'v>(
     Box::new(CelMap::from(map))
 }
 
-/// How deep the tree nests (a leaf is 1).
-fn tree_depth(e: &IdedExpr) -> usize {
-    let children: Vec<&IdedExpr> = match &e.expr {
+/// The expressions directly under `e`.
+fn children(e: &IdedExpr) -> Vec<&IdedExpr> {
+    match &e.expr {
         Expr::Call(call) => call
             .target
             .iter()
@@ -258,8 +238,12 @@ fn tree_depth(e: &IdedExpr) -> usize {
             &c.result,
         ],
         Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => Vec::new(),
-    };
-    1 + children.into_iter().map(tree_depth).max().unwrap_or(0)
+    }
+}
+
+/// How deep the tree nests (a leaf is 1).
+fn tree_depth(e: &IdedExpr) -> usize {
+    1 + children(e).into_iter().map(tree_depth).max().unwrap_or(0)
 }
 
 fn entries(entries: &[cel::common::ast::IdedEntryExpr]) -> Vec<&IdedExpr> {
