@@ -89,18 +89,12 @@ impl EventTypeStore for PgStore {
         name: &str,
         audit: AuditEntry,
     ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let n = sqlx::query("DELETE FROM event_types WHERE tenant_id = $1 AND name = $2")
-            .bind(tenant_id)
-            .bind(name)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 1 {
-            changed(&mut tx, &audit).await?;
-        }
-        tx.commit().await?;
-        Ok(n == 1)
+        self.audited_change(
+            "DELETE FROM event_types WHERE tenant_id = $1 AND name = $2",
+            [tenant_id, name],
+            audit,
+        )
+        .await
     }
 
     async fn get_event_type(&self, tenant_id: &str, name: &str) -> Result<Option<EventTypeRow>> {
@@ -144,10 +138,29 @@ impl EventTypeStore for PgStore {
         mode: &str,
         audit: AuditEntry,
     ) -> Result<bool> {
+        self.audited_change(
+            "UPDATE tenants SET schema_validation = $2 WHERE id = $1",
+            [tenant_id, mode],
+            audit,
+        )
+        .await
+    }
+}
+
+impl PgStore {
+    /// Runs `sql` with two text parameters and, when it changed one row,
+    /// records `audit` and announces the change in the same transaction;
+    /// whether it did.
+    async fn audited_change(
+        &self,
+        sql: &str,
+        params: [&str; 2],
+        audit: AuditEntry,
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let n = sqlx::query("UPDATE tenants SET schema_validation = $2 WHERE id = $1")
-            .bind(tenant_id)
-            .bind(mode)
+        let n = sqlx::query(sql)
+            .bind(params[0])
+            .bind(params[1])
             .execute(&mut *tx)
             .await?
             .rows_affected();

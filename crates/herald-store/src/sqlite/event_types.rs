@@ -77,16 +77,11 @@ impl EventTypeStore for SqliteStore {
         name: &str,
         audit: AuditEntry,
     ) -> Result<bool> {
-        let (tenant_id, name) = (tenant_id.to_string(), name.to_string());
-        self.write(move |conn| {
-            let deleted = conn
-                .prepare_cached("DELETE FROM event_types WHERE tenant_id = ?1 AND name = ?2")?
-                .execute(params![tenant_id, name])?;
-            if deleted == 1 {
-                audit::record(conn, &audit)?;
-            }
-            Ok(deleted == 1)
-        })
+        self.audited_change(
+            "DELETE FROM event_types WHERE tenant_id = ?1 AND name = ?2",
+            [tenant_id, name],
+            audit,
+        )
         .await
     }
 
@@ -141,11 +136,29 @@ impl EventTypeStore for SqliteStore {
         mode: &str,
         audit: AuditEntry,
     ) -> Result<bool> {
-        let (tenant_id, mode) = (tenant_id.to_string(), mode.to_string());
+        self.audited_change(
+            "UPDATE tenants SET schema_validation = ?2 WHERE id = ?1",
+            [tenant_id, mode],
+            audit,
+        )
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// Runs `sql` with two text parameters and records `audit` with it
+    /// when it changed one row; whether it did.
+    async fn audited_change(
+        &self,
+        sql: &'static str,
+        params: [&str; 2],
+        audit: AuditEntry,
+    ) -> Result<bool> {
+        let params = params.map(str::to_string);
         self.write(move |conn| {
             let changed = conn
-                .prepare_cached("UPDATE tenants SET schema_validation = ?2 WHERE id = ?1")?
-                .execute(params![tenant_id, mode])?;
+                .prepare_cached(sql)?
+                .execute(params![params[0], params[1]])?;
             if changed == 1 {
                 audit::record(conn, &audit)?;
             }
