@@ -247,6 +247,10 @@ impl DeliveryQueue for PgStore {
         };
         let status: DeliveryStatus = status.parse().map_err(StoreError::Corrupt)?;
         if status != DeliveryStatus::Failed {
+            // Roll back now: a dropped transaction's ROLLBACK is only sent
+            // when its connection is next used, and until then the row
+            // lock would hide the delivery from claims (SKIP LOCKED).
+            tx.rollback().await?;
             return Ok(Requeue::NotFailed(status));
         }
         sqlx::query(

@@ -30,6 +30,9 @@ impl Lanes for PgStore {
         let live = leased_until >= now_ms;
         match holder.as_deref() {
             Some(node) if node != self.node_id() && live => {
+                // Release the row lock at once rather than when the
+                // connection is next used (see `requeue_failed`).
+                tx.rollback().await?;
                 return Ok(LaneClaim::Taken {
                     until_ms: leased_until,
                 });
