@@ -187,13 +187,17 @@ impl PgStore {
     /// the wire, not every rollup row under them: a week in 5-minute
     /// buckets is 2,016 rows instead of tens of thousands.
     pub(super) async fn analytics_rows(&self, query: AnalyticsQuery) -> Result<Vec<AnalyticsRow>> {
+        let dimensions: Vec<String> = (0..query.group_by.len())
+            .map(|i| format!(", d{i}"))
+            .collect();
+        let dimensions = dimensions.concat();
         let mut sql: QueryBuilder<'_, Postgres> = QueryBuilder::new("SELECT ");
         match query.bucket_ms {
             // The start of the answer's bucket the row falls in (a
             // remainder that is never negative: rows may start before the
             // range does, at the granularity's boundary).
             Some(width) => {
-                sql.push("bucket_start - ((bucket_start - ");
+                sql.push("b - ((b - ");
                 sql.push_bind(query.start_ms);
                 sql.push(format!(") % {width} + {width}) % {width}"));
             }
@@ -201,15 +205,24 @@ impl PgStore {
                 sql.push("0::bigint");
             }
         }
-        sql.push(
-            " AS bucket, sum(attempts)::bigint, sum(successes)::bigint,
-              sum(first_attempts)::bigint, sum(retries)::bigint, sum(delivered)::bigint,
-              sum(failed)::bigint, sum(duration_sum_ms)::bigint, min(duration_min_ms),
-              max(duration_max_ms), string_agg(array_to_string(histogram, ','), ';')",
-        );
-        for dimension in &query.group_by {
+        // Two steps: first by the rows' own bucket, which follows the
+        // primary key's order (no sort, nothing spilled to disk, whatever
+        // the planner's statistics), then the few rows that leaves into
+        // the answer's buckets. Grouping by the answer's bucket at once
+        // sorted every rollup row and took a third longer.
+        sql.push(format!(
+            " AS bucket, sum(a)::bigint, sum(s)::bigint, sum(fa)::bigint, sum(r)::bigint,
+              sum(d)::bigint, sum(f)::bigint, sum(ds)::bigint, min(mn), max(mx),
+              string_agg(h, ';'){dimensions}
+             FROM (SELECT bucket_start AS b, sum(attempts) AS a, sum(successes) AS s,
+                     sum(first_attempts) AS fa, sum(retries) AS r, sum(delivered) AS d,
+                     sum(failed) AS f, sum(duration_sum_ms) AS ds, min(duration_min_ms) AS mn,
+                     max(duration_max_ms) AS mx,
+                     string_agg(array_to_string(histogram, ','), ';') AS h"
+        ));
+        for (i, dimension) in query.group_by.iter().enumerate() {
             // Status codes are integers; every dimension answers as text.
-            sql.push(format!(", {}::text", dimension.column()));
+            sql.push(format!(", {}::text AS d{i}", dimension.column()));
         }
         sql.push(" FROM attempt_rollups WHERE tenant_id = ");
         sql.push_bind(&query.tenant_id);
@@ -224,10 +237,9 @@ impl PgStore {
             sql.push_bind(allowed.clone());
             sql.push(")");
         }
-        sql.push(" GROUP BY 1");
-        for i in 0..query.group_by.len() {
-            sql.push(format!(", {}", 12 + i));
-        }
+        sql.push(format!(
+            " GROUP BY bucket_start{dimensions}) by_row_bucket GROUP BY 1{dimensions}"
+        ));
         let mut rows = sql.build().fetch(self.pool());
         let mut groups = Groups::new(&query);
         while let Some(row) = rows.try_next().await? {
