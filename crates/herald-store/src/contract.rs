@@ -15,8 +15,9 @@ use crate::rollups::{AnalyticsQuery, AnalyticsRow, WebhookStats};
 use crate::schedules::{ScheduleAdvance, ScheduleRow};
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Claim,
-    ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, EventTypeFilter, EventTypeRow, Ingest,
-    LaneClaim, NewEvent, QueueStats, RecordOutcome, RegistrySnapshot, Requeue, Result, TenantRow,
+    ClaimedDelivery, ConsoleSessionRow, DeliveryFilter, DeliveryRow, EventRow, EventTypeFilter,
+    EventTypeRow, Ingest, LaneClaim, NewEvent, PortalLinkRow, QueueStats, RecordOutcome,
+    RegistrySnapshot, Requeue, Result, TenantRow,
 };
 
 /// Events: what applications posted, stored with their deliveries.
@@ -327,9 +328,10 @@ pub trait TenantStore: Send + Sync {
 
     fn get_tenant(&self, id: &str) -> impl Future<Output = Result<Option<TenantRow>>> + Send;
 
-    /// Deletes a tenant with its keys, webhooks, events, deliveries and
-    /// attempts (its audit entries stay). Returns the deleted webhooks' ids,
-    /// or `None` when the tenant did not exist.
+    /// Deletes a tenant with its keys, webhooks, events, deliveries,
+    /// attempts, console sessions and portal links (its audit entries
+    /// stay). Returns the deleted webhooks' ids, or `None` when the tenant
+    /// did not exist.
     fn delete_tenant(
         &self,
         id: &str,
@@ -343,7 +345,9 @@ pub trait TenantStore: Send + Sync {
         audit: AuditEntry,
     ) -> impl Future<Output = Result<bool>> + Send;
 
-    /// Revokes a tenant's key; false when there is no such key.
+    /// Revokes a tenant's key and ends the console sessions it signed in
+    /// (those whose actor is the key's id); false when there is no such
+    /// key.
     fn revoke_api_key(
         &self,
         tenant_id: &str,
@@ -526,9 +530,59 @@ pub trait EventTypeStore: Send + Sync {
     ) -> impl Future<Output = Result<bool>> + Send;
 }
 
+/// The web console's sign-in sessions and one-time tenant portal links,
+/// shared by every node. Tokens are kept only as a SHA-256 of their text,
+/// as API keys are. Expired rows are never answered, and
+/// [`ConsoleStore::prune_console`] deletes them (call it now and then).
+pub trait ConsoleStore: Send + Sync {
+    /// Stores a new session; a token hash already stored is
+    /// [`crate::StoreError::UniqueViolation`].
+    fn insert_console_session(
+        &self,
+        row: ConsoleSessionRow,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The session with this token hash, if it exists and has not expired
+    /// (`expires_at_ms > now_ms`).
+    fn find_console_session(
+        &self,
+        token_hash: Vec<u8>,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<ConsoleSessionRow>>> + Send;
+
+    /// Ends a session (sign-out), on every node at once; false when there
+    /// was none.
+    fn delete_console_session(
+        &self,
+        token_hash: Vec<u8>,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Stores a new portal link with its audit entry, in one transaction.
+    fn insert_portal_link(
+        &self,
+        row: PortalLinkRow,
+        audit: AuditEntry,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Uses a portal link up: marks it used and returns it, only if it
+    /// exists, was never used and has not expired (`expires_at_ms >
+    /// now_ms`); otherwise `None`. One statement, so of several callers
+    /// (of any node) redeeming the same link at once exactly one gets it.
+    fn redeem_portal_link(
+        &self,
+        token_hash: Vec<u8>,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<PortalLinkRow>>> + Send;
+
+    /// Deletes the sessions and portal links (used or not) that expired
+    /// at or before `now_ms`; returns how many rows went.
+    fn prune_console(&self, now_ms: i64) -> impl Future<Output = Result<usize>> + Send;
+}
+
 pub trait Storage:
     EventStore
     + EventTypeStore
+    + ConsoleStore
     + DeliveryQueue
     + DeliveryLog
     + WebhookStore

@@ -39,8 +39,8 @@ mod types;
 pub use audit::{AuditEntry, AuditFilter, AuditRow};
 pub use cluster::{Change, LaneClaim};
 pub use contract::{
-    AuditLog, DeliveryLog, DeliveryQueue, EventStore, EventTypeStore, Lanes, ScheduleStore,
-    Storage, TenantStore, WebhookStore,
+    AuditLog, ConsoleStore, DeliveryLog, DeliveryQueue, EventStore, EventTypeStore, Lanes,
+    ScheduleStore, Storage, TenantStore, WebhookStore,
 };
 pub use error::StoreError;
 pub use event_types::{EventTypeFilter, EventTypeRow};
@@ -57,8 +57,8 @@ pub use types::*;
 /// `use herald_store::prelude::*;`.
 pub mod prelude {
     pub use crate::contract::{
-        AuditLog, DeliveryLog, DeliveryQueue, EventStore, EventTypeStore, Lanes, ScheduleStore,
-        Storage, TenantStore, WebhookStore,
+        AuditLog, ConsoleStore, DeliveryLog, DeliveryQueue, EventStore, EventTypeStore, Lanes,
+        ScheduleStore, Storage, TenantStore, WebhookStore,
     };
 }
 

@@ -370,7 +370,58 @@ ALTER TABLE attempts ALTER COLUMN response_body TYPE BYTEA
         sqlite: EVENT_TYPES,
         postgres: EVENT_TYPES,
     },
+    Migration {
+        version: 16,
+        summary: "console sign-in sessions and one-time tenant portal links",
+        sqlite: CONSOLE_SQLITE,
+        postgres: CONSOLE_POSTGRES,
+    },
 ];
+
+/// The web console's state, kept in the database so that a session works
+/// on every node, a sign-out ends it everywhere, and a portal link is
+/// refused the second time whichever node it reaches. Only a SHA-256 of
+/// each token is kept, as for API keys. A link's `used_at` is set by the
+/// one redemption that wins. No index beyond the keys: every request looks
+/// a session up by its hash, and the rest (the prune, a tenant deleted, a
+/// key revoked) is rare work on tables the prune keeps down to their
+/// unexpired rows. Only the bytes type differs between the engines.
+macro_rules! console_schema {
+    ($bytes:literal) => {
+        concat!(
+            "
+CREATE TABLE console_sessions (
+    token_hash  ",
+            $bytes,
+            " PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    read_only   BIGINT NOT NULL DEFAULT 0,
+    features    TEXT,
+    csrf_token  TEXT NOT NULL,
+    portal      BIGINT NOT NULL DEFAULT 0,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL
+);
+CREATE TABLE portal_links (
+    token_hash      ",
+            $bytes,
+            " PRIMARY KEY,
+    tenant_id       TEXT NOT NULL,
+    read_only       BIGINT NOT NULL DEFAULT 0,
+    features        TEXT,
+    session_ttl_ms  BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    expires_at      BIGINT NOT NULL,
+    used_at         BIGINT
+);
+"
+        )
+    };
+}
+
+const CONSOLE_SQLITE: &str = console_schema!("BLOB");
+const CONSOLE_POSTGRES: &str = console_schema!("BYTEA");
 
 /// Event types a tenant describes (a JSON Schema for their `data`,
 /// examples, deprecated and archived flags), how strictly the tenant's

@@ -8,17 +8,17 @@ use herald_core::delivery::DeliveryStatus;
 use herald_core::webhook::Webhook;
 
 use crate::contract::{
-    AuditLog, DeliveryLog, DeliveryQueue, EventStore, EventTypeStore, Lanes, ScheduleStore,
-    Storage, TenantStore, WebhookStore,
+    AuditLog, ConsoleStore, DeliveryLog, DeliveryQueue, EventStore, EventTypeStore, Lanes,
+    ScheduleStore, Storage, TenantStore, WebhookStore,
 };
 use crate::rollups::{AnalyticsQuery, AnalyticsRow, WebhookStats};
 use crate::sealing::Sealer;
 use crate::{
     ApiKeyRow, AttemptRecord, AttemptRow, AuditEntry, AuditFilter, AuditRow, Change, Claim,
-    ClaimedDelivery, DeliveryFilter, DeliveryRow, EventRow, EventTypeFilter, EventTypeRow, Ingest,
-    LaneClaim, MasterKey, NewEvent, PostgresOptions, QueueStats, RecordOutcome, RegistrySnapshot,
-    Requeue, Result, ScheduleAdvance, ScheduleRow, SqliteOptions, StoreError, TenantRow, postgres,
-    sqlite,
+    ClaimedDelivery, ConsoleSessionRow, DeliveryFilter, DeliveryRow, EventRow, EventTypeFilter,
+    EventTypeRow, Ingest, LaneClaim, MasterKey, NewEvent, PortalLinkRow, PostgresOptions,
+    QueueStats, RecordOutcome, RegistrySnapshot, Requeue, Result, ScheduleAdvance, ScheduleRow,
+    SqliteOptions, StoreError, TenantRow, postgres, sqlite,
 };
 
 /// Which database to open.
@@ -167,6 +167,23 @@ forward!(ScheduleStore {
     fn due_schedules(&self, now_ms: i64, limit: usize) -> Result<Vec<ScheduleRow>>;
     fn next_schedule_due(&self) -> Result<Option<i64>>;
     fn advance_schedule(&self, step: ScheduleAdvance) -> Result<bool>;
+});
+
+forward!(ConsoleStore {
+    fn insert_console_session(&self, row: ConsoleSessionRow) -> Result<()>;
+    fn find_console_session(
+        &self,
+        token_hash: Vec<u8>,
+        now_ms: i64,
+    ) -> Result<Option<ConsoleSessionRow>>;
+    fn delete_console_session(&self, token_hash: Vec<u8>) -> Result<bool>;
+    fn insert_portal_link(&self, row: PortalLinkRow, audit: AuditEntry) -> Result<()>;
+    fn redeem_portal_link(
+        &self,
+        token_hash: Vec<u8>,
+        now_ms: i64,
+    ) -> Result<Option<PortalLinkRow>>;
+    fn prune_console(&self, now_ms: i64) -> Result<usize>;
 });
 
 forward!(DeliveryQueue {

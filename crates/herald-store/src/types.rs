@@ -273,3 +273,59 @@ pub enum Requeue {
     NotFound,
     NotFailed(DeliveryStatus),
 }
+
+/// A signed-in console session. The cookie holds a random token; only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSessionRow {
+    pub token_hash: Vec<u8>,
+    pub tenant_id: String,
+    /// "admin", or the id of the tenant API key that signed in.
+    pub actor: String,
+    pub read_only: bool,
+    /// The console features this session may use; None means all.
+    pub features: Option<Vec<String>>,
+    /// The session's CSRF token, compared with every state-changing form.
+    pub csrf_token: String,
+    /// Opened through a portal link rather than a sign-in.
+    pub portal: bool,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// A one-time link that opens a console session scoped to one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalLinkRow {
+    pub token_hash: Vec<u8>,
+    pub tenant_id: String,
+    pub read_only: bool,
+    pub features: Option<Vec<String>>,
+    /// How long the session the link opens lasts.
+    pub session_ttl_ms: i64,
+    pub created_at_ms: i64,
+    /// The link itself must be used before this.
+    pub expires_at_ms: i64,
+}
+
+/// The columns of a [`ConsoleSessionRow`], in its order (both engines).
+pub(crate) const CONSOLE_SESSION_COLUMNS: &str =
+    "token_hash, tenant_id, actor, read_only, features, csrf_token, portal, created_at, expires_at";
+
+/// The columns of a [`PortalLinkRow`], in its order (both engines).
+pub(crate) const PORTAL_LINK_COLUMNS: &str =
+    "token_hash, tenant_id, read_only, features, session_ttl_ms, created_at, expires_at";
+
+/// A feature list as stored: JSON text, NULL for "all".
+pub(crate) fn features_to_json(features: &Option<Vec<String>>) -> Option<String> {
+    features
+        .as_ref()
+        .map(|f| serde_json::Value::from(f.as_slice()).to_string())
+}
+
+/// A stored feature list read back.
+pub(crate) fn features_from_json(text: Option<String>) -> crate::Result<Option<Vec<String>>> {
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| crate::StoreError::Corrupt(format!("console features: {e}")))
+    })
+    .transpose()
+}

@@ -10,6 +10,7 @@
 //! other's work through LISTEN/NOTIFY ([`listener`]).
 
 mod audit;
+mod console;
 mod deliveries;
 mod event_types;
 mod events;

@@ -108,6 +108,8 @@ impl TenantStore for PgStore {
             "DELETE FROM webhook_stats WHERE tenant_id = $1",
             "DELETE FROM schedules WHERE tenant_id = $1",
             "DELETE FROM event_types WHERE tenant_id = $1",
+            "DELETE FROM console_sessions WHERE tenant_id = $1",
+            "DELETE FROM portal_links WHERE tenant_id = $1",
             "DELETE FROM lane_leases WHERE webhook_id IN
                (SELECT id FROM webhooks WHERE tenant_id = $1)",
             "DELETE FROM webhooks WHERE tenant_id = $1",
@@ -151,6 +153,13 @@ impl TenantStore for PgStore {
             .await?
             .rows_affected();
         if n == 1 {
+            // Whoever signed in to the console with the key is signed out
+            // with it.
+            sqlx::query("DELETE FROM console_sessions WHERE tenant_id = $1 AND actor = $2")
+                .bind(tenant_id)
+                .bind(key_id)
+                .execute(&mut *tx)
+                .await?;
             audit::record(&mut tx, &audit).await?;
         }
         tx.commit().await?;

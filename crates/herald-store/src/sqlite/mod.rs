@@ -5,6 +5,7 @@
 
 mod audit;
 mod checkpoint;
+mod console;
 mod deliveries;
 mod event_types;
 mod events;

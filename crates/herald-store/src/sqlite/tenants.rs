@@ -99,6 +99,8 @@ impl TenantStore for SqliteStore {
                 "DELETE FROM webhook_stats WHERE tenant_id = ?1",
                 "DELETE FROM schedules WHERE tenant_id = ?1",
                 "DELETE FROM event_types WHERE tenant_id = ?1",
+                "DELETE FROM console_sessions WHERE tenant_id = ?1",
+                "DELETE FROM portal_links WHERE tenant_id = ?1",
                 "DELETE FROM webhooks WHERE tenant_id = ?1",
                 "DELETE FROM api_keys WHERE tenant_id = ?1",
                 "DELETE FROM tenants WHERE id = ?1",
@@ -138,6 +140,12 @@ impl TenantStore for SqliteStore {
                 .prepare_cached("DELETE FROM api_keys WHERE id = ?1 AND tenant_id = ?2")?
                 .execute(params![key_id, tenant_id])?;
             if n == 1 {
+                // Whoever signed in to the console with the key is signed
+                // out with it.
+                conn.prepare_cached(
+                    "DELETE FROM console_sessions WHERE tenant_id = ?1 AND actor = ?2",
+                )?
+                .execute(params![tenant_id, key_id])?;
                 audit::record(conn, &audit)?;
             }
             Ok(n == 1)

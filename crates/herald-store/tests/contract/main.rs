@@ -9,6 +9,7 @@ mod harness;
 mod fixtures;
 
 mod breaker;
+mod console;
 mod errors;
 mod event_types;
 mod events;

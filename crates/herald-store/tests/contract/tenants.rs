@@ -15,7 +15,7 @@ contract! {
     ],
 }
 
-fn key(id: &str, tenant: &str, at: i64) -> ApiKeyRow {
+pub(crate) fn key(id: &str, tenant: &str, at: i64) -> ApiKeyRow {
     ApiKeyRow {
         id: id.to_string(),
         tenant_id: tenant.to_string(),
@@ -24,7 +24,7 @@ fn key(id: &str, tenant: &str, at: i64) -> ApiKeyRow {
     }
 }
 
-fn tenant(id: &str, at: i64) -> TenantRow {
+pub(crate) fn tenant(id: &str, at: i64) -> TenantRow {
     TenantRow {
         id: id.to_string(),
         name: format!("{id} name"),
