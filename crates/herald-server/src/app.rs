@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
 use crate::config::Settings;
+use crate::console;
 use crate::dispatch::Dispatcher;
 use crate::metrics::{self, Metrics};
 use crate::registry::Registry;
@@ -141,7 +142,18 @@ impl Application {
         } else {
             None
         };
-        let router = api::router(self.state, serves_api, mcp);
+        let console = serves_api.then(|| {
+            console::routes(
+                &self.state,
+                console::Options {
+                    secure_cookies: !self.settings.dev,
+                    frame_ancestors: self.settings.console_frame_ancestors.clone(),
+                },
+            )
+        });
+        let console_prune =
+            serves_api.then(|| tokio::spawn(console::prune_forever(self.state.store().clone())));
+        let router = api::router(self.state, serves_api, mcp, console);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(stopping.clone().cancelled_owned())
             .await
@@ -151,6 +163,9 @@ impl Application {
             let _ = server.await;
         }
         upkeep.abort();
+        if let Some(prune) = console_prune {
+            prune.abort();
+        }
         // A tick cut short is emitted again at the next start (its
         // idempotency key keeps it single).
         ticker.abort();

@@ -35,6 +35,7 @@ mod analytics;
 mod api;
 mod app;
 mod config;
+mod console;
 mod dispatch;
 mod error;
 mod metrics;

@@ -31,6 +31,9 @@ pub(crate) enum Actor {
     Admin,
     /// A tenant API key, by id.
     Key(String),
+    /// A console session opened by a tenant portal link, named
+    /// `portal:<link>`: acts in its tenant only, as a key does.
+    Portal(String),
 }
 
 /// Who is calling, and for which tenant: set by [`authenticate`] for every
@@ -49,7 +52,7 @@ impl Caller {
     pub(crate) fn require_admin(&self) -> ApiResult<()> {
         match self.actor {
             Actor::Admin => Ok(()),
-            Actor::Key(_) => Err(ApiError::new(
+            Actor::Key(_) | Actor::Portal(_) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "this route needs the admin token; a tenant API key cannot use it",
@@ -61,7 +64,7 @@ impl Caller {
     fn actor_name(&self) -> String {
         let who = match &self.actor {
             Actor::Admin => "admin",
-            Actor::Key(id) => id.as_str(),
+            Actor::Key(id) | Actor::Portal(id) => id.as_str(),
         };
         if self.via_mcp {
             format!("mcp:{who}")
@@ -124,18 +127,28 @@ fn key_id_of(presented: &str) -> Option<&str> {
     ids::has_prefix(id, ids::API_KEY).then_some(id)
 }
 
+/// A caller already proven in process: the console's requests to the API
+/// carry their session's caller in the request's extensions, which only
+/// code inside the server can set (a client's bytes never become one).
+#[derive(Debug, Clone)]
+pub(crate) struct ProvenCaller(pub(crate) Caller);
+
 /// Checks the bearer token and records the caller.
 pub(crate) async fn authenticate(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let caller = identify(&state, request.headers()).await?;
+    let caller = match request.extensions_mut().remove::<ProvenCaller>() {
+        Some(ProvenCaller(caller)) => caller,
+        None => identify(&state, request.headers()).await?,
+    };
     request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
 }
 
-async fn identify(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
+/// The caller a bearer token (in `headers`) proves, or why it proves none.
+pub(crate) async fn identify(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
     let presented = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -14,6 +14,7 @@ mod metrics;
 mod nul;
 pub(crate) mod openapi;
 mod pagination;
+mod portal_links;
 mod providers;
 mod replay;
 pub(crate) mod schedules;
@@ -36,8 +37,9 @@ use herald_store::prelude::*;
 use herald_store::{Store, StoreError};
 use secrecy::{ExposeSecret, SecretString};
 
-pub(crate) use auth::Caller;
+pub(crate) use auth::{Actor, Caller, ProvenCaller, identify};
 use ingest_limit::TenantIngestLimit;
+pub(crate) use portal_links::CONSOLE_FEATURES;
 use schedules::Scheduler;
 
 use crate::config::Settings;
@@ -138,8 +140,14 @@ impl AppState {
 
 /// The HTTP routes. A worker-only node serves health and readiness and
 /// nothing else: it has no API to balance load to. `mcp` is the `/mcp`
-/// route (see [`mcp`]), served beside the API.
-pub(crate) fn router(state: AppState, serves_api: bool, mcp: Option<Router<AppState>>) -> Router {
+/// route (see [`mcp`]) and `console` the web console, each served beside
+/// the API.
+pub(crate) fn router(
+    state: AppState,
+    serves_api: bool,
+    mcp: Option<Router<AppState>>,
+    console: Option<Router<AppState>>,
+) -> Router {
     // Every role serves health, and its metrics to the admin token.
     let health = Router::new()
         .route("/healthz", get(healthz))
@@ -159,9 +167,40 @@ pub(crate) fn router(state: AppState, serves_api: bool, mcp: Option<Router<AppSt
             .with_state(state)
             .layer(answer_panics());
     }
+    // The spec and its docs page are public: they describe the API, and
+    // hold nothing of any tenant's.
+    let docs = Router::new()
+        .route("/api/v1/openapi.json", get(openapi::serve_spec))
+        .route("/docs", get(openapi::docs_page))
+        .route("/docs/{file}", get(openapi::docs_script));
+    health
+        .merge(docs)
+        .merge(mcp.unwrap_or_default())
+        .merge(console.unwrap_or_default())
+        .nest("/api/v1", v1_routes(&state))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(answer_panics())
+}
+
+/// `/api/v1` alone, for callers inside the server (the console): the very
+/// routes, checks and handlers clients reach, called without a socket.
+/// A request carrying an [`auth::ProvenCaller`] acts for that caller.
+pub(crate) fn in_process(state: AppState) -> Router {
+    Router::new()
+        .nest("/api/v1", v1_routes(&state))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(answer_panics())
+}
+
+/// Every route under `/api/v1`, behind authentication.
+fn v1_routes(state: &AppState) -> Router<AppState> {
     // Ingest's own metrics: how long each request took, which were refused.
     let count_ingest = || middleware::from_fn_with_state(state.clone(), metrics::count_ingest);
-    let api = Router::new()
+    Router::new()
         .route("/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/webhooks/bulk-delete", post(webhooks::bulk_delete))
         .route(
@@ -244,27 +283,13 @@ pub(crate) fn router(state: AppState, serves_api: bool, mcp: Option<Router<AppSt
         )
         .route("/tenants/{id}/keys", post(tenants::add_key))
         .route("/tenants/{id}/keys/{key_id}", delete(tenants::revoke_key))
+        .route("/tenants/{id}/portal-links", post(portal_links::create))
         // Inside authentication: a request without a token is a 401 first.
         .route_layer(middleware::from_fn(nul::refuse_nul))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
-        ));
-
-    // The spec and its docs page are public: they describe the API, and
-    // hold nothing of any tenant's.
-    let docs = Router::new()
-        .route("/api/v1/openapi.json", get(openapi::serve_spec))
-        .route("/docs", get(openapi::docs_page))
-        .route("/docs/{file}", get(openapi::docs_script));
-    health
-        .merge(docs)
-        .merge(mcp.unwrap_or_default())
-        .nest("/api/v1", api)
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
-        .layer(answer_panics())
+        ))
 }
 
 /// The `--metrics-listen` listener: `/metrics` without a token, and

@@ -159,6 +159,9 @@ pub struct Settings {
     pub mcp_allowed_hosts: McpHosts,
     /// `/mcp` offers only the tools that read.
     pub mcp_read_only: bool,
+    /// Origins (`https://app.example.com`) that may show the console in a
+    /// frame, for embedding the tenant portal; empty: no site may.
+    pub console_frame_ancestors: Vec<String>,
 }
 
 /// The queue sizes that raise `herald.queue.backlog`; 0 switches a limit

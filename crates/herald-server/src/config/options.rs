@@ -156,6 +156,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HERALD_MCP_READ_ONLY", num_args = 0..=1, default_missing_value = "true")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mcp_read_only: Option<bool>,
+    /// Origins that may embed the console (the tenant portal) in a frame,
+    /// comma-separated `https://host[:port]` [default: none].
+    #[arg(long, env = "HERALD_CONSOLE_FRAME_ANCESTORS", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console_frame_ancestors: Option<Vec<String>>,
     /// `HERALD_ADMIN_TOKEN` (or the file's `admin_token`): never a flag.
     #[arg(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -240,6 +245,12 @@ impl ServeArgs {
             .transpose()
             .map_err(|e| anyhow::anyhow!("HERALD_MCP_ALLOWED_HOSTS: {e}"))?
             .unwrap_or_default();
+        let console_frame_ancestors = self
+            .console_frame_ancestors
+            .map(|list| frame_ancestors(&list))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("HERALD_CONSOLE_FRAME_ANCESTORS: {e}"))?
+            .unwrap_or_default();
         let secret = |v: Option<String>| v.filter(|v| !v.is_empty()).map(SecretString::from);
         let settings = Settings {
             listen: self
@@ -288,6 +299,7 @@ impl ServeArgs {
             },
             mcp_allowed_hosts,
             mcp_read_only: self.mcp_read_only.unwrap_or(false),
+            console_frame_ancestors,
             backlog_alert: BacklogLimits {
                 pending: self
                     .backlog_alert_pending
@@ -314,6 +326,29 @@ fn read_file(path: &Path) -> anyhow::Result<ServeArgs> {
         path.display()
     );
     table.try_into().with_context(invalid)
+}
+
+/// Checks the origins that may frame the console: each `http(s)://host`
+/// with an optional port and nothing else, as `frame-ancestors` takes them.
+fn frame_ancestors(list: &[String]) -> Result<Vec<String>, String> {
+    list.iter()
+        .map(|entry| {
+            let entry = entry.trim();
+            let url = url::Url::parse(entry).map_err(|e| format!("`{entry}`: {e}"))?;
+            let bare = matches!(url.scheme(), "https" | "http")
+                && url.host_str().is_some()
+                && url.path() == "/"
+                && url.query().is_none()
+                && url.username().is_empty()
+                && !entry.ends_with('/');
+            if !bare {
+                return Err(format!(
+                    "`{entry}` must be an origin such as https://app.example.com"
+                ));
+            }
+            Ok(url.origin().ascii_serialization())
+        })
+        .collect()
 }
 
 #[cfg(test)]

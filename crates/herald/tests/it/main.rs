@@ -14,6 +14,7 @@ mod circuit_breaker;
 mod cli;
 mod client;
 mod cluster;
+mod console;
 mod delivery;
 mod email;
 mod event_types;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use reqwest::StatusCode;
 
-use crate::common::{TestServer, python};
+use crate::common::{TestServer, browser, python};
 
 /// Set to `1` to rewrite `docs/openapi.json` from the code.
 const UPDATE_VAR: &str = "HERALD_UPDATE_OPENAPI";
@@ -125,32 +125,6 @@ async fn spec_and_docs_page_are_served_without_a_token() {
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
-/// Names the playwright-core install; `scripts/test` sets it.
-const NODE_MODULES_VAR: &str = "HERALD_TEST_NODE_MODULES";
-
-/// Where playwright-core is: `HERALD_TEST_NODE_MODULES`, else where an
-/// earlier `scripts/test` left it in the target directory.
-fn node_modules() -> PathBuf {
-    let path = std::env::var_os(NODE_MODULES_VAR)
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-            scratch
-                .parent()
-                .unwrap_or(&scratch)
-                .join("test-browser")
-                .join("node_modules")
-        });
-    assert!(
-        path.join("playwright-core").is_dir(),
-        "\nplaywright-core is missing ({} has none).\nRun scripts/test once: it \
-         installs it from tests/support/browser/package-lock.json, and Chromium.\n",
-        path.display()
-    );
-    path
-}
-
 /// The docs page in a real browser: Redoc renders the spec (its title and
 /// every tag), with no script error and nothing fetched from elsewhere
 /// (the page's policy blocks Redoc's one outside image, its branding).
@@ -167,7 +141,7 @@ async fn docs_page_renders_in_a_browser() {
         .arg(script)
         .arg(server.url(""))
         .arg(&screenshot)
-        .env("NODE_PATH", node_modules())
+        .env("NODE_PATH", browser::node_modules())
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(std::time::Duration::from_secs(120), run)

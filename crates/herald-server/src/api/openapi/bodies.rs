@@ -524,6 +524,24 @@ pub(crate) struct ApiKeyCreated {
     pub(crate) api_key: String,
 }
 
+/// A tenant portal link; its address is shown only here.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PortalLink {
+    /// The full address, from the `Host` the request used (and a proxy's
+    /// `X-Forwarded-Proto`); `null` when the request named no host.
+    pub(crate) url: Option<String>,
+    /// The address's path, for a client that knows Herald's public URL.
+    pub(crate) path: String,
+    pub(crate) tenant_id: String,
+    pub(crate) read_only: bool,
+    /// The console sections the session may open; `null`: all of them.
+    pub(crate) features: Option<Vec<String>>,
+    /// The link must be opened before this; it works once.
+    pub(crate) expires_at: Time,
+    /// How long the session it opens lasts.
+    pub(crate) session_seconds: u64,
+}
+
 /// A webhook's delivery figures over the last `period_days` days.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct WebhookReport {

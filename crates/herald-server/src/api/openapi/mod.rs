@@ -22,8 +22,8 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 pub(crate) use docs_page::{docs_page, docs_script};
 
 use super::{
-    analytics, audit, deliveries, event_types, events, filter_test, providers, replay, schedules,
-    stats, subscriptions, tenants, webhooks,
+    analytics, audit, deliveries, event_types, events, filter_test, portal_links, providers,
+    replay, schedules, stats, subscriptions, tenants, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -53,7 +53,7 @@ use super::{
         deliveries::list, deliveries::get, deliveries::retry,
         stats::get, analytics::summary, analytics::range, providers::list, audit::list,
         tenants::create, tenants::list, tenants::get, tenants::update, tenants::delete, tenants::add_key,
-        tenants::revoke_key,
+        tenants::revoke_key, portal_links::create,
     ),
     components(schemas(
         crate::error::ErrorBody, WebhookPatch, bodies::Granularity, bodies::HealthState,

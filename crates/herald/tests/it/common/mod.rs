@@ -7,6 +7,7 @@
 //! says so (see [`database`]).
 
 pub(crate) mod binary;
+pub(crate) mod browser;
 pub(crate) mod database;
 pub(crate) mod prometheus;
 pub(crate) mod python;
