@@ -50,9 +50,15 @@ pub(crate) fn routes() -> Router<ConsoleState> {
         .route("/ui/events/{id}/replay", post(events::replay))
         .route("/ui/event-types", get(registry::event_types))
         .route("/ui/schedules", get(registry::schedules))
+        .route("/ui/schedules/{id}/{action}", post(registry::set_schedule))
         .route("/ui/providers", get(registry::providers))
         .route("/ui/audit", get(registry::audit))
-        .route("/ui/tenants", get(tenants::list))
+        .route("/ui/tenants", get(tenants::list).post(tenants::create))
+        .route("/ui/tenants/{id}/keys", post(tenants::issue_key))
+        .route(
+            "/ui/tenants/{id}/keys/{key_id}/revoke",
+            post(tenants::revoke_key),
+        )
         .route("/ui/tenants/{id}/portal-link", post(tenants::portal_link))
 }
 

@@ -2,14 +2,15 @@
 //! integration catalog (with each provider's setup steps) and the audit
 //! log.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
 use super::webhooks::provider_icon;
-use crate::console::layout::{self, badge, time};
-use crate::console::page::{PageResult, require};
+use crate::console::layout::{self, badge, csrf, time};
+use crate::console::page::{Flash, Form, PageResult, back_to, require};
 use crate::console::session::Session;
 use crate::console::{ConsoleState, encode};
 
@@ -55,18 +56,20 @@ pub(crate) async fn event_types(
 pub(crate) async fn schedules(
     State(state): State<ConsoleState>,
     session: Session,
+    Query(flash): Query<Flash>,
 ) -> PageResult<Response> {
     require(&session, "schedules")?;
     let answer = state.get(&session, "/schedules").await?;
     let schedules = answer["data"].as_array().cloned().unwrap_or_default();
     let body = html! {
         h1 { "Schedules" }
+        (flash.notice())
         @if schedules.is_empty() {
             (layout::empty("No schedules.", html! { p { "A schedule posts an event on a cron pattern: " code { "POST /api/v1/schedules" } "." } }))
         } @else {
             div.table-wrap {
                 table {
-                    thead { tr { th scope="col" { "Name" } th scope="col" { "Cron" } th scope="col" { "Event type" } th scope="col" { "State" } th scope="col" { "Next run" } th.num.hide-narrow scope="col" { "Runs" } } }
+                    thead { tr { th scope="col" { "Name" } th scope="col" { "Cron" } th scope="col" { "Event type" } th scope="col" { "State" } th scope="col" { "Next run" } th.num.hide-narrow scope="col" { "Runs" } @if !session.row.read_only { th scope="col" { span.muted { "Action" } } } } }
                     tbody {
                         @for s in &schedules {
                             tr {
@@ -76,6 +79,15 @@ pub(crate) async fn schedules(
                                 td { (badge(if s["paused"].as_bool() == Some(true) { "paused" } else { "active" })) }
                                 td { (time(&s["next_runs"][0])) }
                                 td.num.hide-narrow { (s["runs"]) }
+                                @if !session.row.read_only {
+                                    @let paused = s["paused"].as_bool() == Some(true);
+                                    td {
+                                        form.inline method="post" action=(format!("/ui/schedules/{}/{}", encode(s["id"].as_str().unwrap_or("")), if paused { "resume" } else { "pause" })) {
+                                            (csrf(&session))
+                                            button.secondary type="submit" { @if paused { "Resume" } @else { "Pause" } }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -177,4 +189,21 @@ pub(crate) async fn audit(
         }
     };
     Ok(layout::page(&session, "Audit log", "/ui/audit", body).into_response())
+}
+
+/// `POST /ui/schedules/{id}/pause` and `…/resume`.
+pub(crate) async fn set_schedule(
+    State(state): State<ConsoleState>,
+    Path((id, action)): Path<(String, String)>,
+    form: Form,
+) -> PageResult<Response> {
+    require(&form.session, "schedules")?;
+    let (suffix, done) = match action.as_str() {
+        "pause" => ("pause", "Paused."),
+        "resume" => ("resume", "Resumed."),
+        _ => return Ok(super::not_found().await),
+    };
+    let path = format!("/schedules/{}/{suffix}", encode(&id));
+    let answer = state.call(&form.session, Method::POST, &path, None).await;
+    Ok(back_to("/ui/schedules", &answer, done))
 }

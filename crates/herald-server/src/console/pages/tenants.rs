@@ -1,7 +1,7 @@
 //! `/ui/tenants` (the operator only): tenants and their keys, acting on a
 //! tenant, and creating a tenant's portal link.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::api::CONSOLE_FEATURES;
 use crate::console::layout::{self, csrf, time};
-use crate::console::page::{Form, PageResult, require_admin};
+use crate::console::page::{Flash, Form, PageResult, back_to, require_admin};
 use crate::console::session::Session;
 use crate::console::{ConsoleState, encode};
 
@@ -17,6 +17,7 @@ use crate::console::{ConsoleState, encode};
 pub(crate) async fn list(
     State(state): State<ConsoleState>,
     session: Session,
+    Query(flash): Query<Flash>,
 ) -> PageResult<Response> {
     require_admin(&session)?;
     let answer = state.get(&session, "/tenants").await?;
@@ -32,6 +33,16 @@ pub(crate) async fn list(
     let body = html! {
         h1 { "Tenants" }
         p.muted { "Each tenant has its own webhooks, events and keys. The console acts on one tenant at a time: now " code { (session.caller.tenant_id) } "." }
+        (flash.notice())
+        section.card aria-labelledby="new-tenant-h" {
+            h2 #new-tenant-h { "New tenant" }
+            form method="post" action="/ui/tenants" {
+                (csrf(&session))
+                label for="tenant-name" { "Name" }
+                input #tenant-name type="text" name="name" required;
+                p { button type="submit" { "Create tenant" } }
+            }
+        }
         @for t in &tenants { (tenant(&session, t)) }
     };
     Ok(layout::page(&session, "Tenants", "/ui/tenants", body).into_response())
@@ -57,7 +68,23 @@ fn tenant(session: &Session, t: &Value) -> Markup {
                 dt { "API keys" } dd {
                     @let keys = t["keys"].as_array().cloned().unwrap_or_default();
                     @if keys.is_empty() { span.muted { "none" } }
-                    @for k in &keys { code { (k["id"].as_str().unwrap_or("")) } " (" (time(&k["created_at"])) ") " }
+                    ul {
+                        @for k in &keys {
+                            @let key_id = k["id"].as_str().unwrap_or("");
+                            li {
+                                code { (key_id) } " · " (time(&k["created_at"])) " "
+                                form.inline method="post" action=(format!("{base}/keys/{}/revoke", encode(key_id)))
+                                    data-confirm="Revoke this key? Programs using it stop at once, and its console sessions end." {
+                                    (csrf(session))
+                                    button.link type="submit" aria-label=(format!("Revoke key {key_id}")) { "revoke" }
+                                }
+                            }
+                        }
+                    }
+                    form method="post" action=(format!("{base}/keys")) {
+                        (csrf(session))
+                        button.secondary type="submit" { "Issue a key" }
+                    }
                 }
             }
             details {
@@ -123,4 +150,66 @@ pub(crate) async fn portal_link(
         }
     };
     Ok(layout::page(&form.session, "Portal link", "/ui/tenants", body).into_response())
+}
+
+/// `POST /ui/tenants`: a new tenant; its first key is shown once.
+pub(crate) async fn create(State(state): State<ConsoleState>, form: Form) -> PageResult<Response> {
+    require_admin(&form.session)?;
+    let answer = state
+        .call(
+            &form.session,
+            Method::POST,
+            "/tenants",
+            Some(json!({"name": form.text("name")})),
+        )
+        .await;
+    if !answer.is_success() {
+        return Ok(back_to("/ui/tenants", &answer, ""));
+    }
+    Ok(key_page(&form.session, &answer.body, "Tenant created"))
+}
+
+/// `POST /ui/tenants/{id}/keys`: another key, shown once.
+pub(crate) async fn issue_key(
+    State(state): State<ConsoleState>,
+    Path(id): Path<String>,
+    form: Form,
+) -> PageResult<Response> {
+    require_admin(&form.session)?;
+    let path = format!("/tenants/{}/keys", encode(&id));
+    let answer = state.call(&form.session, Method::POST, &path, None).await;
+    if !answer.is_success() {
+        return Ok(back_to("/ui/tenants", &answer, ""));
+    }
+    Ok(key_page(&form.session, &answer.body, "API key issued"))
+}
+
+/// `POST /ui/tenants/{id}/keys/{key_id}/revoke`.
+pub(crate) async fn revoke_key(
+    State(state): State<ConsoleState>,
+    Path((id, key_id)): Path<(String, String)>,
+    form: Form,
+) -> PageResult<Response> {
+    require_admin(&form.session)?;
+    let path = format!("/tenants/{}/keys/{}", encode(&id), encode(&key_id));
+    let answer = state.call(&form.session, Method::DELETE, &path, None).await;
+    Ok(back_to(
+        "/ui/tenants",
+        &answer,
+        &format!("Key {key_id} revoked."),
+    ))
+}
+
+/// A key's text, shown this once.
+fn key_page(session: &Session, answer: &Value, title: &str) -> Response {
+    let body = html! {
+        p { a href="/ui/tenants" { "← Tenants" } }
+        h1 { (title) }
+        (layout::notice("good", "Copy the key now: it is not shown again."))
+        dl.facts.card {
+            @if let Some(name) = answer["name"].as_str() { dt { "Tenant" } dd { (name) " " code { (answer["id"].as_str().unwrap_or("")) } } }
+            dt { "API key" } dd { code #api-key { (answer["api_key"].as_str().unwrap_or("")) } }
+        }
+    };
+    layout::page(session, title, "/ui/tenants", body).into_response()
 }

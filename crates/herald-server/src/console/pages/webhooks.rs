@@ -99,15 +99,7 @@ pub(crate) async fn list(
     let hourly = state
         .get(&session, "/analytics?granularity=1h&group_by=webhook_id")
         .await?;
-    let volume = |id: &str| -> Vec<f64> {
-        hourly["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|b| b["dimensions"]["webhook_id"] == id)
-            .map(|b| b["metrics"]["count"].as_f64().unwrap_or(0.0))
-            .collect()
-    };
+    let volume = |id: &str| hourly_counts(&hourly, id);
     let last = |id: &str| {
         summary["per_webhook"]
             .as_array()
@@ -179,6 +171,35 @@ pub(crate) async fn list(
         }
     };
     Ok(layout::page(&session, "Webhooks", "/ui/webhooks", body).into_response())
+}
+
+/// A webhook's attempts per hour over the answer's window, oldest first.
+/// Grouped answers list only the buckets that hold data, so the hours are
+/// laid out from the window's start.
+fn hourly_counts(answer: &Value, webhook_id: &str) -> Vec<f64> {
+    let at = |v: &Value| {
+        v.as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp())
+    };
+    let (Some(start), Some(end)) = (at(&answer["meta"]["start"]), at(&answer["meta"]["end"]))
+    else {
+        return Vec::new();
+    };
+    let hours = ((end - start) / 3600).clamp(1, 24 * 31) as usize;
+    let mut counts = vec![0.0; hours];
+    for bucket in answer["data"].as_array().into_iter().flatten() {
+        if bucket["dimensions"]["webhook_id"] != webhook_id {
+            continue;
+        }
+        if let Some(t) = at(&bucket["time_bucket"]) {
+            let slot = ((t - start) / 3600) as usize;
+            if let Some(count) = counts.get_mut(slot) {
+                *count += bucket["metrics"]["count"].as_f64().unwrap_or(0.0);
+            }
+        }
+    }
+    counts
 }
 
 /// Back to the list with a message.
@@ -569,5 +590,25 @@ pub(crate) async fn delete(
         Ok(to_list("Webhook deleted."))
     } else {
         Ok(to_webhook(&id, &answer, ""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hourly_counts_lay_sparse_buckets_out_from_the_window_start() {
+        let answer = json!({
+            "meta": {"start": "2026-12-03T18:00:00.000Z", "end": "2026-12-03T22:00:00.000Z"},
+            "data": [
+                {"time_bucket": "2026-12-03T19:00:00.000Z", "dimensions": {"webhook_id": "wh_a"}, "metrics": {"count": 3}},
+                {"time_bucket": "2026-12-03T21:00:00.000Z", "dimensions": {"webhook_id": "wh_a"}, "metrics": {"count": 5}},
+                {"time_bucket": "2026-12-03T21:00:00.000Z", "dimensions": {"webhook_id": "wh_b"}, "metrics": {"count": 7}},
+            ]
+        });
+        assert_eq!(hourly_counts(&answer, "wh_a"), vec![0.0, 3.0, 0.0, 5.0]);
+        assert_eq!(hourly_counts(&answer, "wh_c"), vec![0.0; 4]);
+        assert!(hourly_counts(&json!({}), "wh_a").is_empty());
     }
 }

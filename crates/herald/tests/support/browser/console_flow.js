@@ -219,12 +219,21 @@ async function submitTo(page, button, expected) {
     if (name === "overview" || name === "webhooks" || name === "providers") await shot(page, name);
   }
 
-  step("the webhook list fits a 390 px screen");
+  step("an operator creates a tenant; its key is shown once");
+  await page.goto(base + "/ui/tenants");
+  await page.fill("#tenant-name", "beta");
+  await submitTo(page, "button:has-text('Create tenant')", /\/ui\/tenants$/);
+  check(/^hrld_/.test(await page.textContent("#api-key")), "no key shown");
+  await scan(page, "tenant-key");
+
+  step("the main pages fit a 390 px screen");
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto(base + "/ui/webhooks");
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check(overflow <= 1, `the page is ${overflow}px wider than the screen`);
-  await shot(page, "webhooks-narrow");
+  for (const url of ["/ui", "/ui/webhooks", `/ui/webhooks/${slackId}`, "/ui/webhooks/new", failedLink, "/ui/deliveries"]) {
+    await page.goto(base + url);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 1, `${url} is ${overflow}px wider than the screen`);
+    if (url === "/ui/webhooks") await shot(page, "webhooks-narrow");
+  }
   await page.setViewportSize({ width: 1280, height: 900 });
 
   step("keyboard: the first Tab reaches the skip link, with a visible focus");
@@ -250,9 +259,11 @@ async function submitTo(page, button, expected) {
   const portalPage = await portal.newPage();
   watch(portalPage);
   await portalPage.goto(config.portalUrl);
+  await scan(portalPage, "portal-landing");
   await portalPage.click("button:has-text('Open the portal')");
   await portalPage.waitForURL(base + "/ui");
   await portalPage.goto(base + "/ui/webhooks");
+  await scan(portalPage, "portal-webhooks");
   const listed = await text(portalPage);
   check(listed.includes(config.portalWebhook), "the tenant's webhook is missing");
   check(!listed.includes("Team alerts") && !listed.includes("Failing receiver"), "another tenant's webhooks are shown");
@@ -273,6 +284,7 @@ async function submitTo(page, button, expected) {
   ]);
   check(refusal.status() === 410, `a second use answered ${refusal.status()}`);
   check((await text(againPage)).includes("no longer works"), "no refusal shown");
+  await scan(againPage, "portal-used");
   await again.close();
 
   console.log(JSON.stringify(report));
