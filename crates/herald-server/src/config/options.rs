@@ -511,6 +511,29 @@ mod tests {
     }
 
     #[test]
+    fn console_frame_ancestors_are_bare_origins() {
+        let ok = frame_ancestors(&[
+            "https://app.example.com".into(),
+            " http://127.0.0.1:3000".into(),
+        ]);
+        assert_eq!(
+            ok.unwrap(),
+            ["https://app.example.com", "http://127.0.0.1:3000"]
+        );
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/path",
+            "https://app.example.com/",
+            "https://user@app.example.com",
+            "https://app.example.com?x=1",
+            "javascript:alert(1)",
+            "*",
+        ] {
+            assert!(frame_ancestors(&[bad.into()]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn mcp_hosts_parse_and_bad_ones_refuse_to_start() {
         let s = ServeArgs {
             mcp_allowed_hosts: Some(vec![

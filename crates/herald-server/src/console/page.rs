@@ -310,3 +310,42 @@ pub(crate) fn back_to(page: &str, answer: &Answer, done: &str) -> Response {
     axum::response::Redirect::to(&format!("{page}{joiner}{key}={}", super::encode(&text)))
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.insert(*name, value.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_our_own_origin_passes() {
+        let host = ("host", "herald.example.com:8080");
+        assert!(
+            same_origin(&headers(&[host])),
+            "no Origin: the CSRF token decides"
+        );
+        assert!(same_origin(&headers(&[
+            host,
+            ("origin", "https://herald.example.com:8080")
+        ])));
+        for other in [
+            "https://evil.example",
+            "https://herald.example.com",
+            "https://herald.example.com:8080.evil.example",
+            "null",
+        ] {
+            let origin = ("origin", other);
+            assert!(!same_origin(&headers(&[host, origin])), "{other}");
+        }
+        assert!(!same_origin(&headers(&[(
+            "origin",
+            "https://herald.example.com:8080"
+        )])));
+    }
+}
