@@ -22,10 +22,21 @@ open_enum! {
     }
 }
 
-/// `GET /stats`: deliveries by status.
+/// `GET /stats`: deliveries by status, and the queue's oldest wait.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     pub deliveries: DeliveryCounts,
+    #[serde(default)]
+    pub queue: QueueFigures,
+}
+
+/// The tenant's deliveries waiting to be sent.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QueueFigures {
+    /// Seconds since the oldest delivery waiting to be sent was queued
+    /// (pending or retrying, of an active webhook); `None` when none waits.
+    pub oldest_pending_age_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -203,7 +214,7 @@ fn comma_list(values: &[impl ToString]) -> Option<String> {
 }
 
 /// Times as the API reads them (RFC 3339, UTC, milliseconds).
-fn rfc3339(time: &Time) -> String {
+pub(crate) fn rfc3339(time: &Time) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
+use crate::analytics::rfc3339;
 use crate::open_enum::open_enum;
 use crate::{Call, Client, Page, Time};
 
@@ -117,6 +118,12 @@ pub struct DeliveryFilter {
     pub status: Option<DeliveryStatus>,
     pub webhook_id: Option<String>,
     pub event_id: Option<String>,
+    /// Only deliveries of events of exactly this type.
+    pub event_type: Option<String>,
+    /// Only deliveries created at this time or later.
+    pub since: Option<Time>,
+    /// Only deliveries created before this time.
+    pub until: Option<Time>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -128,6 +135,9 @@ impl Client {
             .query_opt("status", filter.status.as_ref())
             .query_opt("webhook_id", filter.webhook_id.as_ref())
             .query_opt("event_id", filter.event_id.as_ref())
+            .query_opt("event_type", filter.event_type.as_ref())
+            .query_opt("since", filter.since.as_ref().map(rfc3339))
+            .query_opt("until", filter.until.as_ref().map(rfc3339))
             .query_opt("limit", filter.limit)
             .query_opt("cursor", filter.cursor.as_ref())
     }

@@ -149,6 +149,16 @@ pub trait DeliveryQueue: Send + Sync {
     /// the queue's indexes, for the metrics.
     fn queue_stats(&self) -> impl Future<Output = Result<QueueStats>> + Send;
 
+    /// When one tenant's oldest waiting delivery was queued, as
+    /// [`DeliveryQueue::queue_stats`] counts waiting for the whole queue:
+    /// pending or retrying, of an active webhook (scheduled ones and those
+    /// held by a paused or disabled webhook do not wait to be sent).
+    /// `None` when nothing waits. Reads only the queue's index.
+    fn oldest_waiting_at(
+        &self,
+        tenant_id: &str,
+    ) -> impl Future<Output = Result<Option<i64>>> + Send;
+
     /// Takes back leases that ran out (`leased_until < now_ms`): their
     /// attempt was interrupted (its sender stalled or died, or its record
     /// was lost), and the delivery goes back to the queue, due now, its

@@ -15,6 +15,23 @@ FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
 WHERE d.status IN ('pending', 'retrying', 'delivering', 'scheduled')
 GROUP BY d.status, CASE WHEN w.status = 'active' THEN 1 ELSE 0 END";
 
+/// When one tenant's oldest waiting delivery was queued: what
+/// [`QueueStats::oldest_pending_at_ms`] is for the whole queue (pending or
+/// retrying, of an active webhook; not scheduled, not held), for the
+/// tenant in `$1`. The status list repeats the predicate of the partial
+/// index `deliveries_queue` word for word, which is what lets SQLite read
+/// only the queue through it; the second term then leaves out the
+/// scheduled rows that index also holds. The tenant is taken from the
+/// webhook (a webhook's deliveries are its tenant's): a condition on
+/// `d.tenant_id` would have SQLite walk every delivery of the tenant
+/// instead.
+pub(crate) const OLDEST_WAITING_OF_TENANT: &str = "
+SELECT MIN(d.created_at)
+FROM webhooks w JOIN deliveries d ON d.webhook_id = w.id
+WHERE w.tenant_id = $1 AND w.status = 'active'
+  AND d.status IN ('pending', 'retrying', 'scheduled')
+  AND d.status <> 'scheduled'";
+
 /// One row of [`QUERY`].
 pub(crate) struct Row {
     pub(crate) status: String,

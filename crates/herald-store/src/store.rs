@@ -200,6 +200,7 @@ forward!(DeliveryQueue {
     fn next_due(&self, webhook_id: &str) -> Result<Option<i64>>;
     fn webhooks_with_queued_deliveries(&self) -> Result<Vec<String>>;
     fn queue_stats(&self) -> Result<QueueStats>;
+    fn oldest_waiting_at(&self, tenant_id: &str) -> Result<Option<i64>>;
     fn recover_interrupted(&self, now_ms: i64) -> Result<usize>;
     fn recover_at_start(&self, now_ms: i64) -> Result<usize>;
     fn requeue_failed(&self, tenant_id: &str, id: &str, now_ms: i64) -> Result<Requeue>;

@@ -261,6 +261,12 @@ pub struct DeliveryFilter {
     pub webhook_id: Option<String>,
     pub event_id: Option<String>,
     pub status: Option<DeliveryStatus>,
+    /// Only deliveries of events of exactly this type.
+    pub event_type: Option<String>,
+    /// Only deliveries created at or after this time (inclusive).
+    pub created_from_ms: Option<i64>,
+    /// Only deliveries created before this time (exclusive).
+    pub created_before_ms: Option<i64>,
     /// Only deliveries older than this sequence number (the cursor).
     pub before_seq: Option<i64>,
     pub limit: usize,

@@ -113,6 +113,7 @@ impl HeraldMcp {
             event_id: query.event_id,
             limit: query.limit,
             cursor: query.cursor,
+            ..Default::default()
         };
         self.run(
             &context,

@@ -17,7 +17,7 @@ use herald_store::rollups::{AnalyticsQuery, Dimension, Granularity, RollupFigure
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::extract::QueryParams;
+use super::extract::{QueryParams, query_time};
 use super::{AppState, Caller};
 use crate::analytics::{Breakdown, figures_json, metrics_json, success_rate};
 use crate::error::{ApiError, ApiResult};
@@ -168,17 +168,7 @@ fn granularity(value: Option<&str>) -> ApiResult<(Granularity, i64, &'static str
 }
 
 fn instant(field: &str, value: Option<&str>, default: i64) -> ApiResult<i64> {
-    match value {
-        None => Ok(default),
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|t| t.timestamp_millis())
-            .map_err(|_| {
-                ApiError::validation(
-                    field,
-                    format!("{field} must be an RFC 3339 time such as 2026-01-31T00:00:00Z"),
-                )
-            }),
-    }
+    Ok(query_time(field, value)?.unwrap_or(default))
 }
 
 fn list(value: &Option<String>) -> Option<Vec<String>> {

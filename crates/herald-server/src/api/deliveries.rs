@@ -6,12 +6,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_core::delivery::DeliveryStatus;
+use herald_core::event::EventType;
 use herald_store::prelude::*;
 use herald_store::{DeliveryFilter, Requeue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::QueryParams;
+use super::extract::{QueryParams, query_time};
 use super::pagination::{self, encode_seq, page};
 use super::views;
 use super::{AppState, Caller};
@@ -26,6 +27,15 @@ pub(crate) struct ListQuery {
     webhook_id: Option<String>,
     #[param(pattern = "^[^\\u0000]*$")]
     event_id: Option<String>,
+    /// Only deliveries of events of exactly this type.
+    #[param(min_length = 1, max_length = 255, pattern = "^[A-Za-z0-9_.:-]+$")]
+    event_type: Option<String>,
+    /// RFC 3339: only deliveries created at this time or later.
+    #[param(format = DateTime)]
+    since: Option<String>,
+    /// RFC 3339: only deliveries created before this time (after `since`).
+    #[param(format = DateTime)]
+    until: Option<String>,
     /// Items per page, 1–250 (default 50).
     #[param(minimum = 1, maximum = 250)]
     limit: Option<usize>,
@@ -46,12 +56,25 @@ async fn list_page(
 
 fn filter(caller: &Caller, q: ListQuery) -> ApiResult<(DeliveryFilter, usize)> {
     let limit = pagination::limit(q.limit)?;
+    if let Some(t) = &q.event_type {
+        EventType::parse("event_type", t)?;
+    }
+    let since = query_time("since", q.since.as_deref())?;
+    let until = query_time("until", q.until.as_deref())?;
+    if let (Some(since), Some(until)) = (since, until)
+        && since >= until
+    {
+        return Err(ApiError::validation("until", "until must be after since"));
+    }
     Ok((
         DeliveryFilter {
             tenant_id: caller.tenant_id.clone(),
             webhook_id: q.webhook_id,
             event_id: q.event_id,
             status: q.status,
+            event_type: q.event_type,
+            created_from_ms: since,
+            created_before_ms: until,
             before_seq: pagination::seq_cursor(q.cursor.as_deref())?,
             limit: limit + 1,
         },
@@ -105,6 +128,9 @@ pub(crate) async fn list_for_webhook(
             status: q.status,
             webhook_id: Some(id),
             event_id: None,
+            event_type: None,
+            since: None,
+            until: None,
             limit: q.limit,
             cursor: q.cursor,
         },

@@ -237,6 +237,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
     }
 }
 
+/// A query parameter that is an RFC 3339 time, in milliseconds since the
+/// epoch; a malformed one is a 422 naming the parameter.
+pub(crate) fn query_time(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+    value
+        .map(|text| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| t.timestamp_millis())
+                .map_err(|_| {
+                    ApiError::validation(
+                        field,
+                        format!("{field} must be an RFC 3339 time such as 2026-01-31T00:00:00Z"),
+                    )
+                })
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -191,6 +191,13 @@ impl DeliveryQueue for PgStore {
         Ok(queue_stats::fold(rows))
     }
 
+    async fn oldest_waiting_at(&self, tenant_id: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(queue_stats::OLDEST_WAITING_OF_TENANT)
+            .bind(tenant_id)
+            .fetch_one(self.pool())
+            .await?)
+    }
+
     async fn recover_interrupted(&self, now_ms: i64) -> Result<usize> {
         // A lane that is held may keep leased deliveries waiting (during a
         // back-pressure pause, say): only leases of lanes nobody holds are
@@ -355,20 +362,34 @@ impl PgStore {
 
 impl DeliveryLog for PgStore {
     async fn list_deliveries(&self, filter: DeliveryFilter) -> Result<Vec<DeliveryRow>> {
+        // Planned afresh with each call's values (an unnamed statement, not
+        // one kept on the connection): a kept statement switches, after a
+        // few selective calls, to a generic plan that cannot tell which
+        // `$n IS NULL OR …` filters are off, and that plan scans every
+        // event and sorts for each plain page. With the values known, an
+        // unfiltered or lightly filtered page walks the sequence backward
+        // and stops at the limit.
         let rows = sqlx::query(&format!(
             "{DELIVERY_SELECT}
              WHERE d.tenant_id = $1 AND d.seq < $2
                AND ($3::text IS NULL OR d.webhook_id = $3)
                AND ($4::text IS NULL OR e.id = $4)
                AND ($5::text IS NULL OR d.status = $5)
-             ORDER BY d.seq DESC LIMIT $6"
+               AND ($6::text IS NULL OR e.type = $6)
+               AND ($7::bigint IS NULL OR d.created_at >= $7)
+               AND ($8::bigint IS NULL OR d.created_at < $8)
+             ORDER BY d.seq DESC LIMIT $9"
         ))
         .bind(&filter.tenant_id)
         .bind(filter.before_seq.unwrap_or(i64::MAX))
         .bind(&filter.webhook_id)
         .bind(&filter.event_id)
         .bind(filter.status.map(|s| s.as_str()))
+        .bind(&filter.event_type)
+        .bind(filter.created_from_ms)
+        .bind(filter.created_before_ms)
         .bind(filter.limit as i64)
+        .persistent(false)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(delivery_row).collect()

@@ -135,6 +135,16 @@ impl DeliveryQueue for SqliteStore {
         .await
     }
 
+    async fn oldest_waiting_at(&self, tenant_id: &str) -> Result<Option<i64>> {
+        let tenant_id = tenant_id.to_string();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(queue_stats::OLDEST_WAITING_OF_TENANT)?
+                .query_row([tenant_id], |r| r.get(0))?)
+        })
+        .await
+    }
+
     async fn recover_interrupted(&self, now_ms: i64) -> Result<usize> {
         let held = serde_json::to_string(&self.held_lanes()).expect("ids serialize");
         self.write(move |conn| {
@@ -499,7 +509,10 @@ impl DeliveryLog for SqliteStore {
                    AND (?3 IS NULL OR d.webhook_id = ?3)
                    AND (?4 IS NULL OR e.id = ?4)
                    AND (?5 IS NULL OR d.status = ?5)
-                 ORDER BY d.seq DESC LIMIT ?6"
+                   AND (?6 IS NULL OR e.type = ?6)
+                   AND (?7 IS NULL OR d.created_at >= ?7)
+                   AND (?8 IS NULL OR d.created_at < ?8)
+                 ORDER BY d.seq DESC LIMIT ?9"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(
@@ -509,6 +522,9 @@ impl DeliveryLog for SqliteStore {
                     filter.webhook_id,
                     filter.event_id,
                     filter.status.map(|s| s.as_str()),
+                    filter.event_type,
+                    filter.created_from_ms,
+                    filter.created_before_ms,
                     filter.limit as i64,
                 ],
                 delivery_row,

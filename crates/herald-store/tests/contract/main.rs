@@ -17,6 +17,7 @@ mod hostile;
 mod key_check;
 mod lanes;
 mod leases;
+mod log_filters;
 mod queue;
 mod registry;
 mod rollups;

@@ -9,6 +9,7 @@ use herald_store::{DeliveryFilter, NewEvent, NextStep, QueueStats, Requeue};
 use crate::breaker::stored_webhook;
 use crate::fixtures::{TENANT, attempt, audit, event};
 use crate::harness::Db;
+use crate::tenants::{key, tenant};
 
 contract! {
     both: [
@@ -22,6 +23,7 @@ contract! {
         the_log_lists_and_counts_deliveries_by_filter,
         an_attempt_whose_delivery_was_deleted_is_dropped,
         queue_stats_split_waiting_leased_and_held,
+        the_oldest_waiting_delivery_is_per_tenant_and_of_active_webhooks,
     ],
 }
 
@@ -483,4 +485,80 @@ async fn queue_stats_split_waiting_leased_and_held(db: &mut Db) {
             oldest_pending_at_ms: Some(50),
         }
     );
+}
+
+async fn the_oldest_waiting_delivery_is_per_tenant_and_of_active_webhooks(db: &mut Db) {
+    assert_eq!(db.oldest_waiting_at(TENANT).await.unwrap(), None);
+    let active = stored_webhook(db, "active").await;
+    let mut paused = stored_webhook(db, "paused").await;
+    paused.spec.status = WebhookStatus::Paused;
+    assert!(
+        db.update_webhook(&paused, audit(TENANT, "webhook.paused", &paused.id, 2))
+            .await
+            .unwrap()
+    );
+    db.create_tenant(tenant("tnt_other", 1), key("key_o", "tnt_other", 1), vec![])
+        .await
+        .unwrap();
+    let theirs = crate::fixtures::webhook("tnt_other", "theirs");
+    db.insert_webhook(
+        &theirs,
+        audit("tnt_other", "webhook.created", &theirs.id, 1),
+    )
+    .await
+    .unwrap();
+
+    // Older than everything the tenant has waiting, yet none of them
+    // waits to be sent: held by a paused webhook, another tenant's, and
+    // scheduled for later.
+    db.ingest(TENANT, vec![event("held", &[paused.id.as_str()], 10)])
+        .await
+        .unwrap();
+    db.ingest(
+        "tnt_other",
+        vec![event("theirs", &[theirs.id.as_str()], 20)],
+    )
+    .await
+    .unwrap();
+    let mut later = event("later", &[active.id.as_str()], 30);
+    later.deliver_at_ms = Some(50_000);
+    db.ingest(TENANT, vec![later]).await.unwrap();
+    assert_eq!(db.oldest_waiting_at(TENANT).await.unwrap(), None);
+    assert_eq!(db.oldest_waiting_at("tnt_other").await.unwrap(), Some(20));
+
+    for (id, at) in [("first", 100), ("second", 200)] {
+        db.ingest(TENANT, vec![event(id, &[active.id.as_str()], at)])
+            .await
+            .unwrap();
+    }
+    assert_eq!(db.oldest_waiting_at(TENANT).await.unwrap(), Some(100));
+
+    // Under way, it waits no more; waiting for a retry, it waits again,
+    // since it was first queued.
+    let claim = db.claim(&active.id, 300, 1, 10_000, false).await.unwrap();
+    let first = &claim.deliveries[0];
+    assert_eq!(first.event_id, "first");
+    assert_eq!(db.oldest_waiting_at(TENANT).await.unwrap(), Some(200));
+    db.record_attempts(vec![attempt(first, 300, NextStep::RetryAt(9_000))])
+        .await
+        .unwrap();
+    assert_eq!(db.oldest_waiting_at(TENANT).await.unwrap(), Some(100));
+
+    // Once both are delivered only the held and the scheduled remain.
+    let claim = db
+        .claim(&active.id, 9_000, 10, 20_000, false)
+        .await
+        .unwrap();
+    assert_eq!(claim.deliveries.len(), 2, "{:?}", claim.deliveries);
+    db.record_attempts(
+        claim
+            .deliveries
+            .iter()
+            .map(|d| attempt(d, 9_000, NextStep::Delivered))
+            .collect(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.oldest_waiting_at(TENANT).await.unwrap(), None);
+    assert_eq!(db.oldest_waiting_at("tnt_other").await.unwrap(), Some(20));
 }

@@ -58,6 +58,7 @@ impl Deliveries {
                     event_id,
                     limit: page.limit,
                     cursor: page.cursor,
+                    ..Default::default()
                 };
                 out.show(client.list_deliveries(&filter), |page| {
                     let rows = page.data.iter().map(row);

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use crate::common::{
-    Receiver, Reply, TestServer, WAIT, create_webhook, delivery_ids_for_event, json_header,
-    only_delivery_for_event, post_event, wait_for_delivery_status, webhook_body,
+    ApiClient, Receiver, Reply, TestServer, WAIT, create_webhook, delivery_ids_for_event,
+    json_header, only_delivery_for_event, post_event, wait_for_delivery_status, webhook_body,
 };
 use axum::http::Method;
 use base64::Engine;
@@ -765,4 +765,152 @@ async fn a_retry_due_before_its_attempt_is_recorded_is_still_sent() {
         // the webhooks again.
         receiver.wait_for(2 * WEBHOOKS * (round + 1), WAIT).await;
     }
+}
+
+/// The event ids of a delivery list, newest first.
+async fn listed_events(client: &ApiClient, query: &str) -> Vec<String> {
+    let (status, list) = client.get(&format!("/api/v1/deliveries?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {list}");
+    list["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{query}: no data array in {list}"))
+        .iter()
+        .map(|d| d["event_id"].as_str().expect("event_id").to_string())
+        .collect()
+}
+
+/// What the console's delivery log and overview read: the log by exact
+/// event type and by creation window (`since` in, `until` out), each bad
+/// filter named, and how long the oldest delivery waiting to be sent has
+/// waited (deliveries a paused webhook holds do not wait to be sent).
+#[tokio::test]
+async fn the_log_filters_by_event_type_and_time_and_stats_show_the_oldest_wait() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let receiver = Receiver::start().await;
+    let failing = Receiver::start_with_default(Reply::status(503)).await;
+    create_webhook(
+        &client,
+        webhook_body(
+            &receiver.url("/held"),
+            json!({ "status": "paused", "event_types": ["stock.held"] }),
+        ),
+    )
+    .await;
+    create_webhook(
+        &client,
+        webhook_body(
+            &receiver.url("/orders"),
+            json!({ "event_types": ["order.*"] }),
+        ),
+    )
+    .await;
+    post_event(&client, json!({ "type": "stock.held", "id": "held-1" })).await;
+    let (status, stats) = client.get("/api/v1/stats").await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    assert_eq!(
+        stats["queue"],
+        json!({ "oldest_pending_age_seconds": null }),
+        "a held delivery does not wait to be sent: {stats}"
+    );
+    // Long enough that, counted, the held delivery would be the oldest by
+    // far below.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Three orders, a few milliseconds apart so their times differ.
+    let mut created_at = Vec::new();
+    for (id, event_type) in [
+        ("o-1", "order.created"),
+        ("o-2", "order.paid"),
+        ("o-3", "order.created"),
+    ] {
+        post_event(&client, json!({ "type": event_type, "id": id })).await;
+        let delivery = only_delivery_for_event(&client, id).await;
+        let delivered = wait_for_delivery_status(&client, &delivery, "delivered", WAIT).await;
+        created_at.push(delivered["created_at"].as_str().unwrap().to_string());
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    let [t1, t2, t3] = &created_at[..] else {
+        unreachable!()
+    };
+    assert!(t1 < t2 && t2 < t3, "{created_at:?}");
+
+    let cases: Vec<(String, &[&str])> = vec![
+        ("event_type=order.created".into(), &["o-3", "o-1"]),
+        ("event_type=order.paid".into(), &["o-2"]),
+        ("event_type=stock.held".into(), &["held-1"]),
+        ("event_type=order".into(), &[]),
+        (format!("since={t2}"), &["o-3", "o-2"]),
+        (format!("until={t2}"), &["o-1", "held-1"]),
+        (format!("since={t1}&until={t3}"), &["o-2", "o-1"]),
+        (
+            format!("event_type=order.created&since={t1}&until={t3}"),
+            &["o-1"],
+        ),
+        (
+            "event_type=order.created&status=delivered".into(),
+            &["o-3", "o-1"],
+        ),
+        ("event_type=order.created&status=pending".into(), &[]),
+        (format!("status=pending&until={t3}"), &["held-1"]),
+    ];
+    for (query, events) in cases {
+        assert_eq!(listed_events(&client, &query).await, events, "{query}");
+    }
+    // The cursor walks on under the filters.
+    let (_, first) = client
+        .get("/api/v1/deliveries?event_type=order.created&limit=1")
+        .await;
+    assert_eq!(first["data"][0]["event_id"], "o-3", "{first}");
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    assert_eq!(
+        listed_events(
+            &client,
+            &format!("event_type=order.created&cursor={cursor}")
+        )
+        .await,
+        ["o-1"]
+    );
+
+    let refused: Vec<(String, &str)> = vec![
+        ("event_type=order.*".into(), "event_type"),
+        ("event_type=".into(), "event_type"),
+        ("since=yesterday".into(), "since"),
+        ("since=2026-01-31".into(), "since"),
+        ("until=2026-13-01T00:00:00Z".into(), "until"),
+        (format!("since={t3}&until={t1}"), "until"),
+        (format!("since={t2}&until={t2}"), "until"),
+    ];
+    for (query, field) in refused {
+        let (status, answer) = client.get(&format!("/api/v1/deliveries?{query}")).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {answer}"
+        );
+        assert_eq!(answer["error"]["field"], field, "{query}: {answer}");
+    }
+
+    // A delivery waiting for a retry an hour ahead waits to be sent.
+    create_webhook(
+        &client,
+        webhook_body(
+            &failing.url("/jobs"),
+            json!({
+                "event_types": ["job.failed"],
+                "retry": { "initial_delay_ms": 3_600_000, "jitter": false },
+            }),
+        ),
+    )
+    .await;
+    let posted = std::time::Instant::now();
+    post_event(&client, json!({ "type": "job.failed", "id": "j-1" })).await;
+    let delivery = only_delivery_for_event(&client, "j-1").await;
+    wait_for_delivery_status(&client, &delivery, "retrying", WAIT).await;
+    let (_, stats) = client.get("/api/v1/stats").await;
+    let age = stats["queue"]["oldest_pending_age_seconds"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("a number: {stats}"));
+    let most = posted.elapsed().as_secs_f64() + 0.05;
+    assert!((0.0..=most).contains(&age), "{age} s, at most {most} s");
 }

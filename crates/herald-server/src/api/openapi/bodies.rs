@@ -422,10 +422,21 @@ pub(crate) struct Attempt {
     pub(crate) test: bool,
 }
 
-/// Deliveries of the caller's tenant by state.
+/// Deliveries of the caller's tenant by state, and its queue's oldest wait.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Stats {
     pub(crate) deliveries: DeliveryCounts,
+    pub(crate) queue: QueueFigures,
+}
+
+/// The caller's tenant's deliveries waiting to be sent.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct QueueFigures {
+    /// Seconds since the oldest delivery waiting to be sent (pending or
+    /// retrying, of an active webhook) was queued; `null` when none waits.
+    /// Scheduled deliveries and those held by a paused or disabled webhook
+    /// do not count.
+    pub(crate) oldest_pending_age_seconds: Option<f64>,
 }
 
 #[derive(Serialize, ToSchema)]
