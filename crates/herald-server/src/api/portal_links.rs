@@ -48,17 +48,20 @@ pub(crate) struct PortalLinkRequest {
     #[serde(default)]
     read_only: bool,
     /// The console sections the session may open (default: all of
-    /// `webhooks`, `deliveries`, `events`, `event_types`, `schedules`,
-    /// `audit`).
+    /// them).
     #[serde(default)]
+    #[schema(value_type = Option<Vec<crate::api::openapi::bodies::ConsoleFeature>>, min_items = 1)]
     features: Option<Vec<String>>,
-    /// Seconds the link stays valid unopened (default 600, at most 86400).
+    /// Seconds the link stays valid unopened (default 600).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 86400)]
     expires_in_seconds: Option<u64>,
-    /// Seconds the opened session lasts (default 3600, at most 604800).
+    /// Seconds the opened session lasts (default 3600).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 604800)]
     session_seconds: Option<u64>,
 }
+
 
 /// A seconds field within `1..=max`, or its default.
 fn seconds(field: &str, value: Option<u64>, (default, max): (u64, u64)) -> ApiResult<i64> {
@@ -163,4 +166,23 @@ pub(crate) async fn create(
     answer["path"] = json!(path);
     tracing::info!(tenant_id = %id, read_only = body.read_only, "portal link created");
     Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    #[test]
+    fn the_spec_lists_exactly_the_sections_the_handler_takes() {
+        let schema = serde_json::to_value(crate::api::openapi::bodies::ConsoleFeature::schema())
+            .unwrap();
+        let listed: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert_eq!(listed, CONSOLE_FEATURES);
+    }
 }

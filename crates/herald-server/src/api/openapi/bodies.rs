@@ -535,6 +535,18 @@ pub(crate) struct ApiKeyCreated {
     pub(crate) api_key: String,
 }
 
+/// A section of the console a portal session may be limited to.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ConsoleFeature {
+    Webhooks,
+    Deliveries,
+    Events,
+    EventTypes,
+    Schedules,
+    Audit,
+}
+
 /// A tenant portal link; its address is shown only here.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PortalLink {

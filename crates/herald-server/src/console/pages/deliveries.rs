@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::console::layout::{self, badge, csrf, time};
-use crate::console::page::{Flash, Form, PageResult, back_to, require};
+use crate::console::page::{Answer, Flash, Form, PageError, PageResult, back_to, require};
 use crate::console::session::Session;
 use crate::console::{ConsoleState, encode};
 
@@ -23,7 +23,39 @@ pub(crate) struct ListFilter {
     #[serde(default)]
     event_id: String,
     #[serde(default)]
+    event_type: String,
+    /// `1h`, `24h`, `7d` or `30d` back from now; `since` overrides it.
+    #[serde(default)]
+    window: String,
+    /// RFC 3339 bounds, as the API takes them.
+    #[serde(default)]
+    since: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
     cursor: String,
+}
+
+/// The windows offered, with their length in hours.
+const WINDOWS: [(&str, &str, i64); 4] = [
+    ("1h", "last hour", 1),
+    ("24h", "last 24 hours", 24),
+    ("7d", "last 7 days", 24 * 7),
+    ("30d", "last 30 days", 24 * 30),
+];
+
+/// The `since` the filter asks for: its own, or its window's start.
+fn since_of(f: &ListFilter) -> String {
+    if !f.since.is_empty() {
+        return f.since.clone();
+    }
+    WINDOWS
+        .iter()
+        .find(|(key, _, _)| *key == f.window)
+        .map(|(_, _, hours)| {
+            herald_core::event::format_time(chrono::Utc::now() - chrono::Duration::hours(*hours))
+        })
+        .unwrap_or_default()
 }
 
 const STATUSES: [&str; 8] = [
@@ -37,19 +69,42 @@ const STATUSES: [&str; 8] = [
     "cancelled",
 ];
 
-fn query(f: &ListFilter, with_cursor: bool) -> String {
+/// The API's query for the filter (`since` resolved from the window).
+fn api_query(f: &ListFilter) -> String {
+    let since = since_of(f);
     let mut parts = vec!["limit=50".to_string()];
     for (name, value) in [
         ("status", &f.status),
         ("webhook_id", &f.webhook_id),
         ("event_id", &f.event_id),
+        ("event_type", &f.event_type),
+        ("since", &since),
+        ("until", &f.until),
+        ("cursor", &f.cursor),
     ] {
         if !value.is_empty() {
             parts.push(format!("{name}={}", encode(value)));
         }
     }
-    if with_cursor && !f.cursor.is_empty() {
-        parts.push(format!("cursor={}", encode(&f.cursor)));
+    parts.join("&")
+}
+
+/// The console's own address for the filter, without the cursor (the
+/// window stays a window, so the next page keeps moving with it).
+fn page_query(f: &ListFilter) -> String {
+    let mut parts = Vec::new();
+    for (name, value) in [
+        ("status", &f.status),
+        ("webhook_id", &f.webhook_id),
+        ("event_id", &f.event_id),
+        ("event_type", &f.event_type),
+        ("window", &f.window),
+        ("since", &f.since),
+        ("until", &f.until),
+    ] {
+        if !value.is_empty() {
+            parts.push(format!("{name}={}", encode(value)));
+        }
     }
     parts.join("&")
 }
@@ -102,9 +157,31 @@ pub(crate) async fn list(
     Query(filter): Query<ListFilter>,
 ) -> PageResult<Response> {
     require(&session, "deliveries")?;
-    let answer = state
-        .get(&session, &format!("/deliveries?{}", query(&filter, true)))
-        .await?;
+    let path = format!("/deliveries?{}", api_query(&filter));
+    let answer = state.call(&session, Method::GET, &path, None).await;
+    // A filter the API refuses (a malformed time) is shown at its field,
+    // with the form to correct it.
+    if !answer.is_success() && !answer.status.is_client_error() {
+        return Err(PageError::Api(answer));
+    }
+    let refused = (!answer.is_success()).then(|| answer.clone());
+    let error_at = |field: &str| {
+        refused
+            .as_ref()
+            .filter(|a| a.error_field() == Some(field))
+            .map(Answer::error_message)
+    };
+    let text_filter = |name: &'static str, label: &'static str, value: &str, hint: &'static str| {
+        let error = error_at(name);
+        html! {
+            div {
+                label for=(name) { (label) }
+                input id=(name) type="search" name=(name) value=(value) placeholder=(hint)
+                    aria-invalid=[error.as_ref().map(|_| "true")];
+                @if let Some(e) = error { p.error role="alert" { (e) } }
+            }
+        }
+    };
     let body = html! {
         h1 { "Deliveries" }
         form.filters method="get" action="/ui/deliveries" {
@@ -115,12 +192,28 @@ pub(crate) async fn list(
                     @for s in STATUSES { option value=(s) selected[filter.status == s] { (s) } }
                 }
             }
-            div { label for="webhook_id" { "Webhook id" } input #webhook_id type="search" name="webhook_id" value=(filter.webhook_id); }
-            div { label for="event_id" { "Event id" } input #event_id type="search" name="event_id" value=(filter.event_id); }
+            (text_filter("webhook_id", "Webhook id", &filter.webhook_id, "wh_…"))
+            (text_filter("event_type", "Event type", &filter.event_type, "build.done"))
+            (text_filter("event_id", "Event id", &filter.event_id, "evt_…"))
+            div {
+                label for="window" { "Created" }
+                select #window name="window" {
+                    option value="" selected[filter.window.is_empty()] { "any time" }
+                    @for (key, label, _) in WINDOWS { option value=(key) selected[filter.window == key] { (label) } }
+                }
+            }
+            (text_filter("since", "From (UTC)", &filter.since, "2026-12-01T00:00:00Z"))
+            (text_filter("until", "Until (UTC)", &filter.until, "2026-12-02T00:00:00Z"))
             button.secondary type="submit" { "Filter" }
         }
-        (table(&answer, true))
-        (layout::next_page(&format!("/ui/deliveries?{}", query(&filter, false)), &answer))
+        @if let Some(refusal) = &refused {
+            (layout::notice("bad", &refusal.error_message()))
+        } @else if answer.body["data"].as_array().is_some_and(Vec::is_empty) && !page_query(&filter).is_empty() {
+            (layout::empty("No deliveries match these filters.", html! { a href="/ui/deliveries" { "Show every delivery" } }))
+        } @else {
+            (table(&answer.body, true))
+            (layout::next_page(&format!("/ui/deliveries?{}", page_query(&filter)), &answer.body))
+        }
     };
     Ok(layout::page(&session, "Deliveries", "/ui/deliveries", body).into_response())
 }

@@ -72,8 +72,9 @@ pub(crate) async fn show(
             div.tile { div.label { "Delivered" } div.value { (figure(&day["delivered"], "")) } }
             div.tile { div.label { "Failed" } div.value { (figure(&day["failed"], "")) } }
             div.tile { div.label { "Backlog (pending + retrying)" } div.value {
-                (queue["pending"].as_u64().unwrap_or(0) + queue["retrying"].as_u64().unwrap_or(0) + queue["scheduled"].as_u64().unwrap_or(0))
+                (queue["pending"].as_u64().unwrap_or(0) + queue["retrying"].as_u64().unwrap_or(0))
             } }
+            div.tile { div.label { "Oldest waiting" } div.value { (age(&counts["queue"]["oldest_pending_age_seconds"])) } }
         }
         div.grid2 {
             (chart::bars("Attempts per hour", &volume, ""))
@@ -94,7 +95,7 @@ pub(crate) async fn show(
                 }
             }
         }
-        h2 { "Queue now" }
+        h2 { "Deliveries by state" }
         div.table-wrap {
             table {
                 thead { tr { @for k in ["scheduled", "pending", "delivering", "retrying", "delivered", "failed", "skipped", "cancelled"] { th.num scope="col" { (k) } } } }
@@ -103,4 +104,17 @@ pub(crate) async fn show(
         }
     };
     Ok(layout::page(&session, "Overview", "/ui", body).into_response())
+}
+
+/// A waiting time in the largest unit that keeps it short; `—` for none.
+fn age(seconds: &Value) -> String {
+    let Some(s) = seconds.as_f64() else {
+        return "—".to_string();
+    };
+    match s {
+        s if s < 120.0 => format!("{s:.0} s"),
+        s if s < 7200.0 => format!("{:.0} min", s / 60.0),
+        s if s < 172_800.0 => format!("{:.1} h", s / 3600.0),
+        s => format!("{:.1} days", s / 86_400.0),
+    }
 }

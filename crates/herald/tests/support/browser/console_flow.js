@@ -162,6 +162,17 @@ async function submitTo(page, button, expected) {
   check(failedLink, "no failed delivery listed");
   await scan(page, "deliveries");
   await shot(page, "deliveries");
+  step("the log filters by event type and time; a bad time is shown at its field");
+  await page.goto(`${base}/ui/deliveries?status=failed&event_type=build.done&window=1h`);
+  check(await page.locator(`table a[href='${failedLink}']`).count() === 1, "the failed delivery is not in its own window");
+  await page.goto(`${base}/ui/deliveries?event_type=nothing.posted`);
+  check((await text(page)).includes("No deliveries match"), "a filter that matches nothing shows rows");
+  await page.goto(`${base}/ui/deliveries?since=yesterday`);
+  check(await page.getAttribute("#since", "aria-invalid") === "true", "the bad time is not marked at its field");
+  check(await page.locator("#since + .error").count() === 1, "no error under the field");
+  await scan(page, "deliveries-refused");
+
+  step("open the failed delivery");
   await page.goto(base + failedLink);
   const detail = await text(page);
   check(detail.includes("receiver exploded"), "the receiver's response body is not shown");
