@@ -62,7 +62,6 @@ pub(crate) struct PortalLinkRequest {
     session_seconds: Option<u64>,
 }
 
-
 /// A seconds field within `1..=max`, or its default.
 fn seconds(field: &str, value: Option<u64>, (default, max): (u64, u64)) -> ApiResult<i64> {
     match value {
@@ -175,8 +174,8 @@ mod tests {
 
     #[test]
     fn the_spec_lists_exactly_the_sections_the_handler_takes() {
-        let schema = serde_json::to_value(crate::api::openapi::bodies::ConsoleFeature::schema())
-            .unwrap();
+        let schema =
+            serde_json::to_value(crate::api::openapi::bodies::ConsoleFeature::schema()).unwrap();
         let listed: Vec<&str> = schema["enum"]
             .as_array()
             .unwrap()
