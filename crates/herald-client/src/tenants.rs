@@ -48,6 +48,34 @@ pub struct ApiKeyCreated {
     pub api_key: String,
 }
 
+/// What a portal link may do; every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PortalLinkRequest {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+    /// Console sections (`webhooks`, `deliveries`, `events`,
+    /// `event_types`, `schedules`, `audit`); `None`: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_seconds: Option<u64>,
+}
+
+/// A one-time console address scoped to a tenant; shown only here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalLink {
+    /// The full address, from the host the request used.
+    pub url: Option<String>,
+    pub path: String,
+    pub tenant_id: String,
+    pub read_only: bool,
+    pub features: Option<Vec<String>>,
+    pub expires_at: Time,
+    pub session_seconds: u64,
+}
+
 impl Client {
     /// `POST /tenants`.
     pub fn create_tenant(&self, name: &str) -> Call<TenantCreated> {
@@ -79,5 +107,15 @@ impl Client {
     /// `DELETE /tenants/{id}/keys/{key_id}`: effective on the next request.
     pub fn revoke_key(&self, tenant_id: &str, key_id: &str) -> Call<()> {
         self.api(Method::DELETE, &["tenants", tenant_id, "keys", key_id])
+    }
+
+    /// `POST /tenants/{id}/portal-links`: a one-time console address.
+    pub fn create_portal_link(
+        &self,
+        tenant_id: &str,
+        request: &PortalLinkRequest,
+    ) -> Call<PortalLink> {
+        self.api(Method::POST, &["tenants", tenant_id, "portal-links"])
+            .body(request)
     }
 }

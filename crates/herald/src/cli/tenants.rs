@@ -1,7 +1,7 @@
 //! `herald tenants …` and `herald keys …` (admin token only).
 
 use clap::{Args, Subcommand};
-use herald_client::TenantDetail;
+use herald_client::{PortalLinkRequest, TenantDetail};
 
 use super::connection::Connection;
 use super::failure::Failure;
@@ -29,6 +29,24 @@ enum TenantAction {
     /// Delete a tenant with its keys, webhooks, events and deliveries.
     Delete {
         id: String,
+    },
+    /// A one-time address of the web console that opens this tenant only,
+    /// for its owner (shown once, works once).
+    PortalLink {
+        id: String,
+        /// The session may look but not change anything.
+        #[arg(long)]
+        read_only: bool,
+        /// Only these console sections, comma-separated (webhooks,
+        /// deliveries, events, event_types, schedules, audit).
+        #[arg(long, value_delimiter = ',')]
+        features: Option<Vec<String>>,
+        /// Seconds the link stays valid unopened [default: 600].
+        #[arg(long)]
+        expires_in: Option<u64>,
+        /// Seconds the session it opens lasts [default: 3600].
+        #[arg(long)]
+        session: Option<u64>,
     },
 }
 
@@ -82,6 +100,29 @@ impl Tenants {
             TenantAction::Delete { id } => {
                 out.done(client.delete_tenant(&id), &format!("deleted {id}"))
                     .await
+            }
+            TenantAction::PortalLink {
+                id,
+                read_only,
+                features,
+                expires_in,
+                session,
+            } => {
+                let request = PortalLinkRequest {
+                    read_only,
+                    features,
+                    expires_in_seconds: expires_in,
+                    session_seconds: session,
+                };
+                out.show(client.create_portal_link(&id, &request), |link| {
+                    fields(&[
+                        ("url", link.url.unwrap_or(link.path)),
+                        ("tenant", link.tenant_id),
+                        ("read-only", link.read_only.to_string()),
+                        ("expires", output::time(&link.expires_at)),
+                    ]) + "\n(the link is shown in this answer only, and works once)"
+                })
+                .await
             }
         }
     }

@@ -796,6 +796,46 @@ async fn tenants_keys_audit_providers_and_analytics_commands() {
         .await
         .fails(AUTH, &["forbidden"]);
 
+    // A portal link: its address, read-only and limited, shown once.
+    let link = herald
+        .run(&[
+            "tenants",
+            "portal-link",
+            &tenant_id,
+            "--read-only",
+            "--features",
+            "webhooks,deliveries",
+            "--expires-in",
+            "120",
+            "--json",
+        ])
+        .await
+        .json();
+    assert!(
+        link["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&server.url("/ui/portal/")),
+        "{link}"
+    );
+    assert_eq!(link["read_only"], true);
+    assert_eq!(
+        link["features"],
+        serde_json::json!(["webhooks", "deliveries"])
+    );
+    let shown = herald.run(&["tenants", "portal-link", &tenant_id]).await;
+    assert!(shown.ok().contains("works once"), "{}", shown.stdout);
+    herald
+        .run(&[
+            "tenants",
+            "portal-link",
+            &tenant_id,
+            "--features",
+            "billing",
+        ])
+        .await
+        .fails(VALIDATION, &["features[0]"]);
+
     let added = herald
         .run(&["keys", "add", &tenant_id, "--json"])
         .await
