@@ -1,7 +1,7 @@
 //! Events on PostgreSQL: ingest (events plus their deliveries, atomically,
 //! idempotently, a whole request in a few statements) and reads.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use herald_core::ids;
@@ -113,46 +113,11 @@ impl EventStore for PgStore {
         registry_version: i64,
         events: Vec<NewEvent>,
     ) -> Result<Ingest> {
-        let mut tx = self.begin().await?;
-        let (inserted, current) =
-            insert_events(&mut tx, tenant_id, &events, false, Some(registry_version)).await?;
-        if current != registry_version {
-            // Nothing was inserted; the transaction ends unused.
-            return Ok(Ingest::Stale { current, events });
-        }
-
-        // The first occurrence of an id in this request got the row; any
-        // later one (and any event that already existed) is a replay.
-        let mut taken: HashSet<&str> = HashSet::new();
-        let mut new = NewDeliveries::default();
-        let mut answers = Vec::with_capacity(events.len());
-        for event in &events {
-            let fresh = inserted
-                .get(event.id.as_str())
-                .filter(|_| taken.insert(event.id.as_str()));
-            let Some(&seq) = fresh else {
-                answers.push(original_answer(&mut tx, tenant_id, event).await?);
-                continue;
-            };
-            for (i, webhook_id) in event.webhook_ids.iter().enumerate() {
-                let (status, due_ms) = event.first_due(i);
-                new.event_seqs.push(seq);
-                new.webhook_ids.push(webhook_id.clone());
-                new.ordering_keys
-                    .push(event.ordering_keys.get(i).cloned().flatten());
-                new.created_at_ms.push(event.created_at_ms);
-                new.statuses.push(status);
-                new.due_at_ms.push(due_ms);
-            }
-            answers.push(Ingested {
-                id: event.id.clone(),
-                deliveries: event.webhook_ids.len() as u32,
-                replayed: false,
-            });
-        }
-        insert_deliveries(&mut tx, tenant_id, new).await?;
-        tx.commit().await?;
-        Ok(Ingest::Stored(answers))
+        // With every other ingest request of the moment (group_commit).
+        self.inner
+            .ingest
+            .ingest(tenant_id, registry_version, events)
+            .await
     }
 
     async fn insert_test_delivery(
@@ -162,7 +127,7 @@ impl EventStore for PgStore {
         webhook_id: &str,
     ) -> Result<ClaimedDelivery> {
         let mut tx = self.begin().await?;
-        let event_seq = insert_events(&mut tx, tenant_id, std::slice::from_ref(&event), true, None)
+        let event_seq = insert_events(&mut tx, tenant_id, &[&event], true, None)
             .await?
             .0
             .get(event.id.as_str())
@@ -264,16 +229,17 @@ fn event_row(r: &PgRow) -> Result<EventRow> {
 /// the registry version. With `registry_version`, nothing is inserted
 /// unless the stored version is that one: the check rides on the insert,
 /// in the same snapshot, at no extra round trip.
-async fn insert_events(
+pub(super) async fn insert_events(
     tx: &mut Transaction<'_, Postgres>,
     tenant_id: &str,
-    events: &[NewEvent],
+    events: &[&NewEvent],
     test: bool,
     registry_version: Option<i64>,
 ) -> Result<(HashMap<String, i64>, i64)> {
     // Columns borrow from the events: bodies are not copied to be sent.
-    let text = |f: fn(&NewEvent) -> &str| events.iter().map(f).collect::<Vec<_>>();
-    let optional = |f: fn(&NewEvent) -> Option<&str>| events.iter().map(f).collect::<Vec<_>>();
+    let text = |f: fn(&NewEvent) -> &str| events.iter().map(|e| f(e)).collect::<Vec<_>>();
+    let optional =
+        |f: fn(&NewEvent) -> Option<&str>| events.iter().map(|e| f(e)).collect::<Vec<_>>();
     // The inserted rows, then one row without an id: the version.
     let rows: Vec<(Option<String>, i64)> = sqlx::query_as(
         "WITH registry AS (SELECT version FROM herald_registry),
@@ -333,7 +299,7 @@ async fn insert_events(
 
 /// Pending deliveries to insert, column by column.
 #[derive(Default)]
-struct NewDeliveries {
+pub(super) struct NewDeliveries {
     event_seqs: Vec<i64>,
     webhook_ids: Vec<String>,
     ordering_keys: Vec<Option<String>>,
@@ -345,9 +311,25 @@ struct NewDeliveries {
     due_at_ms: Vec<i64>,
 }
 
+impl NewDeliveries {
+    /// One delivery per subscriber of a freshly stored event (`seq`).
+    pub(super) fn add(&mut self, seq: i64, event: &NewEvent) {
+        for (i, webhook_id) in event.webhook_ids.iter().enumerate() {
+            let (status, due_ms) = event.first_due(i);
+            self.event_seqs.push(seq);
+            self.webhook_ids.push(webhook_id.clone());
+            self.ordering_keys
+                .push(event.ordering_keys.get(i).cloned().flatten());
+            self.created_at_ms.push(event.created_at_ms);
+            self.statuses.push(status);
+            self.due_at_ms.push(due_ms);
+        }
+    }
+}
+
 /// Inserts pending deliveries, due at once, in one statement and tells the
 /// nodes their webhooks have work.
-async fn insert_deliveries(
+pub(super) async fn insert_deliveries(
     tx: &mut Transaction<'_, Postgres>,
     tenant_id: &str,
     new: NewDeliveries,
@@ -385,7 +367,7 @@ async fn insert_deliveries(
 
 /// The answer first given for an event that is being posted again. The
 /// idempotency key wins over the id: it is what the client retried with.
-async fn original_answer(
+pub(super) async fn original_answer(
     tx: &mut Transaction<'_, Postgres>,
     tenant_id: &str,
     event: &NewEvent,

@@ -1,9 +1,9 @@
 //! The shared backend: PostgreSQL, for several Herald nodes on one
 //! database.
 //!
-//! Every write is one transaction on a pooled connection; PostgreSQL's own
-//! group commit lets concurrent requests share the WAL flush, so there is no
-//! writer thread here. What nodes must agree on lives in the database: the
+//! Ingest requests of the same moment share one transaction
+//! ([`group_commit`]); every other write is one transaction on a pooled
+//! connection. What nodes must agree on lives in the database: the
 //! queue (claims take rows with `FOR UPDATE SKIP LOCKED` and lease them),
 //! lane leases (one node works a webhook at a time, see [`lanes`]), the
 //! circuit breaker's count, idempotency, the audit log. Nodes hear of each
@@ -14,6 +14,7 @@ mod console;
 mod deliveries;
 mod event_types;
 mod events;
+mod group_commit;
 mod lanes;
 mod listener;
 mod rollups;
@@ -64,6 +65,8 @@ struct Inner {
     /// Names this process in lane leases.
     node_id: String,
     changes: broadcast::Sender<Change>,
+    /// Ingest requests, committed together (see [`group_commit`]).
+    ingest: group_commit::IngestQueue,
     /// Dropped with the store, which stops the listener.
     _stop_listener: tokio::sync::oneshot::Sender<()>,
 }
@@ -91,8 +94,10 @@ impl PgStore {
         let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
         let (stop_listener, stopped) = tokio::sync::oneshot::channel();
         listener::start(pool.clone(), changes.clone(), stopped).await?;
+        let ingest = group_commit::IngestQueue::start(pool.clone());
         Ok(PgStore {
             inner: Arc::new(Inner {
+                ingest,
                 pool,
                 sealer,
                 node_id: herald_core::ids::new_id("node"),

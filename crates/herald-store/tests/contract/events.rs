@@ -14,6 +14,7 @@ contract! {
         events_list_newest_first_by_type_and_cursor,
         a_replay_adds_one_pending_delivery_per_webhook,
         prune_removes_only_old_events_whose_deliveries_finished,
+        concurrent_requests_each_get_their_own_answers,
     ],
 }
 
@@ -220,4 +221,65 @@ async fn prune_removes_only_old_events_whose_deliveries_finished(db: &mut Db) {
     }
     assert!(db.get_delivery(TENANT, &first).await.unwrap().is_none());
     assert_eq!(db.number("SELECT COUNT(*) FROM attempts").await, 0);
+}
+
+/// Many requests at once (on PostgreSQL they share transactions): each
+/// gets the answers to its own events, a repeat in another request of the
+/// same moment is a replay of the one stored, tenants stay apart, and every
+/// stored event has its deliveries.
+async fn concurrent_requests_each_get_their_own_answers(db: &mut Db) {
+    let version = db.registry_version().await.unwrap();
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..120 {
+        let store = db.store().clone();
+        requests.spawn(async move {
+            // Pairs of requests post the same id; every fifth goes to
+            // another tenant, whose ids are its own.
+            let tenant = if i % 5 == 0 { "tnt_other" } else { TENANT };
+            let events = vec![
+                event(&format!("c{}", i / 2), &["wh_a"], 10 + i),
+                keyed(
+                    &format!("u{i}"),
+                    &format!("key{i}"),
+                    &["wh_a", "wh_b"],
+                    10 + i,
+                ),
+            ];
+            let answer = store.ingest(tenant, version, events).await.unwrap();
+            let herald_store::Ingest::Stored(answers) = answer else {
+                panic!("matched against the current registry, yet stale");
+            };
+            (i, tenant, answers)
+        });
+    }
+    let mut fresh = std::collections::HashMap::<(&str, String), usize>::new();
+    while let Some(done) = requests.join_next().await {
+        let (i, tenant, answers) = done.unwrap();
+        assert_eq!(answers.len(), 2, "request {i}");
+        assert_eq!(
+            answers[1].id,
+            format!("u{i}"),
+            "request {i} got its own answer"
+        );
+        assert!(!answers[1].replayed);
+        assert_eq!(answers[1].deliveries, 2);
+        assert_eq!(answers[0].id, format!("c{}", i / 2));
+        if !answers[0].replayed {
+            *fresh.entry((tenant, answers[0].id.clone())).or_default() += 1;
+        }
+    }
+    // Each shared id was stored once per tenant that posted it.
+    assert!(fresh.values().all(|&n| n == 1), "{fresh:?}");
+    let expected: std::collections::HashSet<(&str, String)> = (0..120)
+        .map(|i: i64| {
+            let tenant = if i % 5 == 0 { "tnt_other" } else { TENANT };
+            (tenant, format!("c{}", i / 2))
+        })
+        .collect();
+    assert_eq!(fresh.len(), expected.len());
+    // One delivery to wh_a per stored event, two for each keyed one.
+    let claimed = db.claim("wh_b", 500, 1000, 10_000, false).await.unwrap();
+    assert_eq!(claimed.deliveries.len(), 120);
+    let claimed = db.claim("wh_a", 500, 1000, 10_000, false).await.unwrap();
+    assert_eq!(claimed.deliveries.len(), 120 + expected.len());
 }
