@@ -11,9 +11,10 @@
 //! a timer: at light load a job is alone in its transaction and goes at
 //! once, under load the batches grow by themselves.
 //!
-//! A transaction that fails is tried again one job per transaction, so a
-//! request whose rows the database refuses fails alone and never sinks its
-//! neighbours.
+//! A transaction that fails on its rows is tried again one job per
+//! transaction, so a request whose rows the database refuses fails alone
+//! and never sinks its neighbours; one that fails because the database is
+//! unavailable (down, full, read-only) fails every job of it at once.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -71,9 +72,8 @@ impl IngestQueue {
             events,
             answer,
         };
-        let closed = || StoreError::Database("the store is shutting down".to_string());
-        self.jobs.send(job).await.map_err(|_| closed())?;
-        answered.await.map_err(|_| closed())?
+        self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
+        answered.await.map_err(|_| StoreError::Closed)?
     }
 }
 
@@ -111,9 +111,12 @@ async fn commit(pool: &PgPool, batch: Vec<Job>) {
                 let _ = job.answer.send(Ok(answer.into_ingest(job.events)));
             }
         }
-        Err(e) if batch.len() == 1 => {
-            let job = batch.into_iter().next().expect("one job");
-            let _ = job.answer.send(Err(e));
+        Err(e) if batch.len() == 1 || e.is_unavailable() => {
+            // The database's state, not a request's rows: every job gets
+            // it now (one by one, each would wait for the database again).
+            for job in batch {
+                let _ = job.answer.send(Err(e.clone()));
+            }
         }
         Err(e) => {
             tracing::debug!(error = %e, jobs = batch.len(), "a group commit failed; storing its jobs one by one");

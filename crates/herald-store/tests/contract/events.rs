@@ -16,6 +16,7 @@ contract! {
         prune_removes_only_old_events_whose_deliveries_finished,
         concurrent_requests_each_get_their_own_answers,
     ],
+    postgres: [a_request_the_database_refuses_fails_alone],
 }
 
 async fn reposting_an_id_or_key_returns_the_original_answer(db: &mut Db) {
@@ -282,4 +283,35 @@ async fn concurrent_requests_each_get_their_own_answers(db: &mut Db) {
     assert_eq!(claimed.deliveries.len(), 120);
     let claimed = db.claim("wh_a", 500, 1000, 10_000, false).await.unwrap();
     assert_eq!(claimed.deliveries.len(), 120 + expected.len());
+}
+
+/// PostgreSQL refuses a NUL in text (the API refuses it before, so only
+/// a bug could send one): the request carrying it fails, the requests
+/// sharing its moment (and so its first transaction) are stored.
+async fn a_request_the_database_refuses_fails_alone(db: &mut Db) {
+    let version = db.registry_version().await.unwrap();
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let store = db.store().clone();
+        requests.spawn(async move {
+            let mut e = event(&format!("n{i}"), &["wh_a"], 10 + i);
+            if i == 17 {
+                e.body = "{\"data\": \"\u{0}\"}".to_string();
+            }
+            (i, store.ingest(TENANT, version, vec![e]).await)
+        });
+    }
+    while let Some(done) = requests.join_next().await {
+        let (i, answer) = done.unwrap();
+        match answer {
+            Err(e) => assert_eq!(i, 17, "request {i} failed with its neighbour: {e}"),
+            Ok(herald_store::Ingest::Stored(a)) => {
+                assert_ne!(i, 17, "the refused row was stored");
+                assert!(!a[0].replayed);
+            }
+            Ok(stale) => panic!("{stale:?}"),
+        }
+    }
+    let claimed = db.claim("wh_a", 500, 1000, 10_000, false).await.unwrap();
+    assert_eq!(claimed.deliveries.len(), 39);
 }
