@@ -312,6 +312,11 @@ pub(super) struct NewDeliveries {
 }
 
 impl NewDeliveries {
+    /// How many deliveries there are to insert.
+    pub(super) fn len(&self) -> usize {
+        self.webhook_ids.len()
+    }
+
     /// One delivery per subscriber of a freshly stored event (`seq`).
     pub(super) fn add(&mut self, seq: i64, event: &NewEvent) {
         for (i, webhook_id) in event.webhook_ids.iter().enumerate() {

@@ -23,6 +23,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::events::{NewDeliveries, insert_deliveries, insert_events, original_answer};
+use super::planner_stats::PlannerStats;
 use crate::{Ingest, Ingested, NewEvent, Result, StoreError};
 
 /// Transactions that may be committing at once.
@@ -47,12 +48,13 @@ pub(super) struct IngestQueue {
 }
 
 impl IngestQueue {
-    /// Starts the committers on `pool`.
-    pub(super) fn start(pool: PgPool) -> IngestQueue {
+    /// Starts the committers on `pool`; they tell `stats` how many
+    /// deliveries they inserted.
+    pub(super) fn start(pool: PgPool, stats: Arc<PlannerStats>) -> IngestQueue {
         let (jobs, queued) = mpsc::channel(QUEUE_DEPTH);
         let queued = Arc::new(Mutex::new(queued));
         for _ in 0..COMMITTERS {
-            tokio::spawn(commit_forever(pool.clone(), queued.clone()));
+            tokio::spawn(commit_forever(pool.clone(), queued.clone(), stats.clone()));
         }
         IngestQueue { jobs }
     }
@@ -78,7 +80,11 @@ impl IngestQueue {
 }
 
 /// One committer: takes a batch, stores it, answers it, again.
-async fn commit_forever(pool: PgPool, queued: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn commit_forever(
+    pool: PgPool,
+    queued: Arc<Mutex<mpsc::Receiver<Job>>>,
+    stats: Arc<PlannerStats>,
+) {
     loop {
         let batch = {
             let mut queued = queued.lock().await;
@@ -98,13 +104,13 @@ async fn commit_forever(pool: PgPool, queued: Arc<Mutex<mpsc::Receiver<Job>>>) {
             }
             batch
         };
-        commit(&pool, batch).await;
+        commit(&pool, &stats, batch).await;
     }
 }
 
 /// Stores a batch in one transaction, or one job at a time if that fails.
-async fn commit(pool: &PgPool, batch: Vec<Job>) {
-    let together = store(pool, &batch).await;
+async fn commit(pool: &PgPool, stats: &PlannerStats, batch: Vec<Job>) {
+    let together = store(pool, stats, &batch).await;
     match together {
         Ok(answers) => {
             for (job, answer) in batch.into_iter().zip(answers) {
@@ -121,7 +127,7 @@ async fn commit(pool: &PgPool, batch: Vec<Job>) {
         Err(e) => {
             tracing::debug!(error = %e, jobs = batch.len(), "a group commit failed; storing its jobs one by one");
             for job in batch {
-                let alone = store(pool, std::slice::from_ref(&job)).await;
+                let alone = store(pool, stats, std::slice::from_ref(&job)).await;
                 let answer = alone.map(|mut a| a.remove(0).into_ingest(job.events));
                 let _ = job.answer.send(answer);
             }
@@ -145,11 +151,12 @@ impl Outcome {
 }
 
 /// Stores `jobs` in one transaction: an answer per job, in order.
-async fn store(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Outcome>> {
+async fn store(pool: &PgPool, stats: &PlannerStats, jobs: &[Job]) -> Result<Vec<Outcome>> {
     let mut tx = pool.begin().await?;
     match store_in(&mut tx, jobs).await {
-        Ok(outcomes) => {
+        Ok((outcomes, deliveries)) => {
             tx.commit().await?;
+            stats.grew(deliveries as u64);
             Ok(outcomes)
         }
         Err(e) => {
@@ -161,8 +168,12 @@ async fn store(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Outcome>> {
     }
 }
 
-/// The statements of [`store`], in its transaction.
-async fn store_in(tx: &mut Transaction<'static, Postgres>, jobs: &[Job]) -> Result<Vec<Outcome>> {
+/// The statements of [`store`], in its transaction: the answers, and how
+/// many deliveries were inserted.
+async fn store_in(
+    tx: &mut Transaction<'static, Postgres>,
+    jobs: &[Job],
+) -> Result<(Vec<Outcome>, usize)> {
     let mut outcomes = Vec::with_capacity(jobs.len());
     // Deliveries go in once per tenant, after every event is in.
     let mut deliveries: Vec<(&str, NewDeliveries)> = Vec::new();
@@ -187,10 +198,12 @@ async fn store_in(tx: &mut Transaction<'static, Postgres>, jobs: &[Job]) -> Resu
         store_group(tx, tenant, version, group, new, &mut outcomes).await?;
         start = end;
     }
+    let mut inserted = 0;
     for (tenant, new) in deliveries {
+        inserted += new.len();
         insert_deliveries(tx, tenant, new).await?;
     }
-    Ok(outcomes)
+    Ok((outcomes, inserted))
 }
 
 /// Inserts one group's events together and works out each job's answer;

@@ -17,6 +17,7 @@ mod events;
 mod group_commit;
 mod lanes;
 mod listener;
+mod planner_stats;
 mod rollups;
 mod schedules;
 mod schema;
@@ -94,7 +95,8 @@ impl PgStore {
         let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
         let (stop_listener, stopped) = tokio::sync::oneshot::channel();
         listener::start(pool.clone(), changes.clone(), stopped).await?;
-        let ingest = group_commit::IngestQueue::start(pool.clone());
+        let stats = Arc::new(planner_stats::PlannerStats::new(pool.clone()));
+        let ingest = group_commit::IngestQueue::start(pool.clone(), stats);
         Ok(PgStore {
             inner: Arc::new(Inner {
                 ingest,
